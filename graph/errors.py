@@ -1,0 +1,111 @@
+"""crkg's errors: one base class, subclasses that carry what went wrong and where.
+
+They are raised inside ``graph/`` (and the packages that build on it) and translated only at
+the edges: the CLI prints ``str(error)`` and exits non-zero, the API maps them to GraphQL
+error types and HTTP status codes.
+"""
+
+from __future__ import annotations
+
+
+class CrkgError(Exception):
+    """Base of every error crkg raises on purpose; its message is meant for a person."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if self.hint is None else f"{self.message}\n  hint: {self.hint}"
+
+
+# --- the database ---------------------------------------------------------------------
+class DatabaseError(CrkgError):
+    """Talking to Neo4j failed."""
+
+    exit_code = 3
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """Nothing answers at the URI, or the server went away."""
+
+    def __init__(self, uri: str, detail: str) -> None:
+        super().__init__(
+            f"Neo4j is not reachable at {uri}: {detail}",
+            hint="start the managed server with `crkg neo4j start`, or check CRKG_NEO4J_URI",
+        )
+        self.uri = uri
+
+
+class AuthenticationFailedError(DatabaseError):
+    """The server is up but refuses the credentials."""
+
+    def __init__(self, uri: str, user: str) -> None:
+        super().__init__(
+            f"Neo4j at {uri} rejected the credentials of user {user!r}",
+            hint="check CRKG_NEO4J_USER / CRKG_NEO4J_PASSWORD (the managed server keeps its "
+            "generated password in <data_dir>/<instance>/credentials.json)",
+        )
+        self.uri = uri
+        self.user = user
+
+
+class QueryFailedError(DatabaseError):
+    """A query was rejected by the server for a reason that retrying will not fix."""
+
+    def __init__(self, operation: str, code: str | None, detail: str) -> None:
+        super().__init__(f"{operation} failed ({code or 'unknown code'}): {detail}")
+        self.operation = operation
+        self.code = code
+
+
+class SchemaNotInitialisedError(DatabaseError):
+    """The database has no crkg schema yet."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__(f"database {database!r} has no crkg schema", hint="run `crkg init` first")
+
+
+class NotFoundError(CrkgError):
+    """A node that was asked for by key does not exist."""
+
+    exit_code = 4
+
+    def __init__(self, label: str, key: str) -> None:
+        super().__init__(f"no {label} with key {key!r}")
+        self.label = label
+        self.key = key
+
+
+# --- the managed local server ----------------------------------------------------------
+class LocalServerError(CrkgError):
+    """Provisioning, starting or stopping the managed local Neo4j failed."""
+
+    exit_code = 5
+
+
+class PrerequisiteMissingError(LocalServerError):
+    """A tool the managed server needs (Java 17/21, Maven) is not installed."""
+
+
+class PortInUseError(LocalServerError):
+    """Another process holds the Bolt port."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(
+            f"port 127.0.0.1:{port} is already in use by a process that is not this crkg "
+            "instance's Neo4j",
+            hint="stop that process, or choose another port with CRKG_LOCAL_BOLT_PORT",
+        )
+        self.port = port
+
+
+class ServerCrashedError(LocalServerError):
+    """The server process exited, or never answered."""
+
+
+class CorruptCacheError(LocalServerError):
+    """The cached server jars are incomplete or damaged."""

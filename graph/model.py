@@ -1,0 +1,442 @@
+"""The graph model v1 (DESIGN.md, "Graph model"): one pydantic class per node and relationship.
+
+Enums are the allow-lists: every label and relationship type that reaches Cypher comes from
+:class:`NodeLabel` or :class:`RelType`, never from user text. Monetary amounts are floats in
+the bank's reporting currency; dates are ``datetime.date``, instants ``datetime.datetime``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# Keys are bank identifiers: printable, no whitespace at the ends, bounded.
+Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
+Strength = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+# --- allow-lists -----------------------------------------------------------------------------
+class NodeLabel(StrEnum):
+    CUSTOMER = "Customer"
+    RELATIONSHIP_MANAGER = "RelationshipManager"
+    PARTNER = "Partner"
+    PRODUCT = "Product"
+    SCENARIO = "Scenario"
+    IDENTIFIER = "Identifier"
+    CAMPAIGN = "Campaign"
+    LOAD_RUN = "LoadRun"
+    ALGORITHM_RUN = "AlgorithmRun"
+
+
+class RelType(StrEnum):
+    FAMILY = "FAMILY"
+    SPOUSE = "SPOUSE"
+    FRIEND = "FRIEND"
+    COLLEAGUE = "COLLEAGUE"
+    CLASSMATE = "CLASSMATE"
+    BUSINESS = "BUSINESS"
+    REFERRED = "REFERRED"
+    TRANSFERRED_TO = "TRANSFERRED_TO"
+    GUARANTEES = "GUARANTEES"
+    HOLDS_SHARES = "HOLDS_SHARES"
+    HOLDS = "HOLDS"
+    PARTICIPATES_IN = "PARTICIPATES_IN"
+    LINKED_TO = "LINKED_TO"
+    HOSTS = "HOSTS"
+    MANAGED_BY = "MANAGED_BY"
+    USES = "USES"
+
+
+class TieKind(StrEnum):
+    """Social ties between customers; each is also a relationship type."""
+
+    FAMILY = "FAMILY"
+    SPOUSE = "SPOUSE"
+    FRIEND = "FRIEND"
+    COLLEAGUE = "COLLEAGUE"
+    CLASSMATE = "CLASSMATE"
+    BUSINESS = "BUSINESS"
+
+    @property
+    def rel_type(self) -> RelType:
+        return RelType(self.value)
+
+
+class CustomerKind(StrEnum):
+    PERSON = "PERSON"
+    COMPANY = "COMPANY"
+
+
+class PartnerCategory(StrEnum):
+    EMPLOYER = "EMPLOYER"
+    MERCHANT = "MERCHANT"
+    SCHOOL = "SCHOOL"
+    CORE_ENTERPRISE = "CORE_ENTERPRISE"
+    AUTO_SERVICE = "AUTO_SERVICE"
+    HOSPITAL = "HOSPITAL"
+    GOVERNMENT = "GOVERNMENT"
+    OTHER = "OTHER"
+
+
+class ProductCategory(StrEnum):
+    DEPOSIT = "DEPOSIT"
+    WEALTH = "WEALTH"
+    LOAN = "LOAN"
+    CREDIT_CARD = "CREDIT_CARD"
+    INSURANCE = "INSURANCE"
+    PAYMENT = "PAYMENT"
+    OTHER = "OTHER"
+
+
+class ScenarioKind(StrEnum):
+    PAYROLL = "PAYROLL"
+    CAMPUS = "CAMPUS"
+    MERCHANT = "MERCHANT"
+    SUPPLY_CHAIN = "SUPPLY_CHAIN"
+    CAR_SERVICE = "CAR_SERVICE"
+    HEALTHCARE = "HEALTHCARE"
+    OTHER = "OTHER"
+
+
+class IdentifierKind(StrEnum):
+    PHONE = "PHONE"
+    DEVICE = "DEVICE"
+    ADDRESS = "ADDRESS"
+    EMAIL = "EMAIL"
+
+
+class PartnerLinkKind(StrEnum):
+    EMPLOYEE = "EMPLOYEE"
+    OWNER = "OWNER"
+    CUSTOMER = "CUSTOMER"
+    STUDENT = "STUDENT"
+    SUPPLIER = "SUPPLIER"
+
+
+class Tier(StrEnum):
+    """Value tiers (derived by the segmentation algorithms)."""
+
+    MASS = "MASS"
+    AFFLUENT = "AFFLUENT"
+    HIGH_NET_WORTH = "HIGH_NET_WORTH"
+    PRIVATE = "PRIVATE"
+
+
+class LifecycleStage(StrEnum):
+    NEW = "NEW"
+    ACTIVE = "ACTIVE"
+    DORMANT = "DORMANT"
+    CHURN_RISK = "CHURN_RISK"
+
+
+# --- nodes -----------------------------------------------------------------------------------
+class GraphModel(BaseModel):
+    """Base of every node and relationship model: strict about unknown fields, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    def to_properties(self) -> dict[str, Any]:
+        """Properties as Neo4j stores them (None values are omitted, enums as strings)."""
+        return self.model_dump(mode="python", exclude_none=True)
+
+
+class NodeModel(GraphModel):
+    label: ClassVar[NodeLabel]
+    key_property: ClassVar[str]
+
+    @property
+    def node_key(self) -> str:
+        """The value of the unique key property."""
+        return str(getattr(self, self.key_property))
+
+
+class Customer(NodeModel):
+    """A person or company the bank serves. PII fields are masked by the API, not here."""
+
+    label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    key_property: ClassVar[str] = "customer_id"
+
+    customer_id: Key
+    kind: CustomerKind
+    name: Name
+    city: str | None = None
+    branch_id: str | None = None
+    rm_id: str | None = None
+    aum: NonNegative | None = None
+    risk_rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    consent_marketing: bool = False
+    onboarded_at: date | None = None
+    last_active_at: date | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    email: str | None = None
+
+    PII_FIELDS: ClassVar[tuple[str, ...]] = ("phone", "id_number", "email")
+
+    def to_properties(self) -> dict[str, Any]:
+        # rm_id is stored as the MANAGED_BY relationship, not as a property.
+        return self.model_dump(mode="python", exclude_none=True, exclude={"rm_id"})
+
+
+class RelationshipManager(NodeModel):
+    label: ClassVar[NodeLabel] = NodeLabel.RELATIONSHIP_MANAGER
+    key_property: ClassVar[str] = "rm_id"
+
+    rm_id: Key
+    name: Name
+    branch_id: str | None = None
+
+
+class Partner(NodeModel):
+    label: ClassVar[NodeLabel] = NodeLabel.PARTNER
+    key_property: ClassVar[str] = "partner_id"
+
+    partner_id: Key
+    name: Name
+    category: PartnerCategory
+
+
+class Product(NodeModel):
+    label: ClassVar[NodeLabel] = NodeLabel.PRODUCT
+    key_property: ClassVar[str] = "product_id"
+
+    product_id: Key
+    name: Name
+    category: ProductCategory
+
+
+class Scenario(NodeModel):
+    label: ClassVar[NodeLabel] = NodeLabel.SCENARIO
+    key_property: ClassVar[str] = "scenario_id"
+
+    scenario_id: Key
+    name: Name
+    kind: ScenarioKind
+    partner_id: str | None = None  # stored as (Partner)-[:HOSTS]->(Scenario)
+
+
+class Identifier(NodeModel):
+    """A phone, device, address or e-mail; ``key`` is kind + keyed hash, never the raw value."""
+
+    label: ClassVar[NodeLabel] = NodeLabel.IDENTIFIER
+    key_property: ClassVar[str] = "key"
+
+    key: Annotated[str, Field(pattern=r"^(PHONE|DEVICE|ADDRESS|EMAIL):[0-9a-f]{64}$")]
+    kind: IdentifierKind
+
+
+class Campaign(NodeModel):
+    label: ClassVar[NodeLabel] = NodeLabel.CAMPAIGN
+    key_property: ClassVar[str] = "campaign_id"
+
+    campaign_id: Key
+    name: Name
+    product_id: str | None = None
+    scenario_id: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+class LoadRun(NodeModel):
+    """Provenance of one load: what was read, loaded and rejected."""
+
+    label: ClassVar[NodeLabel] = NodeLabel.LOAD_RUN
+    key_property: ClassVar[str] = "run_id"
+
+    run_id: Key
+    source: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    rows_read: int = Field(default=0, ge=0)
+    rows_loaded: int = Field(default=0, ge=0)
+    rows_rejected: int = Field(default=0, ge=0)
+    status: str = "RUNNING"
+
+
+class AlgorithmRun(NodeModel):
+    """Provenance of one algorithm run: parameters, engine, scope, timings, summary."""
+
+    label: ClassVar[NodeLabel] = NodeLabel.ALGORITHM_RUN
+    key_property: ClassVar[str] = "run_id"
+
+    run_id: Key
+    name: str
+    engine: str
+    parameters_json: str = "{}"
+    scope_json: str = "{}"
+    started_at: datetime
+    finished_at: datetime | None = None
+    node_count: int | None = None
+    relationship_count: int | None = None
+    summary_json: str = "{}"
+    status: str = "RUNNING"
+    progress: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+
+
+# --- relationships ---------------------------------------------------------------------------
+class RelationshipModel(GraphModel):
+    """A relationship between two keyed nodes; ``source_label``/``target_label`` fix the ends."""
+
+    rel_type: ClassVar[RelType]
+    source_label: ClassVar[NodeLabel]
+    target_label: ClassVar[NodeLabel]
+
+
+class SocialTie(GraphModel):
+    """FAMILY, SPOUSE, FRIEND, COLLEAGUE, CLASSMATE or BUSINESS between two customers."""
+
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+
+    src_id: Key
+    dst_id: Key
+    kind: TieKind
+    strength: Strength | None = None
+    since: date | None = None
+    source: str | None = None
+
+    @property
+    def rel_type(self) -> RelType:
+        return self.kind.rel_type
+
+
+class Referral(RelationshipModel):
+    rel_type: ClassVar[RelType] = RelType.REFERRED
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+
+    referrer_id: Key
+    referee_id: Key
+    referred_at: date
+    product_id: str | None = None
+    campaign_id: str | None = None
+    converted: bool = False
+
+
+class Transfer(RelationshipModel):
+    rel_type: ClassVar[RelType] = RelType.TRANSFERRED_TO
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+
+    src_id: Key
+    dst_id: Key
+    amount: NonNegative
+    at: datetime
+
+
+class Guarantee(RelationshipModel):
+    rel_type: ClassVar[RelType] = RelType.GUARANTEES
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+
+    guarantor_id: Key
+    borrower_id: Key
+    amount: NonNegative
+    start: date
+    end: date | None = None
+
+
+class Shareholding(RelationshipModel):
+    rel_type: ClassVar[RelType] = RelType.HOLDS_SHARES
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+
+    holder_id: Key
+    company_id: Key
+    pct: Annotated[float, Field(gt=0.0, le=100.0)]
+
+
+class Holding(RelationshipModel):
+    rel_type: ClassVar[RelType] = RelType.HOLDS
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.PRODUCT
+
+    customer_id: Key
+    product_id: Key
+    since: date | None = None
+    balance: float | None = None
+    status: str | None = None
+
+
+class Participation(RelationshipModel):
+    rel_type: ClassVar[RelType] = RelType.PARTICIPATES_IN
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.SCENARIO
+
+    customer_id: Key
+    scenario_id: Key
+    role: str | None = None
+    since: date | None = None
+    activity: NonNegative | None = None
+
+
+class PartnerLink(RelationshipModel):
+    rel_type: ClassVar[RelType] = RelType.LINKED_TO
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.PARTNER
+
+    customer_id: Key
+    partner_id: Key
+    kind: PartnerLinkKind
+    since: date | None = None
+
+
+class Hosting(RelationshipModel):
+    rel_type: ClassVar[RelType] = RelType.HOSTS
+    source_label: ClassVar[NodeLabel] = NodeLabel.PARTNER
+    target_label: ClassVar[NodeLabel] = NodeLabel.SCENARIO
+
+    partner_id: Key
+    scenario_id: Key
+
+
+class ManagedBy(RelationshipModel):
+    rel_type: ClassVar[RelType] = RelType.MANAGED_BY
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.RELATIONSHIP_MANAGER
+
+    customer_id: Key
+    rm_id: Key
+
+
+class IdentifierUse(RelationshipModel):
+    rel_type: ClassVar[RelType] = RelType.USES
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.IDENTIFIER
+
+    customer_id: Key
+    identifier_key: str
+    first_seen: date | None = None
+    last_seen: date | None = None
+
+
+NODE_MODELS: tuple[type[NodeModel], ...] = (
+    Customer,
+    RelationshipManager,
+    Partner,
+    Product,
+    Scenario,
+    Identifier,
+    Campaign,
+    LoadRun,
+    AlgorithmRun,
+)
+
+RELATIONSHIP_MODELS: tuple[type[GraphModel], ...] = (
+    SocialTie,
+    Referral,
+    Transfer,
+    Guarantee,
+    Shareholding,
+    Holding,
+    Participation,
+    PartnerLink,
+    Hosting,
+    ManagedBy,
+    IdentifierUse,
+)

@@ -1,0 +1,104 @@
+"""Settings for every crkg component, read once from the environment (prefix ``CRKG_``)."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def _total_memory_mib() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume a modest machine
+        return 8 * 1024
+
+
+def default_heap_mib() -> int:
+    """A quarter of the machine, at most 8 GiB: GDS projections live on the heap."""
+    return max(1024, min(8 * 1024, _total_memory_mib() // 4))
+
+
+def default_pagecache_mib() -> int:
+    """An eighth of the machine, at most 4 GiB: the store is cached off-heap."""
+    return max(512, min(4 * 1024, _total_memory_mib() // 8))
+
+
+class CrkgSettings(BaseSettings):
+    """All configuration; every field can be set as ``CRKG_<FIELD_NAME>``.
+
+    With no ``neo4j_uri`` crkg runs against its *managed local Neo4j* (see
+    ``graph.localserver``) whose password is generated and kept under ``data_dir``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="CRKG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+
+    # --- the database -------------------------------------------------------------
+    neo4j_uri: str | None = Field(
+        default=None,
+        description="bolt:// or neo4j:// URI of an external Neo4j 5.26+; unset = managed local",
+    )
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str = "neo4j"
+    neo4j_max_transaction_retry_seconds: float = Field(default=30.0, gt=0)
+    neo4j_connection_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # --- the managed local server ------------------------------------------------
+    data_dir: Path = Field(default=Path(".crkg"), description="cache, databases and credentials")
+    local_instance: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")] = "default"
+    local_bolt_port: int = Field(default=7687, ge=1024, le=65535)
+    local_heap_mib: int = Field(default_factory=default_heap_mib, ge=512)
+    local_pagecache_mib: int = Field(default_factory=default_pagecache_mib, ge=128)
+    local_start_timeout_seconds: float = Field(default=180.0, gt=0)
+    local_lock_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="lock waits longer than this fail as transient errors"
+    )
+    java_home: Path | None = Field(default=None, description="a Java 17 or 21 home; else searched")
+    maven_command: str = "mvn"
+
+    # --- the API --------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _external_database_needs_a_password(self) -> CrkgSettings:
+        if self.neo4j_uri is not None and self.neo4j_password is None:
+            raise ValueError(
+                "CRKG_NEO4J_URI is set but CRKG_NEO4J_PASSWORD is not: an external Neo4j "
+                "needs its credentials (the generated password is only for the managed server)"
+            )
+        return self
+
+    @property
+    def uses_local_server(self) -> bool:
+        return self.neo4j_uri is None
+
+    @property
+    def local_uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.local_bolt_port}"
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> CrkgSettings:
+    """The process-wide settings (cached; tests build their own ``CrkgSettings``)."""
+    return CrkgSettings()
