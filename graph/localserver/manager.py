@@ -1,0 +1,612 @@
+"""The managed local Neo4j: Community 5.26 LTS + open GDS, resolved from Maven Central.
+
+Layout under ``settings.data_dir``::
+
+    cache/maven/                              Maven's local repository (downloads land here)
+    cache/neo4j-<ver>-gds-<ver>/lib/          server jars       } assembled once, shared by
+    cache/neo4j-<ver>-gds-<ver>/plugins/      GDS jars          } every instance
+    cache/neo4j-<ver>-gds-<ver>/manifest.json file names and sizes, to detect a damaged cache
+    <instance>/conf/neo4j.conf                written on every start from the settings
+    <instance>/data, logs, run, import        the database and its logs
+    <instance>/credentials.json               generated password (0600)
+    <instance>/run/crkg-neo4j.pid             pid of the running server
+
+There is no Neo4j distribution tarball on Maven Central (``neo4j-community-standalone`` ships
+only its pom), so the server is assembled from its jars: ``pom.xml`` beside this file declares
+Neo4j and GDS together so that the libraries both use come in one version, and the server is
+started the way ``bin/neo4j console`` does it, with ``org.neo4j.server.CommunityEntryPoint``.
+GDS jars go to ``plugins/`` (procedures are found by scanning that folder) and, like every
+other jar, on the classpath (the extension is found through the service loader).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from graph.errors import (
+    CorruptCacheError,
+    LocalServerError,
+    PortInUseError,
+    PrerequisiteMissingError,
+    ServerCrashedError,
+)
+from graph.settings import CrkgSettings
+
+logger = logging.getLogger(__name__)
+
+POM_FILE = Path(__file__).with_name("pom.xml")
+GDS_GROUP_ID = "org.neo4j.gds"
+SUPPORTED_JAVA_MAJORS = (17, 21)  # what Neo4j 5.26 runs on
+ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
+ADMIN_ENTRY_POINT = "org.neo4j.server.startup.Neo4jAdminCommand"
+STOP_TIMEOUT_SECONDS = 60.0
+JVM_ROOT = Path("/usr/lib/jvm")  # where Debian and Ubuntu install JDKs
+
+# What bin/neo4j adds to the command line; the --add-opens are required on Java 17+.
+JVM_FLAGS = (
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+UnlockExperimentalVMOptions",
+    "-XX:+TrustFinalNonStaticFields",
+    "-XX:+DisableExplicitGC",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Dlog4j2.disable.jmx=true",
+    "-Dfile.encoding=UTF-8",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+)
+
+ProgressCallback = Callable[[str], None]
+
+
+def _no_progress(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class PinnedVersions:
+    neo4j: str
+    gds: str
+
+    @classmethod
+    def from_pom(cls, pom: Path = POM_FILE) -> PinnedVersions:
+        text = pom.read_text(encoding="utf-8")
+        found = {
+            name: re.search(rf"<{name}\.version>([^<]+)</{name}\.version>", text)
+            for name in ("neo4j", "gds")
+        }
+        missing = [name for name, match in found.items() if match is None]
+        if missing:
+            raise LocalServerError(f"{pom} does not pin {', '.join(missing)}.version")
+        return cls(neo4j=found["neo4j"].group(1), gds=found["gds"].group(1))  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class JavaRuntime:
+    executable: Path
+    major: int
+    description: str
+
+
+@dataclass(frozen=True)
+class LocalServerStatus:
+    """What ``crkg neo4j status`` reports."""
+
+    instance: str
+    running: bool
+    uri: str
+    pid: int | None
+    neo4j_version: str | None
+    gds_version: str | None
+    edition: str | None
+    credentials_file: str
+    home: str
+    log_file: str
+    heap_mib: int
+    pagecache_mib: int
+    problem: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    password: str
+
+
+class LocalNeo4j:
+    """Provision, start, stop and inspect one managed Neo4j instance."""
+
+    def __init__(self, settings: CrkgSettings) -> None:
+        self.settings = settings
+        self.versions = PinnedVersions.from_pom()
+        data_dir = settings.resolved_data_dir
+        self.maven_repo = data_dir / "cache" / "maven"
+        self.distribution = (
+            data_dir / "cache" / (f"neo4j-{self.versions.neo4j}-gds-{self.versions.gds}")
+        )
+        self.home = data_dir / settings.local_instance
+        self.conf_dir = self.home / "conf"
+        self.run_dir = self.home / "run"
+        self.logs_dir = self.home / "logs"
+        self.pid_file = self.run_dir / "crkg-neo4j.pid"
+        self.console_log = self.logs_dir / "console.log"
+        self.credentials_file = self.home / "credentials.json"
+        self._process: subprocess.Popen[bytes] | None = None  # reaped on stop if ours
+
+    # --- provisioning -------------------------------------------------------------------
+    @property
+    def lib_dir(self) -> Path:
+        return self.distribution / "lib"
+
+    @property
+    def plugins_dir(self) -> Path:
+        return self.distribution / "plugins"
+
+    @property
+    def manifest_file(self) -> Path:
+        return self.distribution / "manifest.json"
+
+    def is_provisioned(self) -> bool:
+        return self.manifest_file.exists()
+
+    def verify_cache(self) -> None:
+        """Raise :class:`CorruptCacheError` unless every jar the manifest lists is intact."""
+        try:
+            manifest = json.loads(self.manifest_file.read_text(encoding="utf-8"))
+            files: dict[str, int] = manifest["files"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise CorruptCacheError(
+                f"the server cache manifest {self.manifest_file} is unreadable ({error})",
+                hint=f"remove {self.distribution} and run `crkg neo4j start` again",
+            ) from error
+        for relative, size in files.items():
+            jar = self.distribution / relative
+            if not jar.is_file() or jar.stat().st_size != size or not zipfile.is_zipfile(jar):
+                raise CorruptCacheError(
+                    f"the cached server jar {jar} is missing or damaged",
+                    hint=f"remove {self.distribution} and run `crkg neo4j start` again",
+                )
+
+    def provision(self, progress: ProgressCallback = _no_progress) -> None:
+        """Resolve Neo4j and GDS through Maven into the cache (once; later calls verify)."""
+        if self.is_provisioned():
+            try:
+                self.verify_cache()
+                return
+            except CorruptCacheError as error:
+                progress(f"{error.message}; resolving it again")
+                shutil.rmtree(self.distribution)
+        maven = shutil.which(self.settings.maven_command)
+        if maven is None:
+            raise PrerequisiteMissingError(
+                f"Maven ({self.settings.maven_command!r}) is not on PATH; it is needed once, to "
+                f"resolve Neo4j {self.versions.neo4j} and GDS {self.versions.gds} from Maven "
+                "Central",
+                hint="install Maven 3.6+ (Debian/Ubuntu: `apt-get install maven`) or set "
+                "CRKG_MAVEN_COMMAND",
+            )
+        java = find_java(self.settings)
+        staging = self.distribution.with_name(self.distribution.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        self.maven_repo.mkdir(parents=True, exist_ok=True)
+        maven_log = self.distribution.with_name(self.distribution.name + ".maven.log")
+        for folder, selector in (
+            ("plugins", f"-DincludeGroupIds={GDS_GROUP_ID}"),
+            ("lib", f"-DexcludeGroupIds={GDS_GROUP_ID}"),
+        ):
+            progress(
+                f"resolving {folder} (Neo4j {self.versions.neo4j}, GDS {self.versions.gds}) "
+                "from Maven Central"
+            )
+            command = [
+                maven,
+                "-B",
+                "-f",
+                str(POM_FILE),
+                f"-Dmaven.repo.local={self.maven_repo}",
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={staging / folder}",
+                selector,
+            ]
+            env = {**os.environ, "JAVA_HOME": str(java.executable.parent.parent)}
+            with maven_log.open("a", encoding="utf-8") as log:
+                completed = subprocess.run(
+                    command, stdout=log, stderr=subprocess.STDOUT, env=env, check=False
+                )
+            if completed.returncode != 0:
+                raise LocalServerError(
+                    f"Maven could not resolve the server (exit {completed.returncode}); "
+                    f"last lines of {maven_log}:\n{_tail(maven_log, 15)}",
+                    hint="Maven Central must be reachable the first time; later starts use "
+                    "the cache",
+                )
+        files = {
+            str(jar.relative_to(staging)): jar.stat().st_size
+            for jar in sorted(staging.rglob("*.jar"))
+        }
+        if not any(name.startswith("plugins/") for name in files):
+            raise LocalServerError(f"Maven resolved no GDS jars into {staging / 'plugins'}")
+        manifest = {"neo4j": self.versions.neo4j, "gds": self.versions.gds, "files": files}
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        # The rename makes a half-finished resolution invisible: a crash leaves only staging.
+        staging.rename(self.distribution)
+        progress(f"cached {len(files)} jars in {self.distribution}")
+
+    # --- credentials --------------------------------------------------------------------
+    def credentials(self) -> Credentials | None:
+        try:
+            stored = json.loads(self.credentials_file.read_text(encoding="utf-8"))
+            return Credentials(user=stored["user"], password=stored["password"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise LocalServerError(
+                f"the credentials file {self.credentials_file} is unreadable ({error})"
+            ) from error
+
+    def _ensure_credentials(self, java: JavaRuntime) -> Credentials:
+        credentials = self.credentials()
+        if credentials is None:
+            credentials = Credentials(user="neo4j", password=secrets.token_urlsafe(24))
+            self.home.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(
+                self.credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600
+            )
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                json.dump(asdict(credentials), handle)
+        os.chmod(self.credentials_file, 0o600)
+        # The initial password only takes effect before the system database exists.
+        if not (self.home / "data" / "databases" / "system").exists():
+            self._run_admin(java, "dbms", "set-initial-password", credentials.password)
+        return credentials
+
+    def _run_admin(self, java: JavaRuntime, *arguments: str) -> None:
+        command = [
+            str(java.executable),
+            "-cp",
+            self._classpath(),
+            f"-Dneo4j.home={self.home}",
+            ADMIN_ENTRY_POINT,
+            *arguments,
+        ]
+        env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
+        completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if completed.returncode != 0:
+            shown = " ".join(a for a in arguments if a not in (self._secret_arguments()))
+            raise LocalServerError(
+                f"neo4j-admin {shown} failed (exit {completed.returncode}): "
+                f"{(completed.stderr or completed.stdout).strip()[-2000:]}"
+            )
+
+    def _secret_arguments(self) -> tuple[str, ...]:
+        credentials = self.credentials()
+        return () if credentials is None else (credentials.password,)
+
+    # --- configuration --------------------------------------------------------------------
+    def write_config(self) -> Path:
+        for folder in ("conf", "data", "logs", "run", "import"):
+            (self.home / folder).mkdir(parents=True, exist_ok=True)
+        port = self.settings.local_bolt_port
+        lines = {
+            "server.default_listen_address": "127.0.0.1",
+            "server.bolt.listen_address": f"127.0.0.1:{port}",
+            "server.bolt.advertised_address": f"127.0.0.1:{port}",
+            "server.bolt.enabled": "true",
+            "server.http.enabled": "false",
+            "server.https.enabled": "false",
+            "dbms.security.auth_enabled": "true",
+            "server.directories.data": str(self.home / "data"),
+            "server.directories.logs": str(self.logs_dir),
+            "server.directories.run": str(self.run_dir),
+            "server.directories.import": str(self.home / "import"),
+            "server.directories.plugins": str(self.plugins_dir),
+            "server.directories.lib": str(self.lib_dir),
+            "server.memory.heap.initial_size": f"{min(1024, self.settings.local_heap_mib)}m",
+            "server.memory.heap.max_size": f"{self.settings.local_heap_mib}m",
+            "server.memory.pagecache.size": f"{self.settings.local_pagecache_mib}m",
+            "dbms.security.procedures.unrestricted": "gds.*",
+            "dbms.security.procedures.allowlist": "gds.*",
+            # A lock wait longer than this fails as a TransientError, which the driver retries,
+            # instead of hanging a loader or a request forever.
+            "db.lock.acquisition.timeout": f"{int(self.settings.local_lock_timeout_seconds)}s",
+            "dbms.usage_report.enabled": "false",
+        }
+        conf = self.conf_dir / "neo4j.conf"
+        header = "# Written by `crkg neo4j start` from CRKG_* settings; edits are overwritten.\n"
+        conf.write_text(header + "".join(f"{k}={v}\n" for k, v in lines.items()), "utf-8")
+        return conf
+
+    def _classpath(self) -> str:
+        return f"{self.plugins_dir}/*:{self.conf_dir}/*:{self.lib_dir}/*"
+
+    # --- process control ---------------------------------------------------------------
+    def running_pid(self) -> int | None:
+        """The pid of this instance's live server, or None (a stale pid file is ignored)."""
+        try:
+            pid = int(self.pid_file.read_text(encoding="utf-8").strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if _is_our_server(pid, self.home) else None
+
+    def start(self, progress: ProgressCallback = _no_progress) -> LocalServerStatus:
+        """Start the server unless it runs already; wait until Bolt and GDS answer."""
+        if self.running_pid() is not None:
+            return self.status()
+        stale = self.pid_file.exists()
+        java = find_java(self.settings)
+        self.provision(progress)
+        port = self.settings.local_bolt_port
+        if not _port_is_free(port):
+            raise PortInUseError(port)
+        if stale:
+            progress("the previous server did not stop cleanly; Neo4j recovers on start")
+            self.pid_file.unlink(missing_ok=True)
+        self.write_config()
+        credentials = self._ensure_credentials(java)
+        heap = self.settings.local_heap_mib
+        command = [
+            str(java.executable),
+            f"-Xms{min(1024, heap)}m",
+            f"-Xmx{heap}m",
+            *JVM_FLAGS,
+            "-cp",
+            self._classpath(),
+            ENTRY_POINT,
+            f"--home-dir={self.home}",
+            f"--config-dir={self.conf_dir}",
+            "--console-mode",
+        ]
+        progress(f"starting Neo4j {self.versions.neo4j} on {self.settings.local_uri}")
+        with self.console_log.open("ab") as log:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.home,
+                start_new_session=True,  # survives the CLI; stopped through the pid file
+                env={**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)},
+            )
+        self._process = process
+        self.pid_file.write_text(str(process.pid), encoding="utf-8")
+        self._wait_until_ready(process, credentials, progress)
+        status = self.status()
+        if status.gds_version is None:
+            raise LocalServerError(
+                f"Neo4j started but the GDS procedures are missing ({status.problem}); "
+                f"see {self.console_log}"
+            )
+        return status
+
+    def _wait_until_ready(
+        self, process: subprocess.Popen[bytes], credentials: Credentials, progress: ProgressCallback
+    ) -> None:
+        from neo4j import GraphDatabase
+        from neo4j.exceptions import AuthError, ServiceUnavailable
+
+        deadline = time.monotonic() + self.settings.local_start_timeout_seconds
+        last_error = "no answer yet"
+        while time.monotonic() < deadline:
+            exit_code = process.poll()
+            if exit_code is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise ServerCrashedError(
+                    f"Neo4j exited with code {exit_code} while starting; last lines of "
+                    f"{self.console_log}:\n{_tail(self.console_log, 25)}"
+                )
+            try:
+                with GraphDatabase.driver(
+                    self.settings.local_uri,
+                    auth=(credentials.user, credentials.password),
+                    connection_timeout=2.0,
+                ) as driver:
+                    driver.verify_connectivity()
+                    progress("Bolt answers")
+                    return
+            except AuthError as error:
+                raise LocalServerError(
+                    f"the managed server refuses the password in {self.credentials_file}: "
+                    f"{error.message}",
+                    hint=f"the database in {self.home / 'data'} was created with another "
+                    "password; stop the server and remove that folder to start afresh",
+                ) from error
+            except (ServiceUnavailable, OSError) as error:
+                last_error = str(error)
+            time.sleep(0.5)
+        self.stop()
+        raise ServerCrashedError(
+            f"Neo4j did not answer on {self.settings.local_uri} within "
+            f"{self.settings.local_start_timeout_seconds:.0f}s ({last_error}); last lines of "
+            f"{self.console_log}:\n{_tail(self.console_log, 25)}"
+        )
+
+    def stop(self, progress: ProgressCallback = _no_progress) -> bool:
+        """Stop the server cleanly (SIGTERM, then SIGKILL after a minute). True if it ran."""
+        pid = self.running_pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        progress(f"stopping Neo4j (pid {pid})")
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        while time.monotonic() < deadline and _pid_alive(pid):
+            time.sleep(0.2)
+        if _pid_alive(pid):
+            logger.warning("Neo4j (pid %s) ignored SIGTERM for %ss; killing it", pid, deadline)
+            os.kill(pid, signal.SIGKILL)
+            while _pid_alive(pid):
+                time.sleep(0.1)
+        self.pid_file.unlink(missing_ok=True)
+        if self._process is not None and self._process.pid == pid:
+            self._process.wait()  # reap it: this process started it
+            self._process = None
+        return True
+
+    def status(self) -> LocalServerStatus:
+        """Report the instance; asks the server for its versions when it runs."""
+        pid = self.running_pid()
+        problem: str | None = None
+        neo4j_version = gds_version = edition = None
+        if pid is None and self.pid_file.exists():
+            problem = (
+                f"the server is not running but its pid file remains: it crashed or was "
+                f"killed; see {self.console_log}"
+            )
+        elif pid is None:
+            problem = "not running"
+        else:
+            neo4j_version, edition, gds_version, problem = self._ask_versions()
+        return LocalServerStatus(
+            instance=self.settings.local_instance,
+            running=pid is not None,
+            uri=self.settings.local_uri,
+            pid=pid,
+            neo4j_version=neo4j_version,
+            gds_version=gds_version,
+            edition=edition,
+            credentials_file=str(self.credentials_file),
+            home=str(self.home),
+            log_file=str(self.console_log),
+            heap_mib=self.settings.local_heap_mib,
+            pagecache_mib=self.settings.local_pagecache_mib,
+            problem=problem,
+        )
+
+    def _ask_versions(self) -> tuple[str | None, str | None, str | None, str | None]:
+        from neo4j import GraphDatabase
+        from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+        credentials = self.credentials()
+        if credentials is None:
+            return None, None, None, f"no credentials file at {self.credentials_file}"
+        try:
+            with GraphDatabase.driver(
+                self.settings.local_uri,
+                auth=(credentials.user, credentials.password),
+                connection_timeout=5.0,
+            ) as driver:
+                records, _, _ = driver.execute_query(
+                    "CALL dbms.components() YIELD name, versions, edition "
+                    "RETURN versions[0] AS version, edition",
+                    database_="system",
+                )
+                version, edition = records[0]["version"], records[0]["edition"]
+                try:
+                    gds_records, _, _ = driver.execute_query("RETURN gds.version() AS v")
+                    return version, edition, str(gds_records[0]["v"]), None
+                except Neo4jError as error:
+                    return version, edition, None, f"GDS unavailable: {error.message}"
+        except (Neo4jError, ServiceUnavailable, OSError) as error:
+            return None, None, None, f"the server process runs but does not answer: {error}"
+
+
+# --- helpers -------------------------------------------------------------------------------
+def find_java(settings: CrkgSettings) -> JavaRuntime:
+    """The first Java 17 or 21 among CRKG_JAVA_HOME, JAVA_HOME, /usr/lib/jvm and PATH."""
+    candidates: list[Path] = []
+    if settings.java_home is not None:
+        candidates.append(settings.java_home / "bin" / "java")
+    if os.environ.get("JAVA_HOME"):
+        candidates.append(Path(os.environ["JAVA_HOME"]) / "bin" / "java")
+    if JVM_ROOT.is_dir():
+        candidates.extend(sorted(JVM_ROOT.glob("*/bin/java")))
+    on_path = shutil.which("java")
+    if on_path:
+        candidates.append(Path(on_path))
+    seen: list[str] = []
+    for candidate in dict.fromkeys(candidates):
+        runtime = _probe_java(candidate)
+        if runtime is None:
+            continue
+        if runtime.major in SUPPORTED_JAVA_MAJORS:
+            return runtime
+        seen.append(f"{candidate} (Java {runtime.major})")
+    found = "; found only: " + ", ".join(seen) if seen else "; no Java was found"
+    raise PrerequisiteMissingError(
+        f"Neo4j 5.26 needs Java 17 or 21{found}",
+        hint="install it (Debian/Ubuntu: `apt-get install openjdk-17-jdk-headless`) or point "
+        "CRKG_JAVA_HOME at one",
+    )
+
+
+def _probe_java(executable: Path) -> JavaRuntime | None:
+    if not executable.is_file():
+        return None
+    try:
+        completed = subprocess.run(
+            [str(executable), "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', completed.stderr)
+    if match is None:
+        return None
+    major = int(match.group(1))
+    if major == 1 and match.group(2):  # "1.8" style
+        major = int(match.group(2))
+    return JavaRuntime(executable=executable.resolve(), major=major, description=completed.stderr)
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped by its parent) counts as gone.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _is_our_server(pid: int, home: Path) -> bool:
+    """True if pid is alive and is the Neo4j started for this home (pids get reused)."""
+    if not _pid_alive(pid):
+        return False
+    try:
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True  # no /proc: trust the pid file
+    return f"--home-dir={home}".encode() in command_line
+
+
+def _tail(path: Path, lines: int) -> str:
+    try:
+        content = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(content[-lines:])
