@@ -1,0 +1,172 @@
+"""The async store: one driver per process, managed transactions with retries, clear errors.
+
+The driver is created by whoever owns the process (FastAPI's lifespan, a CLI command, a test
+fixture) with :func:`open_driver` and handed to :class:`GraphStore`; the store never closes a
+driver it did not create. Repositories run their Cypher through :meth:`GraphStore.read` and
+:meth:`GraphStore.write`, which use the driver's managed transactions: transient errors
+(deadlocks, lock timeouts, leader switches) are retried with back-off by the driver for up to
+``neo4j_max_transaction_retry_seconds``; each retry is logged here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j.exceptions import (
+    AuthError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
+
+from graph.errors import (
+    AuthenticationFailedError,
+    DatabaseUnavailableError,
+    QueryFailedError,
+)
+from graph.settings import CrkgSettings
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+TransactionWork = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
+
+
+@dataclass(frozen=True)
+class ConnectionTarget:
+    uri: str
+    user: str
+    password: str
+    database: str
+
+    def __repr__(self) -> str:  # never print the password
+        return f"ConnectionTarget(uri={self.uri!r}, user={self.user!r}, db={self.database!r})"
+
+
+def resolve_target(settings: CrkgSettings) -> ConnectionTarget:
+    """Where to connect: the configured URI, or the managed local server and its password."""
+    if settings.neo4j_uri is not None:
+        assert settings.neo4j_password is not None  # enforced by CrkgSettings
+        return ConnectionTarget(
+            uri=settings.neo4j_uri,
+            user=settings.neo4j_user,
+            password=settings.neo4j_password.get_secret_value(),
+            database=settings.neo4j_database,
+        )
+    from graph.localserver.manager import LocalNeo4j
+
+    credentials = LocalNeo4j(settings).credentials()
+    if credentials is None:
+        raise DatabaseUnavailableError(
+            settings.local_uri, "the managed local server has never been started here"
+        )
+    password = (
+        settings.neo4j_password.get_secret_value()
+        if settings.neo4j_password is not None
+        else credentials.password
+    )
+    return ConnectionTarget(
+        uri=settings.local_uri,
+        user=settings.neo4j_user,
+        password=password,
+        database=settings.neo4j_database,
+    )
+
+
+async def open_driver(settings: CrkgSettings, *, verify: bool = True) -> AsyncDriver:
+    """Create the process's driver and (by default) prove it can reach and log in to Neo4j."""
+    target = resolve_target(settings)
+    driver = AsyncGraphDatabase.driver(
+        target.uri,
+        auth=(target.user, target.password),
+        max_transaction_retry_time=settings.neo4j_max_transaction_retry_seconds,
+        connection_timeout=settings.neo4j_connection_timeout_seconds,
+        user_agent="crkg",
+    )
+    if verify:
+        try:
+            await verify_connection(driver, target)
+        except BaseException:
+            await driver.close()
+            raise
+    return driver
+
+
+async def verify_connection(driver: AsyncDriver, target: ConnectionTarget) -> None:
+    """Translate the driver's connectivity failures into crkg errors that say what to do."""
+    try:
+        await driver.verify_connectivity()
+    except AuthError as error:
+        raise AuthenticationFailedError(target.uri, target.user) from error
+    except (ServiceUnavailable, SessionExpired, OSError) as error:
+        raise DatabaseUnavailableError(target.uri, _first_line(error)) from error
+    except DriverError as error:
+        raise DatabaseUnavailableError(target.uri, _first_line(error)) from error
+
+
+class GraphStore:
+    """Runs transaction functions on one database, with retries and translated errors."""
+
+    def __init__(self, driver: AsyncDriver, database: str, *, uri: str = "Neo4j") -> None:
+        self.driver = driver
+        self.database = database
+        self.uri = uri  # only for error messages
+
+    @classmethod
+    def from_settings(cls, driver: AsyncDriver, settings: CrkgSettings) -> GraphStore:
+        return cls(driver, settings.neo4j_database, uri=settings.neo4j_uri or settings.local_uri)
+
+    async def read(
+        self, operation: str, work: TransactionWork[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``work`` in a read transaction (routed to a reader on a cluster)."""
+        return await self._run(operation, False, work, *args, **kwargs)
+
+    async def write(
+        self, operation: str, work: TransactionWork[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``work`` in a write transaction; it may run more than once, so keep it pure."""
+        return await self._run(operation, True, work, *args, **kwargs)
+
+    async def _run(
+        self,
+        operation: str,
+        writes: bool,
+        work: TransactionWork[P, T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        attempts = 0
+
+        async def attempt(tx: AsyncManagedTransaction) -> T:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                logger.warning(
+                    "%s: retrying after a transient error (attempt %d)", operation, attempts
+                )
+            return await work(tx, *args, **kwargs)
+
+        try:
+            async with self.driver.session(database=self.database) as session:
+                if writes:
+                    return await session.execute_write(attempt)
+                return await session.execute_read(attempt)
+        except AuthError as error:
+            raise AuthenticationFailedError(self.uri, "(the configured user)") from error
+        except (ServiceUnavailable, SessionExpired) as error:
+            raise DatabaseUnavailableError(self.uri, _first_line(error)) from error
+        except Neo4jError as error:
+            raise QueryFailedError(operation, error.code, error.message or str(error)) from error
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,80 @@
+"""Test tiers (see CONVENTIONS.md): ``tests/unit`` needs no database; ``tests/integration``
+runs against the real managed Neo4j + GDS, started once per session on its own instance and
+port so a developer's demo database is never touched. Nothing here is mocked or skipped: if
+the server cannot start, the database tests fail and say why.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from neo4j import AsyncDriver
+
+from graph.localserver.manager import LocalNeo4j, LocalServerStatus
+from graph.settings import CrkgSettings, Environment
+from graph.store import GraphStore, open_driver
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEST_BOLT_PORT = int(os.environ.get("CRKG_TEST_BOLT_PORT", "7688"))
+
+
+def make_test_settings(**overrides: object) -> CrkgSettings:
+    """Settings of the test instance; keyword arguments override single fields."""
+    values: dict[str, object] = {
+        "environment": Environment.TEST,
+        "neo4j_uri": None,
+        "neo4j_password": None,
+        "data_dir": Path(os.environ.get("CRKG_DATA_DIR", PROJECT_ROOT / ".crkg")),
+        "local_instance": "test",
+        "local_bolt_port": TEST_BOLT_PORT,
+        "local_heap_mib": 2048,
+        "local_pagecache_mib": 512,
+        # short, so the transient-error test sees a real lock timeout quickly
+        "local_lock_timeout_seconds": 2.0,
+        "neo4j_max_transaction_retry_seconds": 30.0,
+    }
+    values.update(overrides)
+    return CrkgSettings.model_validate(values)
+
+
+@pytest.fixture(scope="session")
+def test_settings() -> CrkgSettings:
+    return make_test_settings()
+
+
+@pytest.fixture(scope="session")
+def local_server(test_settings: CrkgSettings) -> Iterator[LocalServerStatus]:
+    """The real Neo4j for the whole session; stopped at the end if this session started it."""
+    manager = LocalNeo4j(test_settings)
+    started_here = manager.running_pid() is None
+    status = manager.start()
+    yield status
+    if started_here and not os.environ.get("CRKG_TEST_KEEP_SERVER"):
+        manager.stop()
+
+
+@pytest.fixture(scope="session")
+async def driver(
+    local_server: LocalServerStatus, test_settings: CrkgSettings
+) -> AsyncIterator[AsyncDriver]:
+    neo4j_driver = await open_driver(test_settings)
+    yield neo4j_driver
+    await neo4j_driver.close()
+
+
+@pytest.fixture(scope="session")
+def store(driver: AsyncDriver, test_settings: CrkgSettings) -> GraphStore:
+    return GraphStore.from_settings(driver, test_settings)
+
+
+@pytest.fixture
+async def empty_db(driver: AsyncDriver, test_settings: CrkgSettings) -> GraphStore:
+    """The test database with every node removed (the schema stays)."""
+    await driver.execute_query(
+        "MATCH (n) DETACH DELETE n",
+        database_=test_settings.neo4j_database,
+    )
+    return GraphStore.from_settings(driver, test_settings)
