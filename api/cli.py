@@ -7,11 +7,21 @@ import functools
 import json
 import logging
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from graph.errors import CrkgError
@@ -19,6 +29,7 @@ from graph.localserver.manager import LocalNeo4j, LocalServerStatus
 from graph.repositories.schema import SchemaInitResult, SchemaRepository
 from graph.settings import CrkgSettings, get_settings
 from graph.store import GraphStore, open_driver
+from loaders.pipeline import Loader, LoadProgress, LoadReport
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -177,6 +188,118 @@ def init(
         f"{len(result.created) + len(result.already_present)} constraints and indexes were "
         "already present"
     )
+
+
+# --- crkg load --------------------------------------------------------------------------------
+class _RichLoadProgress:
+    """A progress bar per file, on stderr."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+
+    def start_file(self, name: str, total_rows: int) -> None:
+        self.task = self.progress.add_task(name, total=total_rows)
+
+    def advance(self, rows: int) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, rows)
+
+    def finish_file(self, name: str) -> None:
+        if self.task is not None:
+            task = self.progress.tasks[self.task]
+            self.progress.update(self.task, total=task.completed)
+
+
+async def load_directory(
+    settings: CrkgSettings,
+    directory: Path,
+    *,
+    batch_size: int | None,
+    max_reject_ratio: float | None,
+    progress: LoadProgress | None,
+) -> LoadReport:
+    driver = await open_driver(settings)
+    try:
+        store = GraphStore.from_settings(driver, settings)
+        loader = Loader(
+            store,
+            settings,
+            batch_size=batch_size,
+            max_reject_ratio=max_reject_ratio,
+            progress=progress,
+        )
+        return await loader.load(directory)
+    finally:
+        await driver.close()
+
+
+@app.command("load")
+@_friendly_errors
+def load(
+    directory: Annotated[Path, typer.Argument(help="folder of the export (CSV, JSONL, Parquet)")],
+    batch_size: Annotated[
+        int | None, typer.Option(help="rows per transaction (CRKG_LOAD_BATCH_SIZE)", min=1)
+    ] = None,
+    max_reject_ratio: Annotated[
+        float | None,
+        typer.Option(
+            help="fail when a file rejects more than this share of its rows (0..1)",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Load a bank export: validate, write idempotently, report read = loaded + rejected."""
+    settings = _settings()
+    columns = (
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, disable=as_json) as bar:
+        report = _run(
+            load_directory(
+                settings,
+                directory,
+                batch_size=batch_size,
+                max_reject_ratio=max_reject_ratio,
+                progress=_RichLoadProgress(bar),
+            )
+        )
+    if as_json:
+        typer.echo(report.to_json())
+    else:
+        _print_load_report(report)
+    if report.rows_rejected:
+        err_console.print(
+            f"[yellow]warning:[/] {report.rows_rejected} rows rejected; see {report.rejects_file}",
+            highlight=False,
+        )
+
+
+def _print_load_report(report: LoadReport) -> None:
+    table = Table(title=f"load {report.run_id}: {report.status}")
+    table.add_column("file", min_width=21, no_wrap=True)
+    for column in ("read", "loaded", "rejected", "changed", "seconds", "rows/s"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for f in report.files:
+        rate = f"{f.rows_read / f.seconds:,.0f}" if f.seconds else "-"
+        table.add_row(f.file, f"{f.rows_read:,}", f"{f.rows_loaded:,}", f"{f.rows_rejected:,}",
+                      f"{f.rows_changed:,}", f"{f.seconds:.1f}", rate)
+    table.add_row("total", f"{report.rows_read:,}", f"{report.rows_loaded:,}",
+                  f"{report.rows_rejected:,}", f"{report.rows_changed:,}", "", "", style="bold")
+    console.print(table)
+    for f in report.files:
+        if f.reasons:
+            reasons = ", ".join(f"{code} {count}" for code, count in f.reasons.items())
+            console.print(f"  {f.file} rejected: {reasons}", highlight=False)
+        if f.ignored_columns:
+            console.print(f"  {f.file}: ignored unknown columns {', '.join(f.ignored_columns)}",
+                          highlight=False)
 
 
 # --- crkg serve / demo ------------------------------------------------------------------------

@@ -72,6 +72,12 @@ class CrkgSettings(BaseSettings):
     java_home: Path | None = Field(default=None, description="a Java 17 or 21 home; else searched")
     maven_command: str = "mvn"
 
+    # --- loading ------------------------------------------------------------------------
+    pii_hash_key: SecretStr | None = Field(
+        default=None, description="HMAC key for identifier values; required in production"
+    )
+    load_batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
+
     # --- the API --------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)

@@ -1,0 +1,501 @@
+"""``crkg load DIR``: validate every row, write in batches, report read = loaded + rejected.
+
+Files are loaded in contract order (nodes before the relationships that need them), each in
+batches of validated rows: one ``UNWIND … MERGE`` transaction per batch, written by a single
+writer so relationship batches cannot deadlock each other (transient errors are still retried
+by the store). Every batch is idempotent, so a load that was killed half-way — the loader or
+the database — is completed by running the same load again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, LiteralString, Protocol
+
+from graph.errors import CrkgError
+from graph.model import RelType, TieKind
+from graph.queries import loads as q
+from graph.repositories.loads import LoadRepository
+from graph.settings import CrkgSettings
+from graph.store import GraphStore
+from loaders.generator.contract import SPECS, FileSpec
+from loaders.pii import IdentifierHasher, hasher_from_settings
+from loaders.rejects import Reject, RejectReason, RejectWriter
+from loaders.sources import (
+    SourceFile,
+    UnreadableFileError,
+    count_rows,
+    discover,
+    iter_rows,
+    read_header,
+)
+from loaders.validation import FileValidator, Op, ValidRow
+
+logger = logging.getLogger(__name__)
+
+# Which node label each node file fills, and where references point.
+NODE_FILES: dict[str, q.NodeTarget] = {
+    "relationship_managers": q.RELATIONSHIP_MANAGER,
+    "partners": q.PARTNER,
+    "products": q.PRODUCT,
+    "scenarios": q.SCENARIO,
+    "customers": q.CUSTOMER,
+    "campaigns": q.CAMPAIGN,
+}
+MANAGED_BY = q.RelationshipTarget(RelType.MANAGED_BY, q.CUSTOMER, q.RELATIONSHIP_MANAGER)
+HOSTS = q.RelationshipTarget(RelType.HOSTS, q.PARTNER, q.SCENARIO)
+# columns of node files that become relationships instead of properties
+LINK_COLUMNS: dict[str, tuple[str, q.RelationshipTarget, bool]] = {
+    "customers": ("rm_id", MANAGED_BY, True),
+    "scenarios": ("partner_id", HOSTS, False),
+}
+
+
+@dataclass(frozen=True)
+class RelationshipPlan:
+    source_column: str
+    target_column: str
+    target: q.RelationshipTarget
+
+
+def _rel(
+    rel_type: RelType, source: q.NodeTarget, target: q.NodeTarget, src: str, dst: str, *merge: str
+) -> RelationshipPlan:
+    return RelationshipPlan(src, dst, q.RelationshipTarget(rel_type, source, target, merge))
+
+
+RELATIONSHIP_FILES: dict[str, RelationshipPlan] = {
+    "holdings": _rel(RelType.HOLDS, q.CUSTOMER, q.PRODUCT, "customer_id", "product_id"),
+    "participation": _rel(
+        RelType.PARTICIPATES_IN, q.CUSTOMER, q.SCENARIO, "customer_id", "scenario_id"
+    ),
+    "partner_links": _rel(
+        RelType.LINKED_TO, q.CUSTOMER, q.PARTNER, "customer_id", "partner_id", "kind"
+    ),
+    "referrals": _rel(RelType.REFERRED, q.CUSTOMER, q.CUSTOMER, "referrer_id", "referee_id"),
+    "transfers": _rel(RelType.TRANSFERRED_TO, q.CUSTOMER, q.CUSTOMER, "src_id", "dst_id", "at"),
+    "guarantees": _rel(RelType.GUARANTEES, q.CUSTOMER, q.CUSTOMER, "guarantor_id", "borrower_id"),
+    "shareholdings": _rel(RelType.HOLDS_SHARES, q.CUSTOMER, q.CUSTOMER, "holder_id", "company_id"),
+}
+SOCIAL_TARGETS = {
+    kind.value: q.RelationshipTarget(kind.rel_type, q.CUSTOMER, q.CUSTOMER) for kind in TieKind
+}
+REFERENCED_TARGET = {name: target for name, target in NODE_FILES.items()}
+
+
+class LoadProgress(Protocol):
+    def start_file(self, name: str, total_rows: int) -> None: ...
+    def advance(self, rows: int) -> None: ...
+    def finish_file(self, name: str) -> None: ...
+
+
+class _NoProgress:
+    def start_file(self, name: str, total_rows: int) -> None:
+        return None
+
+    def advance(self, rows: int) -> None:
+        return None
+
+    def finish_file(self, name: str) -> None:
+        return None
+
+
+class TooManyRejectsError(CrkgError):
+    exit_code = 7
+
+
+@dataclass
+class FileReport:
+    file: str
+    path: str
+    format: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_changed: int = 0  # created, updated or deleted something
+    rows_deleted: int = 0  # op=DELETE rows among the loaded
+    seconds: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_rejected
+
+
+@dataclass
+class LoadReport:
+    run_id: str
+    source: str
+    started_at: datetime
+    rejects_file: str
+    files: list[FileReport] = field(default_factory=list)
+    finished_at: datetime | None = None
+    status: str = "RUNNING"
+    error: str | None = None
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def rows_changed(self) -> int:
+        return sum(f.rows_changed for f in self.files)
+
+    def to_json(self) -> str:
+        body = asdict(self)
+        body.update(
+            rows_read=self.rows_read,
+            rows_loaded=self.rows_loaded,
+            rows_rejected=self.rows_rejected,
+            rows_changed=self.rows_changed,
+        )
+        return json.dumps(body, default=str, ensure_ascii=False, indent=2)
+
+
+def new_run_id(now: datetime) -> str:
+    return f"load-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _row_hash(payload: Any) -> str:
+    import hashlib
+
+    text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+class Loader:
+    """One load of one export directory."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        settings: CrkgSettings,
+        *,
+        batch_size: int | None = None,
+        rejects_dir: Path | None = None,
+        max_reject_ratio: float | None = None,
+        progress: LoadProgress | None = None,
+        hasher: IdentifierHasher | None = None,
+    ) -> None:
+        self.store = store
+        self.repository = LoadRepository(store)
+        self.batch_size = batch_size or settings.load_batch_size
+        self.rejects_dir = rejects_dir or settings.resolved_data_dir / "loads"
+        self.max_reject_ratio = max_reject_ratio
+        self.progress: LoadProgress = progress or _NoProgress()
+        self.hasher = hasher or hasher_from_settings(settings)
+        # keys known to exist (accepted in this load or found in the database), per node file
+        self.known: dict[str, set[str]] = {name: set() for name in NODE_FILES}
+        self.checked_absent: dict[str, set[str]] = {name: set() for name in NODE_FILES}
+
+    async def load(self, directory: Path) -> LoadReport:
+        sources = discover(directory)
+        if not sources:
+            raise CrkgError(
+                f"{directory} holds none of the contract's files",
+                hint="expected names like customers.csv, social.jsonl, …",
+            )
+        for source in sources:  # fail before writing anything if a file is unreadable
+            self._check_header(source)
+        started = datetime.now(UTC)
+        report = LoadReport(
+            run_id=new_run_id(started),
+            source=str(directory.resolve()),
+            started_at=started,
+            rejects_file="",
+        )
+        rejects_path = self.rejects_dir / f"{report.run_id}-rejects.csv"
+        report.rejects_file = str(rejects_path)
+        await self._record(report)
+        try:
+            with RejectWriter(rejects_path) as rejects:
+                for source in sources:
+                    file_report = await self._load_file(source, report, rejects)
+                    report.files.append(file_report)
+                    self._enforce_ratio(file_report)
+            report.status = "SUCCEEDED" if report.rows_rejected == 0 else "SUCCEEDED_WITH_REJECTS"
+        except BaseException as error:
+            report.status = "FAILED"
+            report.error = str(error) if isinstance(error, CrkgError) else type(error).__name__
+            raise
+        finally:
+            report.finished_at = datetime.now(UTC)
+            try:
+                await self._record(report)
+            except CrkgError as record_error:  # the database went away: keep the real error
+                logger.warning("could not record load run %s: %s", report.run_id, record_error)
+            report_path = self.rejects_dir / f"{report.run_id}-report.json"
+            report_path.parent.mkdir(parents=True, exist_ok=True)
+            report_path.write_text(report.to_json(), encoding="utf-8")
+        return report
+
+    def _check_header(self, source: SourceFile) -> None:
+        header = read_header(source)
+        if source.format == "jsonl":
+            return
+        spec = SPECS[source.name]
+        missing = [c for c in spec.required if c not in header]
+        if missing:
+            raise UnreadableFileError(
+                source.path, f"required column(s) {', '.join(missing)} missing from the header"
+            )
+
+    def _enforce_ratio(self, file_report: FileReport) -> None:
+        if self.max_reject_ratio is None or file_report.rows_read == 0:
+            return
+        ratio = file_report.rows_rejected / file_report.rows_read
+        if ratio > self.max_reject_ratio:
+            raise TooManyRejectsError(
+                f"{file_report.file}: {file_report.rows_rejected} of {file_report.rows_read} "
+                f"rows rejected ({ratio:.1%} > --max-reject-ratio {self.max_reject_ratio:.1%}); "
+                "the load stopped after this file",
+                hint="see the rejects file; files before this one are loaded, and running the "
+                "load again after fixing the export completes it",
+            )
+
+    async def _record(self, report: LoadReport) -> None:
+        files = [asdict(f) for f in report.files]
+        await self.repository.record_run(
+            report.run_id,
+            {
+                "source": report.source,
+                "started_at": report.started_at,
+                "finished_at": report.finished_at,
+                "status": report.status,
+                "rows_read": report.rows_read,
+                "rows_loaded": report.rows_loaded,
+                "rows_rejected": report.rows_rejected,
+                "rows_changed": report.rows_changed,
+                "rejects_file": report.rejects_file,
+                "files_json": json.dumps(files, ensure_ascii=False),
+                "error": report.error,
+            },
+        )
+
+    # --- one file ------------------------------------------------------------------------
+    async def _load_file(
+        self, source: SourceFile, report: LoadReport, rejects: RejectWriter
+    ) -> FileReport:
+        spec = SPECS[source.name]
+        started = time.perf_counter()
+        result = FileReport(source.name, str(source.path), source.format)
+        header = read_header(source)
+        result.ignored_columns = [c for c in header if c not in spec.columns and c != "op"]
+        validator = FileValidator(spec)
+        reasons: Counter[str] = Counter()
+        self.progress.start_file(source.name, count_rows(source))
+        for chunk in _chunks(iter_rows(source), self.batch_size):
+            valid: list[ValidRow] = []
+            for raw in chunk:
+                outcome = validator.validate(raw)
+                if isinstance(outcome, Reject):
+                    rejects.write(outcome)
+                    reasons[outcome.reason.value] += 1
+                else:
+                    valid.append(outcome)
+            dangling = await self._check_references(spec, valid)
+            for problem in dangling:
+                rejects.write(problem)
+                reasons[problem.reason.value] += 1
+            dangling_lines = {problem.line for problem in dangling}
+            valid = [row for row in valid if row.line not in dangling_lines]
+            written, changed = await self._write(spec, valid, report)
+            result.rows_read += len(chunk)
+            result.rows_loaded += written
+            result.rows_changed += changed
+            result.rows_deleted += sum(1 for row in valid if row.op is Op.DELETE)
+            self.progress.advance(len(chunk))
+        result.rows_rejected = sum(reasons.values())
+        result.reasons = dict(sorted(reasons.items()))
+        result.seconds = round(time.perf_counter() - started, 3)
+        self.progress.finish_file(source.name)
+        if not result.balanced:  # a bug, never bad input: say so loudly
+            raise CrkgError(
+                f"{source.name}: read {result.rows_read} != loaded "
+                f"{result.rows_loaded} + rejected {result.rows_rejected}"
+            )
+        return result
+
+    async def _check_references(self, spec: FileSpec, rows: list[ValidRow]) -> list[Reject]:
+        """Reject rows whose references exist neither in this load nor in the database."""
+        # Only upserts need their references: deleting something that is not there is a no-op.
+        upserts = [row for row in rows if row.op is Op.UPSERT]
+        columns = dict(spec.refs)
+        for column, referenced in columns.items():
+            unknown = {
+                str(row.values[column])
+                for row in upserts
+                if row.values[column] is not None
+                and str(row.values[column]) not in self.known[referenced]
+            }
+            unknown -= self.checked_absent[referenced]
+            if unknown:
+                found = await self.repository.existing_keys(REFERENCED_TARGET[referenced], unknown)
+                self.known[referenced] |= found
+                self.checked_absent[referenced] |= unknown - found
+        problems: list[Reject] = []
+        for row in upserts:
+            for column, referenced in columns.items():
+                value = row.values[column]
+                if value is not None and str(value) not in self.known[referenced]:
+                    problems.append(
+                        Reject(
+                            spec.name,
+                            row.line,
+                            column,
+                            RejectReason.DANGLING_REFERENCE,
+                            f"{column} {value!r} is neither in this load's {referenced} nor in the "
+                            "database",
+                            row.raw,
+                        )
+                    )
+                    break
+        return problems
+
+    async def _write(
+        self, spec: FileSpec, rows: list[ValidRow], report: LoadReport
+    ) -> tuple[int, int]:
+        if not rows:
+            return 0, 0
+        loaded_at = datetime.now(UTC)
+        written = changed = 0
+        for operation, statement, payload in self._statements(spec, rows):
+            if not payload:
+                continue
+            batch = await self.repository.write_batch(
+                operation, statement, payload, load_id=report.run_id, loaded_at=loaded_at
+            )
+            if not operation.endswith("(link)"):
+                written += batch.written
+                changed += batch.changed
+        self._remember(spec, rows)
+        return written, changed
+
+    def _remember(self, spec: FileSpec, rows: list[ValidRow]) -> None:
+        if spec.name not in NODE_FILES:
+            return
+        key_column = spec.key[0]
+        for row in rows:
+            key = str(row.values[key_column])
+            if row.op is Op.UPSERT:
+                self.known[spec.name].add(key)
+                self.checked_absent[spec.name].discard(key)
+            else:
+                self.known[spec.name].discard(key)
+                self.checked_absent[spec.name].add(key)
+
+    def _statements(
+        self, spec: FileSpec, rows: list[ValidRow]
+    ) -> Iterator[tuple[str, LiteralString, list[dict[str, Any]]]]:
+        upserts = [r for r in rows if r.op is Op.UPSERT]
+        deletes = [r for r in rows if r.op is Op.DELETE]
+        name = spec.name
+        if name in NODE_FILES:
+            target = NODE_FILES[name]
+            key_column = spec.key[0]
+            link = LINK_COLUMNS.get(name)
+            excluded = {key_column} | ({link[0]} if link else set())
+            node_rows = []
+            for row in upserts:
+                props = {c: v for c, v in row.values.items() if c not in excluded}
+                node_rows.append(
+                    {
+                        "key": row.values[key_column],
+                        "props": props,
+                        "hash": _row_hash([props, link and row.values[link[0]]]),
+                    }
+                )
+            yield f"upsert {name}", q.upsert_nodes(target), node_rows
+            if link is not None:
+                column, rel, owner_is_source = link
+                yield (
+                    f"link {name} (link)",
+                    q.replace_single_link(rel, owner_is_source=owner_is_source),
+                    [{"owner": r.values[key_column], "other": r.values[column]} for r in upserts],
+                )
+            yield (
+                f"delete {name}",
+                q.delete_nodes(target),
+                [{"key": r.values[key_column]} for r in deletes],
+            )
+        elif name == "identifiers":
+
+            def uses(row: ValidRow) -> dict[str, Any]:
+                key = self.hasher.key_for(row.values["kind"], str(row.values["value"]))
+                return {
+                    "src": row.values["customer_id"],
+                    "dst": key,
+                    "kind": row.values["kind"],
+                    "props": {},
+                    "hash": _row_hash(key),
+                }
+
+            yield "upsert identifiers", q.UPSERT_IDENTIFIER_USES, [uses(r) for r in upserts]
+            yield "delete identifiers", q.DELETE_IDENTIFIER_USES, [uses(r) for r in deletes]
+        elif name == "social":
+            for kind, tie_target in SOCIAL_TARGETS.items():
+                of_kind = [r for r in upserts if r.values["kind"] == kind]
+                yield (
+                    f"upsert social {kind}",
+                    q.upsert_relationships(tie_target),
+                    [self._rel_row(r, "src_id", "dst_id", exclude={"kind"}) for r in of_kind],
+                )
+                gone = [r for r in deletes if r.values["kind"] == kind]
+                yield (
+                    f"delete social {kind}",
+                    q.delete_relationships(tie_target),
+                    [self._rel_row(r, "src_id", "dst_id", exclude={"kind"}) for r in gone],
+                )
+        else:
+            plan = RELATIONSHIP_FILES[name]
+            yield (
+                f"upsert {name}",
+                q.upsert_relationships(plan.target),
+                [self._rel_row(r, plan.source_column, plan.target_column) for r in upserts],
+            )
+            yield (
+                f"delete {name}",
+                q.delete_relationships(plan.target),
+                [self._rel_row(r, plan.source_column, plan.target_column) for r in deletes],
+            )
+
+    @staticmethod
+    def _rel_row(
+        row: ValidRow, source_column: str, target_column: str, exclude: set[str] | None = None
+    ) -> dict[str, Any]:
+        skip = {source_column, target_column} | (exclude or set())
+        props = {c: v for c, v in row.values.items() if c not in skip}
+        return {
+            "src": row.values[source_column],
+            "dst": row.values[target_column],
+            "props": props,
+            "hash": _row_hash(props),
+        }
+
+
+def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,83 @@
+"""Why a row was rejected, and the private file where rejected rows are kept."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+
+class RejectReason(StrEnum):
+    MISSING_REQUIRED = "MISSING_REQUIRED"  # a required value is empty
+    BAD_ENUM = "BAD_ENUM"  # not one of the allowed kinds / categories / ops
+    BAD_NUMBER = "BAD_NUMBER"  # not a number (or not an integer where one is needed)
+    BAD_BOOLEAN = "BAD_BOOLEAN"  # not true/false/1/0/yes/no
+    OUT_OF_RANGE = "OUT_OF_RANGE"  # a number outside its allowed range
+    BAD_DATE = "BAD_DATE"  # not an ISO 8601 date / date-time
+    DANGLING_REFERENCE = "DANGLING_REFERENCE"  # an endpoint neither in this load nor in the db
+    SELF_LOOP = "SELF_LOOP"  # both endpoints are the same customer
+    DUPLICATE_KEY = "DUPLICATE_KEY"  # the key appeared earlier in the same file (first wins)
+    BAD_UTF8 = "BAD_UTF8"  # bytes that are not UTF-8
+    MALFORMED_ROW = "MALFORMED_ROW"  # wrong number of fields, not a JSON object, …
+
+
+@dataclass(frozen=True)
+class Reject:
+    file: str
+    line: int
+    column: str | None
+    reason: RejectReason
+    message: str
+    raw: dict[str, Any]
+
+
+REJECT_COLUMNS = ("file", "line", "column", "reason_code", "message", "raw_row")
+
+
+class RejectWriter:
+    """Appends rejects to a CSV readable only by its owner (it holds raw rows, maybe PII)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self._handle: IO[str] | None = None
+        self._writer: Any = None
+
+    def __enter__(self) -> RejectWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._handle = os.fdopen(descriptor, "w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(REJECT_COLUMNS)
+        return self
+
+    def write(self, reject: Reject) -> None:
+        assert self._writer is not None, "use RejectWriter as a context manager"
+        raw = json.dumps(reject.raw, ensure_ascii=False, default=str)
+        # invalid UTF-8 arrives as surrogate escapes; keep it visible, not fatal
+        raw = raw.encode("utf-8", "backslashreplace").decode("utf-8")
+        self._writer.writerow(
+            (
+                reject.file,
+                reject.line,
+                reject.column or "",
+                reject.reason.value,
+                reject.message,
+                raw,
+            )
+        )
+        self.count += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._handle is not None:
+            self._handle.close()

@@ -1,0 +1,200 @@
+"""Row validation against input contract v1: one clear reason per rejected row.
+
+Checks run in a fixed order and the first failure decides the reason: the row's shape, the
+``op`` column, UTF-8, required values, enums, numbers and ranges, booleans, dates, self-loops,
+then duplicates. References to other files are checked afterwards, in batches, by the
+pipeline (they may need the database).
+
+Duplicates: within one file the first valid occurrence of a key wins; every later row with the
+same key is rejected as DUPLICATE_KEY (the message says whether it repeated the first row
+exactly), so nothing is loaded twice and nothing is dropped without a trace.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from loaders.generator.contract import ACCEPTED_ENUMS, FileSpec
+from loaders.rejects import Reject, RejectReason
+from loaders.sources import RawRow
+
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
+
+
+class Op(StrEnum):
+    UPSERT = "UPSERT"
+    DELETE = "DELETE"
+
+
+@dataclass(frozen=True)
+class ValidRow:
+    line: int
+    op: Op
+    values: dict[str, Any]  # every contract column, typed; None where empty
+    raw: dict[str, Any]
+
+
+class _Invalid(Exception):
+    def __init__(self, column: str | None, reason: RejectReason, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.reason = reason
+        self.message = message
+
+
+def _text(value: Any) -> str | None:
+    """The raw cell as text; None for empty. JSON and Parquet give typed values."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _has_bad_utf8(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+class FileValidator:
+    """Validates the rows of one file; remembers keys to catch duplicates."""
+
+    def __init__(self, spec: FileSpec) -> None:
+        self.spec = spec
+        self._seen: dict[tuple[str | None, ...], tuple[int, dict[str, Any]]] = {}
+        self._delete_required = spec.key
+
+    def validate(self, row: RawRow) -> ValidRow | Reject:
+        try:
+            return self._validate(row)
+        except _Invalid as invalid:
+            return Reject(
+                self.spec.name,
+                row.line,
+                invalid.column,
+                invalid.reason,
+                invalid.message,
+                row.values,
+            )
+
+    def _validate(self, row: RawRow) -> ValidRow:
+        if row.problem is not None:
+            raise _Invalid(None, RejectReason.MALFORMED_ROW, row.problem)
+        cells = {column: _text(value) for column, value in row.values.items()}
+        for column, text in cells.items():
+            if text is not None and _has_bad_utf8(text):
+                raise _Invalid(
+                    column, RejectReason.BAD_UTF8, f"{column} holds bytes that are not UTF-8"
+                )
+        op_text = (cells.get("op") or "UPSERT").upper()
+        if op_text not in Op.__members__:
+            raise _Invalid(
+                "op", RejectReason.BAD_ENUM, f"op must be UPSERT or DELETE, not {cells.get('op')!r}"
+            )
+        op = Op(op_text)
+        spec = self.spec
+        required = spec.required if op is Op.UPSERT else spec.key
+        for column in required:
+            if cells.get(column) is None:
+                raise _Invalid(column, RejectReason.MISSING_REQUIRED, f"{column} is required")
+        values: dict[str, Any] = {}
+        for column in spec.columns:
+            text = cells.get(column)
+            values[column] = None if text is None else self._typed(column, text)
+        if spec.loop is not None:
+            first, second = spec.loop
+            if values[first] is not None and values[first] == values[second]:
+                raise _Invalid(
+                    second,
+                    RejectReason.SELF_LOOP,
+                    f"{first} and {second} are both {values[first]!r}",
+                )
+        key = tuple(None if values[c] is None else str(values[c]) for c in spec.key)
+        earlier = self._seen.get(key)
+        if earlier is not None:
+            line, first_values = earlier
+            same = (
+                "an exact repeat of"
+                if first_values == values
+                else "a different row with the key of"
+            )
+            raise _Invalid(
+                ",".join(spec.key),
+                RejectReason.DUPLICATE_KEY,
+                f"{same} line {line}; the first occurrence wins",
+            )
+        self._seen[key] = (row.line, values)
+        return ValidRow(row.line, op, values, row.values)
+
+    def _typed(self, column: str, text: str) -> Any:
+        spec = self.spec
+        if column in spec.enums:
+            allowed = ACCEPTED_ENUMS[spec.enums[column]]
+            upper = text.upper()
+            if upper not in allowed:
+                raise _Invalid(
+                    column,
+                    RejectReason.BAD_ENUM,
+                    f"{column} {text!r} is not one of {', '.join(allowed)}",
+                )
+            return upper
+        if column in spec.numbers:
+            rule = spec.numbers[column]
+            try:
+                number = float(text)
+            except ValueError:
+                raise _Invalid(
+                    column, RejectReason.BAD_NUMBER, f"{column} {text!r} is not a number"
+                ) from None
+            if not math.isfinite(number):
+                raise _Invalid(column, RejectReason.BAD_NUMBER, f"{column} {text!r} is not finite")
+            if rule.integer and not number.is_integer():
+                raise _Invalid(
+                    column, RejectReason.BAD_NUMBER, f"{column} {text!r} is not a whole number"
+                )
+            if not rule.in_range(number):
+                raise _Invalid(
+                    column,
+                    RejectReason.OUT_OF_RANGE,
+                    f"{column} {text} is outside {_describe(rule)}",
+                )
+            return int(number) if rule.integer else number
+        if column in spec.booleans:
+            lowered = text.lower()
+            if lowered in TRUE_WORDS:
+                return True
+            if lowered in FALSE_WORDS:
+                return False
+            raise _Invalid(column, RejectReason.BAD_BOOLEAN, f"{column} {text!r} is not true/false")
+        if column in spec.dates:
+            try:
+                return date.fromisoformat(text[:10] if "T" in text else text)
+            except ValueError:
+                raise _Invalid(
+                    column, RejectReason.BAD_DATE, f"{column} {text!r} is not an ISO 8601 date"
+                ) from None
+        if column in spec.datetimes:
+            try:
+                instant = datetime.fromisoformat(text)
+            except ValueError:
+                raise _Invalid(
+                    column, RejectReason.BAD_DATE, f"{column} {text!r} is not an ISO 8601 date-time"
+                ) from None
+            # naive times in bank exports are UTC by the contract
+            return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+        return text
+
+
+def _describe(rule: Any) -> str:
+    low = "" if rule.low is None else (f"{'[' if rule.low_inclusive else '('}{rule.low:g}")
+    high = "" if rule.high is None else f"{rule.high:g}]"
+    return f"{low or '(-inf'}, {high or 'inf)'}"
