@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable, Coroutine
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -17,6 +18,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
@@ -190,6 +192,57 @@ def init(
     )
 
 
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+    PARQUET = "parquet"
+
+
+# --- crkg generate --------------------------------------------------------------------------
+@app.command("generate")
+@_friendly_errors
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="folder to write the export into")],
+    customers: Annotated[
+        int, typer.Option("--customers", min=10, help="number of customers")
+    ] = 10_000,
+    seed: Annotated[int, typer.Option(help="same seed, same bank (byte for byte)")] = 42,
+    bad_rows: Annotated[
+        float, typer.Option("--bad-rows", min=0.0, max=0.5, help="share of invalid rows to plant")
+    ] = 0.0,
+    file_format: Annotated[
+        ExportFormat, typer.Option("--format", help="file format of the export")
+    ] = ExportFormat.CSV,
+) -> None:
+    """Write a realistic synthetic bank in the input contract, with its planted ground truth."""
+    from loaders.generator import generate_bank
+
+    columns = (
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console) as bar:
+        task = bar.add_task("generating", total=None)
+
+        def report(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        summary = generate_bank(
+            out,
+            customers=customers,
+            seed=seed,
+            bad_row_rate=bad_rows,
+            file_format=file_format.value,
+            progress=report,
+        )
+    console.print(
+        f"wrote a {customers:,}-customer bank to {out} in "
+        f"{summary.elapsed_seconds:.1f}s; ground truth in {out / 'ground_truth'}"
+    )
+
+
 # --- crkg load --------------------------------------------------------------------------------
 class _RichLoadProgress:
     """A progress bar per file, on stderr."""
@@ -250,17 +303,33 @@ def load(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="initial load of an EMPTY managed database via neo4j-admin "
+            "import (stops and restarts the server)",
+        ),
+    ] = False,
 ) -> None:
     """Load a bank export: validate, write idempotently, report read = loaded + rejected."""
     settings = _settings()
-    columns = (
-        TextColumn("{task.description:<22}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err_console, disable=as_json) as bar:
+    if bulk:
+        from loaders.bulk import bulk_load
+
+        with Progress(*_bar_columns(), console=err_console, disable=as_json) as bar:
+            report = _run(
+                bulk_load(
+                    settings,
+                    directory,
+                    progress=_RichLoadProgress(bar),
+                    max_reject_ratio=max_reject_ratio,
+                    announce=_progress,
+                )
+            )
+        _show_report(report, as_json)
+        return
+    with Progress(*_bar_columns(), console=err_console, disable=as_json) as bar:
         report = _run(
             load_directory(
                 settings,
@@ -270,6 +339,20 @@ def load(
                 progress=_RichLoadProgress(bar),
             )
         )
+    _show_report(report, as_json)
+
+
+def _bar_columns() -> tuple[ProgressColumn, ...]:
+    return (
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+
+
+def _show_report(report: LoadReport, as_json: bool) -> None:
     if as_json:
         typer.echo(report.to_json())
     else:
@@ -288,18 +371,35 @@ def _print_load_report(report: LoadReport) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     for f in report.files:
         rate = f"{f.rows_read / f.seconds:,.0f}" if f.seconds else "-"
-        table.add_row(f.file, f"{f.rows_read:,}", f"{f.rows_loaded:,}", f"{f.rows_rejected:,}",
-                      f"{f.rows_changed:,}", f"{f.seconds:.1f}", rate)
-    table.add_row("total", f"{report.rows_read:,}", f"{report.rows_loaded:,}",
-                  f"{report.rows_rejected:,}", f"{report.rows_changed:,}", "", "", style="bold")
+        table.add_row(
+            f.file,
+            f"{f.rows_read:,}",
+            f"{f.rows_loaded:,}",
+            f"{f.rows_rejected:,}",
+            f"{f.rows_changed:,}",
+            f"{f.seconds:.1f}",
+            rate,
+        )
+    table.add_row(
+        "total",
+        f"{report.rows_read:,}",
+        f"{report.rows_loaded:,}",
+        f"{report.rows_rejected:,}",
+        f"{report.rows_changed:,}",
+        "",
+        "",
+        style="bold",
+    )
     console.print(table)
     for f in report.files:
         if f.reasons:
             reasons = ", ".join(f"{code} {count}" for code, count in f.reasons.items())
             console.print(f"  {f.file} rejected: {reasons}", highlight=False)
         if f.ignored_columns:
-            console.print(f"  {f.file}: ignored unknown columns {', '.join(f.ignored_columns)}",
-                          highlight=False)
+            console.print(
+                f"  {f.file}: ignored unknown columns {', '.join(f.ignored_columns)}",
+                highlight=False,
+            )
 
 
 # --- crkg serve / demo ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, LiteralString, Protocol
+from typing import Any, Protocol
 
 from graph.errors import CrkgError
 from graph.model import RelType, TieKind
@@ -38,6 +38,7 @@ from loaders.sources import (
     read_header,
 )
 from loaders.validation import FileValidator, Op, ValidRow
+from loaders.writes import OnlineSink, WriteOp, WriteSink
 
 logger = logging.getLogger(__name__)
 
@@ -193,9 +194,13 @@ class Loader:
         max_reject_ratio: float | None = None,
         progress: LoadProgress | None = None,
         hasher: IdentifierHasher | None = None,
+        sink: WriteSink | None = None,
+        record_runs: bool = True,
     ) -> None:
         self.store = store
         self.repository = LoadRepository(store)
+        self.sink: WriteSink = sink or OnlineSink(self.repository)
+        self.record_runs = record_runs  # the bulk import records its run after the import
         self.batch_size = batch_size or settings.load_batch_size
         self.rejects_dir = rejects_dir or settings.resolved_data_dir / "loads"
         self.max_reject_ratio = max_reject_ratio
@@ -271,8 +276,14 @@ class Loader:
             )
 
     async def _record(self, report: LoadReport) -> None:
+        if self.record_runs:
+            await self.record_report(self.repository, report)
+
+    @staticmethod
+    async def record_report(repository: LoadRepository, report: LoadReport) -> None:
+        """Store the report as the run's LoadRun node."""
         files = [asdict(f) for f in report.files]
-        await self.repository.record_run(
+        await repository.record_run(
             report.run_id,
             {
                 "source": report.source,
@@ -376,15 +387,11 @@ class Loader:
             return 0, 0
         loaded_at = datetime.now(UTC)
         written = changed = 0
-        for operation, statement, payload in self._statements(spec, rows):
-            if not payload:
-                continue
-            batch = await self.repository.write_batch(
-                operation, statement, payload, load_id=report.run_id, loaded_at=loaded_at
-            )
-            if not operation.endswith("(link)"):
-                written += batch.written
-                changed += batch.changed
+        for op in self._plan(spec, rows):
+            op_written, op_changed = await self.sink.write(op, report.run_id, loaded_at)
+            if op.counted:
+                written += op_written
+                changed += op_changed
         self._remember(spec, rows)
         return written, changed
 
@@ -401,12 +408,12 @@ class Loader:
                 self.known[spec.name].discard(key)
                 self.checked_absent[spec.name].add(key)
 
-    def _statements(
-        self, spec: FileSpec, rows: list[ValidRow]
-    ) -> Iterator[tuple[str, LiteralString, list[dict[str, Any]]]]:
+    def _plan(self, spec: FileSpec, rows: list[ValidRow]) -> list[WriteOp]:
+        """What to write for one validated chunk, independent of how it is written."""
         upserts = [r for r in rows if r.op is Op.UPSERT]
         deletes = [r for r in rows if r.op is Op.DELETE]
         name = spec.name
+        ops: list[WriteOp] = []
         if name in NODE_FILES:
             target = NODE_FILES[name]
             key_column = spec.key[0]
@@ -415,25 +422,37 @@ class Loader:
             node_rows = []
             for row in upserts:
                 props = {c: v for c, v in row.values.items() if c not in excluded}
+                link_value = row.values[link[0]] if link else None
                 node_rows.append(
                     {
                         "key": row.values[key_column],
                         "props": props,
-                        "hash": _row_hash([props, link and row.values[link[0]]]),
+                        "hash": _row_hash([props, link_value]),
                     }
                 )
-            yield f"upsert {name}", q.upsert_nodes(target), node_rows
+            ops.append(WriteOp(f"upsert {name}", "upsert_nodes", node_rows, node=target))
             if link is not None:
                 column, rel, owner_is_source = link
-                yield (
-                    f"link {name} (link)",
-                    q.replace_single_link(rel, owner_is_source=owner_is_source),
-                    [{"owner": r.values[key_column], "other": r.values[column]} for r in upserts],
+                links = [
+                    {"owner": r.values[key_column], "other": r.values[column]} for r in upserts
+                ]
+                ops.append(
+                    WriteOp(
+                        f"link {name}",
+                        "link",
+                        links,
+                        rel=rel,
+                        owner_is_source=owner_is_source,
+                        counted=False,
+                    )
                 )
-            yield (
-                f"delete {name}",
-                q.delete_nodes(target),
-                [{"key": r.values[key_column]} for r in deletes],
+            ops.append(
+                WriteOp(
+                    f"delete {name}",
+                    "delete_nodes",
+                    [{"key": r.values[key_column]} for r in deletes],
+                    node=target,
+                )
             )
         elif name == "identifiers":
 
@@ -447,47 +466,60 @@ class Loader:
                     "hash": _row_hash(key),
                 }
 
-            yield "upsert identifiers", q.UPSERT_IDENTIFIER_USES, [uses(r) for r in upserts]
-            yield "delete identifiers", q.DELETE_IDENTIFIER_USES, [uses(r) for r in deletes]
+            ops.append(WriteOp("upsert identifiers", "upsert_uses", [uses(r) for r in upserts]))
+            ops.append(WriteOp("delete identifiers", "delete_uses", [uses(r) for r in deletes]))
         elif name == "social":
             for kind, tie_target in SOCIAL_TARGETS.items():
                 of_kind = [r for r in upserts if r.values["kind"] == kind]
-                yield (
-                    f"upsert social {kind}",
-                    q.upsert_relationships(tie_target),
-                    [self._rel_row(r, "src_id", "dst_id", exclude={"kind"}) for r in of_kind],
+                ops.append(
+                    WriteOp(
+                        f"upsert social {kind}",
+                        "upsert_rels",
+                        [_rel_row(r, "src_id", "dst_id", exclude={"kind"}) for r in of_kind],
+                        rel=tie_target,
+                    )
                 )
                 gone = [r for r in deletes if r.values["kind"] == kind]
-                yield (
-                    f"delete social {kind}",
-                    q.delete_relationships(tie_target),
-                    [self._rel_row(r, "src_id", "dst_id", exclude={"kind"}) for r in gone],
+                ops.append(
+                    WriteOp(
+                        f"delete social {kind}",
+                        "delete_rels",
+                        [_rel_row(r, "src_id", "dst_id", exclude={"kind"}) for r in gone],
+                        rel=tie_target,
+                    )
                 )
         else:
             plan = RELATIONSHIP_FILES[name]
-            yield (
-                f"upsert {name}",
-                q.upsert_relationships(plan.target),
-                [self._rel_row(r, plan.source_column, plan.target_column) for r in upserts],
+            ops.append(
+                WriteOp(
+                    f"upsert {name}",
+                    "upsert_rels",
+                    [_rel_row(r, plan.source_column, plan.target_column) for r in upserts],
+                    rel=plan.target,
+                )
             )
-            yield (
-                f"delete {name}",
-                q.delete_relationships(plan.target),
-                [self._rel_row(r, plan.source_column, plan.target_column) for r in deletes],
+            ops.append(
+                WriteOp(
+                    f"delete {name}",
+                    "delete_rels",
+                    [_rel_row(r, plan.source_column, plan.target_column) for r in deletes],
+                    rel=plan.target,
+                )
             )
+        return [op for op in ops if op.rows]
 
-    @staticmethod
-    def _rel_row(
-        row: ValidRow, source_column: str, target_column: str, exclude: set[str] | None = None
-    ) -> dict[str, Any]:
-        skip = {source_column, target_column} | (exclude or set())
-        props = {c: v for c, v in row.values.items() if c not in skip}
-        return {
-            "src": row.values[source_column],
-            "dst": row.values[target_column],
-            "props": props,
-            "hash": _row_hash(props),
-        }
+
+def _rel_row(
+    row: ValidRow, source_column: str, target_column: str, exclude: set[str] | None = None
+) -> dict[str, Any]:
+    skip = {source_column, target_column} | (exclude or set())
+    props = {c: v for c, v in row.values.items() if c not in skip}
+    return {
+        "src": row.values[source_column],
+        "dst": row.values[target_column],
+        "props": props,
+        "hash": _row_hash(props),
+    }
 
 
 def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:

@@ -299,6 +299,40 @@ class LocalNeo4j:
                 f"{(completed.stderr or completed.stdout).strip()[-2000:]}"
             )
 
+    def import_database(self, arguments: list[str], *, log_file: Path) -> None:
+        """Run ``neo4j-admin database import full`` on the stopped server's database."""
+        if self.running_pid() is not None:
+            raise LocalServerError(
+                "stop the server before a bulk import (it replaces the database)"
+            )
+        java = find_java(self.settings)
+        self.write_config()
+        heap = max(1024, self.settings.local_heap_mib // 2)
+        command = [
+            str(java.executable),
+            f"-Xmx{heap}m",
+            *JVM_FLAGS,
+            "-cp",
+            self._classpath(),
+            f"-Dneo4j.home={self.home}",
+            ADMIN_ENTRY_POINT,
+            "database",
+            "import",
+            "full",
+            *arguments,
+        ]
+        env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with log_file.open("w", encoding="utf-8") as log:
+            completed = subprocess.run(
+                command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.home, check=False
+            )
+        if completed.returncode != 0:
+            raise LocalServerError(
+                f"neo4j-admin database import failed (exit {completed.returncode}); last lines "
+                f"of {log_file}:\n{_tail(log_file, 20)}"
+            )
+
     def _secret_arguments(self) -> tuple[str, ...]:
         credentials = self.credentials()
         return () if credentials is None else (credentials.password,)

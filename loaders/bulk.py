@@ -1,0 +1,263 @@
+"""``crkg load --bulk DIR``: the initial load of millions of rows through ``neo4j-admin import``.
+
+The rows go through exactly the validation of the online load (same rejects file, same
+report); instead of Cypher batches, the accepted rows are appended to import files (one per
+label and relationship type) which ``neo4j-admin database import full`` turns into a store
+while the server is stopped. The imported graph is the one an online load would have written,
+provenance properties included, so a later online load of the same export changes nothing.
+
+Only for the managed local server and an empty database: the import replaces the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from graph.errors import CrkgError
+from graph.localserver.manager import LocalNeo4j
+from graph.repositories.loads import LoadRepository
+from graph.repositories.schema import SchemaRepository
+from graph.settings import CrkgSettings
+from graph.store import GraphStore, open_driver
+from loaders.generator.contract import SPECS
+from loaders.pipeline import Loader, LoadProgress, LoadReport
+from loaders.writes import WriteOp
+
+logger = logging.getLogger(__name__)
+
+PROVENANCE_COLUMNS = ("crkg_row_hash", "crkg_load_id", "crkg_loaded_at:datetime")
+
+
+def _column_types() -> dict[str, str]:
+    """Neo4j import type of every contract column (one meaning per name across files)."""
+    types: dict[str, str] = {}
+    for spec in SPECS.values():
+        for column in spec.columns:
+            if column in spec.numbers:
+                kind = "int" if spec.numbers[column].integer else "float"
+            elif column in spec.booleans:
+                kind = "boolean"
+            elif column in spec.dates:
+                kind = "date"
+            elif column in spec.datetimes:
+                kind = "datetime"
+            else:
+                kind = "string"
+            if types.setdefault(column, kind) != kind:
+                raise AssertionError(f"column {column} has two types in the contract")
+    return types
+
+
+COLUMN_TYPES = _column_types()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+class _ImportFile:
+    def __init__(self, path: Path, header: list[str]) -> None:
+        self.path = path
+        self.header = header
+        self.handle: IO[str] = path.open("w", encoding="utf-8", newline="")
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(header)
+        self.rows = 0
+
+    def write(self, cells: list[str]) -> None:
+        self.writer.writerow(cells)
+        self.rows += 1
+
+
+class BulkSink:
+    """Appends planned writes to import files instead of running them."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.node_files: dict[str, _ImportFile] = {}
+        self.rel_files: dict[str, _ImportFile] = {}
+        self.identifiers: set[str] = set()
+
+    async def write(self, op: WriteOp, load_id: str, loaded_at: datetime) -> tuple[int, int]:
+        stamp = [load_id, loaded_at.isoformat()]
+        if op.kind in ("delete_nodes", "delete_rels", "delete_uses"):
+            return len(op.rows), 0  # the database is empty: there is nothing to delete
+        if op.kind == "upsert_nodes" and op.node is not None:
+            props = list(op.rows[0]["props"])
+            out = self._file(
+                self.node_files,
+                op.node.label.value,
+                [
+                    f"{op.node.key_property}:ID({op.node.label.value})",
+                    *(f"{p}:{COLUMN_TYPES[p]}" for p in props),
+                    *PROVENANCE_COLUMNS,
+                ],
+            )
+            for row in op.rows:
+                out.write(
+                    [row["key"], *(_cell(row["props"][p]) for p in props), row["hash"], *stamp]
+                )
+        elif op.kind == "link" and op.rel is not None:
+            source, target = op.rel.source.label.value, op.rel.target.label.value
+            out = self._file(
+                self.rel_files,
+                op.rel.rel_type.value,
+                [f":START_ID({source})", f":END_ID({target})"],
+            )
+            for row in op.rows:
+                if row["other"] is not None:
+                    ends = [row["owner"], row["other"]]
+                    out.write(ends if op.owner_is_source else ends[::-1])
+        elif op.kind == "upsert_rels" and op.rel is not None:
+            props = list(op.rows[0]["props"])
+            out = self._file(
+                self.rel_files,
+                op.rel.rel_type.value,
+                [
+                    f":START_ID({op.rel.source.label.value})",
+                    f":END_ID({op.rel.target.label.value})",
+                    *(f"{p}:{COLUMN_TYPES[p]}" for p in props),
+                    *PROVENANCE_COLUMNS,
+                ],
+            )
+            for row in op.rows:
+                out.write(
+                    [
+                        row["src"],
+                        row["dst"],
+                        *(_cell(row["props"][p]) for p in props),
+                        row["hash"],
+                        *stamp,
+                    ]
+                )
+        elif op.kind == "upsert_uses":
+            nodes = self._file(
+                self.node_files,
+                "Identifier",
+                ["key:ID(Identifier)", "kind", "crkg_load_id", "crkg_loaded_at:datetime"],
+            )
+            uses = self._file(
+                self.rel_files,
+                "USES",
+                [":START_ID(Customer)", ":END_ID(Identifier)", *PROVENANCE_COLUMNS],
+            )
+            for row in op.rows:
+                if row["dst"] not in self.identifiers:
+                    self.identifiers.add(row["dst"])
+                    nodes.write([row["dst"], row["kind"], *stamp])
+                uses.write([row["src"], row["dst"], row["hash"], *stamp])
+        else:
+            raise ValueError(f"bulk import cannot {op.kind} ({op.name})")
+        return len(op.rows), len(op.rows)
+
+    def _file(self, files: dict[str, _ImportFile], name: str, header: list[str]) -> _ImportFile:
+        existing = files.get(name)
+        if existing is None:
+            prefix = "nodes" if files is self.node_files else "relationships"
+            existing = files[name] = _ImportFile(self.directory / f"{prefix}-{name}.csv", header)
+        elif existing.header != header:
+            raise AssertionError(f"{name}: import header changed within one load")
+        return existing
+
+    def close(self) -> None:
+        for out in (*self.node_files.values(), *self.rel_files.values()):
+            out.handle.close()
+
+    def import_arguments(self, database: str) -> list[str]:
+        # the import (re)creates the store: the schema is applied afterwards by `init`
+        arguments = [f"--nodes={label}={f.path}" for label, f in self.node_files.items()]
+        arguments += [f"--relationships={t}={f.path}" for t, f in self.rel_files.items()]
+        return [
+            *arguments,
+            "--id-type=string",
+            "--ignore-empty-strings=true",
+            "--multiline-fields=true",
+            "--bad-tolerance=0",
+            "--skip-bad-relationships=false",
+            "--overwrite-destination=true",
+            database,
+        ]
+
+
+async def _node_count(settings: CrkgSettings) -> int:
+    driver = await open_driver(settings)
+    try:
+        records, _, _ = await driver.execute_query(
+            "MATCH (n) WHERE NOT n:SchemaVersion RETURN count(n) AS c",
+            database_=settings.neo4j_database,
+        )
+        return int(records[0]["c"])
+    finally:
+        await driver.close()
+
+
+async def bulk_load(
+    settings: CrkgSettings,
+    directory: Path,
+    *,
+    progress: LoadProgress | None = None,
+    max_reject_ratio: float | None = None,
+    announce: Any = None,
+) -> LoadReport:
+    """Validate ``directory`` like an online load, then import it into the empty database."""
+    say = announce or (lambda message: logger.info("%s", message))
+    if not settings.uses_local_server:
+        raise CrkgError(
+            "--bulk imports only into the managed local Neo4j",
+            hint="for an external Neo4j use the online `crkg load`",
+        )
+    server = LocalNeo4j(settings)
+    server.start()
+    existing = await _node_count(settings)
+    if existing:
+        raise CrkgError(
+            f"--bulk needs an empty database; {settings.neo4j_database!r} holds {existing:,} nodes",
+            hint="use the online `crkg load` (idempotent, incremental) instead",
+        )
+    import_dir = server.home / "import" / "bulk"
+    sink = BulkSink(import_dir)
+    driver = await open_driver(settings)
+    try:
+        store = GraphStore.from_settings(driver, settings)
+        loader = Loader(
+            store,
+            settings,
+            progress=progress,
+            max_reject_ratio=max_reject_ratio,
+            sink=sink,
+            record_runs=False,
+        )
+        report = await loader.load(directory)
+    finally:
+        sink.close()
+        await driver.close()
+    say("stopping Neo4j for the import")
+    server.stop()
+    say("running neo4j-admin database import")
+    server.import_database(
+        sink.import_arguments(settings.neo4j_database),
+        log_file=server.logs_dir / f"{report.run_id}-import.log",
+    )
+    say("starting Neo4j and creating the schema")
+    server.start()
+    driver = await open_driver(settings)
+    try:
+        store = GraphStore.from_settings(driver, settings)
+        await SchemaRepository(store).apply()
+        await Loader.record_report(LoadRepository(store), report)
+    finally:
+        await driver.close()
+    return report
