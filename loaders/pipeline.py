@@ -9,9 +9,14 @@ the database — is completed by running the same load again.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import json
 import logging
+import queue
 import secrets
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -175,10 +180,8 @@ def new_run_id(now: datetime) -> str:
 
 
 def _row_hash(payload: Any) -> str:
-    import hashlib
-
-    text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+    """A stable fingerprint of what a row writes (repr is stable for str, numbers, dates)."""
+    return hashlib.blake2b(repr(payload).encode("utf-8"), digest_size=12).hexdigest()
 
 
 class Loader:
@@ -309,30 +312,45 @@ class Loader:
         result = FileReport(source.name, str(source.path), source.format)
         header = read_header(source)
         result.ignored_columns = [c for c in header if c not in spec.columns and c != "op"]
-        validator = FileValidator(spec)
         reasons: Counter[str] = Counter()
         self.progress.start_file(source.name, count_rows(source))
-        for chunk in _chunks(iter_rows(source), self.batch_size):
-            valid: list[ValidRow] = []
-            for raw in chunk:
-                outcome = validator.validate(raw)
-                if isinstance(outcome, Reject):
-                    rejects.write(outcome)
-                    reasons[outcome.reason.value] += 1
-                else:
-                    valid.append(outcome)
-            dangling = await self._check_references(spec, valid)
-            for problem in dangling:
-                rejects.write(problem)
-                reasons[problem.reason.value] += 1
-            dangling_lines = {problem.line for problem in dangling}
-            valid = [row for row in valid if row.line not in dangling_lines]
-            written, changed = await self._write(spec, valid, report)
-            result.rows_read += len(chunk)
-            result.rows_loaded += written
-            result.rows_changed += changed
-            result.rows_deleted += sum(1 for row in valid if row.op is Op.DELETE)
-            self.progress.advance(len(chunk))
+        # Reading and validating run in a thread, one chunk ahead of the writes, so the
+        # database works on chunk N while Python parses chunk N+1. Writes stay sequential.
+        chunks: queue.Queue[_ValidatedChunk | BaseException | None] = queue.Queue(maxsize=2)
+        stop = threading.Event()
+        reader = threading.Thread(
+            target=_validate_chunks,
+            args=(source, spec, self.batch_size, chunks, stop),
+            name=f"validate-{source.name}",
+            daemon=True,
+        )
+        reader.start()
+        try:
+            while (item := await asyncio.to_thread(chunks.get)) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                for reject in item.rejects:
+                    rejects.write(reject)
+                    reasons[reject.reason.value] += 1
+                valid = item.valid
+                dangling = await self._check_references(spec, valid)
+                for problem in dangling:
+                    rejects.write(problem)
+                    reasons[problem.reason.value] += 1
+                dangling_lines = {problem.line for problem in dangling}
+                valid = [row for row in valid if row.line not in dangling_lines]
+                written, changed = await self._write(spec, valid, report)
+                result.rows_read += item.rows_read
+                result.rows_loaded += written
+                result.rows_changed += changed
+                result.rows_deleted += sum(1 for row in valid if row.op is Op.DELETE)
+                self.progress.advance(item.rows_read)
+        finally:
+            stop.set()
+            while reader.is_alive():  # unblock a reader waiting on a full queue
+                with contextlib.suppress(queue.Empty):
+                    chunks.get_nowait()
+                reader.join(timeout=0.05)
         result.rows_rejected = sum(reasons.values())
         result.reasons = dict(sorted(reasons.items()))
         result.seconds = round(time.perf_counter() - started, 3)
@@ -520,6 +538,37 @@ def _rel_row(
         "props": props,
         "hash": _row_hash(props),
     }
+
+
+@dataclass(frozen=True)
+class _ValidatedChunk:
+    rows_read: int
+    valid: list[ValidRow]
+    rejects: list[Reject]
+
+
+def _validate_chunks(
+    source: SourceFile,
+    spec: FileSpec,
+    batch_size: int,
+    out: queue.Queue[_ValidatedChunk | BaseException | None],
+    stop: threading.Event,
+) -> None:
+    """The reader thread: parse and validate chunks until the file ends or the load stops."""
+    validator = FileValidator(spec)
+    try:
+        for chunk in _chunks(iter_rows(source), batch_size):
+            valid: list[ValidRow] = []
+            rejected: list[Reject] = []
+            for raw in chunk:
+                outcome = validator.validate(raw)
+                (rejected if isinstance(outcome, Reject) else valid).append(outcome)  # type: ignore[arg-type]
+            if stop.is_set():
+                return
+            out.put(_ValidatedChunk(len(chunk), valid, rejected))
+        out.put(None)
+    except BaseException as error:  # handed to the writer, which raises it
+        out.put(error)
 
 
 def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
