@@ -89,6 +89,8 @@ async def open_driver(settings: CrkgSettings, *, verify: bool = True) -> AsyncDr
         max_transaction_retry_time=settings.neo4j_max_transaction_retry_seconds,
         connection_timeout=settings.neo4j_connection_timeout_seconds,
         user_agent="crkg",
+        # server notices (unknown label in an empty database, …) are not errors; keep logs clean
+        notifications_min_severity="OFF",
     )
     if verify:
         try:

@@ -67,10 +67,8 @@ def upsert_nodes(target: NodeTarget) -> LiteralString:
 UNWIND $rows AS row
 MERGE (n:{target.label.value} {{{target.key_property}: row.key}})
 WITH n, row, coalesce(n.crkg_row_hash, '') <> row.hash AS changed
-CALL (n, row, changed) {{
-  WITH n, row WHERE changed
-  SET n += row.props, {_provenance("n")}
-}}
+FOREACH (_ IN CASE WHEN changed THEN [1] ELSE [] END |
+  SET n += row.props, {_provenance("n")})
 RETURN count(n) AS written, sum(CASE WHEN changed THEN 1 ELSE 0 END) AS changed
 """)
 
@@ -105,10 +103,8 @@ UNWIND $rows AS row
 {_endpoints(rel)}
 MERGE {_merge_pattern(rel)}
 WITH r, row, coalesce(r.crkg_row_hash, '') <> row.hash AS changed
-CALL (r, row, changed) {{
-  WITH r, row WHERE changed
-  SET r += row.props, {_provenance("r")}
-}}
+FOREACH (_ IN CASE WHEN changed THEN [1] ELSE [] END |
+  SET r += row.props, {_provenance("r")})
 RETURN count(r) AS written, sum(CASE WHEN changed THEN 1 ELSE 0 END) AS changed
 """)
 
@@ -149,10 +145,7 @@ WITH o, row, collect(old) AS stale
 FOREACH (r IN stale | DELETE r)
 WITH o, row, size(stale) AS dropped
 OPTIONAL MATCH (b:{other.label.value} {{{other.key_property}: row.other}})
-CALL (o, b) {{
-  WITH o, b WHERE b IS NOT NULL
-  MERGE {new}
-}}
+FOREACH (_ IN CASE WHEN b IS NOT NULL THEN [1] ELSE [] END | MERGE {new})
 RETURN count(row) AS written, sum(dropped) AS changed
 """)
 
@@ -164,11 +157,9 @@ MERGE (b:Identifier {key: row.dst})
 ON CREATE SET b.kind = row.kind, b.crkg_load_id = $load_id, b.crkg_loaded_at = $loaded_at
 MERGE (a)-[r:USES]->(b)
 WITH r, row, coalesce(r.crkg_row_hash, '') <> row.hash AS changed
-CALL (r, row, changed) {
-  WITH r, row WHERE changed
+FOREACH (_ IN CASE WHEN changed THEN [1] ELSE [] END |
   SET r += row.props, r.crkg_row_hash = row.hash, r.crkg_load_id = $load_id,
-      r.crkg_loaded_at = $loaded_at
-}
+      r.crkg_loaded_at = $loaded_at)
 RETURN count(r) AS written, sum(CASE WHEN changed THEN 1 ELSE 0 END) AS changed
 """
 

@@ -1,0 +1,116 @@
+"""Row validation, sources and identifier hashing, without a database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from loaders.generator.contract import SPECS
+from loaders.pii import IdentifierHasher
+from loaders.rejects import Reject, RejectReason
+from loaders.sources import RawRow, SourceFile, iter_rows
+from loaders.validation import FileValidator, Op, ValidRow
+
+
+def _customer(**values: str) -> RawRow:
+    row = {"customer_id": "C1", "kind": "PERSON", "name": "张伟", **values}
+    return RawRow(2, row)
+
+
+@pytest.mark.parametrize(
+    ("values", "reason", "column"),
+    [
+        ({"kind": "ALIEN"}, RejectReason.BAD_ENUM, "kind"),
+        ({"name": ""}, RejectReason.MISSING_REQUIRED, "name"),
+        ({"aum": "lots"}, RejectReason.BAD_NUMBER, "aum"),
+        ({"aum": "nan"}, RejectReason.BAD_NUMBER, "aum"),
+        ({"aum": "-1"}, RejectReason.OUT_OF_RANGE, "aum"),
+        ({"risk_rating": "2.5"}, RejectReason.BAD_NUMBER, "risk_rating"),
+        ({"risk_rating": "9"}, RejectReason.OUT_OF_RANGE, "risk_rating"),
+        ({"consent_marketing": "perhaps"}, RejectReason.BAD_BOOLEAN, "consent_marketing"),
+        ({"onboarded_at": "2026-13-45"}, RejectReason.BAD_DATE, "onboarded_at"),
+        ({"name": "bad\udcff"}, RejectReason.BAD_UTF8, "name"),
+        ({"op": "MERGE"}, RejectReason.BAD_ENUM, "op"),
+    ],
+)
+def test_each_rule_has_its_reason(
+    values: dict[str, str], reason: RejectReason, column: str
+) -> None:
+    outcome = FileValidator(SPECS["customers"]).validate(_customer(**values))
+    assert isinstance(outcome, Reject)
+    assert (outcome.reason, outcome.column, outcome.line) == (reason, column, 2)
+
+
+def test_a_valid_row_is_typed() -> None:
+    outcome = FileValidator(SPECS["customers"]).validate(
+        _customer(
+            aum="12.5",
+            risk_rating="3",
+            consent_marketing="Y",
+            onboarded_at="2024-02-29",
+            kind="person",
+        )
+    )
+    assert isinstance(outcome, ValidRow)
+    assert outcome.op is Op.UPSERT
+    values = outcome.values
+    assert (values["aum"], values["risk_rating"], values["consent_marketing"]) == (12.5, 3, True)
+    assert values["onboarded_at"] == date(2024, 2, 29)
+    assert values["kind"] == "PERSON"
+    assert values["city"] is None
+
+
+def test_duplicates_first_occurrence_wins() -> None:
+    validator = FileValidator(SPECS["customers"])
+    assert isinstance(validator.validate(_customer()), ValidRow)
+    again = validator.validate(RawRow(3, {"customer_id": "C1", "kind": "PERSON", "name": "张伟"}))
+    other = validator.validate(RawRow(4, {"customer_id": "C1", "kind": "PERSON", "name": "李"}))
+    assert isinstance(again, Reject)
+    assert "repeat of line 2" in again.message
+    assert isinstance(other, Reject)
+    assert "different row" in other.message
+
+
+def test_self_loops_and_naive_times() -> None:
+    validator = FileValidator(SPECS["transfers"])
+    loop = validator.validate(
+        RawRow(2, {"src_id": "A", "dst_id": "A", "amount": "1", "at": "2026-01-01T00:00:00"})
+    )
+    assert isinstance(loop, Reject)
+    assert loop.reason is RejectReason.SELF_LOOP
+    ok = validator.validate(
+        RawRow(3, {"src_id": "A", "dst_id": "B", "amount": "1", "at": "2026-01-01T08:30:00"})
+    )
+    assert isinstance(ok, ValidRow)
+    assert ok.values["at"] == datetime(2026, 1, 1, 8, 30, tzinfo=UTC)
+
+
+def test_a_delete_needs_only_the_key() -> None:
+    outcome = FileValidator(SPECS["customers"]).validate(
+        RawRow(2, {"customer_id": "C9", "kind": "", "name": "", "op": "delete"})
+    )
+    assert isinstance(outcome, ValidRow)
+    assert outcome.op is Op.DELETE
+
+
+def test_csv_lines_count_physical_lines(tmp_path: Path) -> None:
+    path = tmp_path / "partners.csv"
+    path.write_bytes(
+        b'partner_id,name,category\nP1,"two\nlines",SCHOOL\nP2,short\n\nP3,\xff,MERCHANT\n'
+    )
+    rows = list(iter_rows(SourceFile("partners", path, "csv")))
+    assert [r.line for r in rows] == [2, 4, 6]
+    assert rows[1].problem is not None  # two fields where the header has three
+    bad = FileValidator(SPECS["partners"]).validate(rows[2])
+    assert isinstance(bad, Reject)
+    assert bad.reason is RejectReason.BAD_UTF8
+
+
+def test_identifier_hashes_are_keyed_and_normalised() -> None:
+    hasher = IdentifierHasher(b"k" * 32)
+    assert hasher.key_for("PHONE", "138 0013-8000") == hasher.key_for("PHONE", "+8613800138000")
+    assert hasher.key_for("EMAIL", "A@B.cn") == hasher.key_for("EMAIL", " a@b.cn ")
+    assert "13800138000" not in hasher.key_for("PHONE", "13800138000")
+    assert hasher.key_for("PHONE", "1") != IdentifierHasher(b"x" * 32).key_for("PHONE", "1")
