@@ -92,7 +92,7 @@ SPECS: Final[dict[str, FileSpec]] = {
                 "phone",
                 "id_number",
                 "email",
-            ),  # fmt: skip
+            ),
             required=("customer_id", "kind", "name"),
             key=("customer_id",),
             enums={"kind": "customer_kind"},
