@@ -4,9 +4,9 @@ Deterministic for a seed and vectorised with numpy (a million customers in minut
 :func:`generate_bank`; the reason codes of planted bad rows are :class:`RejectReason`.
 """
 
-from loaders.generator.bad_rows import RejectReason
 from loaders.generator.bank import GenerationSummary, generate_bank
 from loaders.generator.contract import FILE_ORDER, SPECS, FileSpec, NumberRule
+from loaders.rejects import RejectReason
 
 __all__ = [
     "FILE_ORDER",

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any, Final
 
 import numpy as np
@@ -36,20 +35,22 @@ import numpy as np
 from loaders.generator.contract import FileSpec
 from loaders.generator.render import Table
 from loaders.generator.util import as_i64
+from loaders.rejects import RejectReason
 
-
-class RejectReason(StrEnum):
-    """Why a row of a bank export is rejected."""
-
-    MISSING_REQUIRED = "MISSING_REQUIRED"  # a required column is empty
-    BAD_ENUM = "BAD_ENUM"  # unknown kind / category
-    BAD_NUMBER = "BAD_NUMBER"  # a numeric column that does not parse as a number
-    OUT_OF_RANGE = "OUT_OF_RANGE"  # parses, but outside the column's range
-    BAD_DATE = "BAD_DATE"  # not a valid ISO date (or date-time)
-    DANGLING_REFERENCE = "DANGLING_REFERENCE"  # references an id that exists nowhere
-    SELF_LOOP = "SELF_LOOP"  # both endpoints are the same customer
-    DUPLICATE_KEY = "DUPLICATE_KEY"  # a later row with the key of an earlier accepted row
-    BAD_UTF8 = "BAD_UTF8"  # bytes that are not valid UTF-8 (CSV only)
+# The generator plants every reason the loader knows except the two a well-formed writer
+# cannot produce by accident in a clean file (MALFORMED_ROW, BAD_BOOLEAN are covered by the
+# loader's own tests).
+PLANTED_REASONS: Final = (
+    RejectReason.MISSING_REQUIRED,
+    RejectReason.BAD_ENUM,
+    RejectReason.BAD_NUMBER,
+    RejectReason.OUT_OF_RANGE,
+    RejectReason.BAD_DATE,
+    RejectReason.DANGLING_REFERENCE,
+    RejectReason.SELF_LOOP,
+    RejectReason.DUPLICATE_KEY,
+    RejectReason.BAD_UTF8,
+)
 
 
 # Order in which a validator checks a single row (see the module docstring).

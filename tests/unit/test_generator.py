@@ -23,7 +23,7 @@ import pytest
 
 from loaders.generator import FILE_ORDER, SPECS, RejectReason, generate_bank, vocab
 from loaders.generator import bank as bank_module
-from loaders.generator.bad_rows import CHECK_ORDER
+from loaders.generator.bad_rows import CHECK_ORDER, PLANTED_REASONS
 from loaders.generator.contract import ACCEPTED_ENUMS, FileSpec
 
 REF_DATE = date(2026, 6, 30)
@@ -563,12 +563,12 @@ def test_control_groups_are_what_a_majority_chain_walk_finds(
 def test_every_planted_bad_row_is_bad_where_recorded_and_nothing_else(dirty: Path) -> None:
     planted = planted_bad_rows(dirty)
     assert validate(dirty, "csv") == planted
-    assert {reason for _, _, reason in planted} == {str(r) for r in RejectReason}
+    assert {reason for _, _, reason in planted} == {str(r) for r in PLANTED_REASONS}
     per_file = Counter(file for file, _, _ in planted)
     assert set(per_file) == {f"{name}.csv" for name in FILE_ORDER}
     customers = sum(1 for _ in records(dirty / "customers.csv"))
     assert per_file["customers.csv"] == round(0.02 * (customers - per_file["customers.csv"]))
-    assert set(CHECK_ORDER) == set(RejectReason)
+    assert set(CHECK_ORDER) == set(PLANTED_REASONS)
 
 
 def test_bad_rows_do_not_touch_the_planted_truth(dirty: Path) -> None:
@@ -618,4 +618,4 @@ def test_other_formats_carry_planted_bad_rows(
     planted = planted_bad_rows(tmp_path)
     assert validate(tmp_path, file_format) == planted
     reasons = {reason for _, _, reason in planted}
-    assert reasons == {str(r) for r in RejectReason} - {"BAD_UTF8"}
+    assert reasons == {str(r) for r in PLANTED_REASONS} - {"BAD_UTF8"}
