@@ -1,0 +1,157 @@
+"""Segmentation: value tier from AUM and lifecycle stage from dates.
+
+These read customer properties, not edges, so they take mappings of customer id to value;
+the tiers and stages are graph.model's :class:`~graph.model.Tier` and
+:class:`~graph.model.LifecycleStage`, the values written back to the Customer nodes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+import numpy as np
+
+from algorithms.graphdata import InvalidGraphError
+from graph.model import LifecycleStage, Tier
+
+__all__ = [
+    "DEFAULT_AUM_THRESHOLDS",
+    "TIER_ORDER",
+    "lifecycle_stages",
+    "value_tiers",
+]
+
+TIER_ORDER: tuple[Tier, ...] = (Tier.MASS, Tier.AFFLUENT, Tier.HIGH_NET_WORTH, Tier.PRIVATE)
+
+# Lower bounds of AFFLUENT, HIGH_NET_WORTH and PRIVATE in the reporting currency: the usual
+# tiering of Chinese retail banks (wealth clients from 100k, high net worth from 1M, private
+# banking from 6M CNY). Banks differ, hence the keyword.
+DEFAULT_AUM_THRESHOLDS: tuple[float, float, float] = (100_000.0, 1_000_000.0, 6_000_000.0)
+
+
+def value_tiers(
+    aum: Mapping[str, float | None],
+    *,
+    thresholds: Sequence[float] | None = None,
+    quantiles: Sequence[float] | None = None,
+) -> dict[str, Tier]:
+    """Value tier of each customer from assets under management.
+
+    A customer is in the highest tier whose lower bound its AUM reaches. Bounds are fixed
+    ``thresholds`` or, with ``quantiles``, the AUM quantiles of these customers (so
+    ``(0.5, 0.9, 0.99)`` puts the top 1 % in PRIVATE).
+
+    Parameters
+    ----------
+    aum : mapping of customer id to AUM
+        ``None`` or NaN means unknown: such customers get no tier.
+    thresholds : three increasing floats, optional
+        Lower bounds of AFFLUENT, HIGH_NET_WORTH and PRIVATE; default
+        :data:`DEFAULT_AUM_THRESHOLDS`.
+    quantiles : three increasing floats in [0, 1], optional
+        Use data quantiles as the bounds instead; not together with ``thresholds``.
+
+    Examples
+    --------
+    >>> tiers = value_tiers({"a": 5_000, "b": 250_000, "c": 2e6, "d": 1e7, "e": None})
+    >>> {customer: tier.value for customer, tier in tiers.items()}
+    {'a': 'MASS', 'b': 'AFFLUENT', 'c': 'HIGH_NET_WORTH', 'd': 'PRIVATE'}
+    >>> value_tiers({"a": 1, "b": 2, "c": 3, "d": 4}, quantiles=(0.25, 0.5, 0.75))["d"].value
+    'PRIVATE'
+    """
+    if thresholds is not None and quantiles is not None:
+        raise InvalidGraphError("give thresholds or quantiles, not both")
+    known = {
+        customer: float(value)
+        for customer, value in aum.items()
+        if value is not None and not math.isnan(float(value))
+    }
+    values = np.fromiter(known.values(), dtype=np.float64, count=len(known))
+    if quantiles is not None:
+        _check_bounds(quantiles, "quantiles")
+        if not all(0 <= q <= 1 for q in quantiles):
+            raise InvalidGraphError("quantiles must lie in [0, 1]")
+        bounds = np.quantile(values, quantiles) if values.size else np.zeros(len(quantiles))
+    else:
+        chosen = DEFAULT_AUM_THRESHOLDS if thresholds is None else thresholds
+        _check_bounds(chosen, "thresholds")
+        bounds = np.asarray(chosen, dtype=np.float64)
+    levels = np.searchsorted(bounds, values, side="right")
+    return {
+        customer: TIER_ORDER[level] for customer, level in zip(known, levels.tolist(), strict=True)
+    }
+
+
+def _check_bounds(bounds: Sequence[float], name: str) -> None:
+    if len(bounds) != len(TIER_ORDER) - 1:
+        raise InvalidGraphError(f"{name} needs {len(TIER_ORDER) - 1} values, got {len(bounds)}")
+    if any(low > high for low, high in itertools.pairwise(bounds)):
+        raise InvalidGraphError(f"{name} must be increasing")
+
+
+def _day(value: date | datetime | None) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def lifecycle_stages(
+    onboarded_at: Mapping[str, date | datetime | None],
+    last_active_at: Mapping[str, date | datetime | None],
+    *,
+    reference_date: date,
+    new_days: int = 90,
+    churn_risk_days: int = 90,
+    dormant_days: int = 180,
+) -> dict[str, LifecycleStage]:
+    """Lifecycle stage of each customer on ``reference_date``.
+
+    NEW when onboarded less than ``new_days`` ago; otherwise, by days since last activity
+    (since onboarding if never active): DORMANT above ``dormant_days``, CHURN_RISK from
+    ``churn_risk_days`` to ``dormant_days``, ACTIVE below.
+
+    Parameters
+    ----------
+    onboarded_at, last_active_at : mappings of customer id to date or datetime
+        A customer in either mapping is staged; one with neither date known is left out.
+    reference_date : date
+        "Today"; an argument so that results are reproducible.
+    new_days, churn_risk_days, dormant_days : int
+        The thresholds, in days.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> today = date(2025, 6, 30)
+    >>> stages = lifecycle_stages(
+    ...     {"n": date(2025, 5, 1), "a": date(2020, 1, 1), "c": date(2020, 1, 1),
+    ...      "d": date(2020, 1, 1)},
+    ...     {"a": date(2025, 6, 1), "c": date(2025, 2, 1), "d": date(2024, 6, 1)},
+    ...     reference_date=today,
+    ... )
+    >>> {customer: stage.value for customer, stage in stages.items()}
+    {'n': 'NEW', 'a': 'ACTIVE', 'c': 'CHURN_RISK', 'd': 'DORMANT'}
+    """
+    if not 0 <= churn_risk_days <= dormant_days:
+        raise InvalidGraphError("need 0 <= churn_risk_days <= dormant_days")
+    stages: dict[str, LifecycleStage] = {}
+    for customer in dict.fromkeys([*onboarded_at, *last_active_at]):
+        onboarded = _day(onboarded_at.get(customer))
+        active = _day(last_active_at.get(customer))
+        if onboarded is not None and (reference_date - onboarded).days < new_days:
+            stages[customer] = LifecycleStage.NEW
+            continue
+        since = active if active is not None else onboarded
+        if since is None:
+            continue
+        idle = (reference_date - since).days
+        if idle > dormant_days:
+            stages[customer] = LifecycleStage.DORMANT
+        elif idle >= churn_risk_days:
+            stages[customer] = LifecycleStage.CHURN_RISK
+        else:
+            stages[customer] = LifecycleStage.ACTIVE
+    return stages
