@@ -1,0 +1,123 @@
+"""Every algorithm crkg runs, declared once: name, family, typed parameters, result, engines.
+
+``crkg algo list`` prints this table; ``crkg algo run NAME`` validates the parameters against
+the declared model before anything runs, so a typo is an error, not a silent default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graph.model import TieKind
+
+
+class Engine(StrEnum):
+    AUTO = "auto"  # GDS when the server has it, else in-process
+    GDS = "gds"
+    INPROC = "inproc"
+
+
+class ResultKind(StrEnum):
+    COMMUNITY = "community"  # a community id per customer (stable across re-runs)
+    SCORE = "score"  # a number per customer
+
+
+class AlgorithmParams(BaseModel):
+    """Options every algorithm takes: which ties make the graph, and the seed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tie_kinds: tuple[TieKind, ...] = tuple(TieKind)
+    min_strength: float = Field(default=0.0, ge=0.0, le=1.0)
+    seed: int = 42
+
+
+class CommunityParams(AlgorithmParams):
+    resolution: float = Field(default=1.0, gt=0.0)
+
+
+class PageRankParams(AlgorithmParams):
+    damping: float = Field(default=0.85, gt=0.0, lt=1.0)
+    max_iterations: int = Field(default=100, ge=1, le=10_000)
+    tolerance: float = Field(default=1e-9, gt=0.0)
+
+
+class BetweennessParams(AlgorithmParams):
+    samples: int | None = Field(default=None, ge=1, description="pivots; None = exact")
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    name: str
+    family: str
+    description: str
+    params: type[AlgorithmParams]
+    result: ResultKind
+    result_property: str  # the Customer property the run writes
+    engines: tuple[Engine, ...] = (Engine.GDS, Engine.INPROC)
+
+
+REGISTRY: dict[str, AlgorithmSpec] = {
+    spec.name: spec
+    for spec in (
+        AlgorithmSpec(
+            "wcc",
+            "communities",
+            "connected groups of customers (weakly connected components)",
+            AlgorithmParams,
+            ResultKind.COMMUNITY,
+            "community_wcc",
+        ),
+        AlgorithmSpec(
+            "louvain",
+            "communities",
+            "modularity communities (Louvain)",
+            CommunityParams,
+            ResultKind.COMMUNITY,
+            "community_louvain",
+        ),
+        AlgorithmSpec(
+            "leiden",
+            "communities",
+            "well-connected modularity communities (Leiden)",
+            CommunityParams,
+            ResultKind.COMMUNITY,
+            "community_leiden",
+        ),
+        AlgorithmSpec(
+            "label_propagation",
+            "communities",
+            "communities by label propagation",
+            AlgorithmParams,
+            ResultKind.COMMUNITY,
+            "community_label_propagation",
+        ),
+        AlgorithmSpec(
+            "pagerank",
+            "influence",
+            "influence through the tie network (PageRank, weighted by tie strength)",
+            PageRankParams,
+            ResultKind.SCORE,
+            "score_pagerank",
+        ),
+        AlgorithmSpec(
+            "degree",
+            "influence",
+            "number of ties",
+            AlgorithmParams,
+            ResultKind.SCORE,
+            "score_degree",
+        ),
+        AlgorithmSpec(
+            "betweenness",
+            "influence",
+            "brokers between groups (betweenness; sampled with samples=k)",
+            BetweennessParams,
+            ResultKind.SCORE,
+            "score_betweenness",
+        ),
+    )
+}

@@ -1,0 +1,66 @@
+"""Reading projections for the in-process engine and writing algorithm results back."""
+
+from __future__ import annotations
+
+from typing import Final, LiteralString
+
+from graph.model import TieKind
+
+# Node properties algorithms may write. Results are read by the API, never recomputed.
+RESULT_PROPERTIES: Final[frozenset[str]] = frozenset(
+    {
+        "community_wcc",
+        "community_louvain",
+        "community_leiden",
+        "community_label_propagation",
+        "score_pagerank",
+        "score_degree",
+        "score_betweenness",
+    }
+)
+
+
+def _checked(prop: str) -> LiteralString:
+    if prop not in RESULT_PROPERTIES:
+        raise ValueError(f"{prop!r} is not a result property an algorithm may write")
+    return prop  # from the allow-list above
+
+
+def read_ties(kinds: tuple[TieKind, ...]) -> LiteralString:
+    """Customer–customer ties of the given kinds, with strength (1.0 when missing)."""
+    types = "|".join(TieKind(kind).value for kind in kinds)
+    return (
+        f"MATCH (a:Customer)-[r:{types}]->(b:Customer) "
+        "WHERE coalesce(r.strength, 1.0) >= $min_strength "
+        "RETURN a.customer_id AS src, b.customer_id AS dst, coalesce(r.strength, 1.0) AS weight"
+    )
+
+
+READ_CUSTOMER_IDS: Final[LiteralString] = "MATCH (c:Customer) RETURN c.customer_id AS id"
+
+
+def read_property(prop: str) -> LiteralString:
+    checked = _checked(prop)
+    return (
+        f"MATCH (c:Customer) WHERE c.{checked} IS NOT NULL "
+        f"RETURN c.customer_id AS id, c.{checked} AS value"
+    )
+
+
+def write_property(prop: str) -> LiteralString:
+    checked = _checked(prop)
+    return (
+        "UNWIND $rows AS row MATCH (c:Customer {customer_id: row.id}) "
+        f"SET c.{checked} = row.value, c.{checked}_run_id = $run_id RETURN count(c) AS written"
+    )
+
+
+RECORD_ALGORITHM_RUN: Final[LiteralString] = """
+MERGE (run:AlgorithmRun {run_id: $run_id})
+SET run += $properties
+"""
+
+GDS_NODE_KEYS: Final[LiteralString] = """
+UNWIND $ids AS id
+RETURN id, gds.util.asNode(id).customer_id AS customer_id
+"""

@@ -1,0 +1,156 @@
+"""Algorithms on the real server: both engines, known answers, planted truth, parity, records."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from algorithms.graphdata import GraphData
+from algorithms.inproc.community import modularity
+from algorithms.registry import Engine
+from algorithms.runner import InvalidParametersError, UnknownAlgorithmError, run_algorithm
+from graph.repositories.analytics import AnalyticsRepository
+from graph.repositories.schema import SchemaRepository
+from graph.settings import CrkgSettings
+from graph.store import GraphStore
+from loaders.generator import generate_bank
+from loaders.pipeline import Loader
+
+pytestmark = pytest.mark.db
+ENGINES = [Engine.GDS, Engine.INPROC]
+
+
+def _nmi(a: dict[str, str], b: dict[str, object]) -> float:
+    keys = sorted(a)
+    n = len(keys)
+    joint = Counter((a[k], b[k]) for k in keys)
+    pa, pb = Counter(a[k] for k in keys), Counter(b[k] for k in keys)
+    mutual = sum(c / n * math.log(c * n / (pa[x] * pb[y])) for (x, y), c in joint.items())
+    ha = -sum(c / n * math.log(c / n) for c in pa.values())
+    hb = -sum(c / n * math.log(c / n) for c in pb.values())
+    return 2 * mutual / (ha + hb)
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("algo-bank") / "export"
+    generate_bank(out, customers=2000, seed=5)
+    return out
+
+
+@pytest.fixture
+async def loaded(
+    empty_db: GraphStore, test_settings: CrkgSettings, bank: Path, tmp_path: Path
+) -> GraphStore:
+    await SchemaRepository(empty_db).apply()
+    report = await Loader(empty_db, test_settings, rejects_dir=tmp_path).load(bank)
+    assert report.rows_rejected == 0
+    return empty_db
+
+
+async def _graph(store: GraphStore) -> GraphData:
+    repository = AnalyticsRepository(store)
+    ties = await repository.ties([kind for kind in __import__("graph.model").model.TieKind])
+    return GraphData.from_edges(
+        [(s, d) for s, d, _ in ties],
+        nodes=await repository.customer_ids(),
+        directed=False,
+        weight=[w for _, _, w in ties],
+    )
+
+
+async def test_engine_parity_on_the_same_graph(
+    loaded: GraphStore, test_settings: CrkgSettings
+) -> None:
+    graph = await _graph(loaded)
+    pr = {e: await run_algorithm(loaded, test_settings, "pagerank", engine=e) for e in ENGINES}
+    l1 = sum(abs(pr[Engine.GDS].values[k] - pr[Engine.INPROC].values[k]) for k in graph.node_ids)
+    assert l1 <= 1e-3, l1
+
+    wcc = {e: await run_algorithm(loaded, test_settings, "wcc", engine=e) for e in ENGINES}
+    groups = {
+        e: {frozenset(k for k, v in r.values.items() if v == c) for c in set(r.values.values())}
+        for e, r in wcc.items()
+    }
+    assert groups[Engine.GDS] == groups[Engine.INPROC]
+
+    q = {}
+    for e in ENGINES:
+        result = await run_algorithm(loaded, test_settings, "louvain", engine=e)
+        q[e] = modularity(graph, {k: hash(v) for k, v in result.values.items()})
+    assert abs(q[Engine.GDS] - q[Engine.INPROC]) <= 0.02 * q[Engine.INPROC], q
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_planted_communities_are_recovered(
+    loaded: GraphStore, test_settings: CrkgSettings, bank: Path, engine: Engine
+) -> None:
+    with (bank / "ground_truth" / "communities.csv").open(encoding="utf-8") as handle:
+        planted = {r["customer_id"]: r["community_id"] for r in csv.DictReader(handle)}
+    result = await run_algorithm(loaded, test_settings, "louvain", engine=engine)
+    assert _nmi(planted, result.values) >= 0.9
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("algorithm", ["louvain", "leiden"])
+async def test_karate_club_communities_respect_the_factions(
+    empty_db: GraphStore, test_settings: CrkgSettings, engine: Engine, algorithm: str
+) -> None:
+    karate = nx.karate_club_graph()
+    await empty_db.driver.execute_query(
+        """
+        UNWIND $edges AS e
+        MERGE (a:Customer {customer_id: e[0]}) ON CREATE SET a.kind = 'PERSON', a.name = e[0]
+        MERGE (b:Customer {customer_id: e[1]}) ON CREATE SET b.kind = 'PERSON', b.name = e[1]
+        MERGE (a)-[:FRIEND {strength: e[2]}]->(b)
+        """,
+        # Zachary's interaction counts, as tie strengths in (0, 1]
+        edges=[[f"K{u:02d}", f"K{v:02d}", w / 7.0] for u, v, w in karate.edges(data="weight")],
+        database_=empty_db.database,
+    )
+    faction = {f"K{n:02d}": karate.nodes[n]["club"] for n in karate.nodes}
+    result = await run_algorithm(empty_db, test_settings, algorithm, engine=engine)
+    members: dict[str, list[str]] = {}
+    for customer, community in result.values.items():
+        members.setdefault(str(community), []).append(faction[customer])
+    purity = sum(Counter(m).most_common(1)[0][1] for m in members.values()) / len(faction)
+    assert purity >= 0.95, purity
+
+
+async def test_runs_are_recorded_and_ids_stay_stable(
+    loaded: GraphStore, test_settings: CrkgSettings
+) -> None:
+    first = await run_algorithm(loaded, test_settings, "louvain", engine=Engine.INPROC)
+    second = await run_algorithm(loaded, test_settings, "louvain", engine=Engine.INPROC)
+    assert second.summary["kept_previous_id"] == len(second.values)
+    assert second.values == first.values
+    records, _, _ = await loaded.driver.execute_query(
+        "MATCH (r:AlgorithmRun {run_id: $id}) RETURN r.status AS status, r.engine AS engine, "
+        "r.node_count AS nodes, r.progress AS progress",
+        id=second.run_id,
+        database_=loaded.database,
+    )
+    assert dict(records[0]) == {
+        "status": "SUCCEEDED",
+        "engine": "inproc",
+        "nodes": len(second.values),
+        "progress": 1.0,
+    }
+    written = await AnalyticsRepository(loaded).read_property("community_louvain")
+    assert written == second.values
+
+
+async def test_bad_names_and_parameters_are_refused(
+    empty_db: GraphStore, test_settings: CrkgSettings
+) -> None:
+    with pytest.raises(UnknownAlgorithmError):
+        await run_algorithm(empty_db, test_settings, "pagerankk")
+    with pytest.raises(InvalidParametersError, match="damping"):
+        await run_algorithm(empty_db, test_settings, "pagerank", {"damping": 3})
+    with pytest.raises(InvalidParametersError, match="dampin"):
+        await run_algorithm(empty_db, test_settings, "pagerank", {"dampin": 0.5})
