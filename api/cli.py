@@ -406,6 +406,7 @@ def _print_load_report(report: LoadReport) -> None:
 
 # --- crkg algo ----------------------------------------------------------------------------------
 @algo_app.command("list")
+@_friendly_errors
 def algo_list() -> None:
     """Every registered algorithm with its engines, result property and parameters."""
     from algorithms.registry import REGISTRY
@@ -489,6 +490,11 @@ def serve(
     _serve(_settings(), host, port)
 
 
+async def _check_database(settings: CrkgSettings) -> None:
+    driver = await open_driver(settings)
+    await driver.close()
+
+
 def _serve(settings: CrkgSettings, host: str | None, port: int | None) -> None:
     import uvicorn
 
@@ -496,6 +502,7 @@ def _serve(settings: CrkgSettings, host: str | None, port: int | None) -> None:
 
     bind_host = host or settings.api_host
     bind_port = port or settings.api_port
+    _run(_check_database(settings))  # a clear error now, not a lifespan traceback later
     console.print(
         f"crkg API on http://{bind_host}:{bind_port}  (/healthz, /readyz, /docs) — Ctrl+C stops"
     )

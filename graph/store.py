@@ -18,6 +18,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import (
     AuthError,
+    ConfigurationError,
     DriverError,
     Neo4jError,
     ServiceUnavailable,
@@ -26,6 +27,7 @@ from neo4j.exceptions import (
 
 from graph.errors import (
     AuthenticationFailedError,
+    CrkgError,
     DatabaseUnavailableError,
     QueryFailedError,
 )
@@ -67,15 +69,12 @@ def resolve_target(settings: CrkgSettings) -> ConnectionTarget:
         raise DatabaseUnavailableError(
             settings.local_uri, "the managed local server has never been started here"
         )
-    password = (
-        settings.neo4j_password.get_secret_value()
-        if settings.neo4j_password is not None
-        else credentials.password
-    )
+    # The managed server was set up with its generated credentials; CRKG_NEO4J_USER/PASSWORD
+    # belong to an external server (CRKG_NEO4J_URI) and must not be tried against this one.
     return ConnectionTarget(
         uri=settings.local_uri,
-        user=settings.neo4j_user,
-        password=password,
+        user=credentials.user,
+        password=credentials.password,
         database=settings.neo4j_database,
     )
 
@@ -83,15 +82,21 @@ def resolve_target(settings: CrkgSettings) -> ConnectionTarget:
 async def open_driver(settings: CrkgSettings, *, verify: bool = True) -> AsyncDriver:
     """Create the process's driver and (by default) prove it can reach and log in to Neo4j."""
     target = resolve_target(settings)
-    driver = AsyncGraphDatabase.driver(
-        target.uri,
-        auth=(target.user, target.password),
-        max_transaction_retry_time=settings.neo4j_max_transaction_retry_seconds,
-        connection_timeout=settings.neo4j_connection_timeout_seconds,
-        user_agent="crkg",
-        # server notices (unknown label in an empty database, …) are not errors; keep logs clean
-        notifications_min_severity="OFF",
-    )
+    try:
+        driver = AsyncGraphDatabase.driver(
+            target.uri,
+            auth=(target.user, target.password),
+            max_transaction_retry_time=settings.neo4j_max_transaction_retry_seconds,
+            connection_timeout=settings.neo4j_connection_timeout_seconds,
+            user_agent="crkg",
+            # server notices (unknown label in an empty database, …) are not errors
+            notifications_min_severity="OFF",
+        )
+    except (ConfigurationError, ValueError) as error:
+        raise CrkgError(
+            f"cannot use CRKG_NEO4J_URI={target.uri!r}: {_first_line(error)}",
+            hint="use neo4j://host:7687 (cluster routing) or bolt://host:7687",
+        ) from error
     if verify:
         try:
             await verify_connection(driver, target)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -71,7 +72,9 @@ class _ImportFile:
     def __init__(self, path: Path, header: list[str]) -> None:
         self.path = path
         self.header = header
-        self.handle: IO[str] = path.open("w", encoding="utf-8", newline="")
+        # the files hold raw profile fields (phones, id numbers): owner-only, like rejects
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self.handle: IO[str] = os.fdopen(descriptor, "w", encoding="utf-8", newline="")
         self.writer = csv.writer(self.handle)
         self.writer.writerow(header)
         self.rows = 0
@@ -86,7 +89,8 @@ class BulkSink:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(directory, 0o700)
         self.node_files: dict[str, _ImportFile] = {}
         self.rel_files: dict[str, _ImportFile] = {}
         self.identifiers: set[str] = set()
@@ -96,7 +100,7 @@ class BulkSink:
         if op.kind in ("delete_nodes", "delete_rels", "delete_uses"):
             return len(op.rows), 0  # the database is empty: there is nothing to delete
         if op.kind == "upsert_nodes" and op.node is not None:
-            props = list(op.rows[0]["props"])
+            props = list(op.columns)
             out = self._file(
                 self.node_files,
                 op.node.label.value,
@@ -108,7 +112,7 @@ class BulkSink:
             )
             for row in op.rows:
                 out.write(
-                    [row["key"], *(_cell(row["props"][p]) for p in props), row["hash"], *stamp]
+                    [row["key"], *(_cell(row["props"].get(p)) for p in props), row["hash"], *stamp]
                 )
         elif op.kind == "link" and op.rel is not None:
             source, target = op.rel.source.label.value, op.rel.target.label.value
@@ -122,7 +126,7 @@ class BulkSink:
                     ends = [row["owner"], row["other"]]
                     out.write(ends if op.owner_is_source else ends[::-1])
         elif op.kind == "upsert_rels" and op.rel is not None:
-            props = list(op.rows[0]["props"])
+            props = list(op.columns)
             out = self._file(
                 self.rel_files,
                 op.rel.rel_type.value,
@@ -138,7 +142,7 @@ class BulkSink:
                     [
                         row["src"],
                         row["dst"],
-                        *(_cell(row["props"][p]) for p in props),
+                        *(_cell(row["props"].get(p)) for p in props),
                         row["hash"],
                         *stamp,
                     ]

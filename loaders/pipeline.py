@@ -326,7 +326,7 @@ class Loader:
         )
         reader.start()
         try:
-            while (item := await asyncio.to_thread(chunks.get)) is not None:
+            while (item := await asyncio.to_thread(_next_chunk, chunks, stop)) is not None:
                 if isinstance(item, BaseException):
                     raise item
                 for reject in item.rejects:
@@ -371,7 +371,7 @@ class Loader:
             unknown = {
                 str(row.values[column])
                 for row in upserts
-                if row.values[column] is not None
+                if row.values.get(column) is not None
                 and str(row.values[column]) not in self.known[referenced]
             }
             unknown -= self.checked_absent[referenced]
@@ -382,7 +382,7 @@ class Loader:
         problems: list[Reject] = []
         for row in upserts:
             for column, referenced in columns.items():
-                value = row.values[column]
+                value = row.values.get(column)
                 if value is not None and str(value) not in self.known[referenced]:
                     problems.append(
                         Reject(
@@ -437,10 +437,11 @@ class Loader:
             key_column = spec.key[0]
             link = LINK_COLUMNS.get(name)
             excluded = {key_column} | ({link[0]} if link else set())
+            columns = tuple(c for c in spec.columns if c not in excluded)
             node_rows = []
             for row in upserts:
                 props = {c: v for c, v in row.values.items() if c not in excluded}
-                link_value = row.values[link[0]] if link else None
+                link_value = row.values.get(link[0], _ABSENT) if link else _ABSENT
                 node_rows.append(
                     {
                         "key": row.values[key_column],
@@ -448,11 +449,16 @@ class Loader:
                         "hash": _row_hash([props, link_value]),
                     }
                 )
-            ops.append(WriteOp(f"upsert {name}", "upsert_nodes", node_rows, node=target))
+            ops.append(
+                WriteOp(f"upsert {name}", "upsert_nodes", node_rows, node=target, columns=columns)
+            )
             if link is not None:
                 column, rel, owner_is_source = link
+                # a row without the link column leaves the existing link alone
                 links = [
-                    {"owner": r.values[key_column], "other": r.values[column]} for r in upserts
+                    {"owner": r.values[key_column], "other": r.values[column]}
+                    for r in upserts
+                    if column in r.values
                 ]
                 ops.append(
                     WriteOp(
@@ -495,6 +501,7 @@ class Loader:
                         "upsert_rels",
                         [_rel_row(r, "src_id", "dst_id", exclude={"kind"}) for r in of_kind],
                         rel=tie_target,
+                        columns=_rel_columns(spec, "src_id", "dst_id", "kind"),
                     )
                 )
                 gone = [r for r in deletes if r.values["kind"] == kind]
@@ -514,6 +521,7 @@ class Loader:
                     "upsert_rels",
                     [_rel_row(r, plan.source_column, plan.target_column) for r in upserts],
                     rel=plan.target,
+                    columns=_rel_columns(spec, plan.source_column, plan.target_column),
                 )
             )
             ops.append(
@@ -527,6 +535,13 @@ class Loader:
         return [op for op in ops if op.rows]
 
 
+_ABSENT = "<column absent>"  # hashed in place of a link column the row does not carry
+
+
+def _rel_columns(spec: FileSpec, *skip: str) -> tuple[str, ...]:
+    return tuple(c for c in spec.columns if c not in skip)
+
+
 def _rel_row(
     row: ValidRow, source_column: str, target_column: str, exclude: set[str] | None = None
 ) -> dict[str, Any]:
@@ -538,6 +553,18 @@ def _rel_row(
         "props": props,
         "hash": _row_hash(props),
     }
+
+
+def _next_chunk(
+    chunks: queue.Queue[_ValidatedChunk | BaseException | None], stop: threading.Event
+) -> _ValidatedChunk | BaseException | None:
+    """Wait for the reader, but give up when the load stops (Ctrl+C must not hang)."""
+    while not stop.is_set():
+        try:
+            return chunks.get(timeout=0.2)
+        except queue.Empty:
+            continue
+    return None
 
 
 @dataclass(frozen=True)

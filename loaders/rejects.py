@@ -36,6 +36,11 @@ class Reject:
     raw: dict[str, Any]
 
 
+def _visible(text: str) -> str:
+    """Invalid UTF-8 arrives as surrogate escapes: show it as \\xNN instead of failing."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 REJECT_COLUMNS = ("file", "line", "column", "reason_code", "message", "raw_row")
 
 
@@ -59,16 +64,14 @@ class RejectWriter:
     def write(self, reject: Reject) -> None:
         assert self._writer is not None, "use RejectWriter as a context manager"
         raw = json.dumps(reject.raw, ensure_ascii=False, default=str)
-        # invalid UTF-8 arrives as surrogate escapes; keep it visible, not fatal
-        raw = raw.encode("utf-8", "backslashreplace").decode("utf-8")
         self._writer.writerow(
             (
                 reject.file,
                 reject.line,
-                reject.column or "",
+                _visible(reject.column or ""),
                 reject.reason.value,
-                reject.message,
-                raw,
+                _visible(reject.message),
+                _visible(raw),
             )
         )
         self.count += 1

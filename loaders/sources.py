@@ -110,22 +110,34 @@ def _csv_rows(path: Path) -> Iterator[RawRow]:
     # surrogateescape keeps invalid bytes inside the one field they spoil, so that row alone
     # is rejected as BAD_UTF8 instead of the whole file failing to decode.
     with path.open(encoding="utf-8", errors="surrogateescape", newline="") as handle:
-        reader = csv.reader(handle)
-        header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
-        start = reader.line_num + 1
-        for fields in reader:
-            if not fields or (len(fields) == 1 and not fields[0].strip()):
-                start = reader.line_num + 1
-                continue  # blank line
-            if len(fields) != len(header):
-                yield RawRow(
-                    start,
-                    {"fields": fields},
-                    f"{len(fields)} fields where the header has {len(header)}",
-                )
-            else:
-                yield RawRow(start, dict(zip(header, fields, strict=True)))
+        # strict: an unclosed quote must fail loudly instead of swallowing later lines
+        reader = csv.reader(handle, strict=True)
+        try:
+            yield from _csv_records(reader)
+        except csv.Error as error:
+            raise UnreadableFileError(
+                path,
+                f"broken CSV structure near line {reader.line_num} ({error}); the rows after it "
+                "cannot be told apart",
+            ) from error
+
+
+def _csv_records(reader: Any) -> Iterator[RawRow]:
+    header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
+    start = reader.line_num + 1
+    for fields in reader:
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
             start = reader.line_num + 1
+            continue  # blank line
+        if len(fields) != len(header):
+            yield RawRow(
+                start,
+                {"fields": fields},
+                f"{len(fields)} fields where the header has {len(header)}",
+            )
+        else:
+            yield RawRow(start, dict(zip(header, fields, strict=True)))
+        start = reader.line_num + 1
 
 
 def _jsonl_rows(path: Path) -> Iterator[RawRow]:

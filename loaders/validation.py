@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from loaders.generator.contract import ACCEPTED_ENUMS, FileSpec
+from loaders.pii import normalise
 from loaders.rejects import Reject, RejectReason
 from loaders.sources import RawRow
 
@@ -76,7 +77,9 @@ class FileValidator:
 
     def __init__(self, spec: FileSpec) -> None:
         self.spec = spec
-        self._seen: dict[tuple[str | None, ...], tuple[int, dict[str, Any]]] = {}
+        # key -> (line, fingerprint of the row): enough to name the first occurrence and say
+        # whether a repeat is exact, without keeping every row of a multi-million-row file
+        self._seen: dict[tuple[str | None, ...], tuple[int, int]] = {}
         self._delete_required = spec.key
 
     def validate(self, row: RawRow) -> ValidRow | Reject:
@@ -112,25 +115,32 @@ class FileValidator:
         for column in required:
             if cells.get(column) is None:
                 raise _Invalid(column, RejectReason.MISSING_REQUIRED, f"{column} is required")
+        # Only the columns the file carries: a column left out of an incremental export must
+        # leave the stored property alone, while an empty cell in a present column clears it.
         values: dict[str, Any] = {}
         for column in spec.columns:
-            text = cells.get(column)
-            values[column] = None if text is None else self._typed(column, text)
+            if column in cells:
+                text = cells[column]
+                values[column] = None if text is None else self._typed(column, text)
         if spec.loop is not None:
             first, second = spec.loop
-            if values[first] is not None and values[first] == values[second]:
+            if values.get(first) is not None and values.get(first) == values.get(second):
                 raise _Invalid(
                     second,
                     RejectReason.SELF_LOOP,
                     f"{first} and {second} are both {values[first]!r}",
                 )
-        key = tuple(None if values[c] is None else str(values[c]) for c in spec.key)
+        key = tuple(None if values.get(c) is None else str(values[c]) for c in spec.key)
+        if spec.name == "identifiers" and values.get("value") is not None:
+            # two spellings of one phone or e-mail are one identifier once normalised
+            key = (key[0], key[1], normalise(str(values["kind"]), str(values["value"])))
+        fingerprint = hash(tuple(sorted(values.items(), key=lambda item: item[0])))
         earlier = self._seen.get(key)
         if earlier is not None:
-            line, first_values = earlier
+            line, first_fingerprint = earlier
             same = (
                 "an exact repeat of"
-                if first_values == values
+                if first_fingerprint == fingerprint
                 else "a different row with the key of"
             )
             raise _Invalid(
@@ -138,7 +148,7 @@ class FileValidator:
                 RejectReason.DUPLICATE_KEY,
                 f"{same} line {line}; the first occurrence wins",
             )
-        self._seen[key] = (row.line, values)
+        self._seen[key] = (row.line, fingerprint)
         return ValidRow(row.line, op, values, row.values)
 
     def _typed(self, column: str, text: str) -> Any:

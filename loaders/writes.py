@@ -29,6 +29,7 @@ class WriteOp:
     rel: q.RelationshipTarget | None = None
     owner_is_source: bool = True
     counted: bool = True  # False for the side effects of a row (an RM link), not rows
+    columns: tuple[str, ...] = ()  # every property the op's rows may carry (bulk headers)
 
     def statement(self) -> LiteralString:
         if self.kind == "upsert_nodes" and self.node is not None:

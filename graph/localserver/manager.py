@@ -21,6 +21,8 @@ other jar, on the classpath (the extension is found through the service loader).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -32,7 +34,7 @@ import socket
 import subprocess
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -189,6 +191,10 @@ class LocalNeo4j:
 
     def provision(self, progress: ProgressCallback = _no_progress) -> None:
         """Resolve Neo4j and GDS through Maven into the cache (once; later calls verify)."""
+        with self._locked(self.distribution.with_name(".provision.lock")):
+            self._provision(progress)
+
+    def _provision(self, progress: ProgressCallback) -> None:
         if self.is_provisioned():
             try:
                 self.verify_cache()
@@ -341,6 +347,7 @@ class LocalNeo4j:
     def write_config(self) -> Path:
         for folder in ("conf", "data", "logs", "run", "import"):
             (self.home / folder).mkdir(parents=True, exist_ok=True)
+        os.chmod(self.home, 0o700)  # the database, its logs and the credentials are private
         port = self.settings.local_bolt_port
         lines = {
             "server.default_listen_address": "127.0.0.1",
@@ -383,8 +390,23 @@ class LocalNeo4j:
             return None
         return pid if _is_our_server(pid, self.home) else None
 
+    @contextlib.contextmanager
+    def _locked(self, path: Path) -> Iterator[None]:
+        """One crkg process at a time may provision, start or stop this instance."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def start(self, progress: ProgressCallback = _no_progress) -> LocalServerStatus:
         """Start the server unless it runs already; wait until Bolt and GDS answer."""
+        with self._locked(self.home / ".crkg.lock"):
+            return self._start(progress)
+
+    def _start(self, progress: ProgressCallback) -> LocalServerStatus:
         if self.running_pid() is not None:
             return self.status()
         stale = self.pid_file.exists()
@@ -468,7 +490,7 @@ class LocalNeo4j:
             except (ServiceUnavailable, OSError) as error:
                 last_error = str(error)
             time.sleep(0.5)
-        self.stop()
+        self._stop(_no_progress)
         raise ServerCrashedError(
             f"Neo4j did not answer on {self.settings.local_uri} within "
             f"{self.settings.local_start_timeout_seconds:.0f}s ({last_error}); last lines of "
@@ -477,20 +499,31 @@ class LocalNeo4j:
 
     def stop(self, progress: ProgressCallback = _no_progress) -> bool:
         """Stop the server cleanly (SIGTERM, then SIGKILL after a minute). True if it ran."""
+        with self._locked(self.home / ".crkg.lock"):
+            return self._stop(progress)
+
+    def _stop(self, progress: ProgressCallback) -> bool:
         pid = self.running_pid()
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return False
         progress(f"stopping Neo4j (pid {pid})")
-        os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may exit on its own meanwhile
+            os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
         while time.monotonic() < deadline and _pid_alive(pid):
             time.sleep(0.2)
         if _pid_alive(pid):
-            logger.warning("Neo4j (pid %s) ignored SIGTERM for %ss; killing it", pid, deadline)
-            os.kill(pid, signal.SIGKILL)
-            while _pid_alive(pid):
+            logger.warning(
+                "Neo4j (pid %s) ignored SIGTERM for %ss; killing it", pid, STOP_TIMEOUT_SECONDS
+            )
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while _pid_alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
+            if _pid_alive(pid):
+                raise LocalServerError(f"Neo4j (pid {pid}) survived SIGKILL for 30 s")
         self.pid_file.unlink(missing_ok=True)
         if self._process is not None and self._process.pid == pid:
             self._process.wait()  # reap it: this process started it

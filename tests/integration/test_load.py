@@ -195,6 +195,23 @@ async def test_an_incremental_export_updates_in_place_and_deletes(
     labels, _ = await _graph(db)
     assert labels["Customer"] == 49
 
+    # a later export that leaves out optional columns must not wipe them (nor the RM link)
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    write_csv(
+        partial / "customers.csv",
+        ("customer_id", "kind", "name", "aum"),
+        [("C0000001", "PERSON", "改名了", "43")],
+    )
+    third = await _loader(db, test_settings, tmp_path).load(partial)
+    assert third.rows_changed == 1
+    records, _, _ = await db.driver.execute_query(
+        "MATCH (c:Customer {customer_id: 'C0000001'})-[:MANAGED_BY]->(rm) "
+        "RETURN c.city AS city, c.aum AS aum, rm.rm_id AS rm",
+        database_=db.database,
+    )
+    assert dict(records[0]) == {"city": "北京", "aum": 43.0, "rm": "RM3"}
+
 
 async def test_an_unreadable_file_fails_the_load_before_any_write(
     db: GraphStore, test_settings: CrkgSettings, tmp_path: Path

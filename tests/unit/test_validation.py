@@ -10,7 +10,7 @@ import pytest
 from loaders.generator.contract import SPECS
 from loaders.pii import IdentifierHasher
 from loaders.rejects import Reject, RejectReason
-from loaders.sources import RawRow, SourceFile, iter_rows
+from loaders.sources import RawRow, SourceFile, UnreadableFileError, iter_rows
 from loaders.validation import FileValidator, Op, ValidRow
 
 
@@ -59,7 +59,7 @@ def test_a_valid_row_is_typed() -> None:
     assert (values["aum"], values["risk_rating"], values["consent_marketing"]) == (12.5, 3, True)
     assert values["onboarded_at"] == date(2024, 2, 29)
     assert values["kind"] == "PERSON"
-    assert values["city"] is None
+    assert "city" not in values  # not in the row: left untouched, not cleared
 
 
 def test_duplicates_first_occurrence_wins() -> None:
@@ -114,3 +114,33 @@ def test_identifier_hashes_are_keyed_and_normalised() -> None:
     assert hasher.key_for("EMAIL", "A@B.cn") == hasher.key_for("EMAIL", " a@b.cn ")
     assert "13800138000" not in hasher.key_for("PHONE", "13800138000")
     assert hasher.key_for("PHONE", "1") != IdentifierHasher(b"x" * 32).key_for("PHONE", "1")
+
+
+def test_two_spellings_of_one_identifier_are_one_key() -> None:
+    validator = FileValidator(SPECS["identifiers"])
+    first = validator.validate(
+        RawRow(2, {"customer_id": "C1", "kind": "PHONE", "value": "13800138000"})
+    )
+    second = validator.validate(
+        RawRow(3, {"customer_id": "C1", "kind": "PHONE", "value": "138 0013 8000"})
+    )
+    assert isinstance(first, ValidRow)
+    assert isinstance(second, Reject)
+    assert second.reason is RejectReason.DUPLICATE_KEY
+
+
+def test_columns_absent_from_the_file_are_absent_from_the_row() -> None:
+    outcome = FileValidator(SPECS["customers"]).validate(
+        RawRow(2, {"customer_id": "C1", "kind": "PERSON", "name": "张伟", "city": ""})
+    )
+    assert isinstance(outcome, ValidRow)
+    assert outcome.values == {"customer_id": "C1", "kind": "PERSON", "name": "张伟", "city": None}
+
+
+def test_an_unclosed_quote_fails_the_file_instead_of_swallowing_rows(tmp_path: Path) -> None:
+    path = tmp_path / "partners.csv"
+    path.write_text(
+        'partner_id,name,category\nP1,"never closed,SCHOOL\nP2,x,SCHOOL\n', encoding="utf-8"
+    )
+    with pytest.raises(UnreadableFileError, match="broken CSV structure"):
+        list(iter_rows(SourceFile("partners", path, "csv")))
