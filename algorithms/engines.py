@@ -6,17 +6,22 @@ customer id, so the runner (and the parity tests) treat them alike.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from algorithms.graphdata import GraphData
-from algorithms.inproc import centrality, community
+from algorithms.inproc import centrality, community, risk
 from algorithms.registry import (
     AlgorithmParams,
     AlgorithmSpec,
     BetweennessParams,
     CommunityParams,
+    ControlGroupParams,
+    FundCycleParams,
+    GuaranteeCircleParams,
+    IdentifierRingParams,
     PageRankParams,
 )
 from graph.queries.analytics import GDS_NODE_KEYS
@@ -166,3 +171,88 @@ def _gds_stream(gds: Any, spec: AlgorithmSpec, params: AlgorithmParams, graph: A
             sampling_seed=params.seed if params.samples else None,
         )
     raise ValueError(f"no GDS implementation of {spec.name}")
+
+
+# --- risk linkages (in-process: structure searches, not per-node scores) ----------------------
+def _linkage_id(kind: str, members: Sequence[str]) -> str:
+    digest = hashlib.blake2b("|".join([kind, *members]).encode("utf-8"), digest_size=10)
+    return f"{kind}:{digest.hexdigest()}"
+
+
+def _linkage(
+    kind: str,
+    members: Sequence[str],
+    *,
+    ordered: bool,
+    subtype: str | None = None,
+    score: float | None = None,
+    amount: float | None = None,
+    roles: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    key_members = list(members) if ordered else sorted(members)
+    return {
+        "linkage_id": _linkage_id(kind, key_members),
+        "props": {
+            "kind": kind,
+            "size": len(members),
+            "subtype": subtype,
+            "score": score,
+            "amount": amount,
+        },
+        "members": [
+            {"customer_id": m, "position": i, "role": roles[i] if roles else None}
+            for i, m in enumerate(members)
+        ],
+    }
+
+
+def run_risk(
+    spec: AlgorithmSpec, params: AlgorithmParams, edges: Sequence[Any]
+) -> list[dict[str, Any]]:
+    """Find one kind of risk linkage in the edges read for it (CPU-bound: use a thread)."""
+    kind = spec.result_property
+    if isinstance(params, GuaranteeCircleParams):
+        graph = GraphData.from_edges(
+            [(s, d) for s, d, _ in edges], directed=True, amount=[a for _, _, a in edges]
+        )
+        return [
+            _linkage(kind, c.members, ordered=True, subtype=c.kind.value, amount=c.total_amount)
+            for c in risk.guarantee_circles(graph, max_length=params.max_length)
+        ]
+    if isinstance(params, IdentifierRingParams):
+        graph = GraphData.from_edges(list(edges), directed=True)
+        return [
+            _linkage(kind, r.members, ordered=False, score=r.score)
+            for r in risk.shared_identifier_rings(
+                graph, min_size=params.min_size, max_sharing=params.max_sharing
+            )
+        ]
+    if isinstance(params, FundCycleParams):
+        graph = GraphData.from_edges(
+            [(s, d) for s, d, _, _ in edges],
+            directed=True,
+            amount=[a for _, _, a, _ in edges],
+            time=[t for _, _, _, t in edges],
+        )
+        return [
+            _linkage(kind, c.members, ordered=True, amount=c.min_amount)
+            for c in risk.fund_flow_cycles(
+                graph, window=params.window_days * 86_400, max_length=params.max_length
+            )
+        ]
+    if isinstance(params, ControlGroupParams):
+        graph = GraphData.from_edges(
+            [(s, d) for s, d, _ in edges], directed=True, weight=[p for _, _, p in edges]
+        )
+        return [
+            _linkage(
+                kind,
+                (g.controller, *g.controlled),
+                ordered=True,
+                roles=["CONTROLLER", *["CONTROLLED"] * len(g.controlled)],
+            )
+            for g in risk.related_party_groups(
+                graph, threshold=params.threshold_pct, ultimate_only=True
+            )
+        ]
+    raise ValueError(f"{spec.name} is not a risk-linkage algorithm")

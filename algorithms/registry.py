@@ -23,6 +23,7 @@ class Engine(StrEnum):
 class ResultKind(StrEnum):
     COMMUNITY = "community"  # a community id per customer (stable across re-runs)
     SCORE = "score"  # a number per customer
+    LINKAGE = "linkage"  # RiskLinkage nodes with their member customers
 
 
 class AlgorithmParams(BaseModel):
@@ -49,6 +50,24 @@ class BetweennessParams(AlgorithmParams):
     samples: int | None = Field(default=None, ge=1, description="pivots; None = exact")
 
 
+class GuaranteeCircleParams(AlgorithmParams):
+    max_length: int = Field(default=6, ge=2, le=10)
+
+
+class IdentifierRingParams(AlgorithmParams):
+    min_size: int = Field(default=2, ge=2)
+    max_sharing: int | None = Field(default=50, ge=2, description="ignore switchboard-like ids")
+
+
+class FundCycleParams(AlgorithmParams):
+    window_days: float = Field(default=7.0, gt=0.0)
+    max_length: int = Field(default=6, ge=2, le=10)
+
+
+class ControlGroupParams(AlgorithmParams):
+    threshold_pct: float = Field(default=50.0, gt=0.0, lt=100.0)
+
+
 @dataclass(frozen=True)
 class AlgorithmSpec:
     name: str
@@ -56,7 +75,7 @@ class AlgorithmSpec:
     description: str
     params: type[AlgorithmParams]
     result: ResultKind
-    result_property: str  # the Customer property the run writes
+    result_property: str  # the Customer property it writes, or the RiskLinkage kind
     engines: tuple[Engine, ...] = (Engine.GDS, Engine.INPROC)
 
 
@@ -118,6 +137,42 @@ REGISTRY: dict[str, AlgorithmSpec] = {
             BetweennessParams,
             ResultKind.SCORE,
             "score_betweenness",
+        ),
+        AlgorithmSpec(
+            "guarantee_circles",
+            "risk",
+            "cycles of guarantees up to max_length (MUTUAL = two customers)",
+            GuaranteeCircleParams,
+            ResultKind.LINKAGE,
+            "GUARANTEE_CIRCLE",
+            (Engine.INPROC,),
+        ),
+        AlgorithmSpec(
+            "identifier_rings",
+            "risk",
+            "customers linked by shared phones, devices, addresses or e-mails",
+            IdentifierRingParams,
+            ResultKind.LINKAGE,
+            "IDENTIFIER_RING",
+            (Engine.INPROC,),
+        ),
+        AlgorithmSpec(
+            "fund_cycles",
+            "risk",
+            "time-ordered transfer cycles within window_days",
+            FundCycleParams,
+            ResultKind.LINKAGE,
+            "FUND_CYCLE",
+            (Engine.INPROC,),
+        ),
+        AlgorithmSpec(
+            "control_groups",
+            "risk",
+            "related-party groups: control through > threshold_pct shareholding chains",
+            ControlGroupParams,
+            ResultKind.LINKAGE,
+            "CONTROL_GROUP",
+            (Engine.INPROC,),
         ),
     )
 }

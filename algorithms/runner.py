@@ -11,6 +11,7 @@ import asyncio
 import json
 import secrets
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,11 +19,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from algorithms.engines import run_gds, run_inproc
+from algorithms.engines import run_gds, run_inproc, run_risk
 from algorithms.inproc.community import match_to_previous
 from algorithms.registry import REGISTRY, AlgorithmSpec, Engine, ResultKind
 from graph.errors import CrkgError
-from graph.repositories.analytics import AnalyticsRepository
+from graph.repositories.analytics import AnalyticsRepository, RiskInputRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore, resolve_target
 
@@ -108,6 +109,10 @@ async def run_algorithm(
     }
     await repository.record_run(run_id, base)
     try:
+        if spec.result is ResultKind.LINKAGE:
+            return await _run_linkage(
+                spec, parsed, repository, store, run_id, name, engine, parameters, started, clock
+            )
         if engine is Engine.GDS:
             target = resolve_target(settings)
             values, summary = await asyncio.to_thread(run_gds, spec, parsed, target)
@@ -167,5 +172,60 @@ async def run_algorithm(
         round(time.perf_counter() - clock, 3),
         written,
         written_values,
+        summary,
+    )
+
+
+async def _run_linkage(
+    spec: AlgorithmSpec,
+    params: Any,
+    repository: AnalyticsRepository,
+    store: GraphStore,
+    run_id: str,
+    name: str,
+    engine: Engine,
+    parameters: dict[str, Any],
+    started: datetime,
+    clock: float,
+) -> AlgorithmRunResult:
+    inputs = RiskInputRepository(store)
+    edges: list[Any]
+    if spec.result_property == "GUARANTEE_CIRCLE":
+        edges = list(await inputs.guarantees())
+    elif spec.result_property == "IDENTIFIER_RING":
+        edges = list(await inputs.identifier_uses())
+    elif spec.result_property == "FUND_CYCLE":
+        edges = list(await inputs.transfers())
+    else:
+        edges = list(await inputs.shareholdings())
+    linkages = await asyncio.to_thread(run_risk, spec, params, edges) if edges else []
+    await repository.record_run(run_id, {"progress": 0.5})
+    await inputs.replace_linkages(spec.result_property, linkages, run_id)
+    summary = {
+        "found": len(linkages),
+        "sizes": dict(sorted(Counter(len(x["members"]) for x in linkages).items())),
+    }
+    finished = datetime.now(UTC)
+    await repository.record_run(
+        run_id,
+        {
+            "status": "SUCCEEDED",
+            "finished_at": finished,
+            "progress": 1.0,
+            "relationship_count": len(edges),
+            "summary_json": json.dumps(summary),
+        },
+    )
+    values = {x["linkage_id"]: [m["customer_id"] for m in x["members"]] for x in linkages}
+    return AlgorithmRunResult(
+        run_id,
+        name,
+        engine,
+        parameters,
+        started,
+        finished,
+        round(time.perf_counter() - clock, 3),
+        len(linkages),
+        values,
         summary,
     )

@@ -473,7 +473,7 @@ def algo_run(
     with err_console.status(f"running {name} …"):
         result = _run(run_named_algorithm(_settings(), name, params, engine))
     console.print(
-        f"{result.name} on {result.engine.value}: {result.customers_written:,} customers "
+        f"{result.name} on {result.engine.value}: {result.customers_written:,} results "
         f"written in {result.seconds:.1f}s (run {result.run_id})"
     )
     console.print(json.dumps(result.summary, ensure_ascii=False, default=str), highlight=False)

@@ -31,6 +31,7 @@ class NodeLabel(StrEnum):
     CAMPAIGN = "Campaign"
     LOAD_RUN = "LoadRun"
     ALGORITHM_RUN = "AlgorithmRun"
+    RISK_LINKAGE = "RiskLinkage"
 
 
 class RelType(StrEnum):
@@ -50,6 +51,7 @@ class RelType(StrEnum):
     HOSTS = "HOSTS"
     MANAGED_BY = "MANAGED_BY"
     USES = "USES"
+    MEMBER_OF = "MEMBER_OF"
 
 
 class TieKind(StrEnum):
@@ -278,6 +280,31 @@ class AlgorithmRun(NodeModel):
     progress: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
 
+class RiskLinkageKind(StrEnum):
+    GUARANTEE_CIRCLE = "GUARANTEE_CIRCLE"
+    IDENTIFIER_RING = "IDENTIFIER_RING"
+    FUND_CYCLE = "FUND_CYCLE"
+    CONTROL_GROUP = "CONTROL_GROUP"
+
+
+class RiskLinkage(NodeModel):
+    """A risk structure found by an algorithm; its customers are (Customer)-[:MEMBER_OF]->it.
+
+    ``linkage_id`` is derived from the kind and the members, so a re-run finds the same id.
+    """
+
+    label: ClassVar[NodeLabel] = NodeLabel.RISK_LINKAGE
+    key_property: ClassVar[str] = "linkage_id"
+
+    linkage_id: Key
+    kind: RiskLinkageKind
+    size: int = Field(ge=1)
+    subtype: str | None = None  # MUTUAL / CIRCLE, controller kind, …
+    score: float | None = None
+    amount: float | None = None
+    run_id: str
+
+
 # --- relationships ---------------------------------------------------------------------------
 class RelationshipModel(GraphModel):
     """A relationship between two keyed nodes; ``source_label``/``target_label`` fix the ends."""
@@ -415,6 +442,17 @@ class IdentifierUse(RelationshipModel):
     last_seen: date | None = None
 
 
+class LinkageMembership(RelationshipModel):
+    rel_type: ClassVar[RelType] = RelType.MEMBER_OF
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.RISK_LINKAGE
+
+    customer_id: Key
+    linkage_id: Key
+    position: int = Field(ge=0)  # order in the cycle / 0 for the controller
+    role: str | None = None
+
+
 NODE_MODELS: tuple[type[NodeModel], ...] = (
     Customer,
     RelationshipManager,
@@ -425,6 +463,7 @@ NODE_MODELS: tuple[type[NodeModel], ...] = (
     Campaign,
     LoadRun,
     AlgorithmRun,
+    RiskLinkage,
 )
 
 RELATIONSHIP_MODELS: tuple[type[GraphModel], ...] = (
@@ -439,4 +478,5 @@ RELATIONSHIP_MODELS: tuple[type[GraphModel], ...] = (
     Hosting,
     ManagedBy,
     IdentifierUse,
+    LinkageMembership,
 )

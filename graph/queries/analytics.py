@@ -64,3 +64,52 @@ GDS_NODE_KEYS: Final[LiteralString] = """
 UNWIND $ids AS id
 RETURN id, gds.util.asNode(id).customer_id AS customer_id
 """
+
+
+# --- risk linkages -----------------------------------------------------------------------------
+READ_GUARANTEES: Final[LiteralString] = """
+MATCH (a:Customer)-[r:GUARANTEES]->(b:Customer)
+RETURN a.customer_id AS src, b.customer_id AS dst, r.amount AS amount
+"""
+
+READ_IDENTIFIER_USES: Final[LiteralString] = """
+MATCH (c:Customer)-[:USES]->(i:Identifier)
+RETURN c.customer_id AS customer, i.key AS identifier
+"""
+
+READ_TRANSFERS: Final[LiteralString] = """
+MATCH (a:Customer)-[r:TRANSFERRED_TO]->(b:Customer)
+RETURN a.customer_id AS src, b.customer_id AS dst, r.amount AS amount,
+       r.at.epochMillis / 1000.0 AS at
+"""
+
+READ_SHAREHOLDINGS: Final[LiteralString] = """
+MATCH (a:Customer)-[r:HOLDS_SHARES]->(b:Customer)
+RETURN a.customer_id AS src, b.customer_id AS dst, r.pct AS pct
+"""
+
+# One node per linkage, MERGEd on an id derived from its members; memberships replaced.
+WRITE_LINKAGES: Final[LiteralString] = """
+UNWIND $rows AS row
+MERGE (l:RiskLinkage {linkage_id: row.linkage_id})
+SET l += row.props, l.run_id = $run_id
+WITH l, row
+CALL (l) {
+  MATCH (l)<-[old:MEMBER_OF]-()
+  DELETE old
+}
+WITH l, row
+UNWIND row.members AS member
+MATCH (c:Customer {customer_id: member.customer_id})
+MERGE (c)-[m:MEMBER_OF]->(l)
+SET m.position = member.position, m.role = member.role
+RETURN count(DISTINCT l) AS written
+"""
+
+# Linkages of this kind that the latest run did not find any more.
+DELETE_STALE_LINKAGES: Final[LiteralString] = """
+MATCH (l:RiskLinkage {kind: $kind})
+WHERE l.run_id <> $run_id
+DETACH DELETE l
+RETURN count(*) AS written
+"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Final, LiteralString
 
 # Bump when a statement below changes meaning; `crkg init` records it on the marker node.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2  # 2: RiskLinkage
 
 # (name, statement). Every node key of the graph model has a uniqueness constraint, which also
 # gives the index that MERGE and key look-ups use.
@@ -54,6 +54,11 @@ CONSTRAINTS: Final[tuple[tuple[str, LiteralString], ...]] = (
         "algorithm_run_id_unique",
         "CREATE CONSTRAINT algorithm_run_id_unique IF NOT EXISTS "
         "FOR (n:AlgorithmRun) REQUIRE n.run_id IS UNIQUE",
+    ),
+    (
+        "risk_linkage_id_unique",
+        "CREATE CONSTRAINT risk_linkage_id_unique IF NOT EXISTS "
+        "FOR (n:RiskLinkage) REQUIRE n.linkage_id IS UNIQUE",
     ),
     (
         "schema_version_id_unique",
@@ -108,6 +113,10 @@ INDEXES: Final[tuple[tuple[str, LiteralString], ...]] = (
         "algorithm_run_name_started_at",
         "CREATE INDEX algorithm_run_name_started_at IF NOT EXISTS "
         "FOR (n:AlgorithmRun) ON (n.name, n.started_at)",
+    ),
+    (
+        "risk_linkage_kind",
+        "CREATE INDEX risk_linkage_kind IF NOT EXISTS FOR (n:RiskLinkage) ON (n.kind)",
     ),
     (
         "transferred_to_at",

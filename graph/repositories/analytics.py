@@ -73,3 +73,42 @@ class AnalyticsRepository:
             "map GDS node ids", _rows, q.GDS_NODE_KEYS, {"ids": [int(i) for i in node_ids]}
         )
         return {int(i): str(c) for i, c in rows}
+
+
+class RiskInputRepository:
+    """The edges the risk-linkage algorithms read, and their RiskLinkage write-back."""
+
+    def __init__(self, store: GraphStore, *, batch_size: int = 2_000) -> None:
+        self.store = store
+        self.batch_size = batch_size
+
+    async def guarantees(self) -> list[tuple[str, str, float]]:
+        rows = await self.store.read("read guarantees", _rows, q.READ_GUARANTEES, {})
+        return [(str(s), str(d), float(a or 0.0)) for s, d, a in rows]
+
+    async def identifier_uses(self) -> list[tuple[str, str]]:
+        rows = await self.store.read("read identifier uses", _rows, q.READ_IDENTIFIER_USES, {})
+        return [(str(c), str(i)) for c, i in rows]
+
+    async def transfers(self) -> list[tuple[str, str, float, float]]:
+        rows = await self.store.read("read transfers", _rows, q.READ_TRANSFERS, {})
+        return [(str(s), str(d), float(a or 0.0), float(t)) for s, d, a, t in rows]
+
+    async def shareholdings(self) -> list[tuple[str, str, float]]:
+        rows = await self.store.read("read shareholdings", _rows, q.READ_SHAREHOLDINGS, {})
+        return [(str(s), str(d), float(p)) for s, d, p in rows]
+
+    async def replace_linkages(self, kind: str, linkages: list[dict[str, Any]], run_id: str) -> int:
+        """Write this run's linkages of one kind and remove those it no longer finds."""
+        written = 0
+        for start in range(0, len(linkages), self.batch_size):
+            batch = linkages[start : start + self.batch_size]
+            written += await self.store.write(
+                f"write {kind}", _write, q.WRITE_LINKAGES, batch, run_id
+            )
+        await self.store.write(f"drop stale {kind}", _delete_stale, kind, run_id)
+        return written
+
+
+async def _delete_stale(tx: AsyncManagedTransaction, kind: str, run_id: str) -> None:
+    await (await tx.run(q.DELETE_STALE_LINKAGES, kind=kind, run_id=run_id)).consume()

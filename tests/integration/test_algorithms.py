@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -154,3 +156,53 @@ async def test_bad_names_and_parameters_are_refused(
         await run_algorithm(empty_db, test_settings, "pagerank", {"damping": 3})
     with pytest.raises(InvalidParametersError, match="dampin"):
         await run_algorithm(empty_db, test_settings, "pagerank", {"dampin": 0.5})
+
+
+def _truth(bank: Path, name: str) -> list[dict[str, Any]]:
+    with (bank / "ground_truth" / name).open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+async def test_every_planted_risk_linkage_is_found_and_nothing_else(
+    loaded: GraphStore, test_settings: CrkgSettings, bank: Path
+) -> None:
+    circles = await run_algorithm(loaded, test_settings, "guarantee_circles")
+    assert {tuple(m) for m in circles.values.values()} == {
+        tuple(c["members"]) for c in _truth(bank, "guarantee_circles.jsonl")
+    }
+    rings = await run_algorithm(loaded, test_settings, "identifier_rings")
+    assert {frozenset(m) for m in rings.values.values()} == {
+        frozenset(r["members"]) for r in _truth(bank, "identifier_rings.jsonl")
+    }
+    cycles = await run_algorithm(loaded, test_settings, "fund_cycles")
+    assert {frozenset(m) for m in cycles.values.values()} == {
+        frozenset(c["members"]) for c in _truth(bank, "fund_cycles.jsonl")
+    }
+    groups = await run_algorithm(loaded, test_settings, "control_groups")
+    assert {(m[0], frozenset(m[1:])) for m in groups.values.values()} == {
+        (g["controller"], frozenset(g["companies"])) for g in _truth(bank, "control_groups.jsonl")
+    }
+
+    records, _, _ = await loaded.driver.execute_query(
+        "MATCH (l:RiskLinkage) OPTIONAL MATCH (l)<-[m:MEMBER_OF]-(:Customer) "
+        "RETURN l.kind AS kind, count(DISTINCT l) AS linkages, count(m) AS members",
+        database_=loaded.database,
+    )
+    stored = {r["kind"]: (r["linkages"], r["members"]) for r in records}
+    for kind, result in (
+        ("GUARANTEE_CIRCLE", circles),
+        ("IDENTIFIER_RING", rings),
+        ("FUND_CYCLE", cycles),
+        ("CONTROL_GROUP", groups),
+    ):
+        assert stored[kind] == (len(result.values), sum(len(m) for m in result.values.values())), (
+            kind
+        )
+
+    again = await run_algorithm(loaded, test_settings, "guarantee_circles")
+    assert set(again.values) == set(circles.values)  # same ids: re-runs replace, not add
+    records, _, _ = await loaded.driver.execute_query(
+        "MATCH (l:RiskLinkage {kind: 'GUARANTEE_CIRCLE'}) RETURN count(l) AS c",
+        database_=loaded.database,
+    )
+    assert records[0]["c"] == len(circles.values)
