@@ -7,6 +7,7 @@ the declared model before anything runs, so a typo is an error, not a silent def
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +25,7 @@ class ResultKind(StrEnum):
     COMMUNITY = "community"  # a community id per customer (stable across re-runs)
     SCORE = "score"  # a number per customer
     LINKAGE = "linkage"  # RiskLinkage nodes with their member customers
+    SEGMENT = "segment"  # tier and lifecycle stage per customer
 
 
 class AlgorithmParams(BaseModel):
@@ -66,6 +68,18 @@ class FundCycleParams(AlgorithmParams):
 
 class ControlGroupParams(AlgorithmParams):
     threshold_pct: float = Field(default=50.0, gt=0.0, lt=100.0)
+
+
+class SegmentationParams(AlgorithmParams):
+    tier_thresholds: tuple[float, float, float] | None = Field(
+        default=None, description="AUM lower bounds of AFFLUENT, HIGH_NET_WORTH, PRIVATE"
+    )
+    tier_quantiles: tuple[float, float, float] | None = None
+    reference_date: date | None = Field(
+        default=None, description="as-of date; default: the latest last_active_at loaded"
+    )
+    new_days: int = Field(default=90, ge=1)
+    dormant_days: int = Field(default=180, ge=1)
 
 
 @dataclass(frozen=True)
@@ -172,6 +186,15 @@ REGISTRY: dict[str, AlgorithmSpec] = {
             ControlGroupParams,
             ResultKind.LINKAGE,
             "CONTROL_GROUP",
+            (Engine.INPROC,),
+        ),
+        AlgorithmSpec(
+            "segmentation",
+            "segmentation",
+            "value tier from AUM and lifecycle stage from onboarding and activity dates",
+            SegmentationParams,
+            ResultKind.SEGMENT,
+            "tier",
             (Engine.INPROC,),
         ),
     )

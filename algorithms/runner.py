@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from algorithms.engines import run_gds, run_inproc, run_risk
+from algorithms.inproc import segmentation
 from algorithms.inproc.community import match_to_previous
 from algorithms.registry import REGISTRY, AlgorithmSpec, Engine, ResultKind
 from graph.errors import CrkgError
@@ -109,6 +110,10 @@ async def run_algorithm(
     }
     await repository.record_run(run_id, base)
     try:
+        if spec.result is ResultKind.SEGMENT:
+            return await _run_segmentation(
+                parsed, repository, run_id, name, engine, parameters, started, clock
+            )
         if spec.result is ResultKind.LINKAGE:
             return await _run_linkage(
                 spec, parsed, repository, store, run_id, name, engine, parameters, started, clock
@@ -226,6 +231,68 @@ async def _run_linkage(
         finished,
         round(time.perf_counter() - clock, 3),
         len(linkages),
+        values,
+        summary,
+    )
+
+
+async def _run_segmentation(
+    params: Any,
+    repository: AnalyticsRepository,
+    run_id: str,
+    name: str,
+    engine: Engine,
+    parameters: dict[str, Any],
+    started: datetime,
+    clock: float,
+) -> AlgorithmRunResult:
+    rows = await repository.segment_inputs()
+    aum = {i: a for i, a, _, _ in rows}
+    onboarded = {i: o for i, _, o, _ in rows}
+    active = {i: last for i, _, _, last in rows}
+    reference = params.reference_date or max(
+        (d for d in active.values() if d is not None), default=datetime.now(UTC).date()
+    )
+    tiers = segmentation.value_tiers(
+        aum, thresholds=params.tier_thresholds, quantiles=params.tier_quantiles
+    )
+    stages = segmentation.lifecycle_stages(
+        onboarded,
+        active,
+        reference_date=reference,
+        new_days=params.new_days,
+        dormant_days=params.dormant_days,
+    )
+    await repository.write_property("tier", {k: v.value for k, v in tiers.items()}, run_id)
+    await repository.write_property(
+        "lifecycle_stage", {k: v.value for k, v in stages.items()}, run_id
+    )
+    summary = {
+        "reference_date": reference.isoformat(),
+        "tiers": dict(sorted(Counter(v.value for v in tiers.values()).items())),
+        "stages": dict(sorted(Counter(v.value for v in stages.values()).items())),
+    }
+    finished = datetime.now(UTC)
+    await repository.record_run(
+        run_id,
+        {
+            "status": "SUCCEEDED",
+            "finished_at": finished,
+            "progress": 1.0,
+            "node_count": len(rows),
+            "summary_json": json.dumps(summary),
+        },
+    )
+    values = {k: [tiers.get(k), stages.get(k)] for k in aum}
+    return AlgorithmRunResult(
+        run_id,
+        name,
+        engine,
+        parameters,
+        started,
+        finished,
+        round(time.perf_counter() - clock, 3),
+        len(rows),
         values,
         summary,
     )

@@ -16,6 +16,8 @@ RESULT_PROPERTIES: Final[frozenset[str]] = frozenset(
         "score_pagerank",
         "score_degree",
         "score_betweenness",
+        "tier",
+        "lifecycle_stage",
     }
 )
 
@@ -112,4 +114,10 @@ MATCH (l:RiskLinkage {kind: $kind})
 WHERE l.run_id <> $run_id
 DETACH DELETE l
 RETURN count(*) AS written
+"""
+
+READ_SEGMENT_INPUTS: Final[LiteralString] = """
+MATCH (c:Customer)
+RETURN c.customer_id AS id, c.aum AS aum, c.onboarded_at AS onboarded_at,
+       c.last_active_at AS last_active_at
 """

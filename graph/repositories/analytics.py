@@ -29,6 +29,11 @@ async def _record(tx: AsyncManagedTransaction, run_id: str, properties: dict[str
     await (await tx.run(q.RECORD_ALGORITHM_RUN, run_id=run_id, properties=properties)).consume()
 
 
+def _native(value: Any) -> Any:
+    to_native = getattr(value, "to_native", None)
+    return to_native() if callable(to_native) else value
+
+
 class AnalyticsRepository:
     def __init__(self, store: GraphStore, *, batch_size: int = 10_000) -> None:
         self.store = store
@@ -67,6 +72,14 @@ class AnalyticsRepository:
 
     async def record_run(self, run_id: str, properties: dict[str, Any]) -> None:
         await self.store.write("record algorithm run", _record, run_id, properties)
+
+    async def segment_inputs(self) -> list[tuple[str, float | None, Any, Any]]:
+        """(customer id, aum, onboarded_at, last_active_at) as Python values."""
+        rows = await self.store.read("read segment inputs", _rows, q.READ_SEGMENT_INPUTS, {})
+        return [
+            (str(i), None if a is None else float(a), _native(o), _native(last))
+            for i, a, o, last in rows
+        ]
 
     async def gds_customer_ids(self, node_ids: Sequence[int]) -> dict[int, str]:
         rows = await self.store.read(

@@ -206,3 +206,31 @@ async def test_every_planted_risk_linkage_is_found_and_nothing_else(
         database_=loaded.database,
     )
     assert records[0]["c"] == len(circles.values)
+
+
+async def test_segmentation_writes_tier_and_stage_for_every_customer(
+    loaded: GraphStore, test_settings: CrkgSettings, bank: Path
+) -> None:
+    result = await run_algorithm(
+        loaded, test_settings, "segmentation", {"tier_thresholds": [100_000, 1e6, 6e6]}
+    )
+    with (bank / "customers.csv").open(encoding="utf-8") as handle:
+        aum = {r["customer_id"]: float(r["aum"]) for r in csv.DictReader(handle) if r["aum"]}
+    records, _, _ = await loaded.driver.execute_query(
+        "MATCH (c:Customer) RETURN c.customer_id AS id, c.tier AS tier, c.lifecycle_stage AS stage",
+        database_=loaded.database,
+    )
+    stored = {r["id"]: (r["tier"], r["stage"]) for r in records}
+    for customer, value in aum.items():
+        expected = (
+            "PRIVATE"
+            if value >= 6e6
+            else "HIGH_NET_WORTH"
+            if value >= 1e6
+            else "AFFLUENT"
+            if value >= 100_000
+            else "MASS"
+        )
+        assert stored[customer][0] == expected, customer
+    assert set(result.summary["stages"]) == {"NEW", "ACTIVE", "CHURN_RISK", "DORMANT"}
+    assert Counter(stage for _, stage in stored.values()) == Counter(result.summary["stages"])
