@@ -72,7 +72,8 @@ def run_inproc(
         scores = centrality.degree(graph)
     elif spec.name == "betweenness":
         assert isinstance(params, BetweennessParams)
-        scores = centrality.betweenness(graph, k=params.samples, seed=params.seed, normalized=False)
+        pivots = None if params.samples is None else min(params.samples, len(graph.node_ids))
+        scores = centrality.betweenness(graph, k=pivots, seed=params.seed, normalized=False)
     else:
         raise ValueError(f"no in-process implementation of {spec.name}")
     return scores.as_dict(), summary
@@ -165,10 +166,9 @@ def _gds_stream(gds: Any, spec: AlgorithmSpec, params: AlgorithmParams, graph: A
         return gds.degree.stream(graph)
     if spec.name == "betweenness":
         assert isinstance(params, BetweennessParams)
+        pivots = None if params.samples is None else min(params.samples, graph.node_count())
         return gds.betweenness.stream(
-            graph,
-            sampling_size=params.samples,
-            sampling_seed=params.seed if params.samples else None,
+            graph, sampling_size=pivots, sampling_seed=params.seed if pivots else None
         )
     raise ValueError(f"no GDS implementation of {spec.name}")
 

@@ -49,7 +49,9 @@ class PageRankParams(AlgorithmParams):
 
 
 class BetweennessParams(AlgorithmParams):
-    samples: int | None = Field(default=None, ge=1, description="pivots; None = exact")
+    samples: int | None = Field(
+        default=256, ge=1, description="pivots (sampled Brandes); null = exact, O(nm)"
+    )
 
 
 class GuaranteeCircleParams(AlgorithmParams):

@@ -512,11 +512,15 @@ def _serve(settings: CrkgSettings, host: str | None, port: int | None) -> None:
 @app.command("demo")
 @_friendly_errors
 def demo(
+    customers: Annotated[int, typer.Option(help="size of the synthetic bank", min=200)] = 10_000,
     serve_api: Annotated[
         bool, typer.Option("--serve/--no-serve", help="keep serving the API at the end")
     ] = True,
 ) -> None:
-    """End to end on the managed local Neo4j: start it, create the schema, serve the API."""
+    """End to end: Neo4j, schema, a synthetic bank loaded, every algorithm run, the API."""
+    from algorithms.registry import REGISTRY
+    from loaders.generator import generate_bank
+
     settings = _settings()
     if settings.uses_local_server:
         console.rule("1. the managed Neo4j")
@@ -529,8 +533,39 @@ def demo(
         f"schema version {result.version}: {len(result.created)} created, "
         f"{len(result.already_present)} already present"
     )
+    console.rule(f"3. a synthetic bank of {customers:,} customers")
+    bank = settings.resolved_data_dir / "demo" / f"bank-{customers}"
+    if not (bank / "customers.csv").exists():
+        summary = generate_bank(bank, customers=customers, seed=42, bad_row_rate=0.002)
+        console.print(f"generated in {summary.elapsed_seconds:.1f}s: {bank}")
+    else:
+        console.print(f"reusing {bank}")
+    console.rule("4. loading it (idempotent: a second demo changes nothing)")
+    with Progress(*_bar_columns(), console=err_console) as bar:
+        report = _run(
+            load_directory(
+                settings,
+                bank,
+                batch_size=None,
+                max_reject_ratio=None,
+                progress=_RichLoadProgress(bar),
+            )
+        )
+    _show_report(report, False)
+    console.rule("5. the algorithms")
+    table = Table()
+    for column in ("algorithm", "engine", "seconds", "summary"):
+        table.add_column(column)
+    for name in REGISTRY:
+        with err_console.status(f"running {name} …"):
+            run = _run(run_named_algorithm(settings, name, {}, "auto"))
+        brief = json.dumps(
+            {k: v for k, v in run.summary.items() if k != "top"}, ensure_ascii=False, default=str
+        )
+        table.add_row(name, run.engine.value, f"{run.seconds:.1f}", brief[:120])
+    console.print(table)
     if serve_api:
-        console.rule("3. the API")
+        console.rule("6. the API")
         _serve(settings, None, None)
 
 
