@@ -30,7 +30,7 @@ from graph.errors import CrkgError
 from graph.localserver.manager import LocalNeo4j, LocalServerStatus
 from graph.repositories.schema import SchemaInitResult, SchemaRepository
 from graph.settings import CrkgSettings, get_settings
-from graph.store import GraphStore, open_driver
+from graph.store import connected_store
 from loaders.pipeline import Loader, LoadProgress, LoadReport
 
 P = ParamSpec("P")
@@ -159,11 +159,8 @@ def _print_status(status: LocalServerStatus) -> None:
 
 # --- crkg init ------------------------------------------------------------------------------
 async def initialise_schema(settings: CrkgSettings) -> SchemaInitResult:
-    driver = await open_driver(settings)
-    try:
-        return await SchemaRepository(GraphStore.from_settings(driver, settings)).apply()
-    finally:
-        await driver.close()
+    async with connected_store(settings) as store:
+        return await SchemaRepository(store).apply()
 
 
 @app.command("init")
@@ -274,9 +271,7 @@ async def load_directory(
     max_reject_ratio: float | None,
     progress: LoadProgress | None,
 ) -> LoadReport:
-    driver = await open_driver(settings)
-    try:
-        store = GraphStore.from_settings(driver, settings)
+    async with connected_store(settings) as store:
         loader = Loader(
             store,
             settings,
@@ -285,8 +280,6 @@ async def load_directory(
             progress=progress,
         )
         return await loader.load(directory)
-    finally:
-        await driver.close()
 
 
 @app.command("load")
@@ -449,12 +442,8 @@ async def run_named_algorithm(
     from algorithms.registry import Engine
     from algorithms.runner import run_algorithm
 
-    driver = await open_driver(settings)
-    try:
-        store = GraphStore.from_settings(driver, settings)
+    async with connected_store(settings) as store:
         return await run_algorithm(store, settings, name, params, engine=Engine(engine))
-    finally:
-        await driver.close()
 
 
 @algo_app.command("run")
@@ -491,8 +480,8 @@ def serve(
 
 
 async def _check_database(settings: CrkgSettings) -> None:
-    driver = await open_driver(settings)
-    await driver.close()
+    async with connected_store(settings):
+        pass
 
 
 def _serve(settings: CrkgSettings, host: str | None, port: int | None) -> None:

@@ -11,7 +11,8 @@ driver it did not create. Repositories run their Cypher through :meth:`GraphStor
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -177,3 +178,13 @@ class GraphStore:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
+
+
+@asynccontextmanager
+async def connected_store(settings: CrkgSettings) -> AsyncIterator[GraphStore]:
+    """A store on a driver of its own, for one command (the API shares one per process)."""
+    driver = await open_driver(settings)
+    try:
+        yield GraphStore.from_settings(driver, settings)
+    finally:
+        await driver.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -23,7 +24,7 @@ from graph.localserver.manager import LocalNeo4j
 from graph.repositories.loads import LoadRepository
 from graph.repositories.schema import SchemaRepository
 from graph.settings import CrkgSettings
-from graph.store import GraphStore, open_driver
+from graph.store import connected_store
 from loaders.generator.contract import SPECS
 from loaders.pipeline import Loader, LoadProgress, LoadReport
 from loaders.writes import WriteOp
@@ -197,15 +198,8 @@ class BulkSink:
 
 
 async def _node_count(settings: CrkgSettings) -> int:
-    driver = await open_driver(settings)
-    try:
-        records, _, _ = await driver.execute_query(
-            "MATCH (n) WHERE NOT n:SchemaVersion RETURN count(n) AS c",
-            database_=settings.neo4j_database,
-        )
-        return int(records[0]["c"])
-    finally:
-        await driver.close()
+    async with connected_store(settings) as store:
+        return await LoadRepository(store).domain_node_count()
 
 
 async def bulk_load(
@@ -233,21 +227,19 @@ async def bulk_load(
         )
     import_dir = server.home / "import" / "bulk"
     sink = BulkSink(import_dir)
-    driver = await open_driver(settings)
     try:
-        store = GraphStore.from_settings(driver, settings)
-        loader = Loader(
-            store,
-            settings,
-            progress=progress,
-            max_reject_ratio=max_reject_ratio,
-            sink=sink,
-            record_runs=False,
-        )
-        report = await loader.load(directory)
+        async with connected_store(settings) as store:
+            loader = Loader(
+                store,
+                settings,
+                progress=progress,
+                max_reject_ratio=max_reject_ratio,
+                sink=sink,
+                record_runs=False,
+            )
+            report = await loader.load(directory)
     finally:
         sink.close()
-        await driver.close()
     say("stopping Neo4j for the import")
     server.stop()
     say("running neo4j-admin database import")
@@ -255,13 +247,10 @@ async def bulk_load(
         sink.import_arguments(settings.neo4j_database),
         log_file=server.logs_dir / f"{report.run_id}-import.log",
     )
+    shutil.rmtree(import_dir, ignore_errors=True)  # imported: the raw copies must not linger
     say("starting Neo4j and creating the schema")
     server.start()
-    driver = await open_driver(settings)
-    try:
-        store = GraphStore.from_settings(driver, settings)
+    async with connected_store(settings) as store:
         await SchemaRepository(store).apply()
         await Loader.record_report(LoadRepository(store), report)
-    finally:
-        await driver.close()
     return report

@@ -121,3 +121,5 @@ MATCH (c:Customer)
 RETURN c.customer_id AS id, c.aum AS aum, c.onboarded_at AS onboarded_at,
        c.last_active_at AS last_active_at
 """
+
+GDS_VERSION: Final[LiteralString] = "RETURN gds.version() AS version"

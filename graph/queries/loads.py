@@ -206,3 +206,7 @@ CALL (type) {
 }
 RETURN type, count
 """
+
+COUNT_DOMAIN_NODES: Final[LiteralString] = (
+    "MATCH (n) WHERE NOT n:SchemaVersion RETURN count(n) AS count"
+)

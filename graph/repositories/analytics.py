@@ -48,6 +48,14 @@ class AnalyticsRepository:
         )
         return [(str(s), str(d), float(w)) for s, d, w in rows]
 
+    async def gds_version(self) -> str | None:
+        """The server's GDS version, or None when it has no GDS."""
+        try:
+            rows = await self.store.read("gds version", _rows, q.GDS_VERSION, {})
+        except QueryFailedError:  # unknown function: no GDS on this server
+            return None
+        return str(rows[0][0]) if rows else None
+
     async def customer_ids(self) -> list[str]:
         rows = await self.store.read("read customer ids", _rows, q.READ_CUSTOMER_IDS, {})
         return [str(r[0]) for r in rows]

@@ -48,6 +48,11 @@ async def _counts(tx: AsyncManagedTransaction) -> tuple[dict[str, int], dict[str
     return labels, types
 
 
+async def _count_domain_nodes(tx: AsyncManagedTransaction) -> int:
+    record = await (await tx.run(q.COUNT_DOMAIN_NODES)).single(strict=True)
+    return int(record["count"])
+
+
 class LoadRepository:
     def __init__(self, store: GraphStore) -> None:
         self.store = store
@@ -92,6 +97,10 @@ class LoadRepository:
 
     async def record_run(self, run_id: str, properties: dict[str, Any]) -> None:
         await self.store.write("record load run", _record_run, run_id, properties)
+
+    async def domain_node_count(self) -> int:
+        """Nodes other than the schema marker: zero means an empty database."""
+        return await self.store.read("count nodes", _count_domain_nodes)
 
     async def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """Nodes per label and relationships per type, as the database has them now."""
