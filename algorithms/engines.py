@@ -30,6 +30,16 @@ from graph.store import ConnectionTarget
 NodeValues = dict[str, float | int]
 
 
+def tie_graph(customers: Sequence[str], ties: Sequence[tuple[str, str, float]]) -> GraphData:
+    """The undirected customer tie graph weighted by strength, every customer a node."""
+    return GraphData.from_edges(
+        [(s, d) for s, d, _ in ties],
+        nodes=customers,
+        directed=False,
+        weight=[w for _, _, w in ties],
+    )
+
+
 def run_inproc(
     spec: AlgorithmSpec,
     params: AlgorithmParams,
@@ -37,12 +47,13 @@ def run_inproc(
     ties: Sequence[tuple[str, str, float]],
 ) -> tuple[NodeValues, dict[str, Any]]:
     """Compute in this process (CPU-bound: call it from a worker thread)."""
-    graph = GraphData.from_edges(
-        [(s, d) for s, d, _ in ties],
-        nodes=customers,
-        directed=False,
-        weight=[w for _, _, w in ties],
-    )
+    return compute_inproc(spec, params, tie_graph(customers, ties))
+
+
+def compute_inproc(
+    spec: AlgorithmSpec, params: AlgorithmParams, graph: GraphData
+) -> tuple[NodeValues, dict[str, Any]]:
+    """The algorithm alone, on a graph already built (what the benchmark times)."""
     summary: dict[str, Any] = {}
     if spec.name in ("wcc", "louvain", "leiden", "label_propagation"):
         if spec.name == "wcc":
