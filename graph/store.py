@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import (
@@ -173,6 +173,12 @@ class GraphStore:
             raise DatabaseUnavailableError(self.uri, _first_line(error)) from error
         except Neo4jError as error:
             raise QueryFailedError(operation, error.code, error.message or str(error)) from error
+
+
+def to_native(value: Any) -> Any:
+    """Neo4j temporal values as Python ones (others unchanged)."""
+    convert = getattr(value, "to_native", None)
+    return convert() if callable(convert) else value
 
 
 def _first_line(error: BaseException) -> str:

@@ -197,11 +197,6 @@ class BulkSink:
         ]
 
 
-async def _node_count(settings: CrkgSettings) -> int:
-    async with connected_store(settings) as store:
-        return await LoadRepository(store).domain_node_count()
-
-
 async def bulk_load(
     settings: CrkgSettings,
     directory: Path,
@@ -219,16 +214,17 @@ async def bulk_load(
         )
     server = LocalNeo4j(settings)
     server.start()
-    existing = await _node_count(settings)
-    if existing:
-        raise CrkgError(
-            f"--bulk needs an empty database; {settings.neo4j_database!r} holds {existing:,} nodes",
-            hint="use the online `crkg load` (idempotent, incremental) instead",
-        )
     import_dir = server.home / "import" / "bulk"
     sink = BulkSink(import_dir)
     try:
         async with connected_store(settings) as store:
+            existing = await LoadRepository(store).domain_node_count()
+            if existing:
+                raise CrkgError(
+                    f"--bulk needs an empty database; {settings.neo4j_database!r} holds "
+                    f"{existing:,} nodes",
+                    hint="use the online `crkg load` (idempotent, incremental) instead",
+                )
             loader = Loader(
                 store,
                 settings,

@@ -94,7 +94,6 @@ RELATIONSHIP_FILES: dict[str, RelationshipPlan] = {
 SOCIAL_TARGETS = {
     kind.value: q.RelationshipTarget(kind.rel_type, q.CUSTOMER, q.CUSTOMER) for kind in TieKind
 }
-REFERENCED_TARGET = {name: target for name, target in NODE_FILES.items()}
 
 
 class LoadProgress(Protocol):
@@ -212,6 +211,7 @@ class Loader:
         # keys known to exist (accepted in this load or found in the database), per node file
         self.known: dict[str, set[str]] = {name: set() for name in NODE_FILES}
         self.checked_absent: dict[str, set[str]] = {name: set() for name in NODE_FILES}
+        self._headers: dict[str, list[str]] = {}  # read once, when the files are checked
 
     async def load(self, directory: Path) -> LoadReport:
         sources = discover(directory)
@@ -221,7 +221,7 @@ class Loader:
                 hint="expected names like customers.csv, social.jsonl, …",
             )
         for source in sources:  # fail before writing anything if a file is unreadable
-            self._check_header(source)
+            self._headers[source.name] = self._check_header(source)
         started = datetime.now(UTC)
         report = LoadReport(
             run_id=new_run_id(started),
@@ -254,16 +254,17 @@ class Loader:
             report_path.write_text(report.to_json(), encoding="utf-8")
         return report
 
-    def _check_header(self, source: SourceFile) -> None:
+    def _check_header(self, source: SourceFile) -> list[str]:
         header = read_header(source)
         if source.format == "jsonl":
-            return
+            return header
         spec = SPECS[source.name]
         missing = [c for c in spec.required if c not in header]
         if missing:
             raise UnreadableFileError(
                 source.path, f"required column(s) {', '.join(missing)} missing from the header"
             )
+        return header
 
     def _enforce_ratio(self, file_report: FileReport) -> None:
         if self.max_reject_ratio is None or file_report.rows_read == 0:
@@ -310,7 +311,7 @@ class Loader:
         spec = SPECS[source.name]
         started = time.perf_counter()
         result = FileReport(source.name, str(source.path), source.format)
-        header = read_header(source)
+        header = self._headers[source.name]
         result.ignored_columns = [c for c in header if c not in spec.columns and c != "op"]
         reasons: Counter[str] = Counter()
         self.progress.start_file(source.name, count_rows(source))
@@ -376,7 +377,7 @@ class Loader:
             }
             unknown -= self.checked_absent[referenced]
             if unknown:
-                found = await self.repository.existing_keys(REFERENCED_TARGET[referenced], unknown)
+                found = await self.repository.existing_keys(NODE_FILES[referenced], unknown)
                 self.known[referenced] |= found
                 self.checked_absent[referenced] |= unknown - found
         problems: list[Reject] = []

@@ -80,7 +80,6 @@ class FileValidator:
         # key -> (line, fingerprint of the row): enough to name the first occurrence and say
         # whether a repeat is exact, without keeping every row of a multi-million-row file
         self._seen: dict[tuple[str | None, ...], tuple[int, int]] = {}
-        self._delete_required = spec.key
 
     def validate(self, row: RawRow) -> ValidRow | Reject:
         try:

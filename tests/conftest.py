@@ -40,6 +40,20 @@ def make_test_settings(**overrides: object) -> CrkgSettings:
     return CrkgSettings.model_validate(values)
 
 
+def cli_env(settings: CrkgSettings, **extra: str) -> dict[str, str]:
+    """The environment a `crkg` subprocess needs to act on the same instance as `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRKG_")}
+    env.update(
+        CRKG_DATA_DIR=str(settings.data_dir),
+        CRKG_LOCAL_INSTANCE=settings.local_instance,
+        CRKG_LOCAL_BOLT_PORT=str(settings.local_bolt_port),
+        CRKG_LOCAL_HEAP_MIB=str(settings.local_heap_mib),
+        CRKG_LOCAL_PAGECACHE_MIB=str(settings.local_pagecache_mib),
+    )
+    env.update(extra)
+    return env
+
+
 @pytest.fixture(scope="session")
 def test_settings() -> CrkgSettings:
     return make_test_settings()

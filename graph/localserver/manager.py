@@ -284,12 +284,22 @@ class LocalNeo4j:
         os.chmod(self.credentials_file, 0o600)
         # The initial password only takes effect before the system database exists.
         if not (self.home / "data" / "databases" / "system").exists():
-            self._run_admin(java, "dbms", "set-initial-password", credentials.password)
+            self._run_admin(
+                java,
+                "dbms",
+                "set-initial-password",
+                credentials.password,
+                secret=credentials.password,
+            )
         return credentials
 
-    def _run_admin(self, java: JavaRuntime, *arguments: str) -> None:
+    def _admin(
+        self, java: JavaRuntime, *arguments: str, jvm: tuple[str, ...] = ()
+    ) -> tuple[list[str], dict[str, str]]:
+        """The neo4j-admin command line and environment for this instance."""
         command = [
             str(java.executable),
+            *jvm,
             "-cp",
             self._classpath(),
             f"-Dneo4j.home={self.home}",
@@ -297,9 +307,13 @@ class LocalNeo4j:
             *arguments,
         ]
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
+        return command, env
+
+    def _run_admin(self, java: JavaRuntime, *arguments: str, secret: str | None = None) -> None:
+        command, env = self._admin(java, *arguments)
         completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if completed.returncode != 0:
-            shown = " ".join(a for a in arguments if a not in (self._secret_arguments()))
+            shown = " ".join("***" if a == secret else a for a in arguments)
             raise LocalServerError(
                 f"neo4j-admin {shown} failed (exit {completed.returncode}): "
                 f"{(completed.stderr or completed.stdout).strip()[-2000:]}"
@@ -314,20 +328,9 @@ class LocalNeo4j:
         java = find_java(self.settings)
         self.write_config()
         heap = max(1024, self.settings.local_heap_mib // 2)
-        command = [
-            str(java.executable),
-            f"-Xmx{heap}m",
-            *JVM_FLAGS,
-            "-cp",
-            self._classpath(),
-            f"-Dneo4j.home={self.home}",
-            ADMIN_ENTRY_POINT,
-            "database",
-            "import",
-            "full",
-            *arguments,
-        ]
-        env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
+        command, env = self._admin(
+            java, "database", "import", "full", *arguments, jvm=(f"-Xmx{heap}m", *JVM_FLAGS)
+        )
         log_file.parent.mkdir(parents=True, exist_ok=True)
         with log_file.open("w", encoding="utf-8") as log:
             completed = subprocess.run(
@@ -338,10 +341,6 @@ class LocalNeo4j:
                 f"neo4j-admin database import failed (exit {completed.returncode}); last lines "
                 f"of {log_file}:\n{_tail(log_file, 20)}"
             )
-
-    def _secret_arguments(self) -> tuple[str, ...]:
-        credentials = self.credentials()
-        return () if credentials is None else (credentials.password,)
 
     # --- configuration --------------------------------------------------------------------
     def write_config(self) -> Path:

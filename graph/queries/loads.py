@@ -42,11 +42,6 @@ SCENARIO: Final = NodeTarget(NodeLabel.SCENARIO, "scenario_id")
 CAMPAIGN: Final = NodeTarget(NodeLabel.CAMPAIGN, "campaign_id")
 IDENTIFIER: Final = NodeTarget(NodeLabel.IDENTIFIER, "key")
 
-NODE_TARGETS: Final[dict[NodeLabel, NodeTarget]] = {
-    t.label: t
-    for t in (CUSTOMER, RELATIONSHIP_MANAGER, PARTNER, PRODUCT, SCENARIO, CAMPAIGN, IDENTIFIER)
-}
-
 
 def _literal(text: str) -> LiteralString:
     # Every piece formatted into these statements comes from NodeLabel / RelType / the fixed

@@ -10,7 +10,7 @@ from neo4j import AsyncManagedTransaction
 from graph.errors import QueryFailedError
 from graph.model import TieKind
 from graph.queries import analytics as q
-from graph.store import GraphStore
+from graph.store import GraphStore, to_native
 
 
 async def _rows(tx: AsyncManagedTransaction, statement: Any, params: dict[str, Any]) -> list[Any]:
@@ -27,11 +27,6 @@ async def _write(
 
 async def _record(tx: AsyncManagedTransaction, run_id: str, properties: dict[str, Any]) -> None:
     await (await tx.run(q.RECORD_ALGORITHM_RUN, run_id=run_id, properties=properties)).consume()
-
-
-def _native(value: Any) -> Any:
-    to_native = getattr(value, "to_native", None)
-    return to_native() if callable(to_native) else value
 
 
 class AnalyticsRepository:
@@ -85,7 +80,7 @@ class AnalyticsRepository:
         """(customer id, aum, onboarded_at, last_active_at) as Python values."""
         rows = await self.store.read("read segment inputs", _rows, q.READ_SEGMENT_INPUTS, {})
         return [
-            (str(i), None if a is None else float(a), _native(o), _native(last))
+            (str(i), None if a is None else float(a), to_native(o), to_native(last))
             for i, a, o, last in rows
         ]
 

@@ -11,7 +11,7 @@ from neo4j import AsyncManagedTransaction
 from graph.model import Customer, RelationshipManager
 from graph.queries import customers as q
 from graph.queries import relationship_managers as rmq
-from graph.store import GraphStore
+from graph.store import GraphStore, to_native
 
 DEFAULT_BATCH_SIZE = 5_000
 
@@ -45,7 +45,7 @@ async def _get_customer(tx: AsyncManagedTransaction, customer_id: str) -> Custom
     record = await (await tx.run(q.GET_CUSTOMER, customer_id=customer_id)).single()
     if record is None:
         return None
-    properties = {k: _to_native(v) for k, v in record["customer"].items()}
+    properties = {k: to_native(v) for k, v in record["customer"].items()}
     known = {k: v for k, v in properties.items() if k in Customer.model_fields}
     return Customer(**known, rm_id=record["rm_id"])
 
@@ -57,11 +57,6 @@ async def _count(tx: AsyncManagedTransaction, customer_id: str | None) -> int:
         result = await tx.run(q.COUNT_CUSTOMERS_WITH_ID, customer_id=customer_id)
         record = await result.single(strict=True)
     return int(record["count"])
-
-
-def _to_native(value: Any) -> Any:
-    to_native = getattr(value, "to_native", None)
-    return to_native() if callable(to_native) else value
 
 
 class CustomerRepository:

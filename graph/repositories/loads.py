@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString
@@ -105,8 +105,3 @@ class LoadRepository:
     async def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """Nodes per label and relationships per type, as the database has them now."""
         return await self.store.read("count graph", _counts)
-
-
-def chunked(rows: Sequence[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(rows), size):
-        yield list(rows[start : start + size])

@@ -23,6 +23,7 @@ from graph.settings import CrkgSettings
 from graph.store import GraphStore, open_driver
 from loaders.pipeline import Loader, TooManyRejectsError
 from loaders.rejects import RejectReason
+from tests.conftest import cli_env
 from tests.integration.exports import CUSTOMER_COLUMNS, write_bank, write_csv
 
 pytestmark = pytest.mark.db
@@ -244,17 +245,6 @@ async def test_max_reject_ratio_turns_rejects_into_a_failure(
 CRASH_CUSTOMERS, CRASH_TIES = 8_000, 40_000
 
 
-def _cli_env(settings: CrkgSettings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRKG_")}
-    env.update(
-        CRKG_DATA_DIR=str(settings.data_dir),
-        CRKG_LOCAL_INSTANCE=settings.local_instance,
-        CRKG_LOCAL_BOLT_PORT=str(settings.local_bolt_port),
-        CRKG_NEO4J_MAX_TRANSACTION_RETRY_SECONDS="5",
-    )
-    return env
-
-
 async def _relationships(store: GraphStore) -> int:
     records, _, _ = await store.driver.execute_query(
         "MATCH ()-[r:FRIEND|FAMILY|COLLEAGUE]->() RETURN count(r) AS c", database_=store.database
@@ -272,7 +262,7 @@ async def _clean_reference(
 def _start_load(bank: Path, settings: CrkgSettings) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "api", "load", str(bank), "--batch-size", "2000", "--json"],
-        env=_cli_env(settings),
+        env=cli_env(settings, CRKG_NEO4J_MAX_TRANSACTION_RETRY_SECONDS="5"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

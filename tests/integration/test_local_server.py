@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import stat
 import subprocess
@@ -16,22 +15,9 @@ from graph.errors import DatabaseUnavailableError, PortInUseError
 from graph.localserver.manager import LocalNeo4j, LocalServerStatus
 from graph.settings import CrkgSettings
 from graph.store import open_driver
-from tests.conftest import make_test_settings
+from tests.conftest import cli_env, make_test_settings
 
 CRKG = [sys.executable, "-m", "api"]
-
-
-def _cli_env(settings: CrkgSettings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRKG_")}
-    env.update(
-        CRKG_DATA_DIR=str(settings.data_dir),
-        CRKG_LOCAL_INSTANCE=settings.local_instance,
-        CRKG_LOCAL_BOLT_PORT=str(settings.local_bolt_port),
-        CRKG_LOCAL_HEAP_MIB=str(settings.local_heap_mib),
-        CRKG_LOCAL_PAGECACHE_MIB=str(settings.local_pagecache_mib),
-    )
-    env.update(extra)
-    return env
 
 
 def _free_port() -> int:
@@ -56,7 +42,7 @@ def test_status_json_from_the_cli(
         [*CRKG, "neo4j", "status", "--json"],
         capture_output=True,
         text=True,
-        env=_cli_env(test_settings),
+        env=cli_env(test_settings),
         check=False,
         timeout=120,
     )
@@ -111,7 +97,7 @@ def test_a_busy_port_is_reported_clearly(
             [*CRKG, "neo4j", "start"],
             capture_output=True,
             text=True,
-            env=_cli_env(settings),
+            env=cli_env(settings),
             check=False,
             timeout=120,
         )
@@ -148,7 +134,7 @@ def test_a_stopped_server_gives_a_clear_error_in_the_cli(test_settings: CrkgSett
         text=True,
         check=False,
         timeout=120,
-        env=_cli_env(test_settings, CRKG_NEO4J_URI=uri, CRKG_NEO4J_PASSWORD="irrelevant"),
+        env=cli_env(test_settings, CRKG_NEO4J_URI=uri, CRKG_NEO4J_PASSWORD="irrelevant"),
     )
     assert completed.returncode == 3
     assert "is not reachable" in completed.stderr
