@@ -6,7 +6,7 @@ import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,6 +81,24 @@ class CrkgSettings(BaseSettings):
     # --- the API --------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_max_page_size: int = Field(default=1_000, ge=1, le=100_000)
+    api_max_depth: int = Field(default=10, ge=2, description="deepest selection nesting")
+    api_max_aliases: int = Field(default=15, ge=1)
+    api_max_tokens: int = Field(default=2_000, ge=50, description="lexical tokens per document")
+    api_max_cost: int = Field(
+        default=20_000, ge=1, description="fields times requested page sizes, before execution"
+    )
+    api_query_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # --- authentication -------------------------------------------------------------------
+    auth_jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    auth_jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 key; outside production a generated one is kept"
+    )
+    auth_jwt_public_key: str | None = Field(default=None, description="RS256 PEM public key")
+    auth_jwt_issuer: str = "crkg"
+    auth_jwt_audience: str = "crkg-api"
+    auth_token_ttl_minutes: int = Field(default=480, ge=1, le=10_080)
 
     @model_validator(mode="after")
     def _external_database_needs_a_password(self) -> CrkgSettings:
