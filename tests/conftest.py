@@ -19,6 +19,8 @@ from graph.store import GraphStore, open_driver
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEST_BOLT_PORT = int(os.environ.get("CRKG_TEST_BOLT_PORT", "7688"))
+# Two developers (or two agents) on one machine each take their own instance and port.
+TEST_INSTANCE = os.environ.get("CRKG_TEST_INSTANCE", "test")
 
 
 def make_test_settings(**overrides: object) -> CrkgSettings:
@@ -28,7 +30,7 @@ def make_test_settings(**overrides: object) -> CrkgSettings:
         "neo4j_uri": None,
         "neo4j_password": None,
         "data_dir": Path(os.environ.get("CRKG_DATA_DIR", PROJECT_ROOT / ".crkg")),
-        "local_instance": "test",
+        "local_instance": TEST_INSTANCE,
         "local_bolt_port": TEST_BOLT_PORT,
         "local_heap_mib": 2048,
         "local_pagecache_mib": 512,
