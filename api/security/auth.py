@@ -1,0 +1,375 @@
+"""Who is calling and what they may do: roles, permissions, and JWT bearer tokens.
+
+The access model (DESIGN.md, "Access model") as one table, :data:`ROLE_PERMISSIONS`:
+
+=================  ==  ========  ====  =====
+permission         rm  marketer  risk  admin
+=================  ==  ========  ====  =====
+read_customers     x   x         x     x
+read_network       x   x         x     x
+read_targets       x   x               x
+read_pii_own_book  x
+read_pii_all                           x
+read_identifiers                 x     x
+read_risk                        x     x
+read_runs                        x     x
+run_algorithms                         x
+write_data                             x
+=================  ==  ========  ====  =====
+
+Decisions the design leaves open:
+
+* **Risk analysts do not read unmasked names and phones.** They see linkages, identifier
+  kinds and identifier keys (keyed hashes, which is what the graph stores), which is enough
+  to find a ring; who the people are is PII an investigation asks an admin to reveal, so the
+  audit trail names the person who unmasked it. Only ``admin`` holds ``read_pii_all``.
+* **An RM reads unmasked PII of their own book only** (``read_pii_own_book``); whether a
+  customer is in the book is data, so :meth:`Principal.may_unmask_pii` takes the customer's
+  managing RM ids.
+* **Run metadata** (``read_runs``: which algorithm ran when, with which parameters) is for
+  the people who act on its results' freshness: risk and admin.
+* ``read_network`` (connections, paths, communities, influencers) is separate from
+  ``read_customers`` so it can be withdrawn from a role without touching profiles; today
+  every role holds it, with names masked as for profiles.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from jwt.exceptions import InvalidJTIError, InvalidSubjectError
+
+from graph.errors import CrkgError
+from graph.settings import CrkgSettings, Environment
+
+
+class Role(StrEnum):
+    RM = "rm"
+    MARKETER = "marketer"
+    RISK = "risk"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    READ_CUSTOMERS = "read_customers"
+    """Customer profiles; whether PII is masked is decided by the two ``READ_PII_*``."""
+    READ_NETWORK = "read_network"
+    """Connections, paths, communities and influence scores."""
+    READ_TARGETS = "read_targets"
+    """Referral targets and referral paths (only customers who consented to marketing)."""
+    READ_PII_OWN_BOOK = "read_pii_own_book"
+    """Unmasked PII of the customers the caller manages as their RM."""
+    READ_PII_ALL = "read_pii_all"
+    """Unmasked PII of every customer."""
+    READ_IDENTIFIERS = "read_identifiers"
+    """Identifier nodes (kind and keyed hash) and who shares them."""
+    READ_RISK = "read_risk"
+    """Guarantee circles, risk rings, exposure, related-party groups."""
+    READ_RUNS = "read_runs"
+    """Algorithm runs and jobs: what ran, when, with which parameters."""
+    RUN_ALGORITHMS = "run_algorithms"
+    WRITE_DATA = "write_data"
+    """Upserting customers and ties."""
+
+
+_EVERY_ROLE = frozenset({Permission.READ_CUSTOMERS, Permission.READ_NETWORK})
+
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
+    {
+        Role.RM: _EVERY_ROLE | {Permission.READ_TARGETS, Permission.READ_PII_OWN_BOOK},
+        Role.MARKETER: _EVERY_ROLE | {Permission.READ_TARGETS},
+        Role.RISK: _EVERY_ROLE
+        | {Permission.READ_IDENTIFIERS, Permission.READ_RISK, Permission.READ_RUNS},
+        Role.ADMIN: frozenset(Permission),
+    }
+)
+
+
+# --- errors ---------------------------------------------------------------------------
+class AuthenticationError(CrkgError):
+    """The request did not prove who it comes from; ``reason`` is safe to show the caller."""
+
+    def __init__(self, reason: str, *, hint: str | None = None) -> None:
+        super().__init__(f"not authenticated: {reason}", hint=hint)
+        self.reason = reason
+
+
+class ForbiddenError(CrkgError):
+    """An authenticated caller asked for something their role does not allow."""
+
+    def __init__(self, role: Role, permission: Permission) -> None:
+        super().__init__(f"role '{role}' lacks the permission '{permission}'")
+        self.role = role
+        self.permission = permission
+
+
+class AuthConfigurationError(CrkgError):
+    """The token settings cannot work (missing or weak key, minting where it is not allowed)."""
+
+    exit_code = 2
+
+
+# --- the caller -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    subject: str
+    role: Role
+    rm_id: str | None = None
+    """For role ``rm`` the subject is the RM's ``rm_id``; ``None`` for every other role."""
+    token_id: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return ROLE_PERMISSIONS[self.role]
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise ForbiddenError(self.role, permission)
+
+    def may_unmask_pii(self, managing_rm_ids: Iterable[str]) -> bool:
+        """Whether this caller sees the unmasked PII of a customer managed by these RMs."""
+        if self.can(Permission.READ_PII_ALL):
+            return True
+        return (
+            self.can(Permission.READ_PII_OWN_BOOK)
+            and self.rm_id is not None
+            and self.rm_id in set(managing_rm_ids)
+        )
+
+
+# --- tokens ---------------------------------------------------------------------------
+CLOCK_SKEW_LEEWAY_SECONDS = 10
+MIN_HMAC_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
+MIN_RSA_KEY_BITS = 2048
+DEVELOPMENT_SECRET_FILE = "jwt-secret.key"  # noqa: S105 -- a file name, not a secret
+_REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "role"]
+_BEARER = re.compile(r"^bearer[ \t]+(?P<token>\S+)[ \t]*$", re.IGNORECASE)
+_LONGEST_ECHOED_ROLE = 32
+
+
+class TokenVerifier:
+    """Turns a bearer token into a :class:`Principal`, or refuses it with a public reason.
+
+    Only the one configured algorithm is accepted, so neither ``alg: none`` nor an
+    RS256/HS256 confusion (an HMAC signed with the public key) can pass.
+    """
+
+    def __init__(
+        self,
+        *,
+        algorithm: str,
+        key: bytes | RSAPublicKey,
+        issuer: str,
+        audience: str,
+        leeway_seconds: float = CLOCK_SKEW_LEEWAY_SECONDS,
+    ) -> None:
+        self.algorithm = algorithm
+        self._key = key
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway_seconds = leeway_seconds
+
+    @classmethod
+    def from_settings(cls, settings: CrkgSettings) -> TokenVerifier:
+        key: bytes | RSAPublicKey = (
+            _rsa_public_key(settings)
+            if settings.auth_jwt_algorithm == "RS256"
+            else hmac_secret(settings)
+        )
+        return cls(
+            algorithm=settings.auth_jwt_algorithm,
+            key=key,
+            issuer=settings.auth_jwt_issuer,
+            audience=settings.auth_jwt_audience,
+        )
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._key,
+                algorithms=[self.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway_seconds,
+                options={"require": _REQUIRED_CLAIMS, "strict_aud": True},
+            )
+        except jwt.PyJWTError as error:
+            raise AuthenticationError(_public_reason(error)) from None
+        return _principal_from_claims(claims)
+
+    def principal_from_authorization_header(self, value: str | None) -> Principal:
+        """The caller behind an ``Authorization: Bearer <jwt>`` header value."""
+        if value is None or not value.strip():
+            raise AuthenticationError(
+                "missing bearer token",
+                hint="send 'Authorization: Bearer <token>'; for development, "
+                "`crkg token --role <role>` prints one",
+            )
+        match = _BEARER.match(value.strip())
+        if match is None:
+            raise AuthenticationError("expected 'Authorization: Bearer <token>'")
+        return self.verify(match["token"])
+
+
+def _public_reason(error: jwt.PyJWTError) -> str:
+    # Most specific first: several of these subclass DecodeError or each other.
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return "token expired"
+    if isinstance(error, jwt.InvalidSignatureError):
+        return "bad signature"
+    if isinstance(error, jwt.InvalidAlgorithmError):
+        return "signing algorithm not accepted"
+    if isinstance(error, jwt.InvalidAudienceError):
+        return "wrong audience"
+    if isinstance(error, jwt.InvalidIssuerError):
+        return "wrong issuer"
+    if isinstance(error, jwt.ImmatureSignatureError):
+        return "token not yet valid"
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return f"missing claim '{error.claim}'"
+    if isinstance(error, jwt.InvalidIssuedAtError | InvalidSubjectError | InvalidJTIError):
+        return "malformed claims"
+    return "malformed token"
+
+
+def _principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    raw_role = claims["role"]
+    try:
+        role = Role(raw_role)
+    except ValueError:
+        shown = str(raw_role)[:_LONGEST_ECHOED_ROLE]
+        raise AuthenticationError(f"unknown role {shown!r}") from None
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject:
+        raise AuthenticationError("malformed claims")
+    token_id = claims.get("jti")
+    return Principal(
+        subject=subject,
+        role=role,
+        rm_id=subject if role is Role.RM else None,
+        token_id=token_id if isinstance(token_id, str) else None,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
+    )
+
+
+# --- keys -----------------------------------------------------------------------------
+def hmac_secret(settings: CrkgSettings) -> bytes:
+    """The HS256 key: configured, or outside production one generated once under data_dir."""
+    if settings.auth_jwt_secret is not None:
+        secret = settings.auth_jwt_secret.get_secret_value().encode("utf-8")
+        if len(secret) < MIN_HMAC_SECRET_BYTES:
+            raise AuthConfigurationError(
+                f"CRKG_AUTH_JWT_SECRET is {len(secret)} bytes; HS256 needs at least "
+                f"{MIN_HMAC_SECRET_BYTES}",
+                hint="generate one with `python -c 'import secrets; print(secrets.token_hex(32))'`",
+            )
+        return secret
+    if settings.environment is Environment.PRODUCTION:
+        raise AuthConfigurationError(
+            "CRKG_AUTH_JWT_SECRET is not set",
+            hint="production with HS256 needs the secret shared with the identity provider "
+            "(32+ random bytes, from your secret store), or RS256 with "
+            "CRKG_AUTH_JWT_PUBLIC_KEY",
+        )
+    return _development_secret(settings.resolved_data_dir / DEVELOPMENT_SECRET_FILE)
+
+
+def _development_secret(path: Path) -> bytes:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made by an earlier run, or by a process racing this one
+    else:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(32))
+    secret = path.read_text(encoding="utf-8").strip().encode("utf-8")
+    if len(secret) < MIN_HMAC_SECRET_BYTES:
+        raise AuthConfigurationError(
+            f"the development JWT secret in {path} is damaged (too short)",
+            hint="delete the file; a new one is generated (tokens minted before stop working)",
+        )
+    return secret
+
+
+def _rsa_public_key(settings: CrkgSettings) -> RSAPublicKey:
+    pem = settings.auth_jwt_public_key
+    if not pem:
+        raise AuthConfigurationError(
+            "CRKG_AUTH_JWT_ALGORITHM is RS256 but CRKG_AUTH_JWT_PUBLIC_KEY is not set",
+            hint="set it to the identity provider's PEM public key",
+        )
+    try:
+        key = load_pem_public_key(pem.encode("utf-8"))
+    except ValueError as error:
+        raise AuthConfigurationError(
+            f"CRKG_AUTH_JWT_PUBLIC_KEY is not a PEM public key: {error}"
+        ) from None
+    if not isinstance(key, RSAPublicKey):
+        raise AuthConfigurationError("CRKG_AUTH_JWT_PUBLIC_KEY is not an RSA key (RS256)")
+    if key.key_size < MIN_RSA_KEY_BITS:
+        raise AuthConfigurationError(
+            f"CRKG_AUTH_JWT_PUBLIC_KEY has {key.key_size} bits; RS256 needs {MIN_RSA_KEY_BITS}+"
+        )
+    return key
+
+
+def mint_token(
+    settings: CrkgSettings,
+    *,
+    role: Role,
+    subject: str,
+    ttl_minutes: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """A development token (HS256, signed with the key :class:`TokenVerifier` checks).
+
+    For role ``rm`` the subject is the RM's ``rm_id``. Refused in production and with
+    RS256: there tokens come from the identity provider, which holds the private key.
+    """
+    if settings.auth_jwt_algorithm != "HS256":
+        raise AuthConfigurationError(
+            f"cannot mint tokens with {settings.auth_jwt_algorithm}: tokens must come from "
+            "the identity provider, which holds the private key",
+            hint="for a development token set CRKG_AUTH_JWT_ALGORITHM=HS256",
+        )
+    if settings.environment is Environment.PRODUCTION:
+        raise AuthConfigurationError(
+            "development tokens are not minted in production",
+            hint="tokens come from the identity provider",
+        )
+    if not subject:
+        raise AuthConfigurationError("a token needs a subject (for role rm: the RM's rm_id)")
+    issued = (now or datetime.now(UTC)).replace(microsecond=0)
+    lifetime = timedelta(minutes=ttl_minutes or settings.auth_token_ttl_minutes)
+    claims = {
+        "jti": uuid.uuid4().hex,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + lifetime,
+        "iss": settings.auth_jwt_issuer,
+        "aud": settings.auth_jwt_audience,
+        "sub": subject,
+        "role": str(Role(role)),
+    }
+    return jwt.encode(claims, hmac_secret(settings), algorithm="HS256")
