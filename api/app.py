@@ -6,14 +6,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import SettingsDep, StoreDep
+from api.graphql.jobs import JobRegistry
+from api.graphql.router import CrkgGraphQLRouter, make_context_getter
+from api.graphql.schema import build_schema
+from api.metrics import ApiMetrics
+from api.security.auth import TokenVerifier
 from graph.errors import CrkgError
 from graph.queries.schema import SCHEMA_VERSION
 from graph.repositories.schema import SchemaRepository
-from graph.settings import CrkgSettings, get_settings
+from graph.settings import CrkgSettings, Environment, get_settings
 from graph.store import GraphStore, open_driver
 
 logger = logging.getLogger(__name__)
@@ -23,14 +28,19 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
     """Build the app; the driver is opened (and verified) on startup and closed on shutdown."""
     app_settings = settings if settings is not None else get_settings()
 
+    verifier = TokenVerifier.from_settings(app_settings)  # a bad key setting stops startup
+    metrics = ApiMetrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         driver = await open_driver(app_settings)
         app.state.settings = app_settings
         app.state.store = GraphStore.from_settings(driver, app_settings)
+        app.state.jobs = JobRegistry(app.state.store, app_settings)
         try:
             yield
         finally:
+            await app.state.jobs.shutdown()
             await driver.close()
 
     app = FastAPI(
@@ -38,9 +48,35 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
         summary="Customer relationship knowledge graph",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs" if app_settings.environment != "production" else None,
+        docs_url="/docs" if app_settings.environment is not Environment.PRODUCTION else None,
         redoc_url=None,
     )
+
+    app.state.metrics = metrics
+    app.middleware("http")(metrics.middleware)
+    development = app_settings.environment is Environment.DEVELOPMENT
+    router = CrkgGraphQLRouter(
+        build_schema(app_settings),
+        graphql_ide="graphiql" if development else None,
+        allow_queries_via_get=False,  # GET never executes, so it can never mutate
+        context_getter=make_context_getter(
+            app_settings,
+            verifier,
+            lambda request: request.app.state.jobs,
+            lambda request: request.app.state.store,
+            metrics,
+        ),
+        subscription_protocols=(),
+        multipart_uploads_enabled=False,
+    )
+    router.metrics = metrics
+    router.settings = app_settings
+    app.include_router(router, prefix="/graphql", include_in_schema=False)
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """Prometheus exposition (bind the API to a private interface, as by default)."""
+        return metrics.exposition()
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, unit_of_work
 from neo4j.exceptions import (
     AuthError,
     ConfigurationError,
@@ -122,10 +122,36 @@ async def verify_connection(driver: AsyncDriver, target: ConnectionTarget) -> No
 class GraphStore:
     """Runs transaction functions on one database, with retries and translated errors."""
 
-    def __init__(self, driver: AsyncDriver, database: str, *, uri: str = "Neo4j") -> None:
+    def __init__(
+        self,
+        driver: AsyncDriver,
+        database: str,
+        *,
+        uri: str = "Neo4j",
+        transaction_timeout: float | None = None,
+        on_round_trip: Callable[[str], None] | None = None,
+    ) -> None:
         self.driver = driver
         self.database = database
         self.uri = uri  # only for error messages
+        # the server aborts a transaction that runs longer (the API bounds every request)
+        self.transaction_timeout = transaction_timeout
+        self.on_round_trip = on_round_trip  # told of every transaction (the API counts them)
+
+    def scoped(
+        self,
+        *,
+        transaction_timeout: float | None = None,
+        on_round_trip: Callable[[str], None] | None = None,
+    ) -> GraphStore:
+        """The same driver and database with a timeout and an observer of its own."""
+        return GraphStore(
+            self.driver,
+            self.database,
+            uri=self.uri,
+            transaction_timeout=transaction_timeout,
+            on_round_trip=on_round_trip,
+        )
 
     @classmethod
     def from_settings(cls, driver: AsyncDriver, settings: CrkgSettings) -> GraphStore:
@@ -162,6 +188,10 @@ class GraphStore:
                 )
             return await work(tx, *args, **kwargs)
 
+        if self.transaction_timeout is not None:
+            attempt = unit_of_work(timeout=self.transaction_timeout)(attempt)
+        if self.on_round_trip is not None:
+            self.on_round_trip(operation)
         try:
             async with self.driver.session(database=self.database) as session:
                 if writes:

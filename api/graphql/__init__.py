@@ -1,0 +1,1 @@
+"""The GraphQL API (strawberry): schema, per-request context, DataLoaders and jobs."""

@@ -1,0 +1,132 @@
+"""``/graphql``: authentication before anything else, audit before the response leaves.
+
+* No or bad bearer token → HTTP 401 (nothing parsed, nothing read).
+* Only ``application/json`` POST bodies run operations; GET serves GraphiQL in development
+  and never executes anything (so GET can never mutate).
+* Unmasked PII in a response is written as ``AuditEvent`` nodes first; if that write fails
+  the response carries no data (fail closed).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import HTTPException, Request, Response
+from graphql import GraphQLError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
+
+from api.graphql.context import RequestContext
+from api.graphql.jobs import JobRegistry
+from api.metrics import ApiMetrics
+from api.security.auth import AuthenticationError, TokenVerifier
+from graph.errors import CrkgError
+from graph.settings import CrkgSettings, Environment
+from graph.store import GraphStore
+
+logger = logging.getLogger(__name__)
+
+_NAMED_OPERATION = re.compile(r"\s*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)")
+ROUND_TRIPS_HEADER = "X-Crkg-Db-Round-Trips"
+PURPOSE_HEADER = "X-Crkg-Purpose"
+
+
+class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
+    metrics: ApiMetrics
+    settings: CrkgSettings
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        context: RequestContext | None = getattr(request.state, "crkg_context", None)
+        if context is None or not context.authenticated:
+            return process_result(result)
+        events = context.audit.events(context.principal, context.operation, context.purpose)
+        if events:
+            try:
+                await context.views.record_audit_events(events)
+            except CrkgError as error:
+                logger.error("audit write failed, response withheld: %s", error.message)
+                result = ExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            "the audit record could not be written, so no data is returned",
+                            extensions={"code": "AUDIT_UNAVAILABLE"},
+                        )
+                    ],
+                )
+            else:
+                self.metrics.audit_events.inc(len(events))
+        trips = context.total_round_trips
+        self.metrics.round_trips.observe(trips)
+        outcome = "ok" if not result.errors else ("error" if result.data else "rejected")
+        self.metrics.operations.labels(outcome).inc()
+        if self.settings.environment is not Environment.PRODUCTION and context.response:
+            context.response.headers[ROUND_TRIPS_HEADER] = str(trips)
+        return process_result(result)
+
+
+async def _operation_of(request: Request) -> str:
+    """The operation name, else the start of the document (for the audit record)."""
+    try:
+        body = await request.json()  # Starlette caches the body; strawberry reads it again
+    except ValueError:
+        return "unparsable request"
+    if not isinstance(body, dict):
+        return "batch"
+    name = body.get("operationName")
+    if isinstance(name, str) and name:
+        return name[:100]
+    query = body.get("query")
+    if not isinstance(query, str):
+        return "graphql"
+    named = _NAMED_OPERATION.match(query)
+    return named.group(1) if named else " ".join(query.split())[:120]
+
+
+def make_context_getter(
+    settings: CrkgSettings,
+    verifier: TokenVerifier,
+    jobs_of: Any,
+    store_of: Any,
+    metrics: ApiMetrics,
+) -> Any:
+    """The FastAPI dependency that authenticates the request and builds its context."""
+
+    async def get_context(request: Request, response: Response) -> RequestContext:
+        store: GraphStore = store_of(request)
+        jobs: JobRegistry = jobs_of(request)
+        if request.method == "GET":  # the IDE page only; GET never executes operations
+            context = RequestContext.anonymous(settings=settings, store=store, jobs=jobs)
+            context.response = response
+            return context
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise HTTPException(415, "GraphQL requests are JSON POST bodies (application/json)")
+        try:
+            principal = verifier.principal_from_authorization_header(
+                request.headers.get("authorization")
+            )
+        except AuthenticationError as error:
+            metrics.auth_failures.inc()
+            raise HTTPException(
+                401, error.message, headers={"WWW-Authenticate": 'Bearer realm="crkg"'}
+            ) from None
+        context = RequestContext(
+            principal=principal,
+            settings=settings,
+            store=store,
+            jobs=jobs,
+            purpose=request.headers.get(PURPOSE_HEADER.lower()),
+            operation=await _operation_of(request),
+        )
+        context.request = request
+        context.response = response
+        request.state.crkg_context = context
+        return context
+
+    return get_context

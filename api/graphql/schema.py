@@ -1,0 +1,690 @@
+"""The root fields: what RMs, marketers, risk analysts and admins ask the graph.
+
+Resolvers read stored algorithm results or run bounded Cypher (k-hop neighbourhoods, the
+ties around two customers for a warm-path search); nothing recomputes a whole-graph
+algorithm per request. Permissions are checked first in every resolver that needs one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from algorithms.graphdata import GraphData
+from algorithms.inproc import referral, risk
+from algorithms.registry import REGISTRY, Engine
+from api.graphql.context import context_value
+from api.graphql.errors import ClientError
+from api.graphql.types import (
+    AlgorithmName,
+    AlgorithmRun,
+    Community,
+    CommunityAlgorithm,
+    CommunityConnection,
+    CommunityEdge,
+    Customer,
+    CustomerConnection,
+    CustomerInput,
+    ExposedParty,
+    Exposure,
+    ExposureDirection,
+    GuaranteeCircle,
+    InfluenceMetric,
+    InfluenceScore,
+    Introducer,
+    Job,
+    LinkageMember,
+    PageInfo,
+    Path,
+    Principal,
+    ReferralReasons,
+    ReferralTarget,
+    RejectedRow,
+    RelatedPartyGroup,
+    RingKind,
+    RiskRing,
+    ScopeInput,
+    Shareholding,
+    Subgraph,
+    SubgraphNode,
+    Tie,
+    TieInput,
+    UpsertResult,
+    community_key,
+    customer_connection,
+    decode_cursor,
+    encode_cursor,
+    load_customer,
+    load_customers,
+)
+from api.security.auth import ROLE_PERMISSIONS, Permission
+from api.security.limits import schema_config, security_extensions
+from graph.model import TieKind, Tier
+from graph.repositories.views import LinkageRow
+from graph.settings import CrkgSettings
+
+# Bounds of the on-request graph queries (beyond them the answer says it was cut).
+MAX_TIES_AROUND = 200_000
+MAX_BOOK = 5_000
+MAX_EXPOSURE_EDGES = 50_000
+
+
+def _members(
+    info: strawberry.Info, row: LinkageRow, customers: dict[str, Customer]
+) -> list[LinkageMember]:
+    return [
+        LinkageMember(position=m.get("position"), role=m.get("role"), customer=customers[m["id"]])
+        for m in row.members
+        if m["id"] in customers
+    ]
+
+
+async def _customers_of(info: strawberry.Info, rows: list[LinkageRow]) -> dict[str, Customer]:
+    ids = list(dict.fromkeys(m["id"] for row in rows for m in row.members))
+    return {str(c.row["customer_id"]): c for c in await load_customers(info, ids)}
+
+
+async def _warm_paths(
+    info: strawberry.Info,
+    sources: list[str],
+    target: str,
+    *,
+    k: int,
+    max_hops: int,
+    kinds: list[TieKind],
+) -> list[Path]:
+    """Yen's k warmest paths (cost −log strength) over the ties around the two ends.
+
+    Every tie of a path of at most ``max_hops`` lies within ⌈max_hops / 2⌉ ties of one end,
+    so reading that neighbourhood of the sources and the target is enough. Several sources
+    (an RM's book) hang off one virtual start whose ties cost nothing.
+    """
+    context = context_value(info)
+    depth = math.ceil(max_hops / 2)
+    ties = await context.views.ties_around(
+        [*sources, target], kinds=kinds, depth=depth, limit=MAX_TIES_AROUND
+    )
+    start = sources[0]
+    edges = [(s, d) for s, d, _ in ties]
+    strengths = [max(min(w, 1.0), 1e-9) for _, _, w in ties]
+    if len(sources) > 1:
+        start = "\x00book"  # cannot clash: customer ids are printable
+        reachable = {n for edge in edges for n in edge}
+        for source in sources:
+            if source in reachable:
+                edges.append((start, source))
+                strengths.append(1.0)
+    nodes = {n for edge in edges for n in edge} | {start, target}
+    if target not in {n for edge in edges for n in edge}:
+        return []
+    graph = GraphData.from_edges(edges, nodes=sorted(nodes), directed=False, weight=strengths)
+    hops = max_hops + (1 if start != sources[0] else 0)
+    found = await asyncio.to_thread(
+        referral.warmest_paths, graph, start, target, k=k, max_hops=hops
+    )
+    paths = []
+    for path in found:
+        members = [n for n in path.nodes if n != "\x00book"]
+        paths.append(
+            Path(
+                customer_ids=[strawberry.ID(n) for n in members],
+                hops=len(members) - 1,
+                strength=path.strength,
+                cost=path.cost,
+            )
+        )
+    return paths
+
+
+def _check_range(name: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise ClientError(f"{name} must be between {low} and {high}, got {value}")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Who you are, as the API sees you")
+    def me(self, info: strawberry.Info) -> Principal:
+        principal = context_value(info).principal
+        return Principal(
+            subject=principal.subject,
+            role=principal.role.value,
+            rm_id=None if principal.rm_id is None else strawberry.ID(principal.rm_id),
+            permissions=sorted(p.value for p in ROLE_PERMISSIONS[principal.role]),
+        )
+
+    @strawberry.field(description="A customer's 360 view")
+    async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
+        return await load_customer(info, str(id))
+
+    @strawberry.field(description="Customers in id order, filtered; Relay-style pages")
+    async def customers(
+        self,
+        info: strawberry.Info,
+        search: str | None = None,
+        tier: Tier | None = None,
+        scenario_id: strawberry.ID | None = None,
+        community_id: strawberry.ID | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> CustomerConnection:
+        context = context_value(info)
+        size = context.page_size(first)
+        if search is not None and not search.strip():
+            raise ClientError("search must not be blank")
+        community_property = community = None
+        if community_id is not None:
+            algorithm, community = community_key(str(community_id))
+            community_property = algorithm.customer_property
+        ids = await context.views.customer_page(
+            after=decode_cursor("customer", after) or "",
+            limit=size + 1,
+            search=search,
+            tier=None if tier is None else tier.value,
+            scenario_id=None if scenario_id is None else str(scenario_id),
+            community_property=community_property,
+            community=community,
+        )
+        return await customer_connection(info, ids, size)
+
+    @strawberry.field(description="Who a customer is tied to, up to `depth` ties away")
+    async def connections(
+        self,
+        info: strawberry.Info,
+        customer_id: strawberry.ID,
+        depth: int = 1,
+        types: list[TieKind] | None = None,
+        min_strength: float | None = None,
+        first: int | None = 100,
+    ) -> Subgraph | None:
+        context = context_value(info)
+        _check_range("depth", depth, 1, 3)
+        size = context.page_size(first)
+        strength = 0.0 if min_strength is None else min_strength
+        if not 0.0 <= strength <= 1.0:
+            raise ClientError(f"minStrength must be between 0 and 1, got {strength}")
+        center = await load_customer(info, str(customer_id))
+        if center is None:
+            return None
+        found = await context.views.neighbourhood(
+            str(customer_id),
+            kinds=types or list(TieKind),
+            depth=depth,
+            min_strength=strength,
+            limit=size + 1,
+        )
+        kept = found.nodes[:size]
+        customers = {
+            str(c.row["customer_id"]): c for c in await load_customers(info, [i for i, _ in kept])
+        }
+        members = {str(customer_id), *customers}
+        return Subgraph(
+            center=center,
+            nodes=[
+                SubgraphNode(hops=hop, customer=customers[i]) for i, hop in kept if i in customers
+            ],
+            ties=[
+                Tie(
+                    from_id=strawberry.ID(t["src"]),
+                    to_id=strawberry.ID(t["dst"]),
+                    kind=TieKind(t["kind"]),
+                    strength=t.get("strength"),
+                    since=t.get("since"),
+                )
+                for t in found.ties
+                if t["src"] in members and t["dst"] in members
+            ],
+            truncated=len(found.nodes) > size,
+        )
+
+    @strawberry.field(description="The k warmest paths of ties between two customers")
+    async def paths(
+        self,
+        info: strawberry.Info,
+        from_id: strawberry.ID,
+        to_id: strawberry.ID,
+        k: int = 1,
+        max_hops: int = 4,
+        types: list[TieKind] | None = None,
+    ) -> list[Path]:
+        _check_range("k", k, 1, 10)
+        _check_range("maxHops", max_hops, 1, 6)
+        if from_id == to_id:
+            raise ClientError("fromId and toId are the same customer")
+        return await _warm_paths(
+            info, [str(from_id)], str(to_id), k=k, max_hops=max_hops, kinds=types or list(TieKind)
+        )
+
+    @strawberry.field(
+        description="Warmest paths from an RM's book (yours by default) to a prospect"
+    )
+    async def referral_paths(
+        self,
+        info: strawberry.Info,
+        to_customer_id: strawberry.ID,
+        from_rm_id: strawberry.ID | None = None,
+        k: int = 3,
+        max_hops: int = 4,
+    ) -> list[Path]:
+        context = context_value(info)
+        _check_range("k", k, 1, 10)
+        _check_range("maxHops", max_hops, 1, 6)
+        rm_id = str(from_rm_id) if from_rm_id is not None else context.principal.rm_id
+        if rm_id is None:
+            raise ClientError("fromRmId is required unless you are an RM")
+        book = await context.views.managed_customer_ids(rm_id, MAX_BOOK)
+        book = [c for c in book if c != str(to_customer_id)]
+        if not book:
+            return []
+        return await _warm_paths(
+            info, book, str(to_customer_id), k=k, max_hops=max_hops, kinds=list(TieKind)
+        )
+
+    @strawberry.field(description="Communities with their profiles, largest first")
+    async def communities(
+        self,
+        info: strawberry.Info,
+        algorithm: CommunityAlgorithm | None = CommunityAlgorithm.LOUVAIN,
+        min_size: int = 1,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> CommunityConnection:
+        context = context_value(info)
+        size = context.page_size(first)
+        offset_text = decode_cursor("community", after)
+        offset = int(offset_text) + 1 if offset_text and offset_text.isdigit() else 0
+        rows = await context.views.community_page(
+            algorithm=None if algorithm is None else algorithm.value,
+            min_size=min_size,
+            offset=offset,
+            limit=size + 1,
+        )
+        edges = [
+            CommunityEdge(cursor=encode_cursor("community", offset + i), node=Community.from_row(r))
+            for i, r in enumerate(rows[:size])
+        ]
+        return CommunityConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+    @strawberry.field
+    async def community(self, info: strawberry.Info, id: strawberry.ID) -> Community | None:
+        community_key(str(id))  # a clear error for a malformed id
+        row = await context_value(info).loaders.community.load(str(id))
+        return None if row is None else Community.from_row(row)
+
+    @strawberry.field(description="Highest stored influence scores, optionally within a scope")
+    async def influencers(
+        self,
+        info: strawberry.Info,
+        scope: ScopeInput | None = None,
+        metric: InfluenceMetric = InfluenceMetric.PAGERANK,
+        first: int | None = 20,
+    ) -> list[InfluenceScore]:
+        context = context_value(info)
+        size = context.page_size(first)
+        community_property = community = None
+        if scope is not None and scope.community_id is not None:
+            algorithm, community = community_key(str(scope.community_id))
+            community_property = algorithm.customer_property
+        rows = await context.views.influencers(
+            metric.value,
+            limit=size,
+            scenario_id=None
+            if scope is None or scope.scenario_id is None
+            else str(scope.scenario_id),
+            community_property=community_property,
+            community=community,
+            branch_id=None if scope is None else scope.branch_id,
+        )
+        customers = {
+            str(c.row["customer_id"]): c
+            for c in await load_customers(info, [r["id"] for r in rows])
+        }
+        return [
+            InfluenceScore(
+                rank=rank,
+                score=float(r["score"]),
+                metric=metric,
+                run_id=r.get("run_id"),
+                customer=customers[r["id"]],
+            )
+            for rank, r in enumerate(rows, start=1)
+            if r["id"] in customers
+        ]
+
+    @strawberry.field(description="Whom to target for a product (consenting, not risk-flagged)")
+    async def referral_targets(
+        self,
+        info: strawberry.Info,
+        product_id: strawberry.ID,
+        scenario_id: strawberry.ID | None = None,
+        first: int | None = 50,
+    ) -> list[ReferralTarget]:
+        context = context_value(info)
+        context.principal.require(Permission.READ_TARGETS)
+        size = context.page_size(first)
+        scenario = None if scenario_id is None else str(scenario_id)
+        # a run scoped to the scenario if there is one, else the whole-graph run filtered
+        scenario_key = "*"
+        if scenario is not None and await context.views.count_referral_targets(
+            str(product_id), scenario
+        ):
+            scenario_key = scenario
+        rows = await context.views.referral_targets(
+            str(product_id), scenario_key=scenario_key, scenario_id=scenario, limit=size
+        )
+        customers = {
+            str(c.row["customer_id"]): c
+            for c in await load_customers(info, [r["id"] for r in rows])
+        }
+        return [_referral_target(r, customers[r["id"]]) for r in rows if r["id"] in customers]
+
+    @strawberry.field(description="Guarantee circles up to maxLength customers")
+    async def guarantee_circles(
+        self, info: strawberry.Info, max_length: int = 6, first: int | None = 50
+    ) -> list[GuaranteeCircle]:
+        context = context_value(info)
+        context.principal.require(Permission.READ_RISK)
+        size = context.page_size(first)
+        rows = await context.views.linkages(
+            "GUARANTEE_CIRCLE", min_size=2, max_size=max_length, limit=size
+        )
+        customers = await _customers_of(info, rows)
+        return [
+            GuaranteeCircle(
+                id=strawberry.ID(r.properties["linkage_id"]),
+                kind=str(r.properties.get("subtype")),
+                length=int(r.properties["size"]),
+                total_amount=r.properties.get("amount"),
+                members=_members(info, r, customers),
+                run_id=r.properties.get("run_id"),
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="Shared-identifier rings or time-ordered fund-flow cycles")
+    async def risk_rings(
+        self, info: strawberry.Info, kind: RingKind, min_size: int = 2, first: int | None = 50
+    ) -> list[RiskRing]:
+        context = context_value(info)
+        context.principal.require(Permission.READ_RISK)
+        size = context.page_size(first)
+        rows = await context.views.linkages(
+            kind.value, min_size=min_size, max_size=1_000_000, limit=size
+        )
+        customers = await _customers_of(info, rows)
+        return [
+            RiskRing(
+                id=strawberry.ID(r.properties["linkage_id"]),
+                kind=kind,
+                size=int(r.properties["size"]),
+                score=r.properties.get("score"),
+                amount=r.properties.get("amount"),
+                members=_members(info, r, customers),
+                run_id=r.properties.get("run_id"),
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="Guarantee exposure within `hops`, decayed per hop")
+    async def exposure(
+        self,
+        info: strawberry.Info,
+        customer_id: strawberry.ID,
+        hops: int = 2,
+        decay: float = 0.5,
+        direction: ExposureDirection = ExposureDirection.BOTH,
+    ) -> Exposure | None:
+        context = context_value(info)
+        context.principal.require(Permission.READ_RISK)
+        _check_range("hops", hops, 1, 4)
+        if not 0.0 <= decay <= 1.0:
+            raise ClientError(f"decay must be between 0 and 1, got {decay}")
+        center = await load_customer(info, str(customer_id))
+        if center is None:
+            return None
+        edges = await context.views.guarantees_around(
+            str(customer_id), hops=hops, limit=MAX_EXPOSURE_EDGES
+        )
+        graph = GraphData.from_edges(
+            [(s, d) for s, d, _ in edges],
+            nodes=[str(customer_id)],
+            directed=True,
+            amount=[a for _, _, a in edges],
+        )
+        result = risk.exposure(
+            graph, str(customer_id), hops=hops, decay=decay, direction=direction.value
+        )
+        customers = {
+            str(c.row["customer_id"]): c
+            for c in await load_customers(info, [p.node_id for p in result.parties])
+        }
+        return Exposure(
+            customer=center,
+            hops=hops,
+            decay=decay,
+            direction=direction,
+            total=result.total,
+            by_hop=list(result.by_hop),
+            parties=[
+                ExposedParty(
+                    hop=p.hop,
+                    amount=p.amount,
+                    weighted_amount=p.weighted_amount,
+                    customer=customers[p.node_id],
+                )
+                for p in result.parties
+                if p.node_id in customers
+            ],
+        )
+
+    @strawberry.field(description="The related-party (control) group a customer belongs to")
+    async def related_party_group(
+        self, info: strawberry.Info, customer_id: strawberry.ID
+    ) -> RelatedPartyGroup | None:
+        context = context_value(info)
+        context.principal.require(Permission.READ_RISK)
+        found = await context.views.control_group(str(customer_id))
+        if found is None:
+            return None
+        row, holdings = found
+        customers = await _customers_of(info, [row])
+        members = _members(info, row, customers)
+        controller = next((m.customer for m in members if m.role == "CONTROLLER"), None)
+        return RelatedPartyGroup(
+            id=strawberry.ID(row.properties["linkage_id"]),
+            controller=controller,
+            members=members,
+            shareholdings=[
+                Shareholding(
+                    holder_id=strawberry.ID(h["src"]),
+                    company_id=strawberry.ID(h["dst"]),
+                    pct=float(h["pct"]),
+                )
+                for h in holdings
+            ],
+            run_id=row.properties.get("run_id"),
+        )
+
+    @strawberry.field(description="Recorded algorithm runs, newest first")
+    async def algorithm_runs(
+        self,
+        info: strawberry.Info,
+        name: AlgorithmName | None = None,
+        first: int | None = 20,
+    ) -> list[AlgorithmRun]:
+        context = context_value(info)
+        context.principal.require(Permission.READ_RUNS)
+        size = context.page_size(first)
+        rows = await context.views.algorithm_runs(None if name is None else name.value, size)
+        return [AlgorithmRun.from_row(r) for r in rows]
+
+    @strawberry.field(description="An algorithm job started with runAlgorithm")
+    def job(self, info: strawberry.Info, id: strawberry.ID) -> Job | None:
+        context = context_value(info)
+        context.principal.require(Permission.RUN_ALGORITHMS)
+        job = context.jobs.get(str(id))
+        return None if job is None else _job(job)
+
+
+def _referral_target(row: dict[str, Any], customer: Customer) -> ReferralTarget:
+    introducers = json_list(row.get("introducers_json"))
+    return ReferralTarget(
+        rank=int(row["rank"]),
+        score=float(row["score"]),
+        reasons=ReferralReasons(
+            adamic_adar=row.get("adamic_adar"),
+            common_neighbors=row.get("common_neighbors"),
+            resource_allocation=row.get("resource_allocation"),
+            adoption_rate=row.get("adoption_rate"),
+            tie_strength=row.get("tie_strength"),
+            introducer_influence=row.get("introducer_influence"),
+        ),
+        introducers=[
+            Introducer(
+                score=float(i.get("score", 0.0)),
+                common_neighbors=int(i.get("common_neighbors", 0)),
+                customer_id=strawberry.ID(str(i["customer_id"])),
+                path_ids=[strawberry.ID(str(p)) for p in i.get("path") or []],
+            )
+            for i in introducers
+        ],
+        run_id=row.get("run_id"),
+        customer=customer,
+    )
+
+
+def json_list(text: Any) -> list[dict[str, Any]]:
+    if not isinstance(text, str) or not text:
+        return []
+    value = json.loads(text)
+    return value if isinstance(value, list) else []
+
+
+def _job(job: Any) -> Job:
+    return Job(
+        id=strawberry.ID(job.job_id),
+        algorithm=job.algorithm,
+        status=job.status.value,
+        engine=job.engine.value,
+        parameters=job.parameters,
+        requested_by=job.requested_by,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        error=job.error,
+        run_id=None if job.run_id is None else strawberry.ID(job.run_id),
+    )
+
+
+MAX_UPSERT_ROWS = 1_000
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Start an algorithm run; poll job(id) until it is done")
+    async def run_algorithm(
+        self,
+        info: strawberry.Info,
+        name: AlgorithmName,
+        params: JSON | None = None,
+        engine: Engine = Engine.AUTO,
+    ) -> Job:
+        context = context_value(info)
+        context.principal.require(Permission.RUN_ALGORITHMS)
+        if params is not None and not isinstance(params, dict):
+            raise ClientError("params must be a JSON object of parameter names to values")
+        spec = REGISTRY[name.value]
+        parameters = dict(params or {})
+        try:  # refuse bad parameters now, not in the background
+            spec.params.model_validate(parameters)
+        except ValueError as error:
+            raise ClientError(f"{spec.name}: {error}".splitlines()[0] + f" ({error})") from None
+        if engine is not Engine.AUTO and engine not in spec.engines:
+            raise ClientError(f"{spec.name} has no {engine.value} engine")
+        job = context.jobs.submit(spec.name, parameters, engine, context.principal.subject)
+        return _job(job)
+
+    @strawberry.mutation(description="Create or update customers (the customers.csv rules)")
+    async def upsert_customers(
+        self, info: strawberry.Info, input: list[CustomerInput]
+    ) -> UpsertResult:
+        records = [{k: v for k, v in vars(row).items() if v is not None} for row in input]
+        return await _upsert(info, "customers", records)
+
+    @strawberry.mutation(description="Create or update social ties (the social.csv rules)")
+    async def upsert_ties(self, info: strawberry.Info, input: list[TieInput]) -> UpsertResult:
+        records = [
+            {
+                k: (v.value if isinstance(v, TieKind) else v)
+                for k, v in vars(row).items()
+                if v is not None
+            }
+            for row in input
+        ]
+        return await _upsert(info, "social", records)
+
+
+async def _upsert(
+    info: strawberry.Info, file_name: str, records: list[dict[str, Any]]
+) -> UpsertResult:
+    from loaders.pipeline import Loader  # the file loader's rules, for rows from the API
+
+    context = context_value(info)
+    context.principal.require(Permission.WRITE_DATA)
+    if not records:
+        raise ClientError("input is empty")
+    if len(records) > MAX_UPSERT_ROWS:
+        raise ClientError(
+            f"input has {len(records)} rows; at most {MAX_UPSERT_ROWS} per request "
+            "(use `crkg load` for files)"
+        )
+    text_records = [{k: _as_text(v) for k, v in r.items()} for r in records]
+    loader = Loader(context.store, context.settings)
+    outcome = await loader.load_records(
+        file_name, text_records, source=f"graphql:{context.principal.subject}"
+    )
+    return UpsertResult(
+        load_run_id=outcome.run_id,
+        received=len(records),
+        loaded=outcome.report.rows_loaded,
+        changed=outcome.report.rows_changed,
+        rejected=[
+            RejectedRow(
+                index=reject.line - 1,
+                field=reject.column,
+                reason=reject.reason.value,
+                message=reject.message,
+            )
+            for reject in outcome.rejects
+        ],
+    )
+
+
+def _as_text(value: Any) -> Any:
+    """GraphQL gives typed values; the file rules read text (as CSV cells)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    return value
+
+
+def build_schema(settings: CrkgSettings) -> strawberry.Schema:
+    """The schema with the abuse limits and error masking of ``api.security``."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=security_extensions(settings),
+        config=schema_config(settings),
+    )

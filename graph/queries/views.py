@@ -1,0 +1,304 @@
+"""Read-side Cypher for the API: customer 360, neighbourhoods, stored algorithm results.
+
+Everything variable in these statements is a parameter, except labels, relationship types,
+property names and hop counts, which come from enums, the result-property allow-list and
+validated integers — never from request text. Batch look-ups take ``$ids`` so one request
+makes one round trip per kind of data (the API's DataLoaders call them), not one per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, LiteralString
+
+from graph.model import TieKind
+from graph.queries.analytics import RESULT_PROPERTIES
+
+# Customer properties that belong to the load's bookkeeping, not to the customer.
+_HIDDEN: Final = "crkg_row_hash, crkg_load_id, crkg_loaded_at"
+
+
+def _literal(text: str) -> LiteralString:
+    # Only enum values, allow-listed property names and validated ints are formatted in.
+    return text  # mypy treats LiteralString as str (see graph/queries/loads.py)
+
+
+def tie_types(kinds: Sequence[TieKind]) -> LiteralString:
+    """``FAMILY|FRIEND…`` from the enum (every kind when empty)."""
+    chosen = kinds or tuple(TieKind)
+    return _literal("|".join(TieKind(kind).value for kind in dict.fromkeys(chosen)))
+
+
+def result_property(prop: str) -> LiteralString:
+    if prop not in RESULT_PROPERTIES:
+        raise ValueError(f"{prop!r} is not a stored algorithm result")
+    return _literal(prop)
+
+
+CUSTOMERS_BY_IDS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (c:Customer {customer_id: id})
+OPTIONAL MATCH (c)-[:MANAGED_BY]->(rm:RelationshipManager)
+RETURN id, c {.*} AS customer, rm.rm_id AS rm_id
+"""
+
+MANAGERS_BY_IDS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (rm:RelationshipManager {rm_id: id})
+RETURN id, rm {.rm_id, .name, .branch_id} AS manager
+"""
+
+HOLDINGS_BY_CUSTOMERS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Customer {customer_id: id})-[h:HOLDS]->(p:Product)
+RETURN id, p {.product_id, .name, .category} AS product, h {.since, .balance, .status} AS holding
+ORDER BY id, p.product_id
+"""
+
+SCENARIOS_BY_CUSTOMERS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Customer {customer_id: id})-[x:PARTICIPATES_IN]->(s:Scenario)
+RETURN id, s {.scenario_id, .name, .kind} AS scenario, x {.role, .since, .activity} AS participation
+ORDER BY id, s.scenario_id
+"""
+
+LINKAGES_BY_CUSTOMERS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Customer {customer_id: id})-[m:MEMBER_OF]->(l:RiskLinkage)
+RETURN id, l {.linkage_id, .kind, .subtype, .size, .score, .amount} AS linkage, m.role AS role
+ORDER BY id, l.kind, l.linkage_id
+"""
+
+IDENTIFIERS_BY_CUSTOMERS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Customer {customer_id: id})-[u:USES]->(i:Identifier)
+RETURN id, i.kind AS kind, i.key AS key, COUNT { (i)<-[:USES]-(:Customer) } AS shared_by
+ORDER BY id, i.kind, i.key
+"""
+
+MANAGED_CUSTOMER_IDS: Final[LiteralString] = """
+MATCH (c:Customer)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $rm_id})
+RETURN c.customer_id AS id ORDER BY id LIMIT $limit
+"""
+
+
+def list_customers(
+    *, search: bool, tier: bool, scenario: bool, community_property: str | None
+) -> LiteralString:
+    """One page of customers in id order (keyset: ``id > $after``), filters optional."""
+    parts = []
+    if search:
+        # full-text on names (CJK analyser) or an exact id
+        parts.append(
+            "CALL () { CALL db.index.fulltext.queryNodes('customer_name_fulltext', $search) "
+            "YIELD node RETURN node AS c LIMIT 5000 UNION "
+            "MATCH (c:Customer {customer_id: $raw_search}) RETURN c }"
+        )
+    else:
+        parts.append("MATCH (c:Customer)")
+    conditions = ["c.customer_id > $after"]
+    if tier:
+        conditions.append("c.tier = $tier")
+    if community_property is not None:
+        conditions.append(f"c.{result_property(community_property)} = $community")
+    if scenario:
+        conditions.append(
+            "EXISTS { (c)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id}) }"
+        )
+    parts.append("WITH c WHERE " + " AND ".join(conditions))
+    parts.append("RETURN c.customer_id AS id ORDER BY id LIMIT $limit")
+    return _literal("\n".join(parts))
+
+
+def neighbourhood(kinds: Sequence[TieKind], depth: int) -> LiteralString:
+    """Customers within ``depth`` ties (nearest first), then the ties among all of them."""
+    if not 1 <= depth <= 3:
+        raise ValueError("depth must be 1, 2 or 3")
+    types = tie_types(kinds)
+    return _literal(f"""
+MATCH (c:Customer {{customer_id: $customer_id}})
+OPTIONAL MATCH path = (c)-[rels:{types}*1..{depth}]-(n:Customer)
+WHERE n <> c AND all(r IN rels WHERE coalesce(r.strength, 1.0) >= $min_strength)
+WITH c, n, min(length(path)) AS hop
+ORDER BY hop, n.customer_id
+WITH c, collect({{node: n, hop: hop}})[..$limit] AS found
+WITH c, [x IN found WHERE x.node IS NOT NULL] AS found
+WITH c, found, [c] + [x IN found | x.node] AS members
+CALL (members) {{
+  UNWIND members AS a
+  MATCH (a)-[r:{types}]->(b:Customer)
+  WHERE b IN members AND coalesce(r.strength, 1.0) >= $min_strength
+  RETURN collect({{src: a.customer_id, dst: b.customer_id, kind: type(r),
+                  strength: r.strength, since: r.since}}) AS ties
+}}
+RETURN [x IN found | {{id: x.node.customer_id, hop: x.hop}}] AS nodes, ties
+""")
+
+
+def ties_among(kinds: Sequence[TieKind], depth: int) -> LiteralString:
+    """Ties of the given kinds within ``depth`` of any of ``$ids`` (for warm-path search)."""
+    if not 1 <= depth <= 4:
+        raise ValueError("depth must be between 1 and 4")
+    types = tie_types(kinds)
+    return _literal(f"""
+UNWIND $ids AS id
+MATCH (c:Customer {{customer_id: id}})-[rels:{types}*1..{depth}]-(:Customer)
+UNWIND rels AS r
+WITH DISTINCT r LIMIT $limit
+RETURN startNode(r).customer_id AS src, endNode(r).customer_id AS dst,
+       coalesce(r.strength, 1.0) AS strength
+""")
+
+
+COMMUNITIES: Final[LiteralString] = """
+MATCH (k:Community)
+WHERE ($algorithm IS NULL OR k.algorithm = $algorithm) AND k.size >= $min_size
+RETURN k {.*} AS community
+ORDER BY k.size DESC, k.community_id
+SKIP $offset LIMIT $limit
+"""
+
+COMMUNITIES_BY_IDS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (k:Community {community_id: id})
+RETURN id, k {.*} AS community
+"""
+
+
+def community_members(community_property: str) -> LiteralString:
+    prop = result_property(community_property)
+    return _literal(f"""
+MATCH (c:Customer) WHERE c.{prop} = $local_id AND c.customer_id > $after
+RETURN c.customer_id AS id ORDER BY id LIMIT $limit
+""")
+
+
+def influencers(
+    metric_property: str, *, scenario: bool, community_property: str | None, branch: bool
+) -> LiteralString:
+    """Customers with the highest stored score, optionally within a scope."""
+    prop = result_property(metric_property)
+    match = (
+        "MATCH (c:Customer)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id})"
+        if scenario
+        else "MATCH (c:Customer)"
+    )
+    conditions = [f"c.{prop} IS NOT NULL"]
+    if community_property is not None:
+        conditions.append(f"c.{result_property(community_property)} = $community")
+    if branch:
+        conditions.append("c.branch_id = $branch_id")
+    return _literal(f"""
+{match}
+WITH DISTINCT c WHERE {" AND ".join(conditions)}
+RETURN c.customer_id AS id, c.{prop} AS score, c.{prop}_run_id AS run_id
+ORDER BY score DESC, id
+LIMIT $limit
+""")
+
+
+def pagerank_contributions(kinds: Sequence[TieKind]) -> LiteralString:
+    """Each neighbour's share of a customer's PageRank: its score × tie strength / its total.
+
+    This is the last power-iteration step of weighted PageRank read backwards, so the shares
+    say which ties carry the customer's influence.
+    """
+    types = tie_types(kinds)
+    return _literal(f"""
+UNWIND $ids AS id
+MATCH (c:Customer {{customer_id: id}})-[r:{types}]-(n:Customer)
+WHERE n.score_pagerank IS NOT NULL
+WITH id, n, sum(coalesce(r.strength, 1.0)) AS weight
+CALL (n) {{
+  MATCH (n)-[s:{types}]-(:Customer)
+  RETURN sum(coalesce(s.strength, 1.0)) AS total
+}}
+RETURN id, n.customer_id AS neighbour, n.score_pagerank * weight / total AS contribution
+ORDER BY id, contribution DESC
+""")
+
+
+REFERRAL_TARGETS: Final[LiteralString] = """
+MATCH (c:Customer)-[t:REFERRAL_TARGET {scenario_id: $scenario_key}]->
+      (:Product {product_id: $product_id})
+WHERE c.consent_marketing = true
+  AND ($scenario_id IS NULL OR
+       EXISTS { (c)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id}) })
+RETURN c.customer_id AS id, t {.*} AS target
+ORDER BY t.rank
+LIMIT $limit
+"""
+
+COUNT_REFERRAL_TARGETS: Final[LiteralString] = """
+MATCH (:Customer)-[t:REFERRAL_TARGET {scenario_id: $scenario_key}]->
+      (:Product {product_id: $product_id})
+RETURN count(t) AS count
+"""
+
+LINKAGES: Final[LiteralString] = """
+MATCH (l:RiskLinkage {kind: $kind})
+WHERE l.size >= $min_size AND l.size <= $max_size
+WITH l ORDER BY l.size DESC, coalesce(l.score, 0.0) DESC, l.linkage_id LIMIT $limit
+RETURN l {.*} AS linkage,
+       [(c:Customer)-[m:MEMBER_OF]->(l) | {id: c.customer_id, position: m.position, role: m.role}]
+         AS members
+"""
+
+GROUP_OF_CUSTOMER: Final[LiteralString] = """
+MATCH (:Customer {customer_id: $customer_id})-[:MEMBER_OF]->(l:RiskLinkage {kind: 'CONTROL_GROUP'})
+WITH l ORDER BY l.size DESC, l.linkage_id LIMIT 1
+MATCH (c:Customer)-[m:MEMBER_OF]->(l)
+WITH l, collect({id: c.customer_id, position: m.position, role: m.role}) AS members,
+     collect(c) AS nodes
+CALL (nodes) {
+  UNWIND nodes AS a
+  MATCH (a)-[h:HOLDS_SHARES]->(b:Customer) WHERE b IN nodes
+  RETURN collect({src: a.customer_id, dst: b.customer_id, pct: h.pct}) AS holdings
+}
+RETURN l {.*} AS linkage, members, holdings
+"""
+
+
+def guarantees_around(hops: int) -> LiteralString:
+    """Every guarantee within ``hops`` of a customer, either direction."""
+    if not 1 <= hops <= 4:
+        raise ValueError("hops must be between 1 and 4")
+    return _literal(f"""
+MATCH (c:Customer {{customer_id: $customer_id}})
+MATCH (c)-[rels:GUARANTEES*1..{hops}]-(:Customer)
+UNWIND rels AS r
+WITH DISTINCT r LIMIT $limit
+RETURN startNode(r).customer_id AS src, endNode(r).customer_id AS dst,
+       coalesce(r.amount, 0.0) AS amount
+""")
+
+
+ALGORITHM_RUNS: Final[LiteralString] = """
+MATCH (r:AlgorithmRun)
+WHERE $name IS NULL OR r.name = $name
+RETURN r {.*} AS run
+ORDER BY r.started_at DESC
+LIMIT $limit
+"""
+
+ALGORITHM_RUN: Final[LiteralString] = """
+MATCH (r:AlgorithmRun {run_id: $run_id}) RETURN r {.*} AS run
+"""
+
+RECORD_AUDIT_EVENTS: Final[LiteralString] = """
+UNWIND $events AS event
+CREATE (a:AuditEvent)
+SET a = event
+"""
+
+COUNT_AUDIT_EVENTS: Final[LiteralString] = """
+MATCH (a:AuditEvent) WHERE $subject IS NULL OR a.subject = $subject
+RETURN count(a) AS count
+"""
+
+AUDIT_EVENTS: Final[LiteralString] = """
+MATCH (a:AuditEvent) WHERE $subject IS NULL OR a.subject = $subject
+RETURN a {.*} AS event ORDER BY a.at DESC LIMIT $limit
+"""
+
+HIDDEN_PROPERTIES: Final[frozenset[str]] = frozenset(p.strip() for p in _HIDDEN.split(","))

@@ -1,0 +1,323 @@
+"""What the API reads: batch look-ups for its DataLoaders and one-query views.
+
+Every method is one round trip. Values come back as plain Python (temporal values converted),
+with the loader's bookkeeping properties removed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from graph.model import TieKind
+from graph.queries import views as q
+from graph.store import GraphStore, to_native
+
+Row = dict[str, Any]
+
+
+async def _records(tx: AsyncManagedTransaction, statement: Any, params: Row) -> list[Row]:
+    result = await tx.run(statement, params)
+    return [record.data() async for record in result]
+
+
+async def _write_records(tx: AsyncManagedTransaction, statement: Any, params: Row) -> None:
+    await (await tx.run(statement, params)).consume()
+
+
+def clean(properties: Row | None) -> Row:
+    """Node properties as Python values, without the loader's bookkeeping."""
+    if properties is None:
+        return {}
+    return {k: to_native(v) for k, v in properties.items() if k not in q.HIDDEN_PROPERTIES}
+
+
+def _grouped(rows: list[Row], ids: Sequence[str], build: Any) -> list[list[Any]]:
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[row["id"]].append(build(row))
+    return [groups.get(i, []) for i in ids]
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    nodes: list[tuple[str, int]]  # (customer id, hops away), nearest first
+    ties: list[Row]  # src, dst, kind, strength, since
+
+
+@dataclass(frozen=True)
+class LinkageRow:
+    properties: Row
+    members: list[Row]  # id, position, role (ordered by position)
+
+
+class ViewRepository:
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    async def _read(self, operation: str, statement: Any, **params: Any) -> list[Row]:
+        return await self.store.read(operation, _records, statement, params)
+
+    # --- batch look-ups (one per DataLoader) -------------------------------------------------
+    async def customers(self, ids: Sequence[str]) -> list[Row | None]:
+        rows = await self._read("customers by id", q.CUSTOMERS_BY_IDS, ids=list(ids))
+        found = {row["id"]: {**clean(row["customer"]), "rm_id": row["rm_id"]} for row in rows}
+        return [found.get(i) for i in ids]
+
+    async def managers(self, ids: Sequence[str]) -> list[Row | None]:
+        rows = await self._read("managers by id", q.MANAGERS_BY_IDS, ids=list(ids))
+        found = {row["id"]: clean(row["manager"]) for row in rows}
+        return [found.get(i) for i in ids]
+
+    async def holdings(self, ids: Sequence[str]) -> list[list[Row]]:
+        rows = await self._read("holdings by customer", q.HOLDINGS_BY_CUSTOMERS, ids=list(ids))
+        return _grouped(rows, ids, lambda r: {**clean(r["product"]), **clean(r["holding"])})
+
+    async def scenarios(self, ids: Sequence[str]) -> list[list[Row]]:
+        rows = await self._read("scenarios by customer", q.SCENARIOS_BY_CUSTOMERS, ids=list(ids))
+        return _grouped(rows, ids, lambda r: {**clean(r["scenario"]), **clean(r["participation"])})
+
+    async def linkages_of(self, ids: Sequence[str]) -> list[list[Row]]:
+        rows = await self._read("linkages by customer", q.LINKAGES_BY_CUSTOMERS, ids=list(ids))
+        return _grouped(rows, ids, lambda r: {**clean(r["linkage"]), "role": r["role"]})
+
+    async def identifiers(self, ids: Sequence[str]) -> list[list[Row]]:
+        rows = await self._read(
+            "identifiers by customer", q.IDENTIFIERS_BY_CUSTOMERS, ids=list(ids)
+        )
+        return _grouped(
+            rows, ids, lambda r: {"kind": r["kind"], "key": r["key"], "shared_by": r["shared_by"]}
+        )
+
+    async def communities(self, ids: Sequence[str]) -> list[Row | None]:
+        rows = await self._read("communities by id", q.COMMUNITIES_BY_IDS, ids=list(ids))
+        found = {row["id"]: _community(row["community"]) for row in rows}
+        return [found.get(i) for i in ids]
+
+    async def pagerank_contributions(
+        self, ids: Sequence[str], kinds: Sequence[TieKind], top: int
+    ) -> list[list[Row]]:
+        rows = await self._read(
+            "pagerank contributions", q.pagerank_contributions(kinds), ids=list(ids)
+        )
+        grouped = _grouped(
+            rows, ids, lambda r: {"id": r["neighbour"], "contribution": r["contribution"]}
+        )
+        return [group[:top] for group in grouped]
+
+    # --- one-query views ---------------------------------------------------------------------
+    async def customer_page(
+        self,
+        *,
+        after: str,
+        limit: int,
+        search: str | None = None,
+        tier: str | None = None,
+        scenario_id: str | None = None,
+        community_property: str | None = None,
+        community: str | None = None,
+    ) -> list[str]:
+        statement = q.list_customers(
+            search=search is not None,
+            tier=tier is not None,
+            scenario=scenario_id is not None,
+            community_property=community_property,
+        )
+        rows = await self._read(
+            "list customers",
+            statement,
+            after=after,
+            limit=limit,
+            search=_lucene_terms(search) if search is not None else None,
+            raw_search=search,
+            tier=tier,
+            scenario_id=scenario_id,
+            community=community,
+        )
+        return [str(row["id"]) for row in rows]
+
+    async def managed_customer_ids(self, rm_id: str, limit: int) -> list[str]:
+        rows = await self._read(
+            "customers of an RM", q.MANAGED_CUSTOMER_IDS, rm_id=rm_id, limit=limit
+        )
+        return [str(row["id"]) for row in rows]
+
+    async def neighbourhood(
+        self,
+        customer_id: str,
+        *,
+        kinds: Sequence[TieKind],
+        depth: int,
+        min_strength: float,
+        limit: int,
+    ) -> Neighbourhood:
+        rows = await self._read(
+            "connections",
+            q.neighbourhood(kinds, depth),
+            customer_id=customer_id,
+            min_strength=min_strength,
+            limit=limit,
+        )
+        if not rows:
+            return Neighbourhood([], [])
+        row = rows[0]
+        ties = [{**tie, "since": to_native(tie["since"])} for tie in row["ties"]]
+        return Neighbourhood([(n["id"], int(n["hop"])) for n in row["nodes"]], ties)
+
+    async def ties_around(
+        self, ids: Sequence[str], *, kinds: Sequence[TieKind], depth: int, limit: int
+    ) -> list[tuple[str, str, float]]:
+        rows = await self._read(
+            "ties around", q.ties_among(kinds, depth), ids=list(ids), limit=limit
+        )
+        return [(str(r["src"]), str(r["dst"]), float(r["strength"])) for r in rows]
+
+    async def community_page(
+        self, *, algorithm: str | None, min_size: int, offset: int, limit: int
+    ) -> list[Row]:
+        rows = await self._read(
+            "list communities",
+            q.COMMUNITIES,
+            algorithm=algorithm,
+            min_size=min_size,
+            offset=offset,
+            limit=limit,
+        )
+        return [_community(row["community"]) for row in rows]
+
+    async def community_members(
+        self, community_property: str, local_id: str, *, after: str, limit: int
+    ) -> list[str]:
+        rows = await self._read(
+            "community members",
+            q.community_members(community_property),
+            local_id=local_id,
+            after=after,
+            limit=limit,
+        )
+        return [str(row["id"]) for row in rows]
+
+    async def influencers(
+        self,
+        metric_property: str,
+        *,
+        limit: int,
+        scenario_id: str | None = None,
+        community_property: str | None = None,
+        community: str | None = None,
+        branch_id: str | None = None,
+    ) -> list[Row]:
+        statement = q.influencers(
+            metric_property,
+            scenario=scenario_id is not None,
+            community_property=community_property,
+            branch=branch_id is not None,
+        )
+        return await self._read(
+            "influencers",
+            statement,
+            limit=limit,
+            scenario_id=scenario_id,
+            community=community,
+            branch_id=branch_id,
+        )
+
+    async def referral_targets(
+        self, product_id: str, *, scenario_key: str, scenario_id: str | None, limit: int
+    ) -> list[Row]:
+        rows = await self._read(
+            "referral targets",
+            q.REFERRAL_TARGETS,
+            product_id=product_id,
+            scenario_key=scenario_key,
+            scenario_id=scenario_id,
+            limit=limit,
+        )
+        return [{"id": row["id"], **clean(row["target"])} for row in rows]
+
+    async def count_referral_targets(self, product_id: str, scenario_key: str) -> int:
+        rows = await self._read(
+            "count referral targets",
+            q.COUNT_REFERRAL_TARGETS,
+            product_id=product_id,
+            scenario_key=scenario_key,
+        )
+        return int(rows[0]["count"]) if rows else 0
+
+    async def linkages(
+        self, kind: str, *, min_size: int, max_size: int, limit: int
+    ) -> list[LinkageRow]:
+        rows = await self._read(
+            f"{kind} linkages",
+            q.LINKAGES,
+            kind=kind,
+            min_size=min_size,
+            max_size=max_size,
+            limit=limit,
+        )
+        return [
+            LinkageRow(
+                clean(row["linkage"]),
+                sorted(row["members"], key=lambda m: (m["position"] is None, m["position"])),
+            )
+            for row in rows
+        ]
+
+    async def control_group(self, customer_id: str) -> tuple[LinkageRow, list[Row]] | None:
+        rows = await self._read("related-party group", q.GROUP_OF_CUSTOMER, customer_id=customer_id)
+        if not rows:
+            return None
+        row = rows[0]
+        members = sorted(row["members"], key=lambda m: (m["position"] is None, m["position"]))
+        return LinkageRow(clean(row["linkage"]), members), list(row["holdings"])
+
+    async def guarantees_around(
+        self, customer_id: str, *, hops: int, limit: int
+    ) -> list[tuple[str, str, float]]:
+        rows = await self._read(
+            "guarantees around",
+            q.guarantees_around(hops),
+            customer_id=customer_id,
+            limit=limit,
+        )
+        return [(str(r["src"]), str(r["dst"]), float(r["amount"])) for r in rows]
+
+    async def algorithm_runs(self, name: str | None, limit: int) -> list[Row]:
+        rows = await self._read("algorithm runs", q.ALGORITHM_RUNS, name=name, limit=limit)
+        return [clean(row["run"]) for row in rows]
+
+    async def algorithm_run(self, run_id: str) -> Row | None:
+        rows = await self._read("algorithm run", q.ALGORITHM_RUN, run_id=run_id)
+        return clean(rows[0]["run"]) if rows else None
+
+    # --- audit ---------------------------------------------------------------------------
+    async def record_audit_events(self, events: list[Row]) -> None:
+        await self.store.write(
+            "record audit events", _write_records, q.RECORD_AUDIT_EVENTS, {"events": events}
+        )
+
+    async def audit_events(self, subject: str | None, limit: int) -> list[Row]:
+        rows = await self._read("audit events", q.AUDIT_EVENTS, subject=subject, limit=limit)
+        return [clean(row["event"]) for row in rows]
+
+
+def _community(properties: Row) -> Row:
+    row = clean(properties)
+    for key in ("tier_mix_json", "product_penetration_json", "dominant_scenarios_json"):
+        text = row.pop(key, None)
+        row[key.removesuffix("_json")] = json.loads(text) if text else None
+    return row
+
+
+_LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
+
+
+def _lucene_terms(text: str) -> str:
+    """A user's search text as plain Lucene terms: operators escaped, nothing interpreted."""
+    escaped = "".join(f"\\{ch}" if ch in _LUCENE_SPECIAL else ch for ch in text.strip())
+    return escaped or '""'
