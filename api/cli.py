@@ -408,17 +408,16 @@ def algo_list() -> None:
     for column in ("name", "family", "engines", "writes", "parameters (default)"):
         table.add_column(column)
     for spec in REGISTRY.values():
-        defaults = spec.params()
         params = ", ".join(
-            f"{field}={getattr(defaults, field)!r}"
-            for field in spec.params.model_fields
-            if field != "tie_kinds"
+            f"{name}={'(required)' if info.is_required() else repr(info.default)}"
+            for name, info in spec.params.model_fields.items()
+            if name != "tie_kinds"
         )
         table.add_row(
             spec.name,
             spec.family,
-            "/".join(e.value for e in spec.engines),
-            spec.result_property,
+            "/".join(e.value for e in spec.engines) + ("" if spec.scopable else " (no scope)"),
+            spec.result_property or "(run summary)",
             params + ", tie_kinds=all",
         )
     console.print(table)
@@ -446,6 +445,36 @@ async def run_named_algorithm(
         return await run_algorithm(store, settings, name, params, engine=Engine(engine))
 
 
+async def _run_with_progress(
+    settings: CrkgSettings,
+    name: str,
+    params: dict[str, Any],
+    engine: str,
+    scope: list[str],
+    bar: Progress,
+) -> Any:
+    from algorithms.registry import Engine
+    from algorithms.runner import run_algorithm
+    from algorithms.scope import Scope
+
+    parsed_scope = Scope.parse(scope)
+    task = bar.add_task(name, total=100)
+
+    def on_progress(fraction: float, stage: str) -> None:
+        bar.update(task, completed=round(fraction * 100), description=f"{name}: {stage}")
+
+    async with connected_store(settings) as store:
+        return await run_algorithm(
+            store,
+            settings,
+            name,
+            params,
+            engine=Engine(engine),
+            scope=parsed_scope,
+            on_progress=on_progress,
+        )
+
+
 @algo_app.command("run")
 @_friendly_errors
 def algo_run(
@@ -454,16 +483,31 @@ def algo_run(
         list[str] | None, typer.Option("--param", "-p", help="key=value, repeatable")
     ] = None,
     engine: Annotated[str, typer.Option(help="auto, gds or inproc")] = "auto",
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            help="scenario=S | community=louvain:C12 | branch=B | window=2024-01-01..2024-12-31"
+            " (repeatable: all must hold)",
+        ),
+    ] = None,
 ) -> None:
     """Run one algorithm, write its results to the graph and record an AlgorithmRun."""
     if engine not in ("auto", "gds", "inproc"):
         raise CrkgError(f"--engine must be auto, gds or inproc, not {engine!r}")
     params = dict(_parse_param(p) for p in (param or []))
-    with err_console.status(f"running {name} …"):
-        result = _run(run_named_algorithm(_settings(), name, params, engine))
+    columns = (
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console) as bar:
+        result = _run(_run_with_progress(_settings(), name, params, engine, scope or [], bar))
+    scoped = f" scope {json.dumps(result.scope, ensure_ascii=False)}" if result.scope else ""
     console.print(
         f"{result.name} on {result.engine.value}: {result.customers_written:,} results "
-        f"written in {result.seconds:.1f}s (run {result.run_id})"
+        f"written in {result.seconds:.1f}s (run {result.run_id}){scoped}"
     )
     console.print(json.dumps(result.summary, ensure_ascii=False, default=str), highlight=False)
 
@@ -475,8 +519,33 @@ def serve(
     host: Annotated[str | None, typer.Option(help="bind address (CRKG_API_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (CRKG_API_PORT)")] = None,
 ) -> None:
-    """Serve the API (health, readiness; GraphQL arrives with the API issue)."""
+    """Serve the API: GraphQL at /graphql, /healthz, /readyz, /metrics."""
     _serve(_settings(), host, port)
+
+
+class TokenRole(StrEnum):
+    RM = "rm"
+    MARKETER = "marketer"
+    RISK = "risk"
+    ADMIN = "admin"
+
+
+@app.command("token")
+@_friendly_errors
+def token(
+    role: Annotated[TokenRole, typer.Option(help="what the token may do")],
+    subject: Annotated[
+        str, typer.Option(help="who it is for; for role rm, the RM's rm_id (their book)")
+    ],
+    ttl_minutes: Annotated[
+        int | None, typer.Option(help="lifetime (default CRKG_AUTH_TOKEN_TTL_MINUTES)", min=1)
+    ] = None,
+) -> None:
+    """Mint a development bearer token (HS256; production tokens come from your IdP)."""
+    from api.security.auth import Role, mint_token
+
+    settings = _settings()
+    print(mint_token(settings, role=Role(role.value), subject=subject, ttl_minutes=ttl_minutes))
 
 
 async def _check_database(settings: CrkgSettings) -> None:
@@ -493,9 +562,41 @@ def _serve(settings: CrkgSettings, host: str | None, port: int | None) -> None:
     bind_port = port or settings.api_port
     _run(_check_database(settings))  # a clear error now, not a lifespan traceback later
     console.print(
-        f"crkg API on http://{bind_host}:{bind_port}  (/healthz, /readyz, /docs) — Ctrl+C stops"
+        f"crkg API on http://{bind_host}:{bind_port}/graphql  "
+        "(/healthz, /readyz, /metrics) — Ctrl+C stops"
     )
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+
+
+async def _largest_book_rm(settings: CrkgSettings) -> str | None:
+    """The RM with the largest book, to mint the demo's RM token for."""
+    from graph.repositories.views import ViewRepository
+
+    async with connected_store(settings) as store:
+        return await ViewRepository(store).largest_book_rm()
+
+
+def _print_demo_tokens(settings: CrkgSettings) -> None:
+    from api.security.auth import Role, mint_token
+
+    rm_id = _run(_largest_book_rm(settings)) or "RM0001"
+    url = f"http://{settings.api_host}:{settings.api_port}/graphql"
+    table = Table(title=f"GraphQL at {url} — development tokens (send as: Authorization: Bearer …)")
+    table.add_column("role")
+    table.add_column("subject")
+    table.add_column("token", overflow="fold")
+    for role, subject in (
+        (Role.RM, rm_id),
+        (Role.MARKETER, "marketer-demo"),
+        (Role.RISK, "risk-demo"),
+        (Role.ADMIN, "admin-demo"),
+    ):
+        table.add_row(role.value, subject, mint_token(settings, role=role, subject=subject))
+    console.print(table)
+    console.print(
+        "try: curl -s " + url + " -H 'Content-Type: application/json' "
+        "-H 'Authorization: Bearer <token>' -d '{\"query\": \"{ me { subject role } }\"}'"
+    )
 
 
 @app.command("demo")
@@ -553,8 +654,9 @@ def demo(
         )
         table.add_row(name, run.engine.value, f"{run.seconds:.1f}", brief[:120])
     console.print(table)
+    console.rule("6. the API")
+    _print_demo_tokens(settings)
     if serve_api:
-        console.rule("6. the API")
         _serve(settings, None, None)
 
 

@@ -81,6 +81,11 @@ MATCH (c:Customer)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $rm_id})
 RETURN c.customer_id AS id ORDER BY id LIMIT $limit
 """
 
+LARGEST_BOOK_RM: Final[LiteralString] = """
+MATCH (c:Customer)-[:MANAGED_BY]->(rm:RelationshipManager)
+RETURN rm.rm_id AS id, count(c) AS book ORDER BY book DESC, id LIMIT 1
+"""
+
 
 def list_customers(
     *, search: bool, tier: bool, scenario: bool, community_property: str | None

@@ -147,6 +147,10 @@ class ViewRepository:
         )
         return [str(row["id"]) for row in rows]
 
+    async def largest_book_rm(self) -> str | None:
+        rows = await self._read("largest book", q.LARGEST_BOOK_RM)
+        return str(rows[0]["id"]) if rows else None
+
     async def neighbourhood(
         self,
         customer_id: str,
