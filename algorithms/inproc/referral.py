@@ -29,15 +29,21 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from algorithms.graphdata import GraphData, InvalidGraphError
+from algorithms.inproc.centrality import NodeScores
 
 __all__ = [
+    "TARGET_WEIGHTS",
     "Introducer",
+    "IntroductionPath",
     "LinkMethod",
     "LinkScores",
     "ReferralTarget",
+    "ScoredTarget",
     "WarmPath",
     "link_prediction",
+    "referral_influence",
     "referral_targets",
+    "score_referral_targets",
     "warmest_paths",
 ]
 
@@ -381,3 +387,270 @@ def _cheapest_within_hops(
             if following in path or hops_to_target.get(following, math.inf) > remaining - 1:
                 continue
             heapq.heappush(frontier, (cost + data["cost"], next(counter), [*path, following]))
+
+
+# --- referral targets with reasons ---------------------------------------------------------
+# Weights of the referral-target score; every signal lies in [0, 1], so the score does too.
+TARGET_WEIGHTS: dict[str, float] = {
+    "link": 0.40,  # link prediction towards holders (the chosen method), / its maximum
+    "adoption": 0.25,  # share of the candidate's ties who hold the product
+    "tie": 0.20,  # strength of the candidate's strongest tie to a holder
+    "influence": 0.15,  # percentile rank of the best introducer's influence (PageRank)
+}
+
+
+@dataclass(frozen=True)
+class IntroductionPath:
+    """A holder who can introduce the target, through the warmest path within two ties."""
+
+    node_id: str
+    score: float  # product of the tie strengths along ``path``
+    common_neighbors: int
+    path: tuple[str, ...]  # target, (middle person,) introducer
+
+
+@dataclass(frozen=True)
+class ScoredTarget:
+    """A referral target: its rank, score and the numbers the score is made of."""
+
+    candidate: str
+    rank: int
+    score: float
+    adamic_adar: float
+    common_neighbors: float
+    resource_allocation: float
+    adoption_rate: float
+    tie_strength: float
+    introducer_influence: float
+    introducers: tuple[IntroductionPath, ...]
+
+
+def _strength_matrix(graph: GraphData) -> Any:
+    """Symmetric tie strength per pair (strongest of parallel ties), no self-loops."""
+    n = graph.n_nodes
+    keep = graph.src != graph.dst
+    low = np.minimum(graph.src[keep], graph.dst[keep])
+    high = np.maximum(graph.src[keep], graph.dst[keep])
+    weight = graph.edge_weights()[keep]
+    if low.shape[0] == 0:
+        return sp.csr_array((n, n))
+    key = low * n + high
+    order = np.argsort(key, kind="stable")
+    key, weight = key[order], weight[order]
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    strongest = np.maximum.reduceat(weight, starts)
+    rows, cols = key[starts] // n, key[starts] % n
+    upper = sp.csr_array((strongest, (rows, cols)), shape=(n, n))
+    return (upper + upper.T).tocsr()
+
+
+def _percentile_ranks(values: Any) -> Any:
+    """Average rank / n in (0, 1]; 0 for an empty input."""
+    from scipy.stats import rankdata
+
+    if values.shape[0] == 0:
+        return values
+    return rankdata(values, method="average") / values.shape[0]
+
+
+def score_referral_targets(
+    graph: GraphData,
+    holders: Iterable[str],
+    *,
+    eligible: Iterable[str] | None = None,
+    influence: dict[str, float] | None = None,
+    method: LinkMethod = "adamic_adar",
+    top_n: int = 500,
+    top_introducers: int = 3,
+) -> list[ScoredTarget]:
+    """Rank the people to target for a product, each with introducers and reasons.
+
+    ``score = 0.40 link + 0.25 adoption + 0.20 tie + 0.15 influence`` (``TARGET_WEIGHTS``),
+    every signal in [0, 1]:
+
+    - *link*: the candidate's ``method`` link-prediction score summed over all holders
+      (Adamic–Adar by default), divided by the largest such sum among the candidates;
+    - *adoption*: holders among the candidate's ties / the candidate's ties;
+    - *tie*: strength of the candidate's strongest direct tie to a holder (0 if none);
+    - *influence*: percentile rank, among all nodes, of ``influence`` (e.g. PageRank) of
+      the candidate's best introducer (0 when ``influence`` is not given).
+
+    Introducers are the holders with the warmest path to the candidate within two ties
+    (strength = product of the tie strengths), best first. Candidates are the non-holders
+    in ``eligible`` with a holder within two ties. Exact: the influence term can only add
+    ``TARGET_WEIGHTS["influence"]``, so introducers are found for every candidate that could
+    still reach the top ``top_n``.
+
+    Parameters
+    ----------
+    graph : GraphData
+        Social ties with ``weight`` = strength in [0, 1]; read as undirected.
+    holders : iterable of node ids
+        Customers holding the product.
+    eligible : iterable of node ids, optional
+        Who may be targeted (consent, not risk-flagged); default everyone.
+    influence : mapping of node id to float, optional
+        Influence of possible introducers (e.g. ``score_pagerank``).
+    method : {"adamic_adar", "resource_allocation", "common_neighbors"}
+        Link-prediction index behind the *link* signal.
+    top_n : int
+        Targets returned.
+    top_introducers : int
+        Introducers per target.
+
+    Returns
+    -------
+    list of ScoredTarget
+        Best first, ``rank`` 1, 2, ... (ties by id); the three link-prediction columns are
+        the raw sums over holders.
+
+    Examples
+    --------
+    >>> ties = [("h1", "z"), ("cand", "z"), ("cand", "h2"), ("h2", "w"), ("h1", "w")]
+    >>> g = GraphData.from_edges(ties, directed=False, weight=[0.9, 0.8, 0.5, 0.7, 0.6])
+    >>> best = score_referral_targets(g, ["h1", "h2"])[0]
+    >>> best.candidate, best.rank, best.adoption_rate, best.tie_strength
+    ('z', 1, 0.5, 0.9)
+    >>> [(i.node_id, i.path, round(i.score, 2)) for i in best.introducers]
+    [('h1', ('z', 'h1'), 0.9), ('h2', ('z', 'cand', 'h2'), 0.4)]
+    """
+    n = graph.n_nodes
+    holder_index = np.unique(graph.indices_of(dict.fromkeys(holders)))
+    if n == 0 or holder_index.shape[0] == 0 or top_n < 1:
+        return []
+    is_holder = np.zeros(n, dtype=bool)
+    is_holder[holder_index] = True
+    adjacency = _simple_undirected(graph)
+    strength = _strength_matrix(graph)
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    holder_vector = is_holder.astype(np.float64)
+    holder_ties = adjacency @ holder_vector
+    link = {
+        m: adjacency @ (_neighbour_weights(degree, m) * holder_ties)
+        for m in ("adamic_adar", "common_neighbors", "resource_allocation")
+    }
+    if method not in link:
+        raise InvalidGraphError(f"unknown link-prediction method {method!r}")
+    pool = ~is_holder & ((link["common_neighbors"] > 0) | (holder_ties > 0))
+    if eligible is not None:
+        allowed = np.zeros(n, dtype=bool)
+        known = set(graph.node_ids)
+        allowed[graph.indices_of([e for e in eligible if e in known])] = True
+        pool &= allowed
+    candidates = np.flatnonzero(pool)
+    if candidates.shape[0] == 0:
+        return []
+    top_link = float(link[method][candidates].max()) or 1.0
+    adoption = np.divide(holder_ties, degree, out=np.zeros(n), where=degree > 0)
+    tie = (strength @ sp.diags_array(holder_vector)).tocsr().max(axis=1).toarray().ravel()
+    partial = (
+        TARGET_WEIGHTS["link"] * link[method] / top_link
+        + TARGET_WEIGHTS["adoption"] * adoption
+        + TARGET_WEIGHTS["tie"] * tie
+    )
+    if candidates.shape[0] > top_n:
+        kth = float(np.sort(partial[candidates])[::-1][top_n - 1])
+        candidates = candidates[partial[candidates] >= kth - TARGET_WEIGHTS["influence"]]
+    rank_of = np.zeros(n)
+    if influence:
+        values = np.array([float(influence.get(node, 0.0)) for node in graph.node_ids])
+        rank_of = _percentile_ranks(values)
+
+    indptr, indices, data = strength.indptr, strength.indices, strength.data
+    ids = graph.node_ids
+    scored = []
+    for c in candidates.tolist():
+        best: dict[int, tuple[float, int]] = {}  # holder -> (strength, middle or -1)
+        common: dict[int, int] = {}
+        for z, s1 in zip(
+            indices[indptr[c] : indptr[c + 1]].tolist(),
+            data[indptr[c] : indptr[c + 1]].tolist(),
+            strict=True,
+        ):
+            if is_holder[z] and s1 > best.get(z, (-1.0, -1))[0]:
+                best[z] = (s1, -1)
+            for h, s2 in zip(
+                indices[indptr[z] : indptr[z + 1]].tolist(),
+                data[indptr[z] : indptr[z + 1]].tolist(),
+                strict=True,
+            ):
+                if h == c or not is_holder[h]:
+                    continue
+                common[h] = common.get(h, 0) + 1
+                if s1 * s2 > best.get(h, (-1.0, -1))[0]:
+                    best[h] = (s1 * s2, z)
+        chosen = sorted(best.items(), key=lambda item: (-item[1][0], ids[item[0]]))
+        chosen = chosen[:top_introducers]
+        introducers = tuple(
+            IntroductionPath(
+                node_id=ids[h],
+                score=float(value),
+                common_neighbors=common.get(h, 0),
+                path=(ids[c], ids[h]) if middle < 0 else (ids[c], ids[middle], ids[h]),
+            )
+            for h, (value, middle) in chosen
+        )
+        best_influence = float(rank_of[chosen[0][0]]) if chosen and influence else 0.0
+        scored.append(
+            (
+                float(partial[c]) + TARGET_WEIGHTS["influence"] * best_influence,
+                c,
+                best_influence,
+                introducers,
+            )
+        )
+    scored.sort(key=lambda item: (-item[0], ids[item[1]]))
+    return [
+        ScoredTarget(
+            candidate=ids[c],
+            rank=position,
+            score=score,
+            adamic_adar=float(link["adamic_adar"][c]),
+            common_neighbors=float(link["common_neighbors"][c]),
+            resource_allocation=float(link["resource_allocation"][c]),
+            adoption_rate=float(adoption[c]),
+            tie_strength=float(tie[c]),
+            introducer_influence=best_influence,
+            introducers=introducers,
+        )
+        for position, (score, c, best_influence, introducers) in enumerate(scored[:top_n], start=1)
+    ]
+
+
+def referral_influence(graph: GraphData) -> NodeScores:
+    """How many people sit below each node in its cascade of converted referrals.
+
+    Counts every node reachable along the edges (referrer -> converted referee), at any
+    depth, each once; the node itself never counts, so cycles are safe.
+
+    Parameters
+    ----------
+    graph : GraphData
+        Directed edges referrer -> referee, converted referrals only.
+
+    Returns
+    -------
+    NodeScores
+        Number of distinct converted referees below each node.
+
+    Examples
+    --------
+    >>> g = GraphData.from_edges([("a", "b"), ("b", "c"), ("b", "d"), ("d", "a"), ("e", "c")])
+    >>> referral_influence(g).as_dict()
+    {'a': 3.0, 'b': 3.0, 'c': 0.0, 'd': 3.0, 'e': 1.0}
+    """
+    n = graph.n_nodes
+    forward = graph.with_edges(graph.src != graph.dst, directed=True).to_csr(weighted=False)
+    indptr, indices = forward.indptr, forward.indices
+    values = np.zeros(n, dtype=np.float64)
+    for start in np.flatnonzero(np.diff(indptr) > 0).tolist():
+        seen = {start}
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            for following in indices[indptr[node] : indptr[node + 1]].tolist():
+                if following not in seen:
+                    seen.add(following)
+                    stack.append(following)
+        values[start] = len(seen) - 1
+    return NodeScores(graph.node_ids, values)

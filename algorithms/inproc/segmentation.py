@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_AUM_THRESHOLDS",
     "TIER_ORDER",
     "lifecycle_stages",
+    "network_value",
     "value_tiers",
 ]
 
@@ -155,3 +156,45 @@ def lifecycle_stages(
         else:
             stages[customer] = LifecycleStage.ACTIVE
     return stages
+
+
+def network_value(
+    aum: Mapping[str, float | None],
+    influence: Mapping[str, float],
+    *,
+    value_weight: float = 0.5,
+) -> dict[str, float]:
+    """Value plus influence: a blend of the percentile ranks of AUM and of influence.
+
+    ``value_weight * rank(aum) + (1 - value_weight) * rank(influence)``, where ``rank`` is
+    the average rank divided by the number of customers, in (0, 1]; a missing AUM or
+    influence counts as 0. Percentile ranks make money and PageRank, whose scales have
+    nothing in common, comparable and keep one whale from flattening everyone else.
+
+    Parameters
+    ----------
+    aum : mapping of customer id to AUM (None = unknown)
+        Every customer to score.
+    influence : mapping of customer id to float
+        E.g. ``score_pagerank``.
+    value_weight : float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> network_value({"a": 10.0, "b": 20.0, "c": None}, {"a": 0.5, "b": 0.1, "c": 0.4})
+    {'a': 0.8333333333333333, 'b': 0.6666666666666666, 'c': 0.5}
+    """
+    if not 0 <= value_weight <= 1:
+        raise InvalidGraphError(f"value_weight must be in [0, 1], got {value_weight}")
+    from scipy.stats import rankdata
+
+    ids = list(aum)
+    if not ids:
+        return {}
+    money = np.array([float(aum[i] or 0.0) for i in ids])
+    reach = np.array([float(influence.get(i, 0.0)) for i in ids])
+    blended = value_weight * rankdata(money) / len(ids) + (1 - value_weight) * rankdata(
+        reach
+    ) / len(ids)
+    return dict(zip(ids, blended.tolist(), strict=True))
