@@ -1,8 +1,13 @@
-"""Reading projections for the in-process engine and writing algorithm results back."""
+"""Reading projections for the in-process engine and writing algorithm results back.
+
+Large reads return a few records of collected lists instead of one record per row: the
+driver's per-record cost dominated (500k ties: 25 s as records through the async driver, 1.5 s
+as lists in pages of 20,000 customers; see ``bench/algorithms.py``).
+"""
 
 from __future__ import annotations
 
-from typing import Final, LiteralString
+from typing import Final, Literal, LiteralString
 
 from graph.model import TieKind
 
@@ -16,9 +21,18 @@ RESULT_PROPERTIES: Final[frozenset[str]] = frozenset(
         "score_pagerank",
         "score_degree",
         "score_betweenness",
+        "score_personalized_pagerank",
+        "score_referral_influence",
+        "score_network_value",
+        "score_exposure",
         "tier",
         "lifecycle_stage",
     }
+)
+
+
+COMMUNITY_PROPERTIES: Final[frozenset[str]] = frozenset(
+    p for p in RESULT_PROPERTIES if p.startswith("community_")
 )
 
 
@@ -28,17 +42,108 @@ def _checked(prop: str) -> LiteralString:
     return prop  # from the allow-list above
 
 
-def read_ties(kinds: tuple[TieKind, ...]) -> LiteralString:
-    """Customer–customer ties of the given kinds, with strength (1.0 when missing)."""
-    types = "|".join(TieKind(kind).value for kind in kinds)
+def _tie_types(kinds: tuple[TieKind, ...]) -> LiteralString:
+    return "|".join(TieKind(kind).value for kind in kinds)  # from the enum
+
+
+# --- scopes ------------------------------------------------------------------------------------
+# A scope restricts customers (scenario participants, a community, a branch) and ties (their
+# `since` inside a window). Predicates are built from flags and allow-listed property names;
+# the values travel as $scope_* parameters.
+def customer_predicate(
+    var: Literal["a", "b", "c"],
+    *,
+    scenario: bool = False,
+    branch: bool = False,
+    community_property: str | None = None,
+) -> LiteralString:
+    """`true`, or the conjunction of the scope's conditions on customer variable ``var``."""
+    parts: list[LiteralString] = []
+    if scenario:
+        parts.append(
+            f"EXISTS {{ ({var})-[:PARTICIPATES_IN]->"
+            "(:Scenario {scenario_id: $scope_scenario_id}) }"
+        )
+    if branch:
+        parts.append(f"{var}.branch_id = $scope_branch_id")
+    if community_property is not None:
+        if community_property not in COMMUNITY_PROPERTIES:
+            raise ValueError(f"{community_property!r} is not a community property")
+        checked = _checked(community_property)
+        parts.append(f"{var}.{checked} = $scope_community_id")
+    return " AND ".join(parts) if parts else "true"
+
+
+def tie_window_predicate(*, since_from: bool, since_to: bool) -> LiteralString:
+    parts: list[LiteralString] = []
+    if since_from:
+        parts.append("r.since >= $scope_since_from")
+    if since_to:
+        parts.append("r.since <= $scope_since_to")
+    return " AND ".join(parts) if parts else "true"
+
+
+def read_customer_ids(predicate: LiteralString = "true") -> LiteralString:
+    """Every (scoped) customer id, sorted, as one list."""
     return (
-        f"MATCH (a:Customer)-[r:{types}]->(b:Customer) "
-        "WHERE coalesce(r.strength, 1.0) >= $min_strength "
-        "RETURN a.customer_id AS src, b.customer_id AS dst, coalesce(r.strength, 1.0) AS weight"
+        f"MATCH (c:Customer) WHERE {predicate} "
+        "WITH c.customer_id AS id ORDER BY id RETURN collect(id) AS ids"
     )
 
 
-READ_CUSTOMER_IDS: Final[LiteralString] = "MATCH (c:Customer) RETURN c.customer_id AS id"
+def read_ties(
+    kinds: tuple[TieKind, ...],
+    *,
+    source: LiteralString = "true",
+    target: LiteralString = "true",
+    window: LiteralString = "true",
+) -> LiteralString:
+    """One page of ties of the given kinds, as three lists (strength 1.0 when missing).
+
+    A page is the ties leaving customers with ids in [$lo, $hi) ($hi null: no upper bound),
+    found through the unique index on customer_id. ``source``/``target`` are
+    :func:`customer_predicate` on ``a``/``b``, ``window`` a :func:`tie_window_predicate`.
+    """
+    types = _tie_types(kinds)
+    return (
+        f"MATCH (a:Customer) WHERE a.customer_id >= $lo AND ($hi IS NULL OR a.customer_id < $hi) "
+        f"AND {source} "
+        f"MATCH (a)-[r:{types}]->(b:Customer) "
+        f"WHERE coalesce(r.strength, 1.0) >= $min_strength AND {target} AND {window} "
+        "RETURN collect(a.customer_id) AS src, collect(b.customer_id) AS dst, "
+        "collect(coalesce(r.strength, 1.0)) AS weight"
+    )
+
+
+def read_ties_around(kinds: tuple[TieKind, ...]) -> LiteralString:
+    """Ties (either direction) at the customers in $ids: one hop of a bounded search."""
+    types = _tie_types(kinds)
+    return (
+        "UNWIND $ids AS id MATCH (a:Customer {customer_id: id}) "
+        f"MATCH (a)-[r:{types}]-(b:Customer) WHERE coalesce(r.strength, 1.0) >= $min_strength "
+        "RETURN collect(a.customer_id) AS src, collect(b.customer_id) AS dst, "
+        "collect(coalesce(r.strength, 1.0)) AS weight"
+    )
+
+
+def gds_cypher_projection(
+    kinds: tuple[TieKind, ...],
+    *,
+    source: LiteralString = "true",
+    target: LiteralString = "true",
+    window: LiteralString = "true",
+) -> LiteralString:
+    """A GDS Cypher projection of the scoped tie graph (undirected, weighted by strength)."""
+    types = _tie_types(kinds)
+    return (
+        f"MATCH (a:Customer) WHERE {source} "
+        f"OPTIONAL MATCH (a)-[r:{types}]->(b:Customer) "
+        f"WHERE coalesce(r.strength, 1.0) >= $min_strength AND {target} AND {window} "
+        "WITH a, b, coalesce(r.strength, 1.0) AS strength "
+        "RETURN gds.graph.project($graph_name, a, b, "
+        "{relationshipProperties: {strength: strength}}, "
+        "{undirectedRelationshipTypes: ['*']}) AS projected"
+    )
 
 
 def read_property(prop: str) -> LiteralString:
@@ -64,7 +169,7 @@ SET run += $properties
 
 GDS_NODE_KEYS: Final[LiteralString] = """
 UNWIND $ids AS id
-RETURN id, gds.util.asNode(id).customer_id AS customer_id
+RETURN collect(id) AS ids, collect(gds.util.asNode(id).customer_id) AS customer_ids
 """
 
 
@@ -72,6 +177,12 @@ RETURN id, gds.util.asNode(id).customer_id AS customer_id
 READ_GUARANTEES: Final[LiteralString] = """
 MATCH (a:Customer)-[r:GUARANTEES]->(b:Customer)
 RETURN a.customer_id AS src, b.customer_id AS dst, r.amount AS amount
+"""
+
+READ_GUARANTEE_COLUMNS: Final[LiteralString] = """
+MATCH (a:Customer)-[r:GUARANTEES]->(b:Customer)
+RETURN collect(a.customer_id) AS src, collect(b.customer_id) AS dst,
+       collect(coalesce(r.amount, 0.0)) AS amount
 """
 
 READ_IDENTIFIER_USES: Final[LiteralString] = """
@@ -123,3 +234,112 @@ RETURN c.customer_id AS id, c.aum AS aum, c.onboarded_at AS onboarded_at,
 """
 
 GDS_VERSION: Final[LiteralString] = "RETURN gds.version() AS version"
+
+GDS_NODE_IDS: Final[LiteralString] = """
+UNWIND $customer_ids AS customer_id
+MATCH (c:Customer {customer_id: customer_id})
+RETURN collect(id(c)) AS ids
+"""
+
+
+# --- community profiles ------------------------------------------------------------------------
+def read_community_tiers(prop: str) -> LiteralString:
+    checked = _checked(prop)
+    return (
+        f"MATCH (c:Customer) WHERE c.{checked} IS NOT NULL "
+        f"RETURN c.{checked} AS community, coalesce(c.tier, 'UNKNOWN') AS key, count(*) AS n"
+    )
+
+
+def read_community_products(prop: str) -> LiteralString:
+    checked = _checked(prop)
+    return (
+        f"MATCH (c:Customer)-[h:HOLDS]->(p:Product) WHERE c.{checked} IS NOT NULL "
+        "AND coalesce(h.status, 'ACTIVE') <> 'CLOSED' "
+        f"RETURN c.{checked} AS community, p.product_id AS key, count(DISTINCT c) AS n"
+    )
+
+
+def read_community_scenarios(prop: str) -> LiteralString:
+    checked = _checked(prop)
+    return (
+        f"MATCH (c:Customer)-[:PARTICIPATES_IN]->(s:Scenario) WHERE c.{checked} IS NOT NULL "
+        f"RETURN c.{checked} AS community, s.scenario_id AS key, count(DISTINCT c) AS n"
+    )
+
+
+WRITE_COMMUNITIES: Final[LiteralString] = """
+UNWIND $rows AS row
+MERGE (k:Community {community_id: row.community_id})
+SET k = row, k.run_id = $run_id
+RETURN count(k) AS written
+"""
+
+DELETE_STALE_COMMUNITIES: Final[LiteralString] = """
+MATCH (k:Community {algorithm: $algorithm})
+WHERE k.run_id <> $run_id
+DETACH DELETE k
+"""
+
+
+# --- referral ----------------------------------------------------------------------------------
+READ_PRODUCT_IDS: Final[LiteralString] = """
+MATCH (p:Product) WHERE $product_id IS NULL OR p.product_id = $product_id
+WITH p.product_id AS id ORDER BY id
+RETURN collect(id) AS ids
+"""
+
+# Holders: an active (or status-less) HOLDS; a CLOSED holding does not count.
+READ_HOLDERS: Final[LiteralString] = """
+MATCH (c:Customer)-[h:HOLDS]->(p:Product {product_id: $product_id})
+WHERE coalesce(h.status, 'ACTIVE') <> 'CLOSED'
+RETURN collect(DISTINCT c.customer_id) AS ids
+"""
+
+READ_SCENARIO_MEMBERS: Final[LiteralString] = """
+MATCH (c:Customer)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id})
+RETURN collect(DISTINCT c.customer_id) AS ids
+"""
+
+# Who may be targeted: marketing consent, and not flagged by risk (rating 4-5, or a member of
+# any RiskLinkage: guarantee circle, identifier ring, fund cycle, control group).
+READ_TARGETABLE: Final[LiteralString] = """
+MATCH (c:Customer)
+WHERE c.consent_marketing = true
+  AND coalesce(c.risk_rating, 0) < $risk_rating_limit
+  AND NOT EXISTS { (c)-[:MEMBER_OF]->(:RiskLinkage) }
+WITH c.customer_id AS id ORDER BY id
+RETURN collect(id) AS ids
+"""
+
+DELETE_REFERRAL_TARGETS: Final[LiteralString] = """
+MATCH (p:Product {product_id: $product_id})<-[r:REFERRAL_TARGET {scenario_id: $scenario_id}]-()
+DELETE r
+"""
+
+WRITE_REFERRAL_TARGETS: Final[LiteralString] = """
+MATCH (p:Product {product_id: $product_id})
+UNWIND $rows AS row
+MATCH (c:Customer {customer_id: row.customer_id})
+CREATE (c)-[r:REFERRAL_TARGET]->(p)
+SET r = row.props, r.run_id = $run_id
+RETURN count(r) AS written
+"""
+
+READ_CONVERTED_REFERRALS: Final[LiteralString] = """
+MATCH (a:Customer)-[r:REFERRED]->(b:Customer)
+WHERE r.converted = true
+RETURN collect(a.customer_id) AS src, collect(b.customer_id) AS dst
+"""
+
+READ_RM_BOOK: Final[LiteralString] = """
+MATCH (c:Customer)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $rm_id})
+WITH c.customer_id AS id ORDER BY id
+RETURN collect(id) AS ids
+"""
+
+CUSTOMERS_EXIST: Final[LiteralString] = """
+UNWIND $ids AS id
+OPTIONAL MATCH (c:Customer {customer_id: id})
+RETURN collect(CASE WHEN c IS NULL THEN id END) AS missing
+"""

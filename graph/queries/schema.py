@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Final, LiteralString
 
 # Bump when a statement below changes meaning; `crkg init` records it on the marker node.
-SCHEMA_VERSION: Final = 2  # 2: RiskLinkage
+SCHEMA_VERSION: Final = 3  # 2: RiskLinkage; 3: Community, community ids, referral targets
 
 # (name, statement). Every node key of the graph model has a uniqueness constraint, which also
 # gives the index that MERGE and key look-ups use.
@@ -59,6 +59,11 @@ CONSTRAINTS: Final[tuple[tuple[str, LiteralString], ...]] = (
         "risk_linkage_id_unique",
         "CREATE CONSTRAINT risk_linkage_id_unique IF NOT EXISTS "
         "FOR (n:RiskLinkage) REQUIRE n.linkage_id IS UNIQUE",
+    ),
+    (
+        "community_id_unique",
+        "CREATE CONSTRAINT community_id_unique IF NOT EXISTS "
+        "FOR (n:Community) REQUIRE n.community_id IS UNIQUE",
     ),
     (
         "schema_version_id_unique",
@@ -117,6 +122,36 @@ INDEXES: Final[tuple[tuple[str, LiteralString], ...]] = (
     (
         "risk_linkage_kind",
         "CREATE INDEX risk_linkage_kind IF NOT EXISTS FOR (n:RiskLinkage) ON (n.kind)",
+    ),
+    (
+        "community_algorithm",
+        "CREATE INDEX community_algorithm IF NOT EXISTS FOR (n:Community) ON (n.algorithm)",
+    ),
+    ("community_size", "CREATE INDEX community_size IF NOT EXISTS FOR (n:Community) ON (n.size)"),
+    # members of a community: WHERE c.community_<algorithm> = $local_id
+    (
+        "customer_community_wcc",
+        "CREATE INDEX customer_community_wcc IF NOT EXISTS FOR (n:Customer) ON (n.community_wcc)",
+    ),
+    (
+        "customer_community_louvain",
+        "CREATE INDEX customer_community_louvain IF NOT EXISTS "
+        "FOR (n:Customer) ON (n.community_louvain)",
+    ),
+    (
+        "customer_community_leiden",
+        "CREATE INDEX customer_community_leiden IF NOT EXISTS "
+        "FOR (n:Customer) ON (n.community_leiden)",
+    ),
+    (
+        "customer_community_label_propagation",
+        "CREATE INDEX customer_community_label_propagation IF NOT EXISTS "
+        "FOR (n:Customer) ON (n.community_label_propagation)",
+    ),
+    (
+        "referral_target_scenario_rank",
+        "CREATE INDEX referral_target_scenario_rank IF NOT EXISTS "
+        "FOR ()-[r:REFERRAL_TARGET]-() ON (r.scenario_id, r.rank)",
     ),
     (
         "transferred_to_at",
