@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from algorithms.graphdata import GraphData
 from algorithms.inproc import centrality, community, risk
 from algorithms.registry import (
@@ -23,20 +25,31 @@ from algorithms.registry import (
     GuaranteeCircleParams,
     IdentifierRingParams,
     PageRankParams,
+    PersonalizedPageRankParams,
 )
 from graph.queries.analytics import GDS_NODE_KEYS
+from graph.repositories.analytics import TieColumns
 from graph.store import ConnectionTarget
 
 NodeValues = dict[str, float | int]
 
 
-def tie_graph(customers: Sequence[str], ties: Sequence[tuple[str, str, float]]) -> GraphData:
-    """The undirected customer tie graph weighted by strength, every customer a node."""
-    return GraphData.from_edges(
-        [(s, d) for s, d, _ in ties],
-        nodes=customers,
-        directed=False,
-        weight=[w for _, _, w in ties],
+def tie_graph(
+    customers: Sequence[str], ties: Sequence[tuple[str, str, float]] | TieColumns
+) -> GraphData:
+    """The undirected customer tie graph weighted by strength, every customer a node.
+
+    Ties whose ends are not among ``customers`` are left out (a scope cuts them off).
+    """
+    if not isinstance(ties, TieColumns):
+        ties = TieColumns([s for s, _, _ in ties], [d for _, d, _ in ties], [w for *_, w in ties])
+    index = {customer: i for i, customer in enumerate(customers)}
+    src = np.fromiter((index.get(s, -1) for s in ties.src), dtype=np.int64, count=len(ties))
+    dst = np.fromiter((index.get(d, -1) for d in ties.dst), dtype=np.int64, count=len(ties))
+    weight = np.asarray(ties.weight, dtype=np.float64)
+    inside = (src >= 0) & (dst >= 0)
+    return GraphData.from_arrays(
+        list(index), src[inside], dst[inside], directed=False, weight=weight[inside]
     )
 
 
@@ -44,14 +57,16 @@ def run_inproc(
     spec: AlgorithmSpec,
     params: AlgorithmParams,
     customers: Sequence[str],
-    ties: Sequence[tuple[str, str, float]],
+    ties: Sequence[tuple[str, str, float]] | TieColumns,
+    *,
+    seeds: Sequence[str] = (),
 ) -> tuple[NodeValues, dict[str, Any]]:
     """Compute in this process (CPU-bound: call it from a worker thread)."""
-    return compute_inproc(spec, params, tie_graph(customers, ties))
+    return compute_inproc(spec, params, tie_graph(customers, ties), seeds=seeds)
 
 
 def compute_inproc(
-    spec: AlgorithmSpec, params: AlgorithmParams, graph: GraphData
+    spec: AlgorithmSpec, params: AlgorithmParams, graph: GraphData, *, seeds: Sequence[str] = ()
 ) -> tuple[NodeValues, dict[str, Any]]:
     """The algorithm alone, on a graph already built (what the benchmark times)."""
     summary: dict[str, Any] = {}
@@ -70,7 +85,21 @@ def compute_inproc(
         summary["modularity"] = community.modularity(graph, found.labels)
         return dict(zip(found.node_ids, found.labels.tolist(), strict=True)), summary
     scores: centrality.NodeScores
-    if spec.name == "pagerank":
+    if spec.name == "personalized_pagerank":
+        assert isinstance(params, PersonalizedPageRankParams)
+        known = [seed for seed in seeds if seed in set(graph.node_ids)]
+        if not known:
+            raise ValueError("no seed customer (holder or participant) in the graph")
+        summary["seeds"] = len(known)
+        scores = centrality.personalized_pagerank(
+            graph,
+            known,
+            alpha=params.damping,
+            weighted=True,
+            tol=params.tolerance,
+            max_iter=params.max_iterations,
+        )
+    elif spec.name == "pagerank":
         assert isinstance(params, PageRankParams)
         scores = centrality.pagerank(
             graph,
@@ -91,9 +120,21 @@ def compute_inproc(
 
 
 def run_gds(
-    spec: AlgorithmSpec, params: AlgorithmParams, target: ConnectionTarget
+    spec: AlgorithmSpec,
+    params: AlgorithmParams,
+    target: ConnectionTarget,
+    *,
+    cypher_projection: tuple[str, dict[str, Any]] | None = None,
+    source_nodes: Sequence[int] = (),
 ) -> tuple[NodeValues, dict[str, Any]]:
-    """Project, compute and drop inside Neo4j with the graphdatascience client (blocking)."""
+    """Project, compute and drop inside Neo4j with the graphdatascience client (blocking).
+
+    Without ``cypher_projection`` the whole tie graph is projected natively; with it (a scope
+    or ``min_strength``) the query from :func:`graph.queries.analytics.gds_cypher_projection`
+    and its parameters (``$graph_name`` is added here) project the scoped graph. Either way the
+    projection is uniquely named and dropped when the run ends. ``source_nodes`` are the
+    Neo4j node ids personalised PageRank teleports to.
+    """
     from graphdatascience import GraphDataScience
 
     gds = GraphDataScience(
@@ -115,24 +156,35 @@ def run_gds(
     }
     summary: dict[str, Any] = {}
     try:
-        if params.min_strength > 0:
-            raise ValueError("min_strength is only supported by the in-process engine so far")
-        with gds.graph.project.native(name, "Customer", projection) as graph:
-            frame = _gds_stream(gds, spec, params, graph)
-            summary["projected_nodes"] = int(graph.node_count())
-            summary["projected_relationships"] = int(graph.relationship_count())
+        if cypher_projection is None:
+            if params.min_strength > 0:
+                raise ValueError("min_strength on GDS needs the Cypher projection")
+            with gds.graph.project.native(name, "Customer", projection) as graph:
+                frame = _gds_stream(gds, spec, params, graph, source_nodes)
+                summary["projected_nodes"] = int(graph.node_count())
+                summary["projected_relationships"] = int(graph.relationship_count())
+        else:
+            query, query_params = cypher_projection
+            gds.run_cypher(query, {**query_params, "graph_name": name})
+            graph = gds.graph.get(name)
+            try:
+                frame = _gds_stream(gds, spec, params, graph, source_nodes)
+                summary["projected_nodes"] = int(graph.node_count())
+                summary["projected_relationships"] = int(graph.relationship_count())
+            finally:
+                gds.graph.drop(name, fail_if_missing=False)
         column = (
             "componentId"
             if spec.name == "wcc"
             else ("communityId" if "communityId" in frame.columns else "score")
         )
         keys = gds.run_cypher(GDS_NODE_KEYS, {"ids": [int(i) for i in frame["nodeId"]]})
-        ids = dict(zip(keys["id"].astype(int), keys["customer_id"], strict=True))
+        ids = dict(zip(keys["ids"][0], keys["customer_ids"][0], strict=True))
         values: NodeValues = {
             ids[int(node)]: (int(value) if column != "score" else float(value))
             for node, value in zip(frame["nodeId"], frame[column], strict=True)
         }
-        if spec.name == "pagerank":
+        if spec.name in ("pagerank", "personalized_pagerank"):
             # GDS does not normalise; stored scores sum to 1 on both engines
             total = sum(values.values()) or 1.0
             values = {k: float(v) / total for k, v in values.items()}
@@ -141,7 +193,13 @@ def run_gds(
         gds.close()
 
 
-def _gds_stream(gds: Any, spec: AlgorithmSpec, params: AlgorithmParams, graph: Any) -> Any:
+def _gds_stream(
+    gds: Any,
+    spec: AlgorithmSpec,
+    params: AlgorithmParams,
+    graph: Any,
+    source_nodes: Sequence[int] = (),
+) -> Any:
     weight = "strength"
     if spec.name == "wcc":
         return gds.wcc.stream(graph)
@@ -163,6 +221,18 @@ def _gds_stream(gds: Any, spec: AlgorithmSpec, params: AlgorithmParams, graph: A
     if spec.name == "label_propagation":
         return gds.label_propagation.stream(
             graph, relationship_weight_property=weight, concurrency=1
+        )
+    if spec.name == "personalized_pagerank":
+        assert isinstance(params, PersonalizedPageRankParams)
+        if not source_nodes:
+            raise ValueError("no seed customer (holder or participant) in the graph")
+        return gds.page_rank.stream(
+            graph,
+            damping_factor=params.damping,
+            max_iterations=params.max_iterations,
+            tolerance=params.tolerance,
+            relationship_weight_property=weight,
+            source_nodes=[int(i) for i in source_nodes],
         )
     if spec.name == "pagerank":
         assert isinstance(params, PageRankParams)

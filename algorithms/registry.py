@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graph.model import TieKind
 
@@ -26,6 +27,8 @@ class ResultKind(StrEnum):
     SCORE = "score"  # a number per customer
     LINKAGE = "linkage"  # RiskLinkage nodes with their member customers
     SEGMENT = "segment"  # tier and lifecycle stage per customer
+    REFERRAL = "referral"  # REFERRAL_TARGET relationships from customers to products
+    PATHS = "paths"  # nothing per customer: the AlgorithmRun summary holds the paths
 
 
 class AlgorithmParams(BaseModel):
@@ -46,6 +49,53 @@ class PageRankParams(AlgorithmParams):
     damping: float = Field(default=0.85, gt=0.0, lt=1.0)
     max_iterations: int = Field(default=100, ge=1, le=10_000)
     tolerance: float = Field(default=1e-9, gt=0.0)
+
+
+class PersonalizedPageRankParams(PageRankParams):
+    """PageRank teleporting to a seed set: a product's holders or a scenario's members."""
+
+    seed_product_id: str | None = Field(default=None, description="seeds: its holders")
+    seed_scenario_id: str | None = Field(default=None, description="seeds: its participants")
+
+    @model_validator(mode="after")
+    def _one_seed_set(self) -> Self:
+        if (self.seed_product_id is None) == (self.seed_scenario_id is None):
+            raise ValueError("give exactly one of seed_product_id and seed_scenario_id")
+        return self
+
+
+class NetworkValueParams(AlgorithmParams):
+    value_weight: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="weight of the AUM rank; the rest is PageRank's"
+    )
+    recompute_pagerank: bool = Field(
+        default=False, description="compute PageRank now instead of reading score_pagerank"
+    )
+
+
+class ExposureParams(AlgorithmParams):
+    hops: int = Field(default=2, ge=1, le=6)
+    decay: float = Field(default=0.5, ge=0.0, le=1.0, description="factor per hop beyond the first")
+    direction: Literal["out", "in", "both"] = Field(
+        default="out", description="out: whom the customer guarantees (guarantor -> borrower)"
+    )
+
+
+class ReferralTargetParams(AlgorithmParams):
+    product_id: str | None = Field(default=None, description="null = every product")
+    scenario_id: str | None = Field(
+        default=None, description="only the scenario's participants, as targets and as holders"
+    )
+    top_n: int = Field(default=500, ge=1, le=100_000, description="targets kept per product")
+    method: Literal["adamic_adar", "common_neighbors", "resource_allocation"] = "adamic_adar"
+    top_introducers: int = Field(default=3, ge=1, le=10)
+
+
+class ReferralPathParams(AlgorithmParams):
+    from_rm_id: str = Field(description="the RM whose book the paths start from")
+    to_customer_id: str = Field(description="the prospect")
+    k: int = Field(default=3, ge=1, le=20)
+    max_hops: int = Field(default=4, ge=1, le=6)
 
 
 class BetweennessParams(AlgorithmParams):
@@ -93,6 +143,7 @@ class AlgorithmSpec:
     result: ResultKind
     result_property: str  # the Customer property it writes, or the RiskLinkage kind
     engines: tuple[Engine, ...] = (Engine.GDS, Engine.INPROC)
+    scopable: bool = True  # runs on a Scope (scenario, community, branch, tie window)
 
 
 REGISTRY: dict[str, AlgorithmSpec] = {
@@ -162,6 +213,7 @@ REGISTRY: dict[str, AlgorithmSpec] = {
             ResultKind.LINKAGE,
             "GUARANTEE_CIRCLE",
             (Engine.INPROC,),
+            scopable=False,
         ),
         AlgorithmSpec(
             "identifier_rings",
@@ -171,6 +223,7 @@ REGISTRY: dict[str, AlgorithmSpec] = {
             ResultKind.LINKAGE,
             "IDENTIFIER_RING",
             (Engine.INPROC,),
+            scopable=False,
         ),
         AlgorithmSpec(
             "fund_cycles",
@@ -180,6 +233,7 @@ REGISTRY: dict[str, AlgorithmSpec] = {
             ResultKind.LINKAGE,
             "FUND_CYCLE",
             (Engine.INPROC,),
+            scopable=False,
         ),
         AlgorithmSpec(
             "control_groups",
@@ -189,6 +243,7 @@ REGISTRY: dict[str, AlgorithmSpec] = {
             ResultKind.LINKAGE,
             "CONTROL_GROUP",
             (Engine.INPROC,),
+            scopable=False,
         ),
         AlgorithmSpec(
             "segmentation",
@@ -198,6 +253,64 @@ REGISTRY: dict[str, AlgorithmSpec] = {
             ResultKind.SEGMENT,
             "tier",
             (Engine.INPROC,),
+            scopable=False,
+        ),
+        AlgorithmSpec(
+            "personalized_pagerank",
+            "influence",
+            "closeness to a product's holders or a scenario's members (personalised PageRank)",
+            PersonalizedPageRankParams,
+            ResultKind.SCORE,
+            "score_personalized_pagerank",
+        ),
+        AlgorithmSpec(
+            "referral_influence",
+            "influence",
+            "converted referees in the REFERRED cascade below a customer (all depths)",
+            AlgorithmParams,
+            ResultKind.SCORE,
+            "score_referral_influence",
+            (Engine.INPROC,),
+            scopable=False,
+        ),
+        AlgorithmSpec(
+            "network_value",
+            "segmentation",
+            "value plus influence: blend of the AUM and PageRank percentile ranks",
+            NetworkValueParams,
+            ResultKind.SCORE,
+            "score_network_value",
+            (Engine.INPROC,),
+            scopable=False,
+        ),
+        AlgorithmSpec(
+            "exposure",
+            "risk",
+            "guarantee amounts within hops, decayed per hop",
+            ExposureParams,
+            ResultKind.SCORE,
+            "score_exposure",
+            (Engine.INPROC,),
+            scopable=False,
+        ),
+        AlgorithmSpec(
+            "referral_targets",
+            "referral",
+            "whom to target for a product (link prediction, adoption, tie, introducer)",
+            ReferralTargetParams,
+            ResultKind.REFERRAL,
+            "REFERRAL_TARGET",
+            (Engine.INPROC,),
+        ),
+        AlgorithmSpec(
+            "referral_paths",
+            "referral",
+            "warmest k paths (Yen, cost -log strength) from an RM's book to a prospect",
+            ReferralPathParams,
+            ResultKind.PATHS,
+            "",
+            (Engine.INPROC,),
+            scopable=False,
         ),
     )
 }

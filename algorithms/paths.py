@@ -1,0 +1,135 @@
+"""Bounded, on-request path queries: the warmest paths between customers, read around both ends.
+
+The API calls :func:`warmest_paths_between` per request: it reads only the neighbourhoods of
+the two ends (meet in the middle: ``max_hops // 2`` ties out of the sources and the rest out
+of the target) through Cypher, then runs the path search in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from algorithms.graphdata import GraphData, UnknownNodeError
+from algorithms.inproc.referral import WarmPath, warmest_paths
+from graph.model import TieKind
+from graph.repositories.analytics import AnalyticsRepository, TieColumns
+from graph.store import GraphStore
+
+__all__ = ["WarmPath", "warmest_paths_between"]
+
+_VIRTUAL_SOURCE = "\x00sources"  # no customer id starts with NUL
+
+
+async def _ball(
+    repository: AnalyticsRepository,
+    start: Sequence[str],
+    radius: int,
+    kinds: Sequence[TieKind],
+    min_strength: float,
+) -> TieColumns:
+    """Ties at every node within ``radius - 1`` hops of ``start``: all ties up to ``radius``."""
+    src: list[str] = []
+    dst: list[str] = []
+    weight: list[float] = []
+    seen = set(start)
+    frontier = list(dict.fromkeys(start))
+    for _ in range(radius):
+        if not frontier:
+            break
+        found = await repository.ties_around(frontier, kinds, min_strength=min_strength)
+        src.extend(found.src)
+        dst.extend(found.dst)
+        weight.extend(found.weight)
+        frontier = [node for node in dict.fromkeys(found.dst) if node not in seen]
+        seen.update(frontier)
+    return TieColumns(src, dst, weight)
+
+
+def _search(
+    sources: Sequence[str], target: str, ties: TieColumns, k: int, max_hops: int
+) -> list[WarmPath]:
+    # Directed edges both ways, plus a free edge from one virtual source to every source, so
+    # one search covers all sources; the virtual node is stripped from the paths found.
+    pairs = [(s, d) for s, d in zip(ties.src, ties.dst, strict=True) if s != d]
+    strengths = [w for s, d, w in zip(ties.src, ties.dst, ties.weight, strict=True) if s != d]
+    edges = pairs + [(d, s) for s, d in pairs] + [(_VIRTUAL_SOURCE, s) for s in sources]
+    weight = strengths + strengths + [1.0] * len(sources)
+    graph = GraphData.from_edges(
+        edges, nodes=[_VIRTUAL_SOURCE, target], directed=True, weight=weight
+    )
+    found = warmest_paths(graph, _VIRTUAL_SOURCE, target, k=k, max_hops=max_hops + 1)
+    return [WarmPath(nodes=p.nodes[1:], strength=p.strength, cost=p.cost) for p in found]
+
+
+async def warmest_paths_between(
+    store: GraphStore,
+    sources: Sequence[str],
+    target: str,
+    *,
+    k: int = 3,
+    max_hops: int = 4,
+    tie_kinds: Sequence[TieKind] = tuple(TieKind),
+    min_strength: float = 0.0,
+) -> list[WarmPath]:
+    """The ``k`` warmest paths of ties from any of ``sources`` to ``target``.
+
+    A path's strength is the product of its tie strengths (cost ``-log`` strength, as in
+    :func:`~algorithms.inproc.referral.warmest_paths`); at most ``max_hops`` ties; a source
+    appears only as the first node. Reads at most ``max_hops`` hops of the graph in total,
+    ``max_hops // 2`` around the sources and the rest around the target.
+
+    Parameters
+    ----------
+    store : GraphStore
+    sources : sequence of customer ids
+        Where paths may start (e.g. an RM's book); ``target`` itself is ignored among them.
+    target : str
+        The customer to reach.
+    k : int
+        Paths wanted (fewer when fewer exist).
+    max_hops : int
+        Longest path, in ties (1-6).
+    tie_kinds : sequence of TieKind
+        Which ties count.
+    min_strength : float
+        Ignore weaker ties.
+
+    Returns
+    -------
+    list of WarmPath
+        Strongest first; ``nodes`` from a source to ``target``.
+
+    Raises
+    ------
+    UnknownNodeError
+        ``target`` or every source is not a customer.
+
+    Examples
+    --------
+    In an API resolver (``store`` is the request's :class:`~graph.store.GraphStore`)::
+
+        paths = await warmest_paths_between(store, book, "C000042", k=3, max_hops=4)
+        [(p.nodes, round(p.strength, 3)) for p in paths]
+    """
+    if not 1 <= max_hops <= 6:
+        raise ValueError(f"max_hops must be within 1..6, got {max_hops}")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    repository = AnalyticsRepository(store)
+    starts = [s for s in dict.fromkeys(sources) if s != target]
+    missing = await repository.missing_customers([target])
+    if missing:
+        raise UnknownNodeError(target)
+    if not starts:
+        return []
+    near_sources = max_hops // 2
+    near_target = max_hops - near_sources
+    around_sources = await _ball(repository, starts, near_sources, tie_kinds, min_strength)
+    around_target = await _ball(repository, [target], near_target, tie_kinds, min_strength)
+    ties = TieColumns(
+        around_sources.src + around_target.src,
+        around_sources.dst + around_target.dst,
+        around_sources.weight + around_target.weight,
+    )
+    return await asyncio.to_thread(_search, starts, target, ties, k, max_hops)
