@@ -62,6 +62,21 @@ class QueryFailedError(DatabaseError):
         self.code = code
 
 
+class QueryTimeoutError(CrkgError):
+    """The server stopped a transaction that ran past its timeout (its message is safe to show:
+    it names the operation, not the query)."""
+
+    exit_code = 3
+
+    def __init__(self, operation: str, seconds: float | None) -> None:
+        limit = f" of {seconds:g} s" if seconds is not None else ""
+        super().__init__(
+            f"{operation} took longer than its timeout{limit} and was stopped",
+            hint="narrow the request (smaller pages, fewer hops) or ask an admin",
+        )
+        self.operation = operation
+
+
 class SchemaNotInitialisedError(DatabaseError):
     """The database has no crkg schema yet."""
 

@@ -31,6 +31,7 @@ from graph.errors import (
     CrkgError,
     DatabaseUnavailableError,
     QueryFailedError,
+    QueryTimeoutError,
 )
 from graph.settings import CrkgSettings
 
@@ -202,6 +203,8 @@ class GraphStore:
         except (ServiceUnavailable, SessionExpired) as error:
             raise DatabaseUnavailableError(self.uri, _first_line(error)) from error
         except Neo4jError as error:
+            if error.code and "TransactionTimedOut" in error.code:
+                raise QueryTimeoutError(operation, self.transaction_timeout) from error
             raise QueryFailedError(operation, error.code, error.message or str(error)) from error
 
 

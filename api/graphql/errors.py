@@ -1,4 +1,4 @@
-"""Errors a client may see verbatim: each has a GraphQL ``extensions.code``."""
+"""Errors a client may see verbatim (``api.security.errors`` gives them ``extensions.code``)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,3 @@ from graph.errors import CrkgError
 
 class ClientError(CrkgError):
     """A problem with the request itself; its message is safe to return."""
-
-    code = "BAD_USER_INPUT"
-
-
-class NotFoundError(ClientError):
-    code = "NOT_FOUND"
-
-
-class QueryTimeoutError(ClientError):
-    code = "QUERY_TIMEOUT"

@@ -28,6 +28,7 @@ from algorithms.runner import run_algorithm
 from api.app import create_app
 from api.graphql.router import ROUND_TRIPS_HEADER
 from api.security.auth import Role, mint_token
+from graph.errors import QueryTimeoutError
 from graph.repositories.schema import SchemaRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
@@ -541,3 +542,19 @@ def test_metrics_are_exposed(client: TestClient, test_settings: CrkgSettings) ->
     text = client.get("/metrics").text
     assert "crkg_graphql_operations_total" in text
     assert "crkg_http_requests_total" in text
+
+
+async def test_a_slow_query_is_stopped_by_the_server(loaded_bank: GraphStore) -> None:
+    async def slow(tx: Any) -> int:
+        result = await tx.run(
+            "UNWIND range(1, 200000000) AS x WITH x WHERE x % 7 = 0 RETURN count(*) AS n"
+        )
+        record = await result.single(strict=True)
+        return int(record["n"])
+
+    started = time.monotonic()
+    with pytest.raises(
+        QueryTimeoutError, match=r"slow count took longer than its timeout of 0\.5 s"
+    ):
+        await loaded_bank.scoped(transaction_timeout=0.5).read("slow count", slow)
+    assert time.monotonic() - started < 10
