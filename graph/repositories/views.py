@@ -323,5 +323,6 @@ _LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
 
 def _lucene_terms(text: str) -> str:
     """A user's search text as plain Lucene terms: operators escaped, nothing interpreted."""
-    escaped = "".join(f"\\{ch}" if ch in _LUCENE_SPECIAL else ch for ch in text.strip())
+    # lower case: AND / OR / NOT stay words (the analyser lower-cases what it indexed anyway)
+    escaped = "".join(f"\\{ch}" if ch in _LUCENE_SPECIAL else ch for ch in text.strip().lower())
     return escaped or '""'

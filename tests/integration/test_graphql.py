@@ -558,3 +558,19 @@ async def test_a_slow_query_is_stopped_by_the_server(loaded_bank: GraphStore) ->
     ):
         await loaded_bank.scoped(transaction_timeout=0.5).read("slow count", slow)
     assert time.monotonic() - started < 10
+
+
+def test_search_finds_customers_by_name_and_by_id(
+    client: TestClient, test_settings: CrkgSettings, customers_by_id: dict[str, dict[str, str]]
+) -> None:
+    target_id, target = sorted(customers_by_id.items())[10]
+    api = _api(client, test_settings, Role.ADMIN, "ops")
+    query = """query($s: String!) { customers(search: $s, first: 100) {
+        edges { node { id name { value } } } } }"""
+    by_name = api.data(query, s=target["name"])["customers"]["edges"]
+    assert target_id in [e["node"]["id"] for e in by_name]
+    by_id = api.data(query, s=target_id)["customers"]["edges"]
+    assert [e["node"]["id"] for e in by_id] == [target_id]
+    for text in ('name:"x" OR *', "AND", "NOT (", "~"):
+        lucene_syntax = api.data(query, s=text)["customers"]["edges"]
+        assert isinstance(lucene_syntax, list)  # operators are escaped, never interpreted
