@@ -50,11 +50,18 @@ def _search(
     sources: Sequence[str], target: str, ties: TieColumns, k: int, max_hops: int
 ) -> list[WarmPath]:
     # Directed edges both ways, plus a free edge from one virtual source to every source, so
-    # one search covers all sources; the virtual node is stripped from the paths found.
-    pairs = [(s, d) for s, d in zip(ties.src, ties.dst, strict=True) if s != d]
-    strengths = [w for s, d, w in zip(ties.src, ties.dst, ties.weight, strict=True) if s != d]
-    edges = pairs + [(d, s) for s, d in pairs] + [(_VIRTUAL_SOURCE, s) for s in sources]
-    weight = strengths + strengths + [1.0] * len(sources)
+    # one search covers all sources; the virtual node is stripped from the paths found. No
+    # edge enters a source: a path through a second source is better started from it.
+    starts = set(sources)
+    both = [
+        (u, v, w)
+        for s, d, w in zip(ties.src, ties.dst, ties.weight, strict=True)
+        if s != d
+        for u, v in ((s, d), (d, s))
+        if v not in starts
+    ]
+    edges = [(u, v) for u, v, _ in both] + [(_VIRTUAL_SOURCE, s) for s in sources]
+    weight = [w for *_, w in both] + [1.0] * len(sources)
     graph = GraphData.from_edges(
         edges, nodes=[_VIRTUAL_SOURCE, target], directed=True, weight=weight
     )
@@ -76,8 +83,9 @@ async def warmest_paths_between(
 
     A path's strength is the product of its tie strengths (cost ``-log`` strength, as in
     :func:`~algorithms.inproc.referral.warmest_paths`); at most ``max_hops`` ties; a source
-    appears only as the first node. Reads at most ``max_hops`` hops of the graph in total,
-    ``max_hops // 2`` around the sources and the rest around the target.
+    appears only as the first node (a path through another source is that source's path).
+    Reads at most ``max_hops`` hops of the graph in total, ``max_hops // 2`` around the
+    sources and the rest around the target.
 
     Parameters
     ----------
