@@ -1,0 +1,53 @@
+"""The in-process engine's tie read, before and after: one record per tie vs lists per page.
+
+    .venv/bin/python -m bench.algorithms_read          # the bench instance's bank (port 7689)
+
+Alternates the two reads ``--rounds`` times on the same database in the same process, so both
+see the same machine load, and prints each time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from pathlib import Path
+
+from graph.model import TieKind
+from graph.queries.analytics import read_ties_per_record
+from graph.repositories.analytics import AnalyticsRepository, _rows
+from graph.settings import CrkgSettings
+from graph.store import connected_store
+
+
+async def _compare(settings: CrkgSettings, rounds: int) -> None:
+    kinds = tuple(TieKind)
+    async with connected_store(settings) as store:
+        repository = AnalyticsRepository(store)
+        for _ in range(rounds):
+            started = time.perf_counter()
+            rows = await store.read(
+                "read ties per record", _rows, read_ties_per_record(kinds), {"min_strength": 0.0}
+            )
+            middle = time.perf_counter()
+            columns = await repository.tie_columns(kinds)
+            ended = time.perf_counter()
+            print(
+                f"one record per tie: {len(rows):,} ties in {middle - started:.2f}s   "
+                f"lists per {repository.page_customers:,}-customer page: {len(columns):,} ties "
+                f"in {ended - middle:.2f}s   ({(middle - started) / (ended - middle):.1f}x)",
+                flush=True,
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--data-dir", type=Path, default=Path(".crkg"))
+    args = parser.parse_args()
+    settings = CrkgSettings(data_dir=args.data_dir, local_instance="bench", local_bolt_port=7689)
+    asyncio.run(_compare(settings, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
