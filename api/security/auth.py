@@ -340,7 +340,6 @@ def mint_token(
     role: Role,
     subject: str,
     ttl_minutes: int | None = None,
-    now: datetime | None = None,
 ) -> str:
     """A development token (HS256, signed with the key :class:`TokenVerifier` checks).
 
@@ -360,8 +359,11 @@ def mint_token(
         )
     if not subject:
         raise AuthConfigurationError("a token needs a subject (for role rm: the RM's rm_id)")
-    issued = (now or datetime.now(UTC)).replace(microsecond=0)
-    lifetime = timedelta(minutes=ttl_minutes or settings.auth_token_ttl_minutes)
+    if ttl_minutes is not None and ttl_minutes <= 0:
+        raise AuthConfigurationError(f"a token's lifetime must be positive, not {ttl_minutes} min")
+    issued = datetime.now(UTC).replace(microsecond=0)
+    minutes = settings.auth_token_ttl_minutes if ttl_minutes is None else ttl_minutes
+    lifetime = timedelta(minutes=minutes)
     claims = {
         "jti": uuid.uuid4().hex,
         "iat": issued,
