@@ -7,19 +7,19 @@ algorithm per request. Permissions are checked first in every resolver that need
 
 from __future__ import annotations
 
-import asyncio
 import json
-import math
 from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
-from algorithms.graphdata import GraphData
-from algorithms.inproc import referral, risk
+from algorithms.graphdata import GraphData, UnknownNodeError
+from algorithms.inproc import risk
+from algorithms.paths import warmest_paths_between
 from algorithms.registry import REGISTRY, Engine
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
+from api.graphql.performance import CrkgSchema, cached_validation
 from api.graphql.types import (
     AlgorithmName,
     AlgorithmRun,
@@ -69,7 +69,6 @@ from graph.repositories.views import LinkageRow
 from graph.settings import CrkgSettings
 
 # Bounds of the on-request graph queries (beyond them the answer says it was cut).
-MAX_TIES_AROUND = 200_000
 MAX_BOOK = 5_000
 MAX_EXPOSURE_EDGES = 50_000
 
@@ -98,47 +97,23 @@ async def _warm_paths(
     max_hops: int,
     kinds: list[TieKind],
 ) -> list[Path]:
-    """Yen's k warmest paths (cost −log strength) over the ties around the two ends.
-
-    Every tie of a path of at most ``max_hops`` lies within ⌈max_hops / 2⌉ ties of one end,
-    so reading that neighbourhood of the sources and the target is enough. Several sources
-    (an RM's book) hang off one virtual start whose ties cost nothing.
-    """
+    """Yen's k warmest paths (cost −log strength), read from the ties around both ends."""
     context = context_value(info)
-    depth = math.ceil(max_hops / 2)
-    ties = await context.views.ties_around(
-        [*sources, target], kinds=kinds, depth=depth, limit=MAX_TIES_AROUND
-    )
-    start = sources[0]
-    edges = [(s, d) for s, d, _ in ties]
-    strengths = [max(min(w, 1.0), 1e-9) for _, _, w in ties]
-    if len(sources) > 1:
-        start = "\x00book"  # cannot clash: customer ids are printable
-        reachable = {n for edge in edges for n in edge}
-        for source in sources:
-            if source in reachable:
-                edges.append((start, source))
-                strengths.append(1.0)
-    nodes = {n for edge in edges for n in edge} | {start, target}
-    if target not in {n for edge in edges for n in edge}:
-        return []
-    graph = GraphData.from_edges(edges, nodes=sorted(nodes), directed=False, weight=strengths)
-    hops = max_hops + (1 if start != sources[0] else 0)
-    found = await asyncio.to_thread(
-        referral.warmest_paths, graph, start, target, k=k, max_hops=hops
-    )
-    paths = []
-    for path in found:
-        members = [n for n in path.nodes if n != "\x00book"]
-        paths.append(
-            Path(
-                customer_ids=[strawberry.ID(n) for n in members],
-                hops=len(members) - 1,
-                strength=path.strength,
-                cost=path.cost,
-            )
+    try:
+        found = await warmest_paths_between(
+            context.store, sources, target, k=k, max_hops=max_hops, tie_kinds=tuple(kinds)
         )
-    return paths
+    except UnknownNodeError:
+        return []  # the prospect is not in the graph: no path
+    return [
+        Path(
+            customer_ids=[strawberry.ID(n) for n in path.nodes],
+            hops=path.hops,
+            strength=path.strength,
+            cost=path.cost,
+        )
+        for path in found
+    ]
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:
@@ -682,9 +657,9 @@ def _as_text(value: Any) -> Any:
 
 def build_schema(settings: CrkgSettings) -> strawberry.Schema:
     """The schema with the abuse limits and error masking of ``api.security``."""
-    return strawberry.Schema(
+    return CrkgSchema(
         query=Query,
         mutation=Mutation,
-        extensions=security_extensions(settings),
+        extensions=[*security_extensions(settings), cached_validation()],
         config=schema_config(settings),
     )

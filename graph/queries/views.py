@@ -1,5 +1,8 @@
 """Read-side Cypher for the API: customer 360, neighbourhoods, stored algorithm results.
 
+Batch look-ups return their rows collected into one list (``rows``): one Bolt record instead
+of one per row, which the Python driver reads an order of magnitude faster.
+
 Everything variable in these statements is a parameter, except labels, relationship types,
 property names and hop counts, which come from enums, the result-property allow-list and
 validated integers — never from request text. Batch look-ups take ``$ids`` so one request
@@ -14,7 +17,7 @@ from typing import Final, LiteralString
 from graph.model import TieKind
 from graph.queries.analytics import RESULT_PROPERTIES
 
-# Customer properties that belong to the load's bookkeeping, not to the customer.
+# Properties that belong to the load's bookkeeping, not to what they describe.
 _HIDDEN: Final = "crkg_row_hash, crkg_load_id, crkg_loaded_at"
 
 
@@ -39,41 +42,51 @@ CUSTOMERS_BY_IDS: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (c:Customer {customer_id: id})
 OPTIONAL MATCH (c)-[:MANAGED_BY]->(rm:RelationshipManager)
-RETURN id, c {.*} AS customer, rm.rm_id AS rm_id
+RETURN collect({id: id, customer: c {
+  .customer_id, .kind, .name, .city, .branch_id, .aum, .risk_rating, .consent_marketing,
+  .onboarded_at, .last_active_at, .phone, .id_number, .email, .tier, .lifecycle_stage,
+  .community_wcc, .community_louvain, .community_leiden, .community_label_propagation,
+  .score_pagerank, .score_degree, .score_betweenness, .score_personalized_pagerank,
+  .score_referral_influence, .score_network_value, .score_exposure
+}, rm_id: rm.rm_id}) AS rows
 """
 
 MANAGERS_BY_IDS: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (rm:RelationshipManager {rm_id: id})
-RETURN id, rm {.rm_id, .name, .branch_id} AS manager
+RETURN collect({id: id, manager: rm {.rm_id, .name, .branch_id}}) AS rows
 """
 
 HOLDINGS_BY_CUSTOMERS: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (:Customer {customer_id: id})-[h:HOLDS]->(p:Product)
-RETURN id, p {.product_id, .name, .category} AS product, h {.since, .balance, .status} AS holding
-ORDER BY id, p.product_id
+WITH id, p, h ORDER BY id, p.product_id
+RETURN collect({id: id, product: p {.product_id, .name, .category},
+                holding: h {.since, .balance, .status}}) AS rows
 """
 
 SCENARIOS_BY_CUSTOMERS: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (:Customer {customer_id: id})-[x:PARTICIPATES_IN]->(s:Scenario)
-RETURN id, s {.scenario_id, .name, .kind} AS scenario, x {.role, .since, .activity} AS participation
-ORDER BY id, s.scenario_id
+WITH id, s, x ORDER BY id, s.scenario_id
+RETURN collect({id: id, scenario: s {.scenario_id, .name, .kind},
+                participation: x {.role, .since, .activity}}) AS rows
 """
 
 LINKAGES_BY_CUSTOMERS: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (:Customer {customer_id: id})-[m:MEMBER_OF]->(l:RiskLinkage)
-RETURN id, l {.linkage_id, .kind, .subtype, .size, .score, .amount} AS linkage, m.role AS role
-ORDER BY id, l.kind, l.linkage_id
+WITH id, l, m ORDER BY id, l.kind, l.linkage_id
+RETURN collect({id: id, linkage: l {.linkage_id, .kind, .subtype, .size, .score, .amount},
+                role: m.role}) AS rows
 """
 
 IDENTIFIERS_BY_CUSTOMERS: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (:Customer {customer_id: id})-[u:USES]->(i:Identifier)
-RETURN id, i.kind AS kind, i.key AS key, COUNT { (i)<-[:USES]-(:Customer) } AS shared_by
-ORDER BY id, i.kind, i.key
+WITH id, i ORDER BY id, i.kind, i.key
+RETURN collect({id: id, kind: i.kind, key: i.key,
+                shared_by: COUNT { (i)<-[:USES]-(:Customer) }}) AS rows
 """
 
 MANAGED_CUSTOMER_IDS: Final[LiteralString] = """
@@ -85,6 +98,22 @@ LARGEST_BOOK_RM: Final[LiteralString] = """
 MATCH (c:Customer)-[:MANAGED_BY]->(rm:RelationshipManager)
 RETURN rm.rm_id AS id, count(c) AS book ORDER BY book DESC, id LIMIT 1
 """
+
+MOST_HELD_PRODUCT: Final[LiteralString] = """
+MATCH (p:Product)<-[h:HOLDS]-(:Customer)
+RETURN p.product_id AS id, count(h) AS holders ORDER BY holders DESC, id LIMIT 1
+"""
+
+
+def prospect_two_ties_from_book() -> LiteralString:
+    """A customer outside an RM's book, two ties from it (the demo's referral-path example)."""
+    types = tie_types(())
+    return _literal(f"""
+MATCH (:RelationshipManager {{rm_id: $rm_id}})<-[:MANAGED_BY]-(:Customer)
+      -[:{types}]-(:Customer)-[:{types}]-(p:Customer)
+WHERE NOT (p)-[:MANAGED_BY]->(:RelationshipManager {{rm_id: $rm_id}})
+RETURN p.customer_id AS id ORDER BY id LIMIT 1
+""")
 
 
 def list_customers(
@@ -111,7 +140,7 @@ def list_customers(
             "EXISTS { (c)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id}) }"
         )
     parts.append("WITH c WHERE " + " AND ".join(conditions))
-    parts.append("RETURN c.customer_id AS id ORDER BY id LIMIT $limit")
+    parts.append("WITH c.customer_id AS id ORDER BY id LIMIT $limit RETURN collect(id) AS ids")
     return _literal("\n".join(parts))
 
 
@@ -140,21 +169,6 @@ RETURN [x IN found | {{id: x.node.customer_id, hop: x.hop}}] AS nodes, ties
 """)
 
 
-def ties_among(kinds: Sequence[TieKind], depth: int) -> LiteralString:
-    """Ties of the given kinds within ``depth`` of any of ``$ids`` (for warm-path search)."""
-    if not 1 <= depth <= 4:
-        raise ValueError("depth must be between 1 and 4")
-    types = tie_types(kinds)
-    return _literal(f"""
-UNWIND $ids AS id
-MATCH (c:Customer {{customer_id: id}})-[rels:{types}*1..{depth}]-(:Customer)
-UNWIND rels AS r
-WITH DISTINCT r LIMIT $limit
-RETURN startNode(r).customer_id AS src, endNode(r).customer_id AS dst,
-       coalesce(r.strength, 1.0) AS strength
-""")
-
-
 COMMUNITIES: Final[LiteralString] = """
 MATCH (k:Community)
 WHERE ($algorithm IS NULL OR k.algorithm = $algorithm) AND k.size >= $min_size
@@ -166,7 +180,7 @@ SKIP $offset LIMIT $limit
 COMMUNITIES_BY_IDS: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (k:Community {community_id: id})
-RETURN id, k {.*} AS community
+RETURN collect({id: id, community: k {.*}}) AS rows
 """
 
 
@@ -174,7 +188,8 @@ def community_members(community_property: str) -> LiteralString:
     prop = result_property(community_property)
     return _literal(f"""
 MATCH (c:Customer) WHERE c.{prop} = $local_id AND c.customer_id > $after
-RETURN c.customer_id AS id ORDER BY id LIMIT $limit
+WITH c.customer_id AS id ORDER BY id LIMIT $limit
+RETURN collect(id) AS ids
 """)
 
 
@@ -218,8 +233,9 @@ CALL (n) {{
   MATCH (n)-[s:{types}]-(:Customer)
   RETURN sum(coalesce(s.strength, 1.0)) AS total
 }}
-RETURN id, n.customer_id AS neighbour, n.score_pagerank * weight / total AS contribution
+WITH id, n.customer_id AS neighbour, n.score_pagerank * weight / total AS contribution
 ORDER BY id, contribution DESC
+RETURN collect({id: id, neighbour: neighbour, contribution: contribution}) AS rows
 """)
 
 

@@ -26,6 +26,13 @@ async def _records(tx: AsyncManagedTransaction, statement: Any, params: Row) -> 
     return [record.data() async for record in result]
 
 
+async def _collected(tx: AsyncManagedTransaction, statement: Any, params: Row) -> list[Row]:
+    """The ``rows`` list of a statement that collects its result into one record."""
+    record = await (await tx.run(statement, params)).single(strict=True)
+    rows: list[Row] = record["rows"]
+    return rows
+
+
 async def _write_records(tx: AsyncManagedTransaction, statement: Any, params: Row) -> None:
     await (await tx.run(statement, params)).consume()
 
@@ -63,48 +70,54 @@ class ViewRepository:
     async def _read(self, operation: str, statement: Any, **params: Any) -> list[Row]:
         return await self.store.read(operation, _records, statement, params)
 
+    async def _batch(self, operation: str, statement: Any, ids: Sequence[str]) -> list[Row]:
+        return await self.store.read(operation, _collected, statement, {"ids": list(ids)})
+
     # --- batch look-ups (one per DataLoader) -------------------------------------------------
     async def customers(self, ids: Sequence[str]) -> list[Row | None]:
-        rows = await self._read("customers by id", q.CUSTOMERS_BY_IDS, ids=list(ids))
-        found = {row["id"]: {**clean(row["customer"]), "rm_id": row["rm_id"]} for row in rows}
+        rows = await self._batch("customers by id", q.CUSTOMERS_BY_IDS, ids)
+        # absent properties come back as null: drop them, so "absent" reads alike everywhere
+        found = {
+            row["id"]: {
+                **{k: to_native(v) for k, v in row["customer"].items() if v is not None},
+                "rm_id": row["rm_id"],
+            }
+            for row in rows
+        }
         return [found.get(i) for i in ids]
 
     async def managers(self, ids: Sequence[str]) -> list[Row | None]:
-        rows = await self._read("managers by id", q.MANAGERS_BY_IDS, ids=list(ids))
+        rows = await self._batch("managers by id", q.MANAGERS_BY_IDS, ids)
         found = {row["id"]: clean(row["manager"]) for row in rows}
         return [found.get(i) for i in ids]
 
     async def holdings(self, ids: Sequence[str]) -> list[list[Row]]:
-        rows = await self._read("holdings by customer", q.HOLDINGS_BY_CUSTOMERS, ids=list(ids))
+        rows = await self._batch("holdings by customer", q.HOLDINGS_BY_CUSTOMERS, ids)
         return _grouped(rows, ids, lambda r: {**clean(r["product"]), **clean(r["holding"])})
 
     async def scenarios(self, ids: Sequence[str]) -> list[list[Row]]:
-        rows = await self._read("scenarios by customer", q.SCENARIOS_BY_CUSTOMERS, ids=list(ids))
+        rows = await self._batch("scenarios by customer", q.SCENARIOS_BY_CUSTOMERS, ids)
         return _grouped(rows, ids, lambda r: {**clean(r["scenario"]), **clean(r["participation"])})
 
     async def linkages_of(self, ids: Sequence[str]) -> list[list[Row]]:
-        rows = await self._read("linkages by customer", q.LINKAGES_BY_CUSTOMERS, ids=list(ids))
+        rows = await self._batch("linkages by customer", q.LINKAGES_BY_CUSTOMERS, ids)
         return _grouped(rows, ids, lambda r: {**clean(r["linkage"]), "role": r["role"]})
 
     async def identifiers(self, ids: Sequence[str]) -> list[list[Row]]:
-        rows = await self._read(
-            "identifiers by customer", q.IDENTIFIERS_BY_CUSTOMERS, ids=list(ids)
-        )
+        rows = await self._batch("identifiers by customer", q.IDENTIFIERS_BY_CUSTOMERS, ids)
         return _grouped(
             rows, ids, lambda r: {"kind": r["kind"], "key": r["key"], "shared_by": r["shared_by"]}
         )
 
     async def communities(self, ids: Sequence[str]) -> list[Row | None]:
-        rows = await self._read("communities by id", q.COMMUNITIES_BY_IDS, ids=list(ids))
+        rows = await self._batch("communities by id", q.COMMUNITIES_BY_IDS, ids)
         found = {row["id"]: _community(row["community"]) for row in rows}
         return [found.get(i) for i in ids]
 
     async def pagerank_contributions(
         self, ids: Sequence[str], kinds: Sequence[TieKind], top: int
     ) -> list[list[Row]]:
-        rows = await self._read(
-            "pagerank contributions", q.pagerank_contributions(kinds), ids=list(ids)
-        )
+        rows = await self._batch("pagerank contributions", q.pagerank_contributions(kinds), ids)
         grouped = _grouped(
             rows, ids, lambda r: {"id": r["neighbour"], "contribution": r["contribution"]}
         )
@@ -139,7 +152,7 @@ class ViewRepository:
             scenario_id=scenario_id,
             community=community,
         )
-        return [str(row["id"]) for row in rows]
+        return [str(i) for i in rows[0]["ids"]]
 
     async def managed_customer_ids(self, rm_id: str, limit: int) -> list[str]:
         rows = await self._read(
@@ -149,6 +162,16 @@ class ViewRepository:
 
     async def largest_book_rm(self) -> str | None:
         rows = await self._read("largest book", q.LARGEST_BOOK_RM)
+        return str(rows[0]["id"]) if rows else None
+
+    async def most_held_product(self) -> str | None:
+        rows = await self._read("most held product", q.MOST_HELD_PRODUCT)
+        return str(rows[0]["id"]) if rows else None
+
+    async def prospect_near_book(self, rm_id: str) -> str | None:
+        rows = await self._read(
+            "prospect near a book", q.prospect_two_ties_from_book(), rm_id=rm_id
+        )
         return str(rows[0]["id"]) if rows else None
 
     async def neighbourhood(
@@ -173,14 +196,6 @@ class ViewRepository:
         ties = [{**tie, "since": to_native(tie["since"])} for tie in row["ties"]]
         return Neighbourhood([(n["id"], int(n["hop"])) for n in row["nodes"]], ties)
 
-    async def ties_around(
-        self, ids: Sequence[str], *, kinds: Sequence[TieKind], depth: int, limit: int
-    ) -> list[tuple[str, str, float]]:
-        rows = await self._read(
-            "ties around", q.ties_among(kinds, depth), ids=list(ids), limit=limit
-        )
-        return [(str(r["src"]), str(r["dst"]), float(r["strength"])) for r in rows]
-
     async def community_page(
         self, *, algorithm: str | None, min_size: int, offset: int, limit: int
     ) -> list[Row]:
@@ -204,7 +219,7 @@ class ViewRepository:
             after=after,
             limit=limit,
         )
-        return [str(row["id"]) for row in rows]
+        return [str(i) for i in rows[0]["ids"]]
 
     async def influencers(
         self,

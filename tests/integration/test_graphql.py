@@ -46,6 +46,7 @@ ALGORITHMS = [
     "identifier_rings",
     "fund_cycles",
     "control_groups",
+    "referral_targets",
 ]
 
 
@@ -367,6 +368,90 @@ def test_customer_pages_cost_a_few_round_trips_not_one_per_row(
         after = page["pageInfo"]["endCursor"]
     assert len(seen) == CUSTOMERS == len(set(seen))
     assert seen == sorted(seen)
+
+
+def test_communities_with_profiles_and_members(
+    client: TestClient, test_settings: CrkgSettings, bank: Path
+) -> None:
+    api = _api(client, test_settings, Role.MARKETER, "mkt-1")
+    page = api.data(
+        """{ communities(algorithm: LOUVAIN, minSize: 2, first: 5) { edges { cursor node {
+             id size tierMix productPenetration dominantScenarios { scenarioId members }
+             centralMembers { id } } } pageInfo { hasNextPage endCursor } } }"""
+    )["communities"]
+    nodes = [edge["node"] for edge in page["edges"]]
+    assert len(nodes) == 5
+    assert page["pageInfo"]["hasNextPage"] is True
+    assert [n["size"] for n in nodes] == sorted((n["size"] for n in nodes), reverse=True)
+    largest = nodes[0]
+    assert sum(largest["tierMix"].values()) == largest["size"]
+    assert all(0.0 <= share <= 1.0 for share in largest["productPenetration"].values())
+    members: list[str] = []
+    after = None
+    while True:
+        found = api.data(
+            """query($id: ID!, $after: String) { community(id: $id) {
+                 members(first: 100, after: $after) { edges { node { id
+                   communities { communityId } } } pageInfo { hasNextPage endCursor } } } }""",
+            id=largest["id"],
+            after=after,
+        )["community"]["members"]
+        for edge in found["edges"]:
+            members.append(edge["node"]["id"])
+            assert largest["id"] in [c["communityId"] for c in edge["node"]["communities"]]
+        if not found["pageInfo"]["hasNextPage"]:
+            break
+        after = found["pageInfo"]["endCursor"]
+    assert len(members) == len(set(members)) == largest["size"]
+    assert {c["id"] for c in largest["centralMembers"]} <= set(members)
+    second = api.data(
+        "query($after: String) { communities(algorithm: LOUVAIN, minSize: 2, first: 5, "
+        "after: $after) { edges { node { id } } } }",
+        after=page["pageInfo"]["endCursor"],
+    )["communities"]["edges"]
+    assert not {e["node"]["id"] for e in second} & {n["id"] for n in nodes}
+
+
+def test_referral_targets_for_a_product_in_a_scenario(
+    client: TestClient,
+    test_settings: CrkgSettings,
+    bank: Path,
+    customers_by_id: dict[str, dict[str, str]],
+    social: nx.Graph,
+) -> None:
+    holders: dict[str, set[str]] = defaultdict(set)
+    for row in _rows(bank / "holdings.csv"):
+        if row["status"] != "CLOSED":
+            holders[row["product_id"]].add(row["customer_id"])
+    participants: dict[str, set[str]] = defaultdict(set)
+    for row in _rows(bank / "participation.csv"):
+        participants[row["scenario_id"]].add(row["customer_id"])
+    scenario = max(sorted(participants), key=lambda s: len(participants[s]))
+    product = max(sorted(holders), key=lambda p: len(holders[p] & participants[scenario]))
+    targets = _api(client, test_settings, Role.MARKETER, "mkt-1").data(
+        """query($p: ID!, $s: ID) { referralTargets(productId: $p, scenarioId: $s, first: 50) {
+             rank score reasons { adamicAdar commonNeighbors adoptionRate tieStrength }
+             customer { id name { masked } }
+             introducers { customerId pathIds score } } }""",
+        p=product,
+        s=scenario,
+    )["referralTargets"]
+    assert targets, "no referral targets for the scenario's most held product"
+    assert [t["rank"] for t in targets] == sorted(t["rank"] for t in targets)
+    for target in targets:
+        customer_id = target["customer"]["id"]
+        row = customers_by_id[customer_id]
+        assert row["consent_marketing"] == "true"
+        assert customer_id not in holders[product]
+        assert customer_id in participants[scenario]
+        assert target["customer"]["name"]["masked"] is True
+        assert target["introducers"]
+        for introducer in target["introducers"]:
+            assert introducer["customerId"] in holders[product]
+            path = introducer["pathIds"]
+            assert path[0] == customer_id
+            assert path[-1] == introducer["customerId"]
+            assert all(social.has_edge(a, b) for a, b in itertools.pairwise(path))
 
 
 # --- risk analyst ------------------------------------------------------------------------------
