@@ -257,6 +257,7 @@ def main() -> None:
         graphql_ms, json_ms, graphql_bytes, json_bytes = asyncio.run(
             _list_comparison(base, token, args.rounds)
         )
+        single, _ = asyncio.run(_customer_360(base, token, ids, args.requests // 4, 1))
         latencies, throughput = asyncio.run(
             _customer_360(base, token, ids, args.requests, args.concurrency)
         )
@@ -277,6 +278,8 @@ def main() -> None:
             f"<= {TARGET_LIST_RATIO:.0f}x",
             "met" if ratio <= TARGET_LIST_RATIO else "NOT met",
         ),
+        ("customer 360 p50, one client (ms)", f"{_percentile(single, 0.5):.1f}", "", ""),
+        ("customer 360 p99, one client (ms)", f"{_percentile(single, 0.99):.1f}", "", ""),
         (
             f"customer 360 p50, {args.concurrency} clients (ms)",
             f"{p50:.1f}",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Final, LiteralString
 
 # Bump when a statement below changes meaning; `crkg init` records it on the marker node.
-SCHEMA_VERSION: Final = 3  # 2: RiskLinkage; 3: Community, community ids, referral targets
+# 2: RiskLinkage; 3: Community, community ids, referral targets; 4: AuditEvent
+SCHEMA_VERSION: Final = 4
 
 # (name, statement). Every node key of the graph model has a uniqueness constraint, which also
 # gives the index that MERGE and key look-ups use.
@@ -66,6 +67,11 @@ CONSTRAINTS: Final[tuple[tuple[str, LiteralString], ...]] = (
         "FOR (n:Community) REQUIRE n.community_id IS UNIQUE",
     ),
     (
+        "audit_event_id_unique",
+        "CREATE CONSTRAINT audit_event_id_unique IF NOT EXISTS "
+        "FOR (n:AuditEvent) REQUIRE n.audit_id IS UNIQUE",
+    ),
+    (
         "schema_version_id_unique",
         "CREATE CONSTRAINT schema_version_id_unique IF NOT EXISTS "
         "FOR (n:SchemaVersion) REQUIRE n.id IS UNIQUE",
@@ -74,6 +80,16 @@ CONSTRAINTS: Final[tuple[tuple[str, LiteralString], ...]] = (
 
 # Indexes for the filters the API and algorithms use (search, tiers, scopes, time windows).
 INDEXES: Final[tuple[tuple[str, LiteralString], ...]] = (
+    # who read whose PII, newest first (the audit trail's questions)
+    (
+        "audit_event_subject_at",
+        "CREATE INDEX audit_event_subject_at IF NOT EXISTS FOR (n:AuditEvent) ON (n.subject, n.at)",
+    ),
+    (
+        "audit_event_customer_at",
+        "CREATE INDEX audit_event_customer_at IF NOT EXISTS "
+        "FOR (n:AuditEvent) ON (n.customer_id, n.at)",
+    ),
     # Chinese names: the CJK analyzer indexes bigrams, so "张伟" finds "张伟明".
     (
         "customer_name_fulltext",
