@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test check lint format typecheck bench-load bench-algorithms neo4j-start neo4j-stop neo4j-status clean
+.PHONY: install demo test check lint format typecheck bench-load bench-api bench-algorithms neo4j-start neo4j-stop neo4j-status clean
 
 install: $(VENV)/.installed          ## virtual environment with crkg and its dev tools
 
@@ -34,6 +34,9 @@ typecheck: install
 
 bench-load: install                  ## online vs bulk vs row-at-a-time on a 100k-customer bank
 	$(BIN)/python -m bench.load --customers 100000
+
+bench-api: install                   ## GraphQL vs plain JSON, customer-360 latency on the 100k bank
+	$(BIN)/python -m bench.api --customers 100000
 
 bench-algorithms: install            ## GDS vs in-process vs networkx on the bench instance's bank
 	$(BIN)/python -m bench.algorithms --customers 100000
