@@ -135,6 +135,7 @@ class Query:
 
     @strawberry.field(description="A customer's 360 view")
     async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
+        context_value(info).principal.require(Permission.READ_CUSTOMERS)
         return await load_customer(info, str(id))
 
     @strawberry.field(description="Customers in id order, filtered; Relay-style pages")
@@ -148,6 +149,7 @@ class Query:
         first: int | None = 50,
         after: str | None = None,
     ) -> CustomerConnection:
+        context_value(info).principal.require(Permission.READ_CUSTOMERS)
         context = context_value(info)
         size = context.page_size(first)
         if search is not None and not search.strip():
@@ -177,6 +179,7 @@ class Query:
         min_strength: float | None = None,
         first: int | None = 100,
     ) -> Subgraph | None:
+        context_value(info).principal.require(Permission.READ_NETWORK)
         context = context_value(info)
         _check_range("depth", depth, 1, 3)
         size = context.page_size(first)
@@ -227,6 +230,7 @@ class Query:
         max_hops: int = 4,
         types: list[TieKind] | None = None,
     ) -> list[Path]:
+        context_value(info).principal.require(Permission.READ_NETWORK)
         _check_range("k", k, 1, 10)
         _check_range("maxHops", max_hops, 1, 6)
         if from_id == to_id:
@@ -246,6 +250,7 @@ class Query:
         k: int = 3,
         max_hops: int = 4,
     ) -> list[Path]:
+        context_value(info).principal.require(Permission.READ_TARGETS)
         context = context_value(info)
         _check_range("k", k, 1, 10)
         _check_range("maxHops", max_hops, 1, 6)
@@ -269,6 +274,7 @@ class Query:
         first: int | None = 50,
         after: str | None = None,
     ) -> CommunityConnection:
+        context_value(info).principal.require(Permission.READ_NETWORK)
         context = context_value(info)
         size = context.page_size(first)
         offset_text = decode_cursor("community", after)
@@ -292,6 +298,7 @@ class Query:
 
     @strawberry.field
     async def community(self, info: strawberry.Info, id: strawberry.ID) -> Community | None:
+        context_value(info).principal.require(Permission.READ_NETWORK)
         community_key(str(id))  # a clear error for a malformed id
         row = await context_value(info).loaders.community.load(str(id))
         return None if row is None else Community.from_row(row)
@@ -304,6 +311,7 @@ class Query:
         metric: InfluenceMetric = InfluenceMetric.PAGERANK,
         first: int | None = 20,
     ) -> list[InfluenceScore]:
+        context_value(info).principal.require(Permission.READ_NETWORK)
         context = context_value(info)
         size = context.page_size(first)
         community_property = community = None
@@ -506,7 +514,7 @@ class Query:
     @strawberry.field(description="An algorithm job started with runAlgorithm")
     def job(self, info: strawberry.Info, id: strawberry.ID) -> Job | None:
         context = context_value(info)
-        context.principal.require(Permission.RUN_ALGORITHMS)
+        context.principal.require(Permission.READ_RUNS)
         job = context.jobs.get(str(id))
         return None if job is None else _job(job)
 
