@@ -598,21 +598,19 @@ def _print_demo_tokens(settings: CrkgSettings) -> None:
 
     rm_id = _run(_largest_book_rm(settings)) or "RM0001"
     url = f"http://{settings.api_host}:{settings.api_port}/graphql"
-    table = Table(title=f"GraphQL at {url} — development tokens (send as: Authorization: Bearer …)")
-    table.add_column("role")
-    table.add_column("subject")
-    table.add_column("token", overflow="fold")
+    console.print(f"GraphQL at [bold]{url}[/bold]; development tokens, one per role:")
     for role, subject in (
         (Role.RM, rm_id),
         (Role.MARKETER, "marketer-demo"),
         (Role.RISK, "risk-demo"),
         (Role.ADMIN, "admin-demo"),
     ):
-        table.add_row(role.value, subject, mint_token(settings, role=role, subject=subject))
-    console.print(table)
+        console.print(f"\n[bold]{role.value}[/bold] (subject {subject}):")
+        print(mint_token(settings, role=role, subject=subject))  # unwrapped, for copying
     console.print(
-        "try: curl -s " + url + " -H 'Content-Type: application/json' "
-        "-H 'Authorization: Bearer <token>' -d '{\"query\": \"{ me { subject role } }\"}'"
+        "\ntry: curl -s " + url + " -H 'Content-Type: application/json' "
+        "-H 'Authorization: Bearer <token>' -d '{\"query\": \"{ me { subject role } }\"}'",
+        soft_wrap=True,
     )
 
 
