@@ -21,12 +21,14 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 
 from algorithms.graphdata import Float64Array, GraphData, Int64Array, InvalidGraphError
+from algorithms.inproc._adjacency import undirected_adjacency
 from algorithms.inproc._igraph import seeded, to_igraph_undirected, undirected_simple
 
 __all__ = [
     "CommunityProfile",
     "CommunityResult",
     "community_profiles",
+    "component_modularity",
     "label_propagation",
     "leiden",
     "louvain",
@@ -176,9 +178,46 @@ def weakly_connected_components(graph: GraphData) -> CommunityResult:
     >>> g = GraphData.from_edges([("a", "b"), ("c", "b"), ("d", "e")], nodes=["f"])
     >>> weakly_connected_components(g).communities()
     [['a', 'b', 'c'], ['d', 'e'], ['f']]
+    >>> weakly_connected_components(g.with_edges([0, 1, 2], directed=False)).communities()
+    [['a', 'b', 'c'], ['d', 'e'], ['f']]
     """
-    _, raw = connected_components(graph.to_csr(weighted=False), directed=True, connection="weak")
+    if graph.directed:
+        matrix = graph.to_csr(weighted=False)
+        _, raw = connected_components(matrix, directed=True, connection="weak")
+    else:
+        # The shared symmetric adjacency: its strong components are the undirected ones,
+        # found without the transpose that scipy builds first for "weak" or undirected.
+        matrix = undirected_adjacency(graph).structure
+        _, raw = connected_components(matrix, directed=True, connection="strong")
     return CommunityResult(graph.node_ids, _canonical(raw.astype(np.int64)))
+
+
+def component_modularity(graph: GraphData, labels: Int64Array) -> float:
+    """:func:`modularity` (resolution 1, weighted) of the graph's connected components.
+
+    Every edge lies inside a component, so the first term is 1 and only the components'
+    strengths are needed: read from the shared adjacency instead of the edge arrays.
+    ``labels`` must be components of the undirected view (:func:`weakly_connected_components`).
+
+    Examples
+    --------
+    >>> g = GraphData.from_edges([("a", "b"), ("b", "b"), ("c", "d")], weight=[1, 2, 3])
+    >>> found = weakly_connected_components(g)
+    >>> round(component_modularity(g, found.labels), 12) == round(modularity(g, found.labels), 12)
+    True
+    """
+    weights = graph.edge_weights()
+    total = float(weights.sum())
+    if total == 0:
+        return 0.0
+    adjacency = undirected_adjacency(graph)
+    loops = graph.src == graph.dst
+    # the adjacency holds a self-loop once; modularity's degree counts it at both ends
+    degree = adjacency.strength + np.bincount(
+        graph.src[loops], weights=weights[loops], minlength=graph.n_nodes
+    )
+    strength = np.bincount(labels, weights=degree)
+    return float(1.0 - np.sum((strength / (2 * total)) ** 2))
 
 
 def _finish(graph: GraphData, raw: list[int], resolution: float) -> CommunityResult:
