@@ -26,6 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from api.security.auth import Role
 from graph.errors import CrkgError
 from graph.localserver.manager import LocalNeo4j, LocalServerStatus
 from graph.repositories.schema import SchemaInitResult, SchemaRepository
@@ -523,17 +524,10 @@ def serve(
     _serve(_settings(), host, port)
 
 
-class TokenRole(StrEnum):
-    RM = "rm"
-    MARKETER = "marketer"
-    RISK = "risk"
-    ADMIN = "admin"
-
-
 @app.command("token")
 @_friendly_errors
 def token(
-    role: Annotated[TokenRole, typer.Option(help="what the token may do")],
+    role: Annotated[Role, typer.Option(help="what the token may do")],
     subject: Annotated[
         str, typer.Option(help="who it is for; for role rm, the RM's rm_id (their book)")
     ],
@@ -542,10 +536,10 @@ def token(
     ] = None,
 ) -> None:
     """Mint a development bearer token (HS256; production tokens come from your IdP)."""
-    from api.security.auth import Role, mint_token
+    from api.security.auth import mint_token
 
     settings = _settings()
-    print(mint_token(settings, role=Role(role.value), subject=subject, ttl_minutes=ttl_minutes))
+    print(mint_token(settings, role=role, subject=subject, ttl_minutes=ttl_minutes))
 
 
 async def _check_database(settings: CrkgSettings) -> None:

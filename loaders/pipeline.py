@@ -306,7 +306,10 @@ class Loader:
             raise
         finally:
             report.finished_at = datetime.now(UTC)
-            await self._record(report)
+            try:
+                await self._record(report)
+            except CrkgError as record_error:  # the database went away: keep the real error
+                logger.warning("could not record load run %s: %s", report.run_id, record_error)
         if not result.balanced:
             raise CrkgError(
                 f"{file_name}: read {result.rows_read} != loaded "

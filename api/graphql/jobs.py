@@ -18,7 +18,7 @@ from typing import Any
 
 from algorithms.registry import Engine
 from algorithms.runner import run_algorithm
-from graph.errors import CrkgError
+from graph.errors import CrkgError, DatabaseError, LocalServerError
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 
@@ -45,6 +45,16 @@ class Job:
     error: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     finished_at: datetime | None = None
+
+
+def _public_message(job: Job, error: CrkgError | None) -> str:
+    """What a client may read about a failed job: the reason when it is about the request,
+    else a reference to the server log (database and server errors carry URIs and Cypher)."""
+    if error is not None and not isinstance(error, DatabaseError | LocalServerError):
+        return error.message
+    ref = secrets.token_hex(6)
+    logger.error("job %s (%s) failed (ref %s)", job.job_id, job.algorithm, ref, exc_info=True)
+    return f"internal error (ref {ref})"
 
 
 class JobRegistry:
@@ -85,10 +95,9 @@ class JobRegistry:
                     self.store, self.settings, job.algorithm, job.parameters, engine=job.engine
                 )
             except CrkgError as error:
-                job.status, job.error = JobStatus.FAILED, error.message
-            except Exception as error:  # the job fails, the server keeps serving
-                logger.exception("job %s (%s) failed", job.job_id, job.algorithm)
-                job.status, job.error = JobStatus.FAILED, f"internal error: {type(error).__name__}"
+                job.status, job.error = JobStatus.FAILED, _public_message(job, error)
+            except Exception:  # the job fails, the server keeps serving
+                job.status, job.error = JobStatus.FAILED, _public_message(job, None)
             else:
                 job.status, job.run_id, job.summary = (
                     JobStatus.SUCCEEDED,

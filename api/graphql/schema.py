@@ -7,8 +7,9 @@ algorithm per request. Permissions are checked first in every resolver that need
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+from typing import Any, Literal
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,6 +18,7 @@ from algorithms.graphdata import GraphData, UnknownNodeError
 from algorithms.inproc import risk
 from algorithms.paths import warmest_paths_between
 from algorithms.registry import REGISTRY, Engine
+from algorithms.runner import RISK_RATING_LIMIT
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
 from api.graphql.performance import CrkgSchema, cached_validation
@@ -30,7 +32,6 @@ from api.graphql.types import (
     Customer,
     CustomerConnection,
     CustomerInput,
-    ExposedParty,
     Exposure,
     ExposureDirection,
     GuaranteeCircle,
@@ -64,18 +65,17 @@ from api.graphql.types import (
 )
 from api.security.auth import ROLE_PERMISSIONS, Permission
 from api.security.limits import schema_config, security_extensions
+from graph.errors import QueryTimeoutError
 from graph.model import TieKind, Tier
+from graph.repositories.analytics import AnalyticsRepository
 from graph.repositories.views import LinkageRow
 from graph.settings import CrkgSettings
 
 # Bounds of the on-request graph queries (beyond them the answer says it was cut).
-MAX_BOOK = 5_000
 MAX_EXPOSURE_EDGES = 50_000
 
 
-def _members(
-    info: strawberry.Info, row: LinkageRow, customers: dict[str, Customer]
-) -> list[LinkageMember]:
+def _members(row: LinkageRow, customers: dict[str, Customer]) -> list[LinkageMember]:
     return [
         LinkageMember(position=m.get("position"), role=m.get("role"), customer=customers[m["id"]])
         for m in row.members
@@ -99,12 +99,19 @@ async def _warm_paths(
 ) -> list[Path]:
     """Yen's k warmest paths (cost −log strength), read from the ties around both ends."""
     context = context_value(info)
+    deadline = context.settings.api_query_timeout_seconds
     try:
-        found = await warmest_paths_between(
-            context.store, sources, target, k=k, max_hops=max_hops, tie_kinds=tuple(kinds)
+        # the reads have the server-side timeout; the search in its thread gets this one
+        found = await asyncio.wait_for(
+            warmest_paths_between(
+                context.store, sources, target, k=k, max_hops=max_hops, tie_kinds=tuple(kinds)
+            ),
+            timeout=deadline,
         )
     except UnknownNodeError:
         return []  # the prospect is not in the graph: no path
+    except TimeoutError:
+        raise QueryTimeoutError("the warm-path search", deadline) from None
     return [
         Path(
             customer_ids=[strawberry.ID(n) for n in path.nodes],
@@ -158,10 +165,21 @@ class Query:
         if community_id is not None:
             algorithm, community = community_key(str(community_id))
             community_property = algorithm.customer_property
+        principal = context.principal
+        # who may match names: admins all; an RM their own book (names they may unmask);
+        # everyone else exact ids only, so masked names cannot be probed by search
+        if principal.can(Permission.READ_PII_ALL):
+            search_mode: Literal["names", "book_names", "id"] = "names"
+        elif principal.can(Permission.READ_PII_OWN_BOOK) and principal.rm_id is not None:
+            search_mode = "book_names"
+        else:
+            search_mode = "id"
         ids = await context.views.customer_page(
             after=decode_cursor("customer", after) or "",
             limit=size + 1,
             search=search,
+            search_mode=search_mode,
+            book_rm_id=principal.rm_id,
             tier=None if tier is None else tier.value,
             scenario_id=None if scenario_id is None else str(scenario_id),
             community_property=community_property,
@@ -257,7 +275,7 @@ class Query:
         rm_id = str(from_rm_id) if from_rm_id is not None else context.principal.rm_id
         if rm_id is None:
             raise ClientError("fromRmId is required unless you are an RM")
-        book = await context.views.managed_customer_ids(rm_id, MAX_BOOK)
+        book = await AnalyticsRepository(context.store).rm_book(rm_id)
         book = [c for c in book if c != str(to_customer_id)]
         if not book:
             return []
@@ -278,7 +296,9 @@ class Query:
         context = context_value(info)
         size = context.page_size(first)
         offset_text = decode_cursor("community", after)
-        offset = int(offset_text) + 1 if offset_text and offset_text.isdigit() else 0
+        if offset_text is not None and not offset_text.isdigit():
+            raise ClientError(f"after: {after!r} is not a communities cursor")
+        offset = 0 if offset_text is None else int(offset_text) + 1
         rows = await context.views.community_page(
             algorithm=None if algorithm is None else algorithm.value,
             min_size=min_size,
@@ -313,6 +333,8 @@ class Query:
     ) -> list[InfluenceScore]:
         context_value(info).principal.require(Permission.READ_NETWORK)
         context = context_value(info)
+        if metric is InfluenceMetric.EXPOSURE:
+            context.principal.require(Permission.READ_RISK)
         size = context.page_size(first)
         community_property = community = None
         if scope is not None and scope.community_id is not None:
@@ -363,7 +385,11 @@ class Query:
         ):
             scenario_key = scenario
         rows = await context.views.referral_targets(
-            str(product_id), scenario_key=scenario_key, scenario_id=scenario, limit=size
+            str(product_id),
+            scenario_key=scenario_key,
+            scenario_id=scenario,
+            limit=size,
+            risk_rating_limit=RISK_RATING_LIMIT,
         )
         customers = {
             str(c.row["customer_id"]): c
@@ -377,6 +403,7 @@ class Query:
     ) -> list[GuaranteeCircle]:
         context = context_value(info)
         context.principal.require(Permission.READ_RISK)
+        _check_range("maxLength", max_length, 2, 10)
         size = context.page_size(first)
         rows = await context.views.linkages(
             "GUARANTEE_CIRCLE", min_size=2, max_size=max_length, limit=size
@@ -388,7 +415,7 @@ class Query:
                 kind=str(r.properties.get("subtype")),
                 length=int(r.properties["size"]),
                 total_amount=r.properties.get("amount"),
-                members=_members(info, r, customers),
+                members=_members(r, customers),
                 run_id=r.properties.get("run_id"),
             )
             for r in rows
@@ -404,7 +431,6 @@ class Query:
         rows = await context.views.linkages(
             kind.value, min_size=min_size, max_size=1_000_000, limit=size
         )
-        customers = await _customers_of(info, rows)
         return [
             RiskRing(
                 id=strawberry.ID(r.properties["linkage_id"]),
@@ -412,8 +438,8 @@ class Query:
                 size=int(r.properties["size"]),
                 score=r.properties.get("score"),
                 amount=r.properties.get("amount"),
-                members=_members(info, r, customers),
                 run_id=r.properties.get("run_id"),
+                member_rows=r.members,
             )
             for r in rows
         ]
@@ -444,13 +470,15 @@ class Query:
             directed=True,
             amount=[a for _, _, a in edges],
         )
-        result = risk.exposure(
-            graph, str(customer_id), hops=hops, decay=decay, direction=direction.value
+        result = await asyncio.to_thread(
+            risk.exposure,
+            graph,
+            str(customer_id),
+            hops=hops,
+            decay=decay,
+            direction=direction.value,
         )
-        customers = {
-            str(c.row["customer_id"]): c
-            for c in await load_customers(info, [p.node_id for p in result.parties])
-        }
+        parties = sorted(result.parties, key=lambda p: (p.hop, -p.weighted_amount, p.node_id))
         return Exposure(
             customer=center,
             hops=hops,
@@ -458,16 +486,9 @@ class Query:
             direction=direction,
             total=result.total,
             by_hop=list(result.by_hop),
-            parties=[
-                ExposedParty(
-                    hop=p.hop,
-                    amount=p.amount,
-                    weighted_amount=p.weighted_amount,
-                    customer=customers[p.node_id],
-                )
-                for p in result.parties
-                if p.node_id in customers
-            ],
+            party_count=len(parties),
+            truncated=len(edges) >= MAX_EXPOSURE_EDGES,
+            party_rows=parties,
         )
 
     @strawberry.field(description="The related-party (control) group a customer belongs to")
@@ -480,13 +501,12 @@ class Query:
         if found is None:
             return None
         row, holdings = found
-        customers = await _customers_of(info, [row])
-        members = _members(info, row, customers)
-        controller = next((m.customer for m in members if m.role == "CONTROLLER"), None)
+        controller_id = next((m["id"] for m in row.members if m.get("role") == "CONTROLLER"), None)
         return RelatedPartyGroup(
             id=strawberry.ID(row.properties["linkage_id"]),
-            controller=controller,
-            members=members,
+            size=len(row.members),
+            controller=None if controller_id is None else await load_customer(info, controller_id),
+            member_rows=row.members,
             shareholdings=[
                 Shareholding(
                     holder_id=strawberry.ID(h["src"]),

@@ -18,7 +18,7 @@ from api.graphql.errors import ClientError
 from api.security.auth import Permission
 from api.security.masking import mask_email, mask_id_number, mask_name, mask_phone
 from graph.model import LifecycleStage, TieKind, Tier
-from graph.repositories.views import Row
+from graph.repositories.views import MEMBER_KEY_SEPARATOR, Row
 
 # --- enums (the only way a choice reaches Cypher) -------------------------------------------
 # The domain's enums become GraphQL enums of the same values.
@@ -156,7 +156,12 @@ class Scores:
     personalized_pagerank: float | None
     referral_influence: float | None
     network_value: float | None
-    exposure: float | None
+    exposure_score: strawberry.Private[float | None]
+
+    @strawberry.field(description="guarantee exposure within k hops (risk roles only)")
+    def exposure(self, info: strawberry.Info) -> float | None:
+        context_value(info).principal.require(Permission.READ_RISK)
+        return self.exposure_score
 
 
 @strawberry.type
@@ -348,7 +353,7 @@ class Customer:
             personalized_pagerank=_float(self.row.get("score_personalized_pagerank")),
             referral_influence=_float(self.row.get("score_referral_influence")),
             network_value=_float(self.row.get("score_network_value")),
-            exposure=_float(self.row.get("score_exposure")),
+            exposure_score=_float(self.row.get("score_exposure")),
         )
 
     @strawberry.field(description="The neighbours contributing most to this customer's PageRank")
@@ -422,7 +427,9 @@ async def customer_connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=len(ids) > page_size,
-            end_cursor=edges[-1].cursor if edges else None,
+            # from the page, not the customers that loaded: a customer deleted between the
+            # two reads must not end the pagination
+            end_cursor=encode_cursor("customer", page[-1]) if page else None,
         ),
     )
 
@@ -480,12 +487,15 @@ class Community:
         context = context_value(info)
         size = context.page_size(first)
         algorithm = CommunityAlgorithm(self.algorithm)
-        ids = await context.views.community_members(
-            algorithm.customer_property,
-            self.local_id,
-            after=decode_cursor("customer", after) or "",
-            limit=size + 1,
+        key = MEMBER_KEY_SEPARATOR.join(
+            (
+                algorithm.customer_property,
+                self.local_id,
+                decode_cursor("customer", after) or "",
+                str(size + 1),
+            )
         )
+        ids = await context.loaders.community_members.load(key)
         return await customer_connection(info, ids, size)
 
 
@@ -594,6 +604,21 @@ class LinkageMember:
     customer: Customer
 
 
+async def member_page(
+    info: strawberry.Info, members: list[Row], first: int | None
+) -> list[LinkageMember]:
+    """The first ``first`` members of a linkage (in position order), customers batched."""
+    page = members[: context_value(info).page_size(first, default=100)]
+    customers = {
+        str(c.row["customer_id"]): c for c in await load_customers(info, [m["id"] for m in page])
+    }
+    return [
+        LinkageMember(position=m.get("position"), role=m.get("role"), customer=customers[m["id"]])
+        for m in page
+        if m["id"] in customers
+    ]
+
+
 @strawberry.type
 class GuaranteeCircle:
     id: strawberry.ID
@@ -611,8 +636,12 @@ class RiskRing:
     size: int
     score: float | None
     amount: float | None
-    members: list[LinkageMember]
     run_id: str | None
+    member_rows: strawberry.Private[list[Row]]
+
+    @strawberry.field(description="members in position order; `size` says how many in all")
+    async def members(self, info: strawberry.Info, first: int | None = 100) -> list[LinkageMember]:
+        return await member_page(info, self.member_rows, first)
 
 
 @strawberry.type
@@ -631,7 +660,29 @@ class Exposure:
     direction: ExposureDirection
     total: float
     by_hop: list[float]
-    parties: list[ExposedParty]
+    party_count: int
+    truncated: bool = strawberry.field(
+        description="the guarantees around were more than one request reads; totals are partial"
+    )
+    party_rows: strawberry.Private[list[Any]]
+
+    @strawberry.field(description="nearest first, then by weighted amount")
+    async def parties(self, info: strawberry.Info, first: int | None = 100) -> list[ExposedParty]:
+        page = self.party_rows[: context_value(info).page_size(first, default=100)]
+        customers = {
+            str(c.row["customer_id"]): c
+            for c in await load_customers(info, [p.node_id for p in page])
+        }
+        return [
+            ExposedParty(
+                hop=p.hop,
+                amount=p.amount,
+                weighted_amount=p.weighted_amount,
+                customer=customers[p.node_id],
+            )
+            for p in page
+            if p.node_id in customers
+        ]
 
 
 @strawberry.type
@@ -644,10 +695,15 @@ class Shareholding:
 @strawberry.type
 class RelatedPartyGroup:
     id: strawberry.ID
+    size: int
     controller: Customer | None
-    members: list[LinkageMember]
     shareholdings: list[Shareholding]
     run_id: str | None
+    member_rows: strawberry.Private[list[Row]]
+
+    @strawberry.field(description="the controller first, then the controlled companies")
+    async def members(self, info: strawberry.Info, first: int | None = 100) -> list[LinkageMember]:
+        return await member_page(info, self.member_rows, first)
 
 
 # --- runs and jobs -----------------------------------------------------------------------

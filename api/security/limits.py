@@ -87,6 +87,8 @@ def security_extensions(settings: CrkgSettings) -> list[ExtensionFactory]:
         max_aliases=settings.api_max_aliases,
         max_cost=settings.api_max_cost,
         max_page_size=settings.api_max_page_size,
+        # k (paths) multiplies what is under it like a page size does
+        page_size_arguments=("first", "limit", "k"),
     )
     extensions: list[ExtensionFactory] = [
         partial(MaskedErrors, hide_suggestions=not in_development),

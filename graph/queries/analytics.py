@@ -7,6 +7,7 @@ as lists in pages of 20,000 customers; see ``bench/algorithms.py``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final, Literal, LiteralString
 
 from graph.model import TieKind
@@ -42,8 +43,10 @@ def _checked(prop: str) -> LiteralString:
     return prop  # from the allow-list above
 
 
-def _tie_types(kinds: tuple[TieKind, ...]) -> LiteralString:
-    return "|".join(TieKind(kind).value for kind in kinds)  # from the enum
+def tie_types(kinds: Sequence[TieKind]) -> LiteralString:
+    """``FAMILY|FRIEND…`` from the enum, each kind once (every kind when empty)."""
+    chosen = tuple(kinds) or tuple(TieKind)
+    return "|".join(TieKind(kind).value for kind in dict.fromkeys(chosen))  # from the enum
 
 
 # --- scopes ------------------------------------------------------------------------------------
@@ -104,7 +107,7 @@ def read_ties(
     found through the unique index on customer_id. ``source``/``target`` are
     :func:`customer_predicate` on ``a``/``b``, ``window`` a :func:`tie_window_predicate`.
     """
-    types = _tie_types(kinds)
+    types = tie_types(kinds)
     return (
         f"MATCH (a:Customer) WHERE a.customer_id >= $lo AND ($hi IS NULL OR a.customer_id < $hi) "
         f"AND {source} "
@@ -118,7 +121,7 @@ def read_ties(
 def read_ties_per_record(kinds: tuple[TieKind, ...]) -> LiteralString:
     """The old read, one record per tie: kept only for ``bench/algorithms_read.py``."""
     return (
-        f"MATCH (a:Customer)-[r:{_tie_types(kinds)}]->(b:Customer) "
+        f"MATCH (a:Customer)-[r:{tie_types(kinds)}]->(b:Customer) "
         "WHERE coalesce(r.strength, 1.0) >= $min_strength "
         "RETURN a.customer_id AS src, b.customer_id AS dst, coalesce(r.strength, 1.0) AS weight"
     )
@@ -126,7 +129,7 @@ def read_ties_per_record(kinds: tuple[TieKind, ...]) -> LiteralString:
 
 def read_ties_around(kinds: tuple[TieKind, ...]) -> LiteralString:
     """Ties (either direction) at the customers in $ids: one hop of a bounded search."""
-    types = _tie_types(kinds)
+    types = tie_types(kinds)
     return (
         "UNWIND $ids AS id MATCH (a:Customer {customer_id: id}) "
         f"MATCH (a)-[r:{types}]-(b:Customer) WHERE coalesce(r.strength, 1.0) >= $min_strength "
@@ -143,7 +146,7 @@ def gds_cypher_projection(
     window: LiteralString = "true",
 ) -> LiteralString:
     """A GDS Cypher projection of the scoped tie graph (undirected, weighted by strength)."""
-    types = _tie_types(kinds)
+    types = tie_types(kinds)
     return (
         f"MATCH (a:Customer) WHERE {source} "
         f"OPTIONAL MATCH (a)-[r:{types}]->(b:Customer) "
@@ -183,11 +186,6 @@ RETURN collect(id) AS ids, collect(gds.util.asNode(id).customer_id) AS customer_
 
 
 # --- risk linkages -----------------------------------------------------------------------------
-READ_GUARANTEES: Final[LiteralString] = """
-MATCH (a:Customer)-[r:GUARANTEES]->(b:Customer)
-RETURN a.customer_id AS src, b.customer_id AS dst, r.amount AS amount
-"""
-
 READ_GUARANTEE_COLUMNS: Final[LiteralString] = """
 MATCH (a:Customer)-[r:GUARANTEES]->(b:Customer)
 RETURN collect(a.customer_id) AS src, collect(b.customer_id) AS dst,

@@ -12,10 +12,10 @@ makes one round trip per kind of data (the API's DataLoaders call them), not one
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, LiteralString
+from typing import Final, Literal, LiteralString
 
 from graph.model import TieKind
-from graph.queries.analytics import RESULT_PROPERTIES
+from graph.queries.analytics import RESULT_PROPERTIES, tie_types
 
 # Properties that belong to the load's bookkeeping, not to what they describe.
 _HIDDEN: Final = "crkg_row_hash, crkg_load_id, crkg_loaded_at"
@@ -24,12 +24,6 @@ _HIDDEN: Final = "crkg_row_hash, crkg_load_id, crkg_loaded_at"
 def _literal(text: str) -> LiteralString:
     # Only enum values, allow-listed property names and validated ints are formatted in.
     return text  # mypy treats LiteralString as str (see graph/queries/loads.py)
-
-
-def tie_types(kinds: Sequence[TieKind]) -> LiteralString:
-    """``FAMILY|FRIEND…`` from the enum (every kind when empty)."""
-    chosen = kinds or tuple(TieKind)
-    return _literal("|".join(TieKind(kind).value for kind in dict.fromkeys(chosen)))
 
 
 def result_property(prop: str) -> LiteralString:
@@ -89,11 +83,6 @@ RETURN collect({id: id, kind: i.kind, key: i.key,
                 shared_by: COUNT { (i)<-[:USES]-(:Customer) }}) AS rows
 """
 
-MANAGED_CUSTOMER_IDS: Final[LiteralString] = """
-MATCH (c:Customer)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $rm_id})
-RETURN c.customer_id AS id ORDER BY id LIMIT $limit
-"""
-
 LARGEST_BOOK_RM: Final[LiteralString] = """
 MATCH (c:Customer)-[:MANAGED_BY]->(rm:RelationshipManager)
 RETURN rm.rm_id AS id, count(c) AS book ORDER BY book DESC, id LIMIT 1
@@ -117,17 +106,32 @@ RETURN p.customer_id AS id ORDER BY id LIMIT 1
 
 
 def list_customers(
-    *, search: bool, tier: bool, scenario: bool, community_property: str | None
+    *,
+    search: Literal["names", "book_names", "id"] | None,
+    tier: bool,
+    scenario: bool,
+    community_property: str | None,
 ) -> LiteralString:
-    """One page of customers in id order (keyset: ``id > $after``), filters optional."""
+    """One page of customers in id order (keyset: ``id > $after``), filters optional.
+
+    ``search``: ``names`` matches names (CJK full text) of every customer; ``book_names``
+    only of the customers managed by ``$book_rm_id`` (an RM may not probe masked names
+    of others); ``id`` only an exact customer id. Every mode also matches the exact id.
+    """
     parts = []
-    if search:
-        # full-text on names (CJK analyser) or an exact id
+    if search in ("names", "book_names"):
+        book = (
+            " AND EXISTS { (node)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $book_rm_id}) }"
+            if search == "book_names"
+            else ""
+        )
         parts.append(
             "CALL () { CALL db.index.fulltext.queryNodes('customer_name_fulltext', $search) "
-            "YIELD node RETURN node AS c LIMIT 5000 UNION "
+            f"YIELD node WHERE node.customer_id > $after{book} RETURN node AS c UNION "
             "MATCH (c:Customer {customer_id: $raw_search}) RETURN c }"
         )
+    elif search == "id":
+        parts.append("MATCH (c:Customer {customer_id: $raw_search})")
     else:
         parts.append("MATCH (c:Customer)")
     conditions = ["c.customer_id > $after"]
@@ -185,11 +189,17 @@ RETURN collect({id: id, community: k {.*}}) AS rows
 
 
 def community_members(community_property: str) -> LiteralString:
+    """A page of members (keyset by id) for each of several communities of one algorithm."""
     prop = result_property(community_property)
     return _literal(f"""
-MATCH (c:Customer) WHERE c.{prop} = $local_id AND c.customer_id > $after
-WITH c.customer_id AS id ORDER BY id LIMIT $limit
-RETURN collect(id) AS ids
+UNWIND $pages AS page
+CALL (page) {{
+  MATCH (c:Customer) WHERE c.{prop} = page.local_id AND c.customer_id > page.after
+  WITH c.customer_id AS id ORDER BY id
+  WITH page, collect(id) AS ids
+  RETURN ids[..page.limit] AS ids
+}}
+RETURN collect({{key: page.key, ids: ids}}) AS rows
 """)
 
 
@@ -243,6 +253,9 @@ REFERRAL_TARGETS: Final[LiteralString] = """
 MATCH (c:Customer)-[t:REFERRAL_TARGET {scenario_id: $scenario_key}]->
       (:Product {product_id: $product_id})
 WHERE c.consent_marketing = true
+  // flagged since the run: a high rating or a risk linkage takes a target off the list
+  AND coalesce(c.risk_rating, 0) < $risk_rating_limit
+  AND NOT EXISTS { (c)-[:MEMBER_OF]->(:RiskLinkage) }
   AND ($scenario_id IS NULL OR
        EXISTS { (c)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id}) })
 RETURN c.customer_id AS id, t {.*} AS target
@@ -310,16 +323,6 @@ RECORD_AUDIT_EVENTS: Final[LiteralString] = """
 UNWIND $events AS event
 CREATE (a:AuditEvent)
 SET a = event
-"""
-
-COUNT_AUDIT_EVENTS: Final[LiteralString] = """
-MATCH (a:AuditEvent) WHERE $subject IS NULL OR a.subject = $subject
-RETURN count(a) AS count
-"""
-
-AUDIT_EVENTS: Final[LiteralString] = """
-MATCH (a:AuditEvent) WHERE $subject IS NULL OR a.subject = $subject
-RETURN a {.*} AS event ORDER BY a.at DESC LIMIT $limit
 """
 
 HIDDEN_PROPERTIES: Final[frozenset[str]] = frozenset(p.strip() for p in _HIDDEN.split(","))

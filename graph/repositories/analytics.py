@@ -331,12 +331,6 @@ class AnalyticsRepository:
         page = await self._collected("read RM book", q.READ_RM_BOOK, rm_id=rm_id)
         return [str(i) for i in page["ids"]]
 
-    async def gds_customer_ids(self, node_ids: Sequence[int]) -> dict[int, str]:
-        page = await self._collected(
-            "map GDS node ids", q.GDS_NODE_KEYS, ids=[int(i) for i in node_ids]
-        )
-        return {int(i): str(c) for i, c in zip(page["ids"], page["customer_ids"], strict=True)}
-
 
 class RiskInputRepository:
     """The edges the risk-linkage algorithms read, and their RiskLinkage write-back."""
@@ -346,8 +340,8 @@ class RiskInputRepository:
         self.batch_size = batch_size
 
     async def guarantees(self) -> list[tuple[str, str, float]]:
-        rows = await self.store.read("read guarantees", _rows, q.READ_GUARANTEES, {})
-        return [(str(s), str(d), float(a or 0.0)) for s, d, a in rows]
+        src, dst, amount = await AnalyticsRepository(self.store).guarantee_columns()
+        return list(zip(src, dst, amount, strict=True))
 
     async def identifier_uses(self) -> list[tuple[str, str]]:
         rows = await self.store.read("read identifier uses", _rows, q.READ_IDENTIFIER_USES, {})

@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from neo4j import AsyncManagedTransaction
 
@@ -19,6 +19,7 @@ from graph.queries import views as q
 from graph.store import GraphStore, to_native
 
 Row = dict[str, Any]
+MEMBER_KEY_SEPARATOR = "\x1f"  # cannot occur in ids: keys of the community-members loader
 
 
 async def _records(tx: AsyncManagedTransaction, statement: Any, params: Row) -> list[Row]:
@@ -130,13 +131,15 @@ class ViewRepository:
         after: str,
         limit: int,
         search: str | None = None,
+        search_mode: Literal["names", "book_names", "id"] = "names",
+        book_rm_id: str | None = None,
         tier: str | None = None,
         scenario_id: str | None = None,
         community_property: str | None = None,
         community: str | None = None,
     ) -> list[str]:
         statement = q.list_customers(
-            search=search is not None,
+            search=None if search is None else search_mode,
             tier=tier is not None,
             scenario=scenario_id is not None,
             community_property=community_property,
@@ -148,17 +151,12 @@ class ViewRepository:
             limit=limit,
             search=_lucene_terms(search) if search is not None else None,
             raw_search=search,
+            book_rm_id=book_rm_id,
             tier=tier,
             scenario_id=scenario_id,
             community=community,
         )
         return [str(i) for i in rows[0]["ids"]]
-
-    async def managed_customer_ids(self, rm_id: str, limit: int) -> list[str]:
-        rows = await self._read(
-            "customers of an RM", q.MANAGED_CUSTOMER_IDS, rm_id=rm_id, limit=limit
-        )
-        return [str(row["id"]) for row in rows]
 
     async def largest_book_rm(self) -> str | None:
         rows = await self._read("largest book", q.LARGEST_BOOK_RM)
@@ -209,17 +207,21 @@ class ViewRepository:
         )
         return [_community(row["community"]) for row in rows]
 
-    async def community_members(
-        self, community_property: str, local_id: str, *, after: str, limit: int
-    ) -> list[str]:
-        rows = await self._read(
-            "community members",
-            q.community_members(community_property),
-            local_id=local_id,
-            after=after,
-            limit=limit,
-        )
-        return [str(i) for i in rows[0]["ids"]]
+    async def community_members(self, keys: Sequence[str]) -> list[list[str]]:
+        """Member pages; a key is ``algorithm property|local id|after|limit`` (a DataLoader's)."""
+        pages_by_property: dict[str, list[Row]] = defaultdict(list)
+        for key in keys:
+            prop, local_id, after, limit = key.split(MEMBER_KEY_SEPARATOR)
+            pages_by_property[prop].append(
+                {"key": key, "local_id": local_id, "after": after, "limit": int(limit)}
+            )
+        found: dict[str, list[str]] = {}
+        for prop, pages in pages_by_property.items():
+            rows = await self.store.read(
+                "community members", _collected, q.community_members(prop), {"pages": pages}
+            )
+            found.update({row["key"]: [str(i) for i in row["ids"]] for row in rows})
+        return [found.get(key, []) for key in keys]
 
     async def influencers(
         self,
@@ -247,7 +249,13 @@ class ViewRepository:
         )
 
     async def referral_targets(
-        self, product_id: str, *, scenario_key: str, scenario_id: str | None, limit: int
+        self,
+        product_id: str,
+        *,
+        scenario_key: str,
+        scenario_id: str | None,
+        limit: int,
+        risk_rating_limit: int,
     ) -> list[Row]:
         rows = await self._read(
             "referral targets",
@@ -256,6 +264,7 @@ class ViewRepository:
             scenario_key=scenario_key,
             scenario_id=scenario_id,
             limit=limit,
+            risk_rating_limit=risk_rating_limit,
         )
         return [{"id": row["id"], **clean(row["target"])} for row in rows]
 
@@ -319,10 +328,6 @@ class ViewRepository:
         await self.store.write(
             "record audit events", _write_records, q.RECORD_AUDIT_EVENTS, {"events": events}
         )
-
-    async def audit_events(self, subject: str | None, limit: int) -> list[Row]:
-        rows = await self._read("audit events", q.AUDIT_EVENTS, subject=subject, limit=limit)
-        return [clean(row["event"]) for row in rows]
 
 
 def _community(properties: Row) -> Row:

@@ -479,8 +479,8 @@ def test_shared_identifier_rings_are_the_planted_ones(
         frozenset(r["members"]) for r in _jsonl(bank / "ground_truth" / "identifier_rings.jsonl")
     }
     rings = _api(client, test_settings, Role.RISK, "risk-1").data(
-        """{ riskRings(kind: SHARED_IDENTIFIER, minSize: 2, first: 100) {
-             size score members { customer { id identifiers { kind sharedBy } } } } }"""
+        """{ riskRings(kind: SHARED_IDENTIFIER, minSize: 2, first: 20) {
+             size score members(first: 50) { customer { id identifiers { kind sharedBy } } } } }"""
     )["riskRings"]
     found = {frozenset(m["customer"]["id"] for m in r["members"]) for r in rings}
     assert found == planted
@@ -661,3 +661,84 @@ def test_search_finds_customers_by_name_and_by_id(
     for text in ('name:"x" OR *', "AND", "NOT (", "~"):
         lucene_syntax = api.data(query, s=text)["customers"]["edges"]
         assert isinstance(lucene_syntax, list)  # operators are escaped, never interpreted
+
+
+def test_only_admins_and_rms_in_their_book_search_names(
+    client: TestClient,
+    test_settings: CrkgSettings,
+    customers_by_id: dict[str, dict[str, str]],
+    rm_and_book: tuple[str, list[str]],
+) -> None:
+    query = """query($s: String!) { customers(search: $s, first: 100) {
+        edges { node { id } } } }"""
+    rm_id, book = rm_and_book
+    outsider_id, outsider = next(
+        (c, row) for c, row in sorted(customers_by_id.items()) if row["rm_id"] != rm_id
+    )
+    own = customers_by_id[book[0]]
+    marketer = _api(client, test_settings, Role.MARKETER, "mkt-1")
+    assert marketer.data(query, s=outsider["name"])["customers"]["edges"] == []
+    assert [e["node"]["id"] for e in marketer.data(query, s=outsider_id)["customers"]["edges"]] == [
+        outsider_id
+    ]
+    rm = _api(client, test_settings, Role.RM, rm_id)
+    found_own = [e["node"]["id"] for e in rm.data(query, s=own["name"])["customers"]["edges"]]
+    assert book[0] in found_own
+    assert set(found_own) <= set(book)
+    found_other = [
+        e["node"]["id"] for e in rm.data(query, s=outsider["name"])["customers"]["edges"]
+    ]
+    assert outsider_id not in found_other
+
+
+def test_exposure_scores_are_for_risk_roles(
+    client: TestClient, test_settings: CrkgSettings
+) -> None:
+    marketer = _api(client, test_settings, Role.MARKETER, "mkt-1")
+    body = marketer.post('{ customer(id: "C0000001") { scores { pagerank exposure } } }')
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    refused = marketer.post("{ influencers(metric: EXPOSURE) { score } }")
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    risk = _api(client, test_settings, Role.RISK, "risk-1")
+    assert (
+        "exposure"
+        in risk.data('{ customer(id: "C0000001") { scores { exposure } } }')["customer"]["scores"]
+    )
+
+
+def test_community_member_pages_are_batched(
+    client: TestClient, test_settings: CrkgSettings
+) -> None:
+    api = _api(client, test_settings, Role.MARKETER, "mkt-1")
+    data = api.data(
+        """{ communities(algorithm: LOUVAIN, first: 10) { edges { node { size
+             members(first: 5) { edges { node { id name { masked } } } } } } } }"""
+    )
+    nodes = [e["node"] for e in data["communities"]["edges"]]
+    assert all(len(n["members"]["edges"]) == min(5, n["size"]) for n in nodes)
+    # communities, member pages, customers: one round trip each, not one per community
+    assert api.last_round_trips == 3
+
+
+async def test_a_target_flagged_after_the_run_is_no_longer_served(
+    client: TestClient, test_settings: CrkgSettings, loaded_bank: GraphStore
+) -> None:
+    api = _api(client, test_settings, Role.MARKETER, "mkt-1")
+    records, _, _ = await loaded_bank.driver.execute_query(
+        "MATCH (c:Customer)-[t:REFERRAL_TARGET {scenario_id: '*'}]->(p:Product) "
+        "WHERE c.consent_marketing = true RETURN p.product_id AS product, "
+        "c.customer_id AS target ORDER BY t.rank LIMIT 1",
+        database_=test_settings.neo4j_database,
+    )
+    product, target = records[0]["product"], records[0]["target"]
+    query = """query($p: ID!) { referralTargets(productId: $p, first: 1000) { customer { id } } }"""
+    before = [t["customer"]["id"] for t in api.data(query, p=product)["referralTargets"]]
+    assert target in before
+    await loaded_bank.driver.execute_query(
+        "MATCH (c:Customer {customer_id: $id}) SET c.risk_rating = 5",
+        id=target,
+        database_=test_settings.neo4j_database,
+    )
+    after = [t["customer"]["id"] for t in api.data(query, p=product)["referralTargets"]]
+    assert target not in after
+    assert len(after) == len(before) - 1
