@@ -301,6 +301,9 @@ REGISTRY: dict[str, AlgorithmSpec] = {
             ResultKind.REFERRAL,
             "REFERRAL_TARGET",
             (Engine.INPROC,),
+            # stored per (product, scenario): a branch-scoped run would replace the whole
+            # graph's targets; its own scenario_id parameter is the scope it supports
+            scopable=False,
         ),
         AlgorithmSpec(
             "referral_paths",

@@ -321,6 +321,11 @@ async def _run_per_customer(run: _Run, params: Any, settings: CrkgSettings) -> A
     seeds: list[str] = []
     if isinstance(params, PersonalizedPageRankParams):
         seeds = await _seeds(repository, params)
+        if not run.scope.is_whole_graph:  # seeds outside the scope are not in its graph
+            in_scope = set(await repository.customer_ids(scope))
+            seeds = [seed for seed in seeds if seed in in_scope]
+            if not seeds:
+                raise ValueError("no seed customer (holder or participant) inside the scope")
         # the run keeps its seeds: the holders or participants may change later
         await repository.record_run(
             run.run_id, {"seed_count": len(seeds), "seeds_json": json.dumps(seeds)}
@@ -357,7 +362,7 @@ async def _run_per_customer(run: _Run, params: Any, settings: CrkgSettings) -> A
         )
         node_count, rel_count = len(customers), len(ties)
     if seeds:
-        summary["seeds"] = len(seeds)
+        summary.setdefault("seeds", len(seeds))  # the engine's count of seeds it used wins
     await run.progress(0.6, "write")
     if spec.result is ResultKind.COMMUNITY:
         previous = await repository.read_property(spec.result_property)
