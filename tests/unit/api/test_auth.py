@@ -82,7 +82,9 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "exp": now + timedelta(minutes=5),
         "jti": "token-1",
     }
-    values.update(overrides)
+    # a timedelta is relative to now *at call time*: parameters are built at collection,
+    # minutes before a long test run reaches them
+    values.update({k: now + v if isinstance(v, timedelta) else v for k, v in overrides.items()})
     return {name: value for name, value in values.items() if value is not None}
 
 
@@ -120,12 +122,12 @@ def test_only_the_rm_role_carries_an_rm_id(verifier: TokenVerifier) -> None:
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
-        ({"exp": datetime.now(UTC) - timedelta(minutes=1)}, "token expired"),
+        ({"exp": timedelta(minutes=-1)}, "token expired"),
         ({"aud": "someone-else"}, "wrong audience"),
         ({"aud": [AUDIENCE, "someone-else"]}, "wrong audience"),
         ({"iss": "someone-else"}, "wrong issuer"),
-        ({"nbf": datetime.now(UTC) + timedelta(minutes=5)}, "token not yet valid"),
-        ({"iat": datetime.now(UTC) + timedelta(minutes=5)}, "token not yet valid"),
+        ({"nbf": timedelta(minutes=5)}, "token not yet valid"),
+        ({"iat": timedelta(minutes=5)}, "token not yet valid"),
         ({"exp": None}, "missing claim 'exp'"),
         ({"iat": None}, "missing claim 'iat'"),
         ({"aud": None}, "missing claim 'aud'"),
