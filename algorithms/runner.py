@@ -15,8 +15,9 @@ What a run writes:
 - ``referral_paths``: nothing per customer; the run's summary holds the paths.
 
 A scoped run (:class:`~algorithms.scope.Scope`) computes on the scoped customers and the ties
-between them and writes only those customers' values (each stamped with the run id, whose
-``scope_json`` says what the scope was); the other customers keep what they had.
+between them and writes their values to ``<property>_scoped`` (each stamped with the run id,
+whose ``scope_json`` says what the scope was). The plain property and the Community nodes
+always come from a whole-graph run, so the scores the API ranks are comparable.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from algorithms.registry import (
 )
 from algorithms.scope import Scope
 from graph.errors import CrkgError
-from graph.queries.analytics import gds_cypher_projection
+from graph.queries.analytics import SCOPED_SUFFIX, gds_cypher_projection
 from graph.repositories.analytics import (
     AnalyticsRepository,
     CustomerScope,
@@ -364,8 +365,13 @@ async def _run_per_customer(run: _Run, params: Any, settings: CrkgSettings) -> A
     if seeds:
         summary.setdefault("seeds", len(seeds))  # the engine's count of seeds it used wins
     await run.progress(0.6, "write")
+    target = (
+        spec.result_property
+        if run.scope.is_whole_graph
+        else f"{spec.result_property}{SCOPED_SUFFIX}"
+    )
     if spec.result is ResultKind.COMMUNITY:
-        previous = await repository.read_property(spec.result_property)
+        previous = await repository.read_property(target)
         stable = match_to_previous(
             {k: str(v) for k, v in previous.items()}, {k: int(v) for k, v in values.items()}
         )
@@ -373,18 +379,19 @@ async def _run_per_customer(run: _Run, params: Any, settings: CrkgSettings) -> A
         summary["communities"] = len(set(stable.values()))
         summary["kept_previous_id"] = sum(1 for k, v in stable.items() if previous.get(k) == v)
         written = await repository.write_property(
-            spec.result_property, written_values, run.run_id, on_batch=run.batches(0.6, 0.85)
+            target, written_values, run.run_id, on_batch=run.batches(0.6, 0.85)
         )
-        await run.progress(0.85, "profile")
-        if ties is None or not run.scope.is_whole_graph:
-            customers, ties = await _read_tie_graph(run, params, CustomerScope())
-        summary["profiles"] = await _write_profiles(run, customers, ties)
+        if run.scope.is_whole_graph:  # profiles describe the whole-graph partition only
+            await run.progress(0.85, "profile")
+            if ties is None:
+                customers, ties = await _read_tie_graph(run, params, CustomerScope())
+            summary["profiles"] = await _write_profiles(run, customers, ties)
     else:
         written_values = dict(values)
         top = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
         summary["top"] = [[k, v] for k, v in top]
         written = await repository.write_property(
-            spec.result_property, written_values, run.run_id, on_batch=run.batches(0.6, 0.98)
+            target, written_values, run.run_id, on_batch=run.batches(0.6, 0.98)
         )
     return await run.finish(
         written, written_values, summary, node_count=node_count, relationship_count=rel_count

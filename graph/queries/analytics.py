@@ -13,7 +13,7 @@ from typing import Final, Literal, LiteralString
 from graph.model import TieKind
 
 # Node properties algorithms may write. Results are read by the API, never recomputed.
-RESULT_PROPERTIES: Final[frozenset[str]] = frozenset(
+_WHOLE_GRAPH_PROPERTIES: Final[frozenset[str]] = frozenset(
     {
         "community_wcc",
         "community_louvain",
@@ -31,9 +31,16 @@ RESULT_PROPERTIES: Final[frozenset[str]] = frozenset(
     }
 )
 
+# A scoped run of a community or score algorithm writes ``<property>_scoped``: the plain
+# property always holds a whole-graph run, so values the API ranks stay comparable.
+SCOPED_SUFFIX: Final = "_scoped"
+RESULT_PROPERTIES: Final[frozenset[str]] = _WHOLE_GRAPH_PROPERTIES | frozenset(
+    f"{p}{SCOPED_SUFFIX}" for p in _WHOLE_GRAPH_PROPERTIES if p.startswith(("community_", "score_"))
+)
+
 
 COMMUNITY_PROPERTIES: Final[frozenset[str]] = frozenset(
-    p for p in RESULT_PROPERTIES if p.startswith("community_")
+    p for p in RESULT_PROPERTIES if p.startswith("community_") and not p.endswith(SCOPED_SUFFIX)
 )
 
 

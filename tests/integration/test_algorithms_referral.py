@@ -360,14 +360,18 @@ async def test_referral_paths_from_an_rm_book_are_the_warmest_real_paths(
 
 # --- scopes and progress -----------------------------------------------------------------------
 @pytest.mark.parametrize("engine", [Engine.INPROC, Engine.GDS])
-async def test_a_scenario_scope_computes_and_writes_only_its_members(
+async def test_a_scenario_scope_writes_its_members_beside_the_whole_graph_scores(
     db: GraphStore, test_settings: CrkgSettings, bank: Path, engine: Engine
 ) -> None:
     members: dict[str, set[str]] = {}
     for r in _csv(bank, "participation.csv"):
         members.setdefault(r["scenario_id"], set()).add(r["customer_id"])
     scenario = max(members, key=lambda s: len(members[s]))
-    await _query(db, "MATCH (c:Customer) REMOVE c.score_degree, c.score_degree_run_id")
+    await _query(
+        db,
+        "MATCH (c:Customer) REMOVE c.score_degree_scoped, c.score_degree_scoped_run_id",
+    )
+    whole = await run_algorithm(db, test_settings, "degree", engine=engine)
     result = await run_algorithm(
         db, test_settings, "degree", engine=engine, scope=Scope(scenario_id=scenario)
     )
@@ -375,11 +379,14 @@ async def test_a_scenario_scope_computes_and_writes_only_its_members(
     assert result.values == pytest.approx({c: float(d) for c, d in sub.degree()})
     stored = await _query(
         db,
-        "MATCH (c:Customer) WHERE c.score_degree IS NOT NULL "
-        "RETURN c.customer_id AS id, c.score_degree_run_id AS run",
+        "MATCH (c:Customer) WHERE c.score_degree_scoped IS NOT NULL "
+        "RETURN c.customer_id AS id, c.score_degree_scoped_run_id AS run",
     )
     assert {r["id"] for r in stored} == members[scenario]
     assert {r["run"] for r in stored} == {result.run_id}
+    # the whole-graph scores, which the API ranks, are the whole-graph run's
+    untouched = await _query(db, "MATCH (c:Customer) RETURN DISTINCT c.score_degree_run_id AS run")
+    assert [r["run"] for r in untouched] == [whole.run_id]
     run = await _query(
         db, "MATCH (r:AlgorithmRun {run_id: $id}) RETURN r.scope_json AS s", id=result.run_id
     )
