@@ -1,6 +1,7 @@
 """The in-process engine's tie read, before and after: one record per tie vs lists per page.
 
     .venv/bin/python -m bench.algorithms_read          # the bench instance's bank (port 7689)
+    .venv/bin/python -m bench.algorithms_read --instance bench1m --port 7694
 
 Alternates the two reads ``--rounds`` times on the same database in the same process, so both
 see the same machine load, and prints each time.
@@ -44,8 +45,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--data-dir", type=Path, default=Path(".crkg"))
+    parser.add_argument("--instance", default="bench", help="managed instance (default bench)")
+    parser.add_argument("--port", type=int, default=7689, help="its Bolt port (default 7689)")
     args = parser.parse_args()
-    settings = CrkgSettings(data_dir=args.data_dir, local_instance="bench", local_bolt_port=7689)
+    settings = CrkgSettings(
+        data_dir=args.data_dir, local_instance=args.instance, local_bolt_port=args.port
+    )
     asyncio.run(_compare(settings, args.rounds))
 
 
