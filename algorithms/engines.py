@@ -94,7 +94,8 @@ def compute_inproc(
     scores: centrality.NodeScores
     if spec.name == "personalized_pagerank":
         assert isinstance(params, PersonalizedPageRankParams)
-        known = [seed for seed in seeds if seed in set(graph.node_ids)]
+        in_graph = set(graph.node_ids)  # once: a product can have 100k holders
+        known = [seed for seed in seeds if seed in in_graph]
         if not known:
             raise ValueError("no seed customer (holder or participant) in the graph")
         summary["seeds"] = len(known)
