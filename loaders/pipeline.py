@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -241,13 +241,25 @@ class Loader:
         )
         rejects_path = self.rejects_dir / f"{report.run_id}-rejects.csv"
         report.rejects_file = str(rejects_path)
+        try:
+            async with self._recorded(report):
+                with RejectWriter(rejects_path) as rejects:
+                    for source in sources:
+                        file_report = await self._load_file(source, report, rejects)
+                        report.files.append(file_report)
+                        self._enforce_ratio(file_report)
+        finally:
+            report_path = self.rejects_dir / f"{report.run_id}-report.json"
+            report_path.parent.mkdir(parents=True, exist_ok=True)
+            report_path.write_text(report.to_json(), encoding="utf-8")
+        return report
+
+    @contextlib.asynccontextmanager
+    async def _recorded(self, report: LoadReport) -> AsyncIterator[None]:
+        """The LoadRun record around a load: RUNNING first, then how it ended."""
         await self._record(report)
         try:
-            with RejectWriter(rejects_path) as rejects:
-                for source in sources:
-                    file_report = await self._load_file(source, report, rejects)
-                    report.files.append(file_report)
-                    self._enforce_ratio(file_report)
+            yield
             report.status = "SUCCEEDED" if report.rows_rejected == 0 else "SUCCEEDED_WITH_REJECTS"
         except BaseException as error:
             report.status = "FAILED"
@@ -259,10 +271,22 @@ class Loader:
                 await self._record(report)
             except CrkgError as record_error:  # the database went away: keep the real error
                 logger.warning("could not record load run %s: %s", report.run_id, record_error)
-            report_path = self.rejects_dir / f"{report.run_id}-report.json"
-            report_path.parent.mkdir(parents=True, exist_ok=True)
-            report_path.write_text(report.to_json(), encoding="utf-8")
-        return report
+
+    async def _without_dangling(
+        self, spec: FileSpec, rows: list[ValidRow]
+    ) -> tuple[list[ValidRow], list[Reject]]:
+        """The rows whose references exist, and a reject for each of the others."""
+        dangling = await self._check_references(spec, rows)
+        lines = {problem.line for problem in dangling}
+        return [row for row in rows if row.line not in lines], dangling
+
+    @staticmethod
+    def _check_balanced(result: FileReport) -> None:
+        if not result.balanced:  # a bug, never bad input: say so loudly
+            raise CrkgError(
+                f"{result.file}: read {result.rows_read} != loaded "
+                f"{result.rows_loaded} + rejected {result.rows_rejected}"
+            )
 
     async def load_records(
         self, file_name: str, records: list[dict[str, Any]], *, source: str
@@ -280,7 +304,6 @@ class Loader:
         report = LoadReport(
             run_id=new_run_id(started), source=source, started_at=started, rejects_file=""
         )
-        await self._record(report)
         result = FileReport(file_name, source, "records")
         validator = FileValidator(spec)
         valid: list[ValidRow] = []
@@ -288,33 +311,16 @@ class Loader:
         for number, values in enumerate(records, start=1):
             outcome = validator.validate(RawRow(number, values))
             (rejects if isinstance(outcome, Reject) else valid).append(outcome)  # type: ignore[arg-type]
-        try:
-            dangling = await self._check_references(spec, valid)
+        async with self._recorded(report):
+            valid, dangling = await self._without_dangling(spec, valid)
             rejects.extend(dangling)
-            dangling_lines = {problem.line for problem in dangling}
-            valid = [row for row in valid if row.line not in dangling_lines]
             result.rows_read = len(records)
             result.rows_loaded, result.rows_changed = await self._write(spec, valid, report)
             result.rows_deleted = sum(1 for row in valid if row.op is Op.DELETE)
             result.rows_rejected = len(rejects)
             result.reasons = dict(sorted(Counter(r.reason.value for r in rejects).items()))
             report.files.append(result)
-            report.status = "SUCCEEDED" if not rejects else "SUCCEEDED_WITH_REJECTS"
-        except BaseException as error:
-            report.status = "FAILED"
-            report.error = str(error) if isinstance(error, CrkgError) else type(error).__name__
-            raise
-        finally:
-            report.finished_at = datetime.now(UTC)
-            try:
-                await self._record(report)
-            except CrkgError as record_error:  # the database went away: keep the real error
-                logger.warning("could not record load run %s: %s", report.run_id, record_error)
-        if not result.balanced:
-            raise CrkgError(
-                f"{file_name}: read {result.rows_read} != loaded "
-                f"{result.rows_loaded} + rejected {result.rows_rejected}"
-            )
+        self._check_balanced(result)
         rejects.sort(key=lambda reject: reject.line)
         return RecordsLoad(report.run_id, result, rejects)
 
@@ -398,12 +404,10 @@ class Loader:
                     rejects.write(reject)
                     reasons[reject.reason.value] += 1
                 valid = item.valid
-                dangling = await self._check_references(spec, valid)
+                valid, dangling = await self._without_dangling(spec, valid)
                 for problem in dangling:
                     rejects.write(problem)
                     reasons[problem.reason.value] += 1
-                dangling_lines = {problem.line for problem in dangling}
-                valid = [row for row in valid if row.line not in dangling_lines]
                 written, changed = await self._write(spec, valid, report)
                 result.rows_read += item.rows_read
                 result.rows_loaded += written
@@ -420,11 +424,7 @@ class Loader:
         result.reasons = dict(sorted(reasons.items()))
         result.seconds = round(time.perf_counter() - started, 3)
         self.progress.finish_file(source.name)
-        if not result.balanced:  # a bug, never bad input: say so loudly
-            raise CrkgError(
-                f"{source.name}: read {result.rows_read} != loaded "
-                f"{result.rows_loaded} + rejected {result.rows_rejected}"
-            )
+        self._check_balanced(result)
         return result
 
     async def _check_references(self, spec: FileSpec, rows: list[ValidRow]) -> list[Reject]:
