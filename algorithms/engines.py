@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from algorithms.registry import (
     PageRankParams,
     PersonalizedPageRankParams,
 )
+from graph.model import TieKind
 from graph.queries.analytics import GDS_NODE_KEYS
 from graph.repositories.analytics import TieColumns
 from graph.store import ConnectionTarget
@@ -99,23 +101,10 @@ def compute_inproc(
         if not known:
             raise ValueError("no seed customer (holder or participant) in the graph")
         summary["seeds"] = len(known)
-        scores = centrality.personalized_pagerank(
-            graph,
-            known,
-            alpha=params.damping,
-            weighted=True,
-            tol=params.tolerance,
-            max_iter=params.max_iterations,
-        )
+        scores = centrality.personalized_pagerank(graph, known, **_pagerank_options(params))
     elif spec.name == "pagerank":
         assert isinstance(params, PageRankParams)
-        scores = centrality.pagerank(
-            graph,
-            alpha=params.damping,
-            weighted=True,
-            tol=params.tolerance,
-            max_iter=params.max_iterations,
-        )
+        scores = centrality.pagerank(graph, **_pagerank_options(params))
     elif spec.name == "degree":
         scores = centrality.degree(graph)
     elif spec.name == "betweenness":
@@ -125,6 +114,16 @@ def compute_inproc(
     else:
         raise ValueError(f"no in-process implementation of {spec.name}")
     return scores.as_dict(), summary
+
+
+def _pagerank_options(params: PageRankParams) -> dict[str, Any]:
+    """The same PageRank settings for the plain and the personalised run."""
+    return {
+        "alpha": params.damping,
+        "weighted": True,
+        "tol": params.tolerance,
+        "max_iter": params.max_iterations,
+    }
 
 
 def run_gds(
@@ -143,44 +142,14 @@ def run_gds(
     projection is uniquely named and dropped when the run ends. ``source_nodes`` are the
     Neo4j node ids personalised PageRank teleports to.
     """
-    from graphdatascience import GraphDataScience
-
-    gds = GraphDataScience(
-        target.uri,
-        auth=(target.user, target.password),
-        database=target.database,
-        arrow=False,
-        show_progress=False,
-    )
+    gds = gds_client(target)
     name = f"crkg-{spec.name}-{uuid.uuid4().hex[:12]}"
-    types = [kind.value for kind in params.tie_kinds]
-    projection = {
-        t: {
-            "type": t,
-            "orientation": "UNDIRECTED",
-            "properties": {"strength": {"property": "strength", "defaultValue": 1.0}},
-        }
-        for t in types
-    }
     summary: dict[str, Any] = {}
     try:
-        if cypher_projection is None:
-            if params.min_strength > 0:
-                raise ValueError("min_strength on GDS needs the Cypher projection")
-            with gds.graph.project.native(name, "Customer", projection) as graph:
-                frame = _gds_stream(gds, spec, params, graph, source_nodes)
-                summary["projected_nodes"] = int(graph.node_count())
-                summary["projected_relationships"] = int(graph.relationship_count())
-        else:
-            query, query_params = cypher_projection
-            gds.run_cypher(query, {**query_params, "graph_name": name})
-            graph = gds.graph.get(name)
-            try:
-                frame = _gds_stream(gds, spec, params, graph, source_nodes)
-                summary["projected_nodes"] = int(graph.node_count())
-                summary["projected_relationships"] = int(graph.relationship_count())
-            finally:
-                gds.graph.drop(name, fail_if_missing=False)
+        with _projected(gds, name, params, cypher_projection) as graph:
+            frame = _gds_stream(gds, spec, params, graph, source_nodes)
+            summary["projected_nodes"] = int(graph.node_count())
+            summary["projected_relationships"] = int(graph.relationship_count())
         column = (
             "componentId"
             if spec.name == "wcc"
@@ -199,6 +168,55 @@ def run_gds(
         return values, summary
     finally:
         gds.close()
+
+
+def gds_client(target: ConnectionTarget) -> Any:
+    """A ``graphdatascience`` client over Bolt (no Arrow: the open GDS has no Arrow server)."""
+    from graphdatascience import GraphDataScience
+
+    return GraphDataScience(
+        target.uri,
+        auth=(target.user, target.password),
+        database=target.database,
+        arrow=False,
+        show_progress=False,
+    )
+
+
+def native_tie_projection(tie_kinds: Sequence[TieKind]) -> dict[str, Any]:
+    """The relationship projection of the tie graph: undirected, weighted by strength."""
+    return {
+        kind.value: {
+            "type": kind.value,
+            "orientation": "UNDIRECTED",
+            "properties": {"strength": {"property": "strength", "defaultValue": 1.0}},
+        }
+        for kind in tie_kinds
+    }
+
+
+@contextmanager
+def _projected(
+    gds: Any,
+    name: str,
+    params: AlgorithmParams,
+    cypher_projection: tuple[str, dict[str, Any]] | None,
+) -> Iterator[Any]:
+    """The tie graph projected under ``name``, dropped on exit whatever happens."""
+    if cypher_projection is None:
+        if params.min_strength > 0:
+            raise ValueError("min_strength on GDS needs the Cypher projection")
+        with gds.graph.project.native(
+            name, "Customer", native_tie_projection(params.tie_kinds)
+        ) as graph:
+            yield graph
+        return
+    query, query_params = cypher_projection
+    gds.run_cypher(query, {**query_params, "graph_name": name})
+    try:
+        yield gds.graph.get(name)
+    finally:
+        gds.graph.drop(name, fail_if_missing=False)
 
 
 def _gds_stream(

@@ -42,7 +42,13 @@ from typing import Any
 
 import networkx as nx
 
-from algorithms.engines import compute_inproc, run_gds, tie_graph
+from algorithms.engines import (
+    compute_inproc,
+    gds_client,
+    native_tie_projection,
+    run_gds,
+    tie_graph,
+)
 from algorithms.graphdata import GraphData
 from algorithms.inproc._adjacency import prebuild, undirected_adjacency
 from algorithms.registry import REGISTRY, Engine, PageRankParams
@@ -159,24 +165,8 @@ def _gds_pagerank(
     crkg's (``PageRankParams``: 100 iterations, tolerance 1e-9).
     Returns projection seconds, compute seconds, relationships and iterations run.
     """
-    from graphdatascience import GraphDataScience
-
-    gds = GraphDataScience(
-        target.uri,
-        auth=(target.user, target.password),
-        database=target.database,
-        arrow=False,
-        show_progress=False,
-    )
-    kinds = (params or PageRankParams()).tie_kinds
-    projection = {
-        kind.value: {
-            "type": kind.value,
-            "orientation": "UNDIRECTED",
-            "properties": {"strength": {"property": "strength", "defaultValue": 1.0}},
-        }
-        for kind in kinds
-    }
+    gds = gds_client(target)
+    projection = native_tie_projection((params or PageRankParams()).tie_kinds)
     config: dict[str, Any] = {"relationship_weight_property": "strength"}
     if params is not None:
         config.update(

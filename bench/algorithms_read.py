@@ -15,10 +15,19 @@ import time
 from pathlib import Path
 
 from graph.model import TieKind
-from graph.queries.analytics import read_ties_per_record
+from graph.queries.analytics import tie_types
 from graph.repositories.analytics import AnalyticsRepository, _rows
 from graph.settings import CrkgSettings
 from graph.store import connected_store
+
+
+def read_ties_per_record(kinds: tuple[TieKind, ...]) -> str:
+    """The read before paging, one record per tie: the peer this benchmark measures against."""
+    return (
+        f"MATCH (a:Customer)-[r:{tie_types(kinds)}]->(b:Customer) "
+        "WHERE coalesce(r.strength, 1.0) >= $min_strength "
+        "RETURN a.customer_id AS src, b.customer_id AS dst, coalesce(r.strength, 1.0) AS weight"
+    )
 
 
 async def _compare(settings: CrkgSettings, rounds: int) -> None:

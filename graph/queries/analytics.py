@@ -125,15 +125,6 @@ def read_ties(
     )
 
 
-def read_ties_per_record(kinds: tuple[TieKind, ...]) -> LiteralString:
-    """The old read, one record per tie: kept only for ``bench/algorithms_read.py``."""
-    return (
-        f"MATCH (a:Customer)-[r:{tie_types(kinds)}]->(b:Customer) "
-        "WHERE coalesce(r.strength, 1.0) >= $min_strength "
-        "RETURN a.customer_id AS src, b.customer_id AS dst, coalesce(r.strength, 1.0) AS weight"
-    )
-
-
 def read_ties_around(kinds: tuple[TieKind, ...]) -> LiteralString:
     """Ties (either direction) at the customers in $ids: one hop of a bounded search."""
     types = tie_types(kinds)

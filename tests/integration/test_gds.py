@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
-from graphdatascience import GraphDataScience
 
+from algorithms.engines import gds_client
 from graph.settings import CrkgSettings
 from graph.store import GraphStore, resolve_target
 
@@ -30,13 +30,7 @@ async def small_graph(empty_db: GraphStore) -> None:
 
 def test_pagerank_on_a_known_graph(small_graph: None, test_settings: CrkgSettings) -> None:
     target = resolve_target(test_settings)
-    gds = GraphDataScience(
-        target.uri,
-        auth=(target.user, target.password),
-        database=target.database,
-        arrow=False,
-        show_progress=False,
-    )
+    gds = gds_client(target)
     try:
         assert gds.server_version().major == 2
         with gds.graph.project.native("crkg-test-pagerank", "Customer", "FRIEND") as projected:
