@@ -325,6 +325,17 @@ def load(
             )
         _show_report(report, as_json)
         return
+    _load_with_bars(settings, directory, batch_size, max_reject_ratio, as_json)
+
+
+def _load_with_bars(
+    settings: CrkgSettings,
+    directory: Path,
+    batch_size: int | None,
+    max_reject_ratio: float | None,
+    as_json: bool,
+) -> None:
+    """The online load with a bar per file, then its report (``crkg load`` and the demo)."""
     with Progress(*_bar_columns(), console=err_console, disable=as_json) as bar:
         report = _run(
             load_directory(
@@ -434,16 +445,6 @@ def _parse_param(text: str) -> tuple[str, Any]:
         return key, json.loads(raw)
     except ValueError:
         return key, raw
-
-
-async def run_named_algorithm(
-    settings: CrkgSettings, name: str, params: dict[str, Any], engine: str
-) -> Any:
-    from algorithms.registry import Engine
-    from algorithms.runner import run_algorithm
-
-    async with connected_store(settings) as store:
-        return await run_algorithm(store, settings, name, params, engine=Engine(engine))
 
 
 async def _run_with_progress(
@@ -640,17 +641,7 @@ def demo(
     else:
         console.print(f"reusing {bank}")
     console.rule("4. loading it (idempotent: a second demo changes nothing)")
-    with Progress(*_bar_columns(), console=err_console) as bar:
-        report = _run(
-            load_directory(
-                settings,
-                bank,
-                batch_size=None,
-                max_reject_ratio=None,
-                progress=_RichLoadProgress(bar),
-            )
-        )
-    _show_report(report, False)
+    _load_with_bars(settings, bank, None, None, False)
     console.rule("5. the algorithms")
     table = Table()
     for column in ("algorithm", "engine", "seconds", "summary"):
@@ -662,8 +653,8 @@ def demo(
         except ValidationError:  # needs a subject this bank does not have (no RM, no product)
             table.add_row(name, "-", "-", "skipped: no example subject in this bank")
             continue
-        with err_console.status(f"running {name} …"):
-            run = _run(run_named_algorithm(settings, name, examples.get(name, {}), "auto"))
+        with Progress(*_bar_columns(), console=err_console, transient=True) as bar:
+            run = _run(_run_with_progress(settings, name, examples.get(name, {}), "auto", [], bar))
         brief = json.dumps(
             {k: v for k, v in run.summary.items() if k != "top"}, ensure_ascii=False, default=str
         )
