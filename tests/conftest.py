@@ -94,3 +94,18 @@ async def empty_db(driver: AsyncDriver, test_settings: CrkgSettings) -> GraphSto
         database_=test_settings.neo4j_database,
     )
     return GraphStore.from_settings(driver, test_settings)
+
+
+async def load_into_empty_db(
+    driver: AsyncDriver, settings: CrkgSettings, bank: Path, rejects_dir: Path
+) -> GraphStore:
+    """Wipe the test database, apply the schema and load ``bank``, which must load cleanly."""
+    from graph.repositories.schema import SchemaRepository
+    from loaders.pipeline import Loader
+
+    await driver.execute_query("MATCH (n) DETACH DELETE n", database_=settings.neo4j_database)
+    store = GraphStore.from_settings(driver, settings)
+    await SchemaRepository(store).apply()
+    report = await Loader(store, settings, rejects_dir=rejects_dir).load(bank)
+    assert report.rows_rejected == 0, report.to_json()
+    return store

@@ -39,7 +39,6 @@ from api.graphql.types import (
     InfluenceScore,
     Introducer,
     Job,
-    LinkageMember,
     PageInfo,
     Path,
     Principal,
@@ -68,24 +67,10 @@ from api.security.limits import schema_config, security_extensions
 from graph.errors import QueryTimeoutError
 from graph.model import TieKind, Tier
 from graph.repositories.analytics import AnalyticsRepository
-from graph.repositories.views import LinkageRow
 from graph.settings import CrkgSettings
 
 # Bounds of the on-request graph queries (beyond them the answer says it was cut).
 MAX_EXPOSURE_EDGES = 50_000
-
-
-def _members(row: LinkageRow, customers: dict[str, Customer]) -> list[LinkageMember]:
-    return [
-        LinkageMember(position=m.get("position"), role=m.get("role"), customer=customers[m["id"]])
-        for m in row.members
-        if m["id"] in customers
-    ]
-
-
-async def _customers_of(info: strawberry.Info, rows: list[LinkageRow]) -> dict[str, Customer]:
-    ids = list(dict.fromkeys(m["id"] for row in rows for m in row.members))
-    return {str(c.row["customer_id"]): c for c in await load_customers(info, ids)}
 
 
 async def _warm_paths(
@@ -408,14 +393,13 @@ class Query:
         rows = await context.views.linkages(
             "GUARANTEE_CIRCLE", min_size=2, max_size=max_length, limit=size
         )
-        customers = await _customers_of(info, rows)
         return [
             GuaranteeCircle(
                 id=strawberry.ID(r.properties["linkage_id"]),
                 kind=str(r.properties.get("subtype")),
                 length=int(r.properties["size"]),
                 total_amount=r.properties.get("amount"),
-                members=_members(r, customers),
+                member_rows=r.members,
                 run_id=r.properties.get("run_id"),
             )
             for r in rows

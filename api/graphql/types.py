@@ -625,8 +625,12 @@ class GuaranteeCircle:
     kind: str = strawberry.field(description="MUTUAL (two customers) or CIRCLE")
     length: int
     total_amount: float | None
-    members: list[LinkageMember] = strawberry.field(description="in guarantee order")
     run_id: str | None
+    member_rows: strawberry.Private[list[Row]]
+
+    @strawberry.field(description="in guarantee order")
+    async def members(self, info: strawberry.Info, first: int | None = 10) -> list[LinkageMember]:
+        return await member_page(info, self.member_rows, first)
 
 
 @strawberry.type

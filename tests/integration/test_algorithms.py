@@ -11,17 +11,18 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from neo4j import AsyncDriver
 
 from algorithms.graphdata import GraphData
 from algorithms.inproc.community import modularity
 from algorithms.registry import Engine
 from algorithms.runner import InvalidParametersError, UnknownAlgorithmError, run_algorithm
+from graph.model import TieKind
 from graph.repositories.analytics import AnalyticsRepository
-from graph.repositories.schema import SchemaRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from loaders.generator import generate_bank
-from loaders.pipeline import Loader
+from tests.conftest import load_into_empty_db
 
 pytestmark = pytest.mark.db
 ENGINES = [Engine.GDS, Engine.INPROC]
@@ -47,17 +48,14 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def loaded(
-    empty_db: GraphStore, test_settings: CrkgSettings, bank: Path, tmp_path: Path
+    driver: AsyncDriver, test_settings: CrkgSettings, bank: Path, tmp_path: Path
 ) -> GraphStore:
-    await SchemaRepository(empty_db).apply()
-    report = await Loader(empty_db, test_settings, rejects_dir=tmp_path).load(bank)
-    assert report.rows_rejected == 0
-    return empty_db
+    return await load_into_empty_db(driver, test_settings, bank, tmp_path)
 
 
 async def _graph(store: GraphStore) -> GraphData:
     repository = AnalyticsRepository(store)
-    ties = await repository.ties([kind for kind in __import__("graph.model").model.TieKind])
+    ties = await repository.ties(list(TieKind))
     return GraphData.from_edges(
         [(s, d) for s, d, _ in ties],
         nodes=await repository.customer_ids(),

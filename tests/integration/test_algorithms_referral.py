@@ -27,11 +27,10 @@ from algorithms.paths import warmest_paths_between
 from algorithms.registry import Engine
 from algorithms.runner import RISK_RATING_LIMIT, InvalidParametersError, run_algorithm
 from algorithms.scope import Scope
-from graph.repositories.schema import SchemaRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from loaders.generator import generate_bank
-from loaders.pipeline import Loader
+from tests.conftest import load_into_empty_db
 
 pytestmark = pytest.mark.db
 
@@ -52,14 +51,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def db(
     driver: Any, test_settings: CrkgSettings, bank: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> GraphStore:
-    await driver.execute_query("MATCH (n) DETACH DELETE n", database_=test_settings.neo4j_database)
-    store = GraphStore.from_settings(driver, test_settings)
-    await SchemaRepository(store).apply()
-    report = await Loader(store, test_settings, rejects_dir=tmp_path_factory.mktemp("rej")).load(
-        bank
-    )
-    assert report.rows_rejected == 0
-    return store
+    return await load_into_empty_db(driver, test_settings, bank, tmp_path_factory.mktemp("rej"))
 
 
 async def _query(store: GraphStore, cypher: str, **params: Any) -> list[dict[str, Any]]:

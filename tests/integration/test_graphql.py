@@ -29,11 +29,10 @@ from api.app import create_app
 from api.graphql.router import ROUND_TRIPS_HEADER
 from api.security.auth import Role, mint_token
 from graph.errors import QueryTimeoutError
-from graph.repositories.schema import SchemaRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from loaders.generator import generate_bank
-from loaders.pipeline import Loader
+from tests.conftest import load_into_empty_db
 
 pytestmark = pytest.mark.db
 
@@ -70,13 +69,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def loaded_bank(
     driver: AsyncDriver, test_settings: CrkgSettings, bank: Path, tmp_path_factory: Any
 ) -> GraphStore:
-    await driver.execute_query("MATCH (n) DETACH DELETE n", database_=test_settings.neo4j_database)
-    store = GraphStore.from_settings(driver, test_settings)
-    await SchemaRepository(store).apply()
-    report = await Loader(store, test_settings, rejects_dir=tmp_path_factory.mktemp("rej")).load(
-        bank
-    )
-    assert report.rows_rejected == 0
+    store = await load_into_empty_db(driver, test_settings, bank, tmp_path_factory.mktemp("rej"))
     for name in ALGORITHMS:
         await run_algorithm(store, test_settings, name)
     return store
@@ -158,7 +151,8 @@ def test_only_json_posts_execute(client: TestClient, test_settings: CrkgSettings
     form = client.post("/graphql", data={"query": "{ me { subject } }"}, headers=headers)
     assert form.status_code == 415
     get = client.get("/graphql", params={"query": "{ me { subject } }"}, headers=headers)
-    assert "subject" not in get.text  # GET never executes an operation
+    assert get.status_code == 400  # GET never executes an operation: refused, not run
+    assert '"data"' not in get.text
 
 
 def test_me_says_who_and_what(client: TestClient, test_settings: CrkgSettings) -> None:
