@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final, Literal, LiteralString
 
-from graph.model import TieKind
+from graph.model import NodeLabel, TieKind
 from graph.queries.analytics import RESULT_PROPERTIES, tie_types
 
 # Properties that belong to the load's bookkeeping, not to what they describe.
@@ -43,6 +43,30 @@ RETURN collect({id: id, customer: c {
   .score_pagerank, .score_degree, .score_betweenness, .score_personalized_pagerank,
   .score_referral_influence, .score_network_value, .score_exposure
 }, rm_id: rm.rm_id}) AS rows
+"""
+
+# The key property of every label a request may name by id.
+KEY_PROPERTIES: Final[dict[NodeLabel, str]] = {
+    NodeLabel.CUSTOMER: "customer_id",
+    NodeLabel.RELATIONSHIP_MANAGER: "rm_id",
+    NodeLabel.PRODUCT: "product_id",
+    NodeLabel.SCENARIO: "scenario_id",
+    NodeLabel.PARTNER: "partner_id",
+}
+
+
+def existing_keys(label: NodeLabel) -> LiteralString:
+    """Which of ``$ids`` exist as ``label`` nodes (by the label's unique key)."""
+    key = KEY_PROPERTIES[label]
+    return _literal(f"""
+UNWIND $ids AS id
+MATCH (n:{label.value} {{{key}: id}})
+RETURN collect(id) AS ids
+""")
+
+
+BRANCH_EXISTS: Final[LiteralString] = """
+RETURN EXISTS { MATCH (c:Customer) WHERE c.branch_id = $branch_id } AS exists
 """
 
 MANAGERS_BY_IDS: Final[LiteralString] = """
@@ -245,7 +269,7 @@ CALL (n) {{
 }}
 WITH id, n.customer_id AS neighbour, n.score_pagerank * weight / total AS contribution
 ORDER BY id, contribution DESC
-RETURN collect({id: id, neighbour: neighbour, contribution: contribution}) AS rows
+RETURN collect({{id: id, neighbour: neighbour, contribution: contribution}}) AS rows
 """)
 
 
@@ -261,12 +285,6 @@ WHERE c.consent_marketing = true
 RETURN c.customer_id AS id, t {.*} AS target
 ORDER BY t.rank
 LIMIT $limit
-"""
-
-COUNT_REFERRAL_TARGETS: Final[LiteralString] = """
-MATCH (:Customer)-[t:REFERRAL_TARGET {scenario_id: $scenario_key}]->
-      (:Product {product_id: $product_id})
-RETURN count(t) AS count
 """
 
 LINKAGES: Final[LiteralString] = """
