@@ -95,6 +95,13 @@ class NotFoundError(CrkgError):
         self.key = key
 
 
+class NotComputedError(CrkgError):
+    """A stored result was asked for that no run has computed (or not for these inputs)."""
+
+    def __init__(self, what: str, *, hint: str) -> None:
+        super().__init__(what, hint=hint)
+
+
 # --- the managed local server ----------------------------------------------------------
 class LocalServerError(CrkgError):
     """Provisioning, starting or stopping the managed local Neo4j failed."""

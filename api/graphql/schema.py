@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any, Literal
 
 import strawberry
+from pydantic import ValidationError
 from strawberry.scalars import JSON
 
 from algorithms.graphdata import GraphData, UnknownNodeError
 from algorithms.inproc import risk
 from algorithms.paths import warmest_paths_between
-from algorithms.registry import REGISTRY, Engine
+from algorithms.registry import REGISTRY, AlgorithmSpec, Engine
 from algorithms.runner import RISK_RATING_LIMIT
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
@@ -64,8 +66,8 @@ from api.graphql.types import (
 )
 from api.security.auth import ROLE_PERMISSIONS, Permission
 from api.security.limits import schema_config, security_extensions
-from graph.errors import QueryTimeoutError
-from graph.model import TieKind, Tier
+from graph.errors import NotComputedError, NotFoundError, QueryTimeoutError
+from graph.model import NodeLabel, TieKind, Tier
 from graph.repositories.analytics import AnalyticsRepository
 from graph.settings import CrkgSettings
 
@@ -108,6 +110,39 @@ async def _warm_paths(
     ]
 
 
+async def _require(info: strawberry.Info, label: NodeLabel, *ids: str) -> None:
+    """NOT_FOUND for the first of ``ids`` that names no ``label``: unknown is not empty."""
+    missing = await context_value(info).views.missing(label, list(ids))
+    if missing:
+        raise NotFoundError(label.value, missing[0])
+
+
+async def _require_customer(info: strawberry.Info, customer_id: str) -> Customer:
+    customer = await load_customer(info, customer_id)
+    if customer is None:
+        raise NotFoundError(NodeLabel.CUSTOMER.value, customer_id)
+    return customer
+
+
+async def _require_community(info: strawberry.Info, community_id: str) -> None:
+    community_key(community_id)  # a clear error for a malformed id first
+    if await context_value(info).loaders.community.load(community_id) is None:
+        raise NotFoundError("Community", community_id)
+
+
+async def _require_scope(info: strawberry.Info, scope: ScopeInput | None) -> None:
+    if scope is None:
+        return
+    if scope.scenario_id is not None:
+        await _require(info, NodeLabel.SCENARIO, str(scope.scenario_id))
+    if scope.community_id is not None:
+        await _require_community(info, str(scope.community_id))
+    if scope.branch_id is not None and not await context_value(info).views.branch_exists(
+        scope.branch_id
+    ):
+        raise NotFoundError("branch", scope.branch_id)
+
+
 def _check_range(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
         raise ClientError(f"{name} must be between {low} and {high}, got {value}")
@@ -128,7 +163,7 @@ class Query:
     @strawberry.field(description="A customer's 360 view")
     async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
         context_value(info).principal.require(Permission.READ_CUSTOMERS)
-        return await load_customer(info, str(id))
+        return await _require_customer(info, str(id))
 
     @strawberry.field(description="Customers in id order, filtered; Relay-style pages")
     async def customers(
@@ -148,8 +183,11 @@ class Query:
             raise ClientError("search must not be blank")
         community_property = community = None
         if community_id is not None:
+            await _require_community(info, str(community_id))
             algorithm, community = community_key(str(community_id))
             community_property = algorithm.customer_property
+        if scenario_id is not None:
+            await _require(info, NodeLabel.SCENARIO, str(scenario_id))
         principal = context.principal
         # who may match names: admins all; an RM their own book (names they may unmask);
         # everyone else exact ids only, so masked names cannot be probed by search
@@ -189,9 +227,7 @@ class Query:
         strength = 0.0 if min_strength is None else min_strength
         if not 0.0 <= strength <= 1.0:
             raise ClientError(f"minStrength must be between 0 and 1, got {strength}")
-        center = await load_customer(info, str(customer_id))
-        if center is None:
-            return None
+        center = await _require_customer(info, str(customer_id))
         found = await context.views.neighbourhood(
             str(customer_id),
             kinds=types or list(TieKind),
@@ -238,6 +274,7 @@ class Query:
         _check_range("maxHops", max_hops, 1, 6)
         if from_id == to_id:
             raise ClientError("fromId and toId are the same customer")
+        await _require(info, NodeLabel.CUSTOMER, str(from_id), str(to_id))
         return await _warm_paths(
             info, [str(from_id)], str(to_id), k=k, max_hops=max_hops, kinds=types or list(TieKind)
         )
@@ -260,6 +297,8 @@ class Query:
         rm_id = str(from_rm_id) if from_rm_id is not None else context.principal.rm_id
         if rm_id is None:
             raise ClientError("fromRmId is required unless you are an RM")
+        await _require(info, NodeLabel.RELATIONSHIP_MANAGER, rm_id)
+        await _require(info, NodeLabel.CUSTOMER, str(to_customer_id))
         book = await AnalyticsRepository(context.store).rm_book(rm_id)
         book = [c for c in book if c != str(to_customer_id)]
         if not book:
@@ -306,7 +345,9 @@ class Query:
         context_value(info).principal.require(Permission.READ_NETWORK)
         community_key(str(id))  # a clear error for a malformed id
         row = await context_value(info).loaders.community.load(str(id))
-        return None if row is None else Community.from_row(row)
+        if row is None:
+            raise NotFoundError("Community", str(id))
+        return Community.from_row(row)
 
     @strawberry.field(description="Highest stored influence scores, optionally within a scope")
     async def influencers(
@@ -321,6 +362,7 @@ class Query:
         if metric is InfluenceMetric.EXPOSURE:
             context.principal.require(Permission.READ_RISK)
         size = context.page_size(first)
+        await _require_scope(info, scope)
         community_property = community = None
         if scope is not None and scope.community_id is not None:
             algorithm, community = community_key(str(scope.community_id))
@@ -362,15 +404,25 @@ class Query:
         context = context_value(info)
         context.principal.require(Permission.READ_TARGETS)
         size = context.page_size(first)
+        product = str(product_id)
         scenario = None if scenario_id is None else str(scenario_id)
-        # a run scoped to the scenario if there is one, else the whole-graph run filtered
-        scenario_key = "*"
-        if scenario is not None and await context.views.count_referral_targets(
-            str(product_id), scenario
-        ):
-            scenario_key = scenario
+        await _require(info, NodeLabel.PRODUCT, product)
+        if scenario is not None:
+            await _require(info, NodeLabel.SCENARIO, scenario)
+        # answered from a run for exactly this (product, scenario); the bank-wide run is not
+        # filtered to a scenario silently: a missing run is an error that says what to run
+        scenario_key = scenario or "*"
+        if not await _referral_run_covers(info, product, scenario):
+            where = "bank-wide" if scenario is None else f"in scenario {scenario}"
+            command = f"crkg algo run referral_targets -p product_id={product}"
+            if scenario is not None:
+                command += f" -p scenario_id={scenario}"
+            raise NotComputedError(
+                f"no referral_targets run has scored product {product} {where}",
+                hint=f"run `{command}` (or the runAlgorithm mutation with these params)",
+            )
         rows = await context.views.referral_targets(
-            str(product_id),
+            product,
             scenario_key=scenario_key,
             scenario_id=scenario,
             limit=size,
@@ -442,9 +494,7 @@ class Query:
         _check_range("hops", hops, 1, 4)
         if not 0.0 <= decay <= 1.0:
             raise ClientError(f"decay must be between 0 and 1, got {decay}")
-        center = await load_customer(info, str(customer_id))
-        if center is None:
-            return None
+        center = await _require_customer(info, str(customer_id))
         edges = await context.views.guarantees_around(
             str(customer_id), hops=hops, limit=MAX_EXPOSURE_EDGES
         )
@@ -481,6 +531,7 @@ class Query:
     ) -> RelatedPartyGroup | None:
         context = context_value(info)
         context.principal.require(Permission.READ_RISK)
+        await _require(info, NodeLabel.CUSTOMER, str(customer_id))
         found = await context.views.control_group(str(customer_id))
         if found is None:
             return None
@@ -520,7 +571,32 @@ class Query:
         context = context_value(info)
         context.principal.require(Permission.READ_RUNS)
         job = context.jobs.get(str(id))
-        return None if job is None else _job(job)
+        if job is None:
+            raise NotFoundError("job", str(id))
+        return _job(job)
+
+
+async def _referral_run_covers(info: strawberry.Info, product: str, scenario: str | None) -> bool:
+    """Whether a succeeded ``referral_targets`` run scored ``product`` for ``scenario``.
+
+    A run covers the product it names (or every product, with ``product_id`` null) within
+    the scenario it names (or bank-wide, with ``scenario_id`` null).
+    """
+    views = context_value(info).views
+    for run in await views.algorithm_runs("referral_targets", REFERRAL_RUNS_SEARCHED):
+        if run.get("status") != "SUCCEEDED":
+            continue
+        parameters = json.loads(run.get("parameters_json") or "{}")
+        if parameters.get("scenario_id") == scenario and parameters.get("product_id") in (
+            None,
+            product,
+        ):
+            return True
+    return False
+
+
+# the newest referral_targets runs searched for one that covers a (product, scenario)
+REFERRAL_RUNS_SEARCHED = 1_000
 
 
 def _referral_target(row: dict[str, Any], customer: Customer) -> ReferralTarget:
@@ -572,6 +648,44 @@ def _job(job: Any) -> Job:
     )
 
 
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _camel_case(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def algorithm_parameters(spec: AlgorithmSpec, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` in GraphQL's spelling (camelCase; snake_case is accepted too), validated.
+
+    A refusal is one line per bad parameter, in the API's words and spelling.
+    """
+    parameters: dict[str, Any] = {}
+    for given, value in params.items():
+        key = _snake_case(given)
+        if key in parameters:
+            raise ClientError(f"{spec.name}: parameter {_camel_case(key)} is given twice")
+        parameters[key] = value
+    try:
+        spec.params.model_validate(parameters)
+    except ValidationError as error:
+        known = ", ".join(_camel_case(f) for f in spec.params.model_fields)
+        lines = []
+        for problem in error.errors():
+            field = ".".join(_camel_case(str(p)) for p in problem["loc"]) or "params"
+            if problem["type"] == "extra_forbidden":
+                lines.append(f"  {field}: not a parameter of {spec.name} (known: {known})")
+            else:
+                got = "" if problem["type"] == "missing" else f" (got {problem['input']!r})"
+                message = problem["msg"].removeprefix("Value error, ")
+                lines.append(f"  {field}: {message[:1].lower()}{message[1:]}{got}")
+        noun = "parameter" if len(lines) == 1 else "parameters"
+        raise ClientError("\n".join([f"{spec.name}: {len(lines)} bad {noun}", *lines])) from None
+    return parameters
+
+
 MAX_UPSERT_ROWS = 1_000
 
 
@@ -590,11 +704,7 @@ class Mutation:
         if params is not None and not isinstance(params, dict):
             raise ClientError("params must be a JSON object of parameter names to values")
         spec = REGISTRY[name.value]
-        parameters = dict(params or {})
-        try:  # refuse bad parameters now, not in the background
-            spec.params.model_validate(parameters)
-        except ValueError as error:
-            raise ClientError(f"{spec.name}: {error}".splitlines()[0] + f" ({error})") from None
+        parameters = algorithm_parameters(spec, params or {})  # refused now, not in the background
         if engine is not Engine.AUTO and engine not in spec.engines:
             raise ClientError(f"{spec.name} has no {engine.value} engine")
         job = context.jobs.submit(spec.name, parameters, engine, context.principal.subject)

@@ -304,7 +304,7 @@ class Customer:
         )
 
     @strawberry.field
-    async def products(self, info: strawberry.Info) -> list[Holding]:
+    async def products(self, info: strawberry.Info) -> list[Holding] | None:
         rows = await context_value(info).loaders.holdings.load(str(self.row["customer_id"]))
         return [
             Holding(
@@ -319,7 +319,7 @@ class Customer:
         ]
 
     @strawberry.field
-    async def scenarios(self, info: strawberry.Info) -> list[Participation]:
+    async def scenarios(self, info: strawberry.Info) -> list[Participation] | None:
         rows = await context_value(info).loaders.scenarios.load(str(self.row["customer_id"]))
         return [
             Participation(
@@ -334,7 +334,7 @@ class Customer:
         ]
 
     @strawberry.field
-    def communities(self) -> list[CommunityMembership]:
+    def communities(self) -> list[CommunityMembership] | None:
         return [
             CommunityMembership(
                 algorithm=algorithm,
@@ -357,7 +357,7 @@ class Customer:
         )
 
     @strawberry.field(description="The neighbours contributing most to this customer's PageRank")
-    async def influence_explanation(self, info: strawberry.Info) -> list[Contribution]:
+    async def influence_explanation(self, info: strawberry.Info) -> list[Contribution] | None:
         rows = await context_value(info).loaders.contributions.load(str(self.row["customer_id"]))
         return [
             Contribution(share=float(r["contribution"]), customer_id=strawberry.ID(r["id"]))
@@ -365,7 +365,7 @@ class Customer:
         ]
 
     @strawberry.field(description="Phones, devices, addresses, e-mails (keyed hashes): risk only")
-    async def identifiers(self, info: strawberry.Info) -> list[IdentifierView]:
+    async def identifiers(self, info: strawberry.Info) -> list[IdentifierView] | None:
         context = context_value(info)
         context.principal.require(Permission.READ_IDENTIFIERS)
         rows = await context.loaders.identifiers.load(str(self.row["customer_id"]))
@@ -374,7 +374,7 @@ class Customer:
         ]
 
     @strawberry.field(description="Risk linkages this customer belongs to: risk only")
-    async def risk_linkages(self, info: strawberry.Info) -> list[LinkageMembership]:
+    async def risk_linkages(self, info: strawberry.Info) -> list[LinkageMembership] | None:
         context = context_value(info)
         context.principal.require(Permission.READ_RISK)
         rows = await context.loaders.linkages.load(str(self.row["customer_id"]))

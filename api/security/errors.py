@@ -19,7 +19,13 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from api.security.auth import AuthConfigurationError, AuthenticationError, ForbiddenError
-from graph.errors import CrkgError, DatabaseError, LocalServerError, NotFoundError
+from graph.errors import (
+    CrkgError,
+    DatabaseError,
+    LocalServerError,
+    NotComputedError,
+    NotFoundError,
+)
 
 logger = logging.getLogger("crkg.api.errors")
 
@@ -30,6 +36,7 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
+    NOT_COMPUTED = "NOT_COMPUTED"
     BAD_REQUEST = "BAD_REQUEST"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
@@ -84,6 +91,8 @@ def _code_of(error: CrkgError) -> ErrorCode:
         return ErrorCode.FORBIDDEN
     if isinstance(error, NotFoundError):
         return ErrorCode.NOT_FOUND
+    if isinstance(error, NotComputedError):
+        return ErrorCode.NOT_COMPUTED
     return ErrorCode.BAD_REQUEST
 
 

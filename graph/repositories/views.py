@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from neo4j import AsyncManagedTransaction
 
-from graph.model import TieKind
+from graph.model import NodeLabel, TieKind
 from graph.queries import views as q
 from graph.store import GraphStore, to_native
 
@@ -32,6 +32,11 @@ async def _collected(tx: AsyncManagedTransaction, statement: Any, params: Row) -
     record = await (await tx.run(statement, params)).single(strict=True)
     rows: list[Row] = record["rows"]
     return rows
+
+
+async def _collected_ids(tx: AsyncManagedTransaction, statement: Any, params: Row) -> list[str]:
+    record = await (await tx.run(statement, params)).single(strict=True)
+    return [str(i) for i in record["ids"]]
 
 
 async def _write_records(tx: AsyncManagedTransaction, statement: Any, params: Row) -> None:
@@ -123,6 +128,20 @@ class ViewRepository:
             rows, ids, lambda r: {"id": r["neighbour"], "contribution": r["contribution"]}
         )
         return [group[:top] for group in grouped]
+
+    async def missing(self, label: NodeLabel, ids: Sequence[str]) -> list[str]:
+        """The ids of ``ids`` that name no ``label`` node, in the order given."""
+        if not ids:
+            return []
+        rows = await self.store.read(
+            f"existing {label.value}", _collected_ids, q.existing_keys(label), {"ids": list(ids)}
+        )
+        found = set(rows)
+        return [i for i in ids if i not in found]
+
+    async def branch_exists(self, branch_id: str) -> bool:
+        rows = await self._read("branch exists", q.BRANCH_EXISTS, branch_id=branch_id)
+        return bool(rows and rows[0]["exists"])
 
     # --- one-query views ---------------------------------------------------------------------
     async def customer_page(
@@ -267,15 +286,6 @@ class ViewRepository:
             risk_rating_limit=risk_rating_limit,
         )
         return [{"id": row["id"], **clean(row["target"])} for row in rows]
-
-    async def count_referral_targets(self, product_id: str, scenario_key: str) -> int:
-        rows = await self._read(
-            "count referral targets",
-            q.COUNT_REFERRAL_TARGETS,
-            product_id=product_id,
-            scenario_key=scenario_key,
-        )
-        return int(rows[0]["count"]) if rows else 0
 
     async def linkages(
         self, kind: str, *, min_size: int, max_size: int, limit: int
