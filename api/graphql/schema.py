@@ -175,7 +175,7 @@ class Query:
         community_id: strawberry.ID | None = None,
         first: int | None = 50,
         after: str | None = None,
-    ) -> CustomerConnection:
+    ) -> CustomerConnection | None:
         context_value(info).principal.require(Permission.READ_CUSTOMERS)
         context = context_value(info)
         size = context.page_size(first)
@@ -268,7 +268,7 @@ class Query:
         k: int = 1,
         max_hops: int = 4,
         types: list[TieKind] | None = None,
-    ) -> list[Path]:
+    ) -> list[Path] | None:
         context_value(info).principal.require(Permission.READ_NETWORK)
         _check_range("k", k, 1, 10)
         _check_range("maxHops", max_hops, 1, 6)
@@ -289,7 +289,7 @@ class Query:
         from_rm_id: strawberry.ID | None = None,
         k: int = 3,
         max_hops: int = 4,
-    ) -> list[Path]:
+    ) -> list[Path] | None:
         context_value(info).principal.require(Permission.READ_TARGETS)
         context = context_value(info)
         _check_range("k", k, 1, 10)
@@ -315,7 +315,7 @@ class Query:
         min_size: int = 1,
         first: int | None = 50,
         after: str | None = None,
-    ) -> CommunityConnection:
+    ) -> CommunityConnection | None:
         context_value(info).principal.require(Permission.READ_NETWORK)
         context = context_value(info)
         size = context.page_size(first)
@@ -356,7 +356,7 @@ class Query:
         scope: ScopeInput | None = None,
         metric: InfluenceMetric = InfluenceMetric.PAGERANK,
         first: int | None = 20,
-    ) -> list[InfluenceScore]:
+    ) -> list[InfluenceScore] | None:
         context_value(info).principal.require(Permission.READ_NETWORK)
         context = context_value(info)
         if metric is InfluenceMetric.EXPOSURE:
@@ -400,7 +400,7 @@ class Query:
         product_id: strawberry.ID,
         scenario_id: strawberry.ID | None = None,
         first: int | None = 50,
-    ) -> list[ReferralTarget]:
+    ) -> list[ReferralTarget] | None:
         context = context_value(info)
         context.principal.require(Permission.READ_TARGETS)
         size = context.page_size(first)
@@ -437,7 +437,7 @@ class Query:
     @strawberry.field(description="Guarantee circles up to maxLength customers")
     async def guarantee_circles(
         self, info: strawberry.Info, max_length: int = 6, first: int | None = 50
-    ) -> list[GuaranteeCircle]:
+    ) -> list[GuaranteeCircle] | None:
         context = context_value(info)
         context.principal.require(Permission.READ_RISK)
         _check_range("maxLength", max_length, 2, 10)
@@ -460,7 +460,7 @@ class Query:
     @strawberry.field(description="Shared-identifier rings or time-ordered fund-flow cycles")
     async def risk_rings(
         self, info: strawberry.Info, kind: RingKind, min_size: int = 2, first: int | None = 50
-    ) -> list[RiskRing]:
+    ) -> list[RiskRing] | None:
         context = context_value(info)
         context.principal.require(Permission.READ_RISK)
         size = context.page_size(first)
@@ -559,7 +559,7 @@ class Query:
         info: strawberry.Info,
         name: AlgorithmName | None = None,
         first: int | None = 20,
-    ) -> list[AlgorithmRun]:
+    ) -> list[AlgorithmRun] | None:
         context = context_value(info)
         context.principal.require(Permission.READ_RUNS)
         size = context.page_size(first)
@@ -698,7 +698,7 @@ class Mutation:
         name: AlgorithmName,
         params: JSON | None = None,
         engine: Engine = Engine.AUTO,
-    ) -> Job:
+    ) -> Job | None:
         context = context_value(info)
         context.principal.require(Permission.RUN_ALGORITHMS)
         if params is not None and not isinstance(params, dict):
@@ -713,12 +713,14 @@ class Mutation:
     @strawberry.mutation(description="Create or update customers (the customers.csv rules)")
     async def upsert_customers(
         self, info: strawberry.Info, input: list[CustomerInput]
-    ) -> UpsertResult:
+    ) -> UpsertResult | None:
         records = [{k: v for k, v in vars(row).items() if v is not None} for row in input]
         return await _upsert(info, "customers", records)
 
     @strawberry.mutation(description="Create or update social ties (the social.csv rules)")
-    async def upsert_ties(self, info: strawberry.Info, input: list[TieInput]) -> UpsertResult:
+    async def upsert_ties(
+        self, info: strawberry.Info, input: list[TieInput]
+    ) -> UpsertResult | None:
         records = [
             {
                 k: (v.value if isinstance(v, TieKind) else v)

@@ -7,7 +7,9 @@ RMs, marketers, risk analysts and admins ask, through HTTP with a token per role
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import json
 import subprocess
 import sys
 from collections import defaultdict
@@ -62,7 +64,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
 async def demo(driver: AsyncDriver, test_settings: CrkgSettings) -> DemoBank:
     await driver.execute_query("MATCH (n) DETACH DELETE n", database_=test_settings.neo4j_database)
     crkg = Path(sys.executable).parent / "crkg"
-    completed = subprocess.run(
+    completed = await asyncio.to_thread(
+        subprocess.run,
         [str(crkg), "demo", "--no-serve", "--customers", str(DEMO_CUSTOMERS)],
         env=cli_env(test_settings),
         capture_output=True,
@@ -219,7 +222,8 @@ async def test_targets_for_a_scenario_without_its_own_run_say_what_to_run(
     )
     assert codes(errors) == {"NOT_COMPUTED"}, errors
     message = errors[0]["message"] + errors[0]["extensions"].get("hint", "")
-    assert scenario in message and product in message
+    assert scenario in message
+    assert product in message
     assert "referral_targets" in message
 
 
@@ -237,7 +241,8 @@ def test_bad_algorithm_parameters_get_one_line_each_in_graphql_spelling(
     assert any(line.strip().startswith("damping:") for line in lines[1:])
     assert any(line.strip().startswith("maxIterations:") for line in lines[1:])
     assert any(line.strip().startswith("bogus:") for line in lines[1:])
-    assert "validation error" not in message and "https://" not in message
+    assert "validation error" not in message
+    assert "https://" not in message
     assert "max_iterations" not in message  # the GraphQL spelling, not Python's
 
 
@@ -248,3 +253,148 @@ def test_algorithm_parameters_take_the_graphql_spelling(apis: dict[Role, Api]) -
     )["runAlgorithm"]
     assert job["parameters"]["tie_kinds"] == ["FRIEND"]
     assert job["parameters"]["min_strength"] == 0.1
+
+
+# --- the guard: every field of the schema, for every role ---------------------------------------
+PII_COLUMNS = ("name", "phone", "id_number", "email")
+
+
+async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
+    """Arguments for every field that needs one, chosen on the demo bank so every probed type
+    is reached (a rich customer: RM, products, scenarios, identifiers, ties, a risk linkage)."""
+    rich = await demo.one(
+        """MATCH (c:Customer)-[:MANAGED_BY]->(:RelationshipManager)
+           WHERE EXISTS { (c)-[:HOLDS]->(:Product) } AND EXISTS { (c)-[:PARTICIPATES_IN]->() }
+             AND EXISTS { (c)-[:USES]->(:Identifier) } AND EXISTS { (c)-[:MEMBER_OF]->() }
+             AND EXISTS { (c)-[:FRIEND|FAMILY|COLLEAGUE|CLASSMATE|SPOUSE|BUSINESS]-() }
+             AND c.score_pagerank IS NOT NULL
+           RETURN c.customer_id ORDER BY c.customer_id LIMIT 1"""
+    )
+    group_member = await demo.one(
+        "MATCH (c:Customer)-[:MEMBER_OF]->(:RiskLinkage {kind: 'CONTROL_GROUP'}) "
+        "RETURN c.customer_id ORDER BY c.customer_id LIMIT 1"
+    )
+    guarantor = await demo.one(
+        "MATCH (c:Customer)-[:GUARANTEES]->() RETURN c.customer_id ORDER BY c.customer_id LIMIT 1"
+    )
+    community = await demo.one(
+        "MATCH (k:Community) RETURN k.community_id ORDER BY k.size DESC, k.community_id LIMIT 1"
+    )
+    product = await demo.one(
+        "MATCH (:Customer)-[:REFERRAL_TARGET {scenario_id: '*'}]->(p:Product) "
+        "RETURN p.product_id ORDER BY p.product_id LIMIT 1"
+    )
+    tie = await demo.one(
+        "MATCH (a:Customer)-[r:FRIEND]->(b:Customer) "
+        "RETURN [a.customer_id, b.customer_id, r.strength] ORDER BY a.customer_id LIMIT 1"
+    )
+    prospect = await demo.one(
+        """MATCH (:RelationshipManager {rm_id: $rm})<-[:MANAGED_BY]-(:Customer)
+             -[:FRIEND|FAMILY|COLLEAGUE]-(p:Customer)
+           WHERE NOT (p)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $rm})
+           RETURN p.customer_id ORDER BY 1 LIMIT 1""",
+        rm=demo.largest_book_rm,
+    )
+    job = admin.data("mutation { runAlgorithm(name: DEGREE) { id } }")["runAlgorithm"]["id"]
+    row = demo.customers[rich]
+    return {
+        "Query.customer.id": rich,
+        "Query.community.id": community,
+        "Query.job.id": job,
+        "Query.connections.customerId": rich,
+        "Query.exposure.customerId": guarantor,
+        "Query.relatedPartyGroup.customerId": group_member,
+        "Query.paths.fromId": tie[0],
+        "Query.paths.toId": tie[1],
+        "Query.referralPaths.toCustomerId": prospect,
+        "Query.referralPaths.fromRmId": demo.largest_book_rm,
+        "Query.referralTargets.productId": product,
+        "Query.riskRings.kind": "SHARED_IDENTIFIER",
+        "productId": product,
+        "Mutation.runAlgorithm.name": "DEGREE",
+        "Mutation.upsertCustomers.input": [
+            {"customerId": rich, "kind": row["kind"], "name": row["name"]},
+            {"customerId": "C-GUARD", "kind": "NOT-A-KIND", "name": "x"},  # rejected, with a row
+        ],
+        "Mutation.upsertTies.input": [
+            {"srcId": tie[0], "dstId": tie[1], "kind": "FRIEND", "strength": tie[2]}
+        ],
+    }
+
+
+def _at(data: Any, path: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+    """The value at ``path`` (first element of every list on the way) and its response path."""
+    value, where = data, ()
+    for step in path:
+        if value is None:
+            return None, where
+        value = value.get(step.field)
+        where = (*where, step.field)
+        if step.is_list and isinstance(value, list):
+            if not value:
+                return [], where
+            value, where = value[0], (*where, 0)
+    return value, where
+
+
+def _forbidden_above(errors: list[dict[str, Any]], where: tuple[Any, ...]) -> bool:
+    return any(
+        tuple(e.get("path") or ())[: len(where)] == tuple(e.get("path") or ())
+        and e["extensions"]["code"] == "FORBIDDEN"
+        for e in errors
+        if len(e.get("path") or ()) <= len(where)
+    )
+
+
+async def test_every_field_answers_safely_for_every_role(
+    apis: dict[Role, Api], demo: DemoBank, client: TestClient, test_settings: CrkgSettings
+) -> None:
+    from api.graphql.schema import build_schema
+    from tests.integration.schema_probe import probes
+
+    fills = await _probe_fills(demo, apis[Role.ADMIN])
+    schema = build_schema(test_settings)._schema
+    found = probes(schema, fills)
+    own_book = set(demo.books[demo.largest_book_rm])
+    pii = {
+        customer_id: [row[c] for c in PII_COLUMNS if len(row.get(c) or "") >= 3]
+        for customer_id, row in demo.customers.items()
+    }
+    checked = refused = 0
+    problems: list[str] = []
+    for role, api in apis.items():
+        for probe in found:
+            body = api.post(probe.document)
+            errors = body.get("errors") or []
+            label = f"{role.value} {probe.type_name}"
+            for error in errors:
+                code = (error.get("extensions") or {}).get("code")
+                if code != "FORBIDDEN":
+                    problems.append(f"{label}: {code} at {error.get('path')}: {error['message']}")
+            data = body.get("data") or {}
+            parent, where = _at(data, probe.path)
+            if parent is None or parent == []:
+                if _forbidden_above(errors, where):
+                    refused += len(probe.fields)
+                    continue
+                why = "null" if parent is None else "an empty list"
+                problems.append(f"{label}: not reached, {'.'.join(map(str, where))} is {why}")
+                continue
+            for field in probe.fields:
+                if field not in parent:
+                    problems.append(f"{label}.{field}: missing from the answer")
+                elif parent[field] is None and _forbidden_above(errors, (*where, field)):
+                    refused += 1  # withheld, with FORBIDDEN on its own path; the parent stands
+                else:
+                    checked += 1
+            if role is not Role.ADMIN:
+                text = json.dumps(body, ensure_ascii=False)
+                for customer_id, values in pii.items():
+                    if role is Role.RM and customer_id in own_book:
+                        continue
+                    leaked = [v for v in values if v in text]
+                    if leaked:
+                        problems.append(f"{label}: unmasked PII of {customer_id} in the answer")
+    print(f"schema guard: {checked} (role, type, field) triples answered, {refused} refused")
+    assert checked > 500  # the walk reached the schema, not a corner of it
+    assert not problems, "\n".join(problems[:60])

@@ -286,7 +286,7 @@ def test_a_marketer_cannot_read_risk_linkages(
     client: TestClient, test_settings: CrkgSettings
 ) -> None:
     body = _api(client, test_settings, Role.MARKETER, "mkt-1").post("{ guaranteeCircles { id } }")
-    assert body["data"] is None
+    assert body["data"] == {"guaranteeCircles": None}  # withheld; other root fields would stand
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert "read_risk" in body["errors"][0]["message"]
 
