@@ -398,3 +398,64 @@ async def test_every_field_answers_safely_for_every_role(
     print(f"schema guard: {checked} (role, type, field) triples answered, {refused} refused")
     assert checked > 500  # the walk reached the schema, not a corner of it
     assert not problems, "\n".join(problems[:60])
+
+
+# --- the README's examples, verbatim ------------------------------------------------------------
+README = Path(__file__).resolve().parents[2] / "README.md"
+ROLES_IN_README = {
+    "relationship manager": Role.RM,
+    "marketer": Role.MARKETER,
+    "risk analyst": Role.RISK,
+    "admin": Role.ADMIN,
+}
+
+
+def readme_examples() -> list[tuple[Role, str]]:
+    """The GraphQL examples of the README's API section, each with the role its comment names."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("Example queries", 1)[1].split("```graphql\n", 1)[1].split("```", 1)[0]
+    examples: list[tuple[Role, str]] = []
+    role: Role | None = None
+    current: list[str] = []
+    depth = 0
+    for line in block.splitlines():
+        if not current and line.startswith("#"):
+            named = [
+                r for words, r in ROLES_IN_README.items() if line[1:].strip().startswith(words)
+            ]
+            assert named, f"README example comment names no role: {line}"
+            role = named[0]
+            continue
+        if not line.strip():
+            continue
+        assert role is not None, "a README example before any role comment"
+        current.append(line)
+        depth += line.count("{") - line.count("}")
+        if depth == 0:
+            examples.append((role, "\n".join(current)))
+            current = []
+    assert not current, "an unbalanced README example"
+    return examples
+
+
+def _answers_something(value: Any) -> bool:
+    if value is None or value == [] or value == {}:
+        return False
+    if isinstance(value, dict) and "edges" in value:
+        return bool(value["edges"])
+    return True
+
+
+def test_the_readme_examples_answer_on_the_demo_bank(apis: dict[Role, Api]) -> None:
+    examples = readme_examples()
+    assert len(examples) >= 10
+    job_id: str | None = None
+    for role, query in examples:
+        if "job-…" in query:
+            assert job_id is not None, "the README polls a job before starting one"
+            query = query.replace("job-…", job_id)
+        data = apis[role].data(query)
+        for value in data.values():
+            assert _answers_something(value), f"README example answered nothing: {query}"
+        if "runAlgorithm" in data:
+            job_id = data["runAlgorithm"]["id"]
