@@ -480,14 +480,17 @@ class Query:
             for r in rows
         ]
 
-    @strawberry.field(description="Guarantee exposure within `hops`, decayed per hop")
+    @strawberry.field(
+        description="Guarantee exposure within `hops`, decayed per hop; by default OUT (whom "
+        "the customer guarantees, onwards), as the stored exposure score is computed"
+    )
     async def exposure(
         self,
         info: strawberry.Info,
         customer_id: strawberry.ID,
         hops: int = 2,
         decay: float = 0.5,
-        direction: ExposureDirection = ExposureDirection.BOTH,
+        direction: ExposureDirection = ExposureDirection.OUT,
     ) -> Exposure | None:
         context = context_value(info)
         context.principal.require(Permission.READ_RISK)

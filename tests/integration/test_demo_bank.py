@@ -459,3 +459,23 @@ def test_the_readme_examples_answer_on_the_demo_bank(apis: dict[Role, Api]) -> N
             assert _answers_something(value), f"README example answered nothing: {query}"
         if "runAlgorithm" in data:
             job_id = data["runAlgorithm"]["id"]
+
+
+# --- defect: the exposure query and the stored exposure score disagreed -----------------------
+async def test_exposure_by_default_is_the_stored_exposure_score(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    # a customer who both guarantees and is guaranteed: OUT and BOTH differ for them
+    customer_id = await demo.one(
+        "MATCH (c:Customer) WHERE (c)-[:GUARANTEES]->() AND ()-[:GUARANTEES]->(c) "
+        "RETURN c.customer_id ORDER BY c.customer_id LIMIT 1"
+    )
+    data = apis[Role.RISK].data(
+        """query($id: ID!) { exposure(customerId: $id) { total direction hops }
+             both: exposure(customerId: $id, direction: BOTH) { total }
+             customer(id: $id) { scores { exposure } } }""",
+        id=customer_id,
+    )
+    assert data["exposure"]["direction"] == "OUT"
+    assert data["exposure"]["total"] == data["customer"]["scores"]["exposure"]
+    assert data["both"]["total"] != data["exposure"]["total"]
