@@ -23,6 +23,7 @@ from api.graphql.context import RequestContext
 from api.graphql.jobs import JobRegistry
 from api.metrics import ApiMetrics
 from api.security.auth import AuthenticationError, TokenVerifier
+from api.security.limits import truncated_lists
 from graph.errors import CrkgError
 from graph.settings import CrkgSettings, Environment
 from graph.store import GraphStore
@@ -67,7 +68,11 @@ class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
         self.metrics.operations.labels(outcome).inc()
         if self.settings.environment is not Environment.PRODUCTION and context.response:
             context.response.headers[ROUND_TRIPS_HEADER] = str(trips)
-        return process_result(result)
+        response = process_result(result)
+        if cut := truncated_lists(context):
+            # lists the data made longer than their declared bound: said, not hidden
+            response["extensions"] = {**(response.get("extensions") or {}), "truncated": cut}
+        return response
 
 
 async def _operation_of(request: Request) -> str:
