@@ -3,6 +3,9 @@
 * No or bad bearer token → HTTP 401 (nothing parsed, nothing read).
 * Only ``application/json`` POST bodies run operations; GET serves GraphiQL in development
   and never executes anything (so GET can never mutate).
+* A body that is not a JSON object, nests too deep or holds a lone UTF-16 surrogate → HTTP
+  400 with a code (``api.security.requests``), before GraphQL sees it.
+* There are no subscriptions: a WebSocket upgrade is refused with HTTP 400 and a code.
 * Unmasked PII in a response is written as ``AuditEvent`` nodes first; if that write fails
   the response carries no data (fail closed).
 """
@@ -13,7 +16,9 @@ import logging
 import re
 from typing import Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import HTTPException, Request, Response, WebSocket
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIWebSocketRoute
 from graphql import GraphQLError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -23,7 +28,9 @@ from api.graphql.context import RequestContext
 from api.graphql.jobs import JobRegistry
 from api.metrics import ApiMetrics
 from api.security.auth import AuthenticationError, TokenVerifier
+from api.security.errors import ErrorCode
 from api.security.limits import truncated_lists
+from api.security.requests import RequestRefused, graphql_body
 from graph.errors import CrkgError
 from graph.settings import CrkgSettings, Environment
 from graph.store import GraphStore
@@ -38,6 +45,13 @@ PURPOSE_HEADER = "X-Crkg-Purpose"
 class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
     metrics: ApiMetrics
     settings: CrkgSettings
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # strawberry always routes WebSockets (for subscriptions, which crkg has none of)
+        # through the HTTP context getter, which cannot serve them: refuse them instead.
+        self.routes[:] = [r for r in self.routes if not isinstance(r, APIWebSocketRoute)]
+        self.add_api_websocket_route("", _refuse_websocket)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -75,14 +89,21 @@ class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
         return response
 
 
-async def _operation_of(request: Request) -> str:
+async def _refuse_websocket(websocket: WebSocket) -> None:
+    refused = RequestRefused(
+        400,
+        ErrorCode.WEBSOCKET_NOT_SUPPORTED,
+        "/graphql serves no WebSocket connections (there are no subscriptions); "
+        "POST application/json instead",
+    )
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(JSONResponse(refused.body(), refused.status))
+    else:  # a server without the denial extension: closing before accepting is HTTP 403
+        await websocket.close(code=1008, reason=refused.message[:120])
+
+
+def _operation_of(body: dict[str, Any]) -> str:
     """The operation name, else the start of the document (for the audit record)."""
-    try:
-        body = await request.json()  # Starlette caches the body; strawberry reads it again
-    except ValueError:
-        return "unparsable request"
-    if not isinstance(body, dict):
-        return "batch"
     name = body.get("operationName")
     if isinstance(name, str) and name:
         return name[:100]
@@ -127,7 +148,8 @@ def make_context_getter(
             store=store,
             jobs=jobs,
             purpose=request.headers.get(PURPOSE_HEADER.lower()),
-            operation=await _operation_of(request),
+            # checked before strawberry decodes it again (Starlette keeps the raw body)
+            operation=_operation_of(graphql_body(await request.body())),
         )
         context.request = request
         context.response = response

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any, Literal
 
 import strawberry
@@ -281,7 +282,8 @@ class Query:
         context = context_value(info)
         size = context.page_size(first)
         offset_text = decode_cursor("community", after)
-        if offset_text is not None and not offset_text.isdigit():
+        # ASCII digits only (isdigit() takes "²"), and an offset the database can skip to
+        if offset_text is not None and not re.fullmatch(r"[0-9]{1,9}", offset_text):
             raise ClientError(f"after: {after!r} is not a communities cursor")
         offset = 0 if offset_text is None else int(offset_text) + 1
         rows = await context.views.community_page(

@@ -19,7 +19,14 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from api.security.auth import AuthConfigurationError, AuthenticationError, ForbiddenError
-from graph.errors import CrkgError, DatabaseError, LocalServerError, NotFoundError
+from graph.errors import (
+    CrkgError,
+    DatabaseError,
+    LocalServerError,
+    NotFoundError,
+    QueryTimeoutError,
+    ServiceBusyError,
+)
 
 logger = logging.getLogger("crkg.api.errors")
 
@@ -40,6 +47,14 @@ class ErrorCode(StrEnum):
     PAGE_SIZE_TOO_LARGE = "PAGE_SIZE_TOO_LARGE"
     INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE"
     INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+    TIMEOUT = "TIMEOUT"
+    BUSY = "BUSY"
+    # refused at the HTTP edge, before GraphQL (api.security.requests)
+    INVALID_JSON = "INVALID_JSON"
+    INVALID_REQUEST_BODY = "INVALID_REQUEST_BODY"
+    JSON_TOO_DEEP = "JSON_TOO_DEEP"
+    INVALID_UNICODE = "INVALID_UNICODE"
+    WEBSOCKET_NOT_SUPPORTED = "WEBSOCKET_NOT_SUPPORTED"
 
 
 # Operator matters: their messages name servers, ports and server-side detail.
@@ -85,6 +100,10 @@ def _code_of(error: CrkgError) -> ErrorCode:
         return ErrorCode.FORBIDDEN
     if isinstance(error, NotFoundError):
         return ErrorCode.NOT_FOUND
+    if isinstance(error, QueryTimeoutError):
+        return ErrorCode.TIMEOUT
+    if isinstance(error, ServiceBusyError):
+        return ErrorCode.BUSY
     return ErrorCode.BAD_REQUEST
 
 

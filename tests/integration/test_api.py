@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketDenialResponse
 
 from api.app import create_app
 from api.security.auth import Role, mint_token
@@ -96,3 +102,176 @@ async def test_healthz_answers_promptly_while_heavy_documents_are_validated(
     assert max(waits) < 1.0, (waits, took)  # it waited for all four, ~6 s, on the loop
     assert max(took) > 1.0, took  # they really were slow to validate
     assert still_validating > 0, "the heavy documents finished before /healthz was asked"
+
+
+# --- bad input is a client error with a code, and every 5xx is counted ------------------------
+@pytest.fixture(scope="module")
+def app_client(
+    local_server: LocalServerStatus, test_settings: CrkgSettings
+) -> Iterator[TestClient]:
+    with TestClient(create_app(test_settings)) as client:
+        yield client
+
+
+def _post_raw(client: TestClient, settings: CrkgSettings, body: bytes) -> httpx.Response:
+    headers = {**_admin_headers(settings), "Content-Type": "application/json"}
+    return client.post("/graphql", content=body, headers=headers)
+
+
+def _counted(client: TestClient, method: str, route: str, status: int) -> float:
+    wanted = f'crkg_http_requests_total{{method="{method}",route="{route}",status="{status}"}}'
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(wanted):
+            return float(line.split()[-1])
+    return 0.0
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'"x"', "INVALID_REQUEST_BODY"),
+        (b"42", "INVALID_REQUEST_BODY"),
+        (b"null", "INVALID_REQUEST_BODY"),
+        (b'[{"query": "{ me { role } }"}]', "INVALID_REQUEST_BODY"),
+        (b'{"query": ' + b"[" * 990 + b"]" * 990 + b"}", "JSON_TOO_DEEP"),
+        (
+            b'{"query": "{ me { role } }", "variables": {"x": ' + b"[" * 100 + b"]" * 100 + b"}}",
+            "JSON_TOO_DEEP",
+        ),
+        (b'{"query": "\xff"}', "INVALID_JSON"),
+        (b'{"query": ', "INVALID_JSON"),
+    ],
+)
+def test_a_body_that_is_not_a_graphql_request_is_a_400_with_a_code(
+    app_client: TestClient, test_settings: CrkgSettings, body: bytes, code: str
+) -> None:
+    before = _counted(app_client, "POST", "/graphql", 400)
+    response = _post_raw(app_client, test_settings, body)
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == code
+    assert _counted(app_client, "POST", "/graphql", 400) == before + 1
+
+
+LONE_SURROGATE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "where"),
+    [
+        (
+            "query($id: ID!) { customer(id: $id) { id } }",
+            {"id": f"C{LONE_SURROGATE}"},
+            "variables.id",
+        ),
+        (
+            "query($s: String) { customers(search: $s) { edges { node { id } } } }",
+            {"s": f"张{LONE_SURROGATE}"},
+            "variables.s",
+        ),
+        (
+            "mutation($rows: [CustomerInput!]!) { upsertCustomers(input: $rows) { received } }",
+            {"rows": [{"customerId": "API9", "kind": "PERSON", "name": f"王{LONE_SURROGATE}"}]},
+            "variables.rows[0].name",
+        ),
+        (
+            "mutation($rows: [TieInput!]!) { upsertTies(input: $rows) { received } }",
+            {"rows": [{"srcId": f"{LONE_SURROGATE}1", "dstId": "C2", "kind": "FRIEND"}]},
+            "variables.rows[0].srcId",
+        ),
+        (f'{{ customer(id: "C{LONE_SURROGATE}") {{ id }} }}', {}, "query"),
+    ],
+)
+def test_a_lone_surrogate_anywhere_is_a_400_naming_where(
+    app_client: TestClient,
+    test_settings: CrkgSettings,
+    query: str,
+    variables: dict[str, Any],
+    where: str,
+) -> None:
+    # json.dumps writes the surrogate as the escape \ud800, as a client's JSON would
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    response = _post_raw(app_client, test_settings, body)
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "INVALID_UNICODE"
+    assert error["message"].startswith(f"{where}: a lone UTF-16 surrogate (\\ud800)")
+
+
+def _graphql(client: TestClient, settings: CrkgSettings, query: str, **variables: Any) -> Any:
+    response = client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers=_admin_headers(settings),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_search_of_too_many_words_is_a_client_error(
+    app_client: TestClient, test_settings: CrkgSettings
+) -> None:
+    body = _graphql(
+        app_client,
+        test_settings,
+        "query($s: String) { customers(search: $s) { edges { node { id } } } }",
+        s=" ".join(f"word{i}" for i in range(1500)),
+    )
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "1500 words" in error["message"]
+    assert "at most 100 characters in 10 words" in error["message"]
+    fits = _graphql(
+        app_client,
+        test_settings,
+        "query($s: String) { customers(search: $s) { edges { node { id } } } }",
+        s="张伟 王芳 李娜",
+    )
+    assert not fits.get("errors"), fits
+
+
+@pytest.mark.parametrize("offset", ["12345678901234567890", "²", "-1", "1e3"])
+def test_a_cursor_with_a_number_it_cannot_be_is_a_client_error(
+    app_client: TestClient, test_settings: CrkgSettings, offset: str
+) -> None:
+    cursor = base64.urlsafe_b64encode(f"community:{offset}".encode()).decode()
+    body = _graphql(
+        app_client,
+        test_settings,
+        "query($a: String) { communities(after: $a) { edges { node { id } } } }",
+        a=cursor,
+    )
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "is not a communities cursor" in error["message"]
+
+
+def test_a_websocket_upgrade_on_graphql_is_refused_with_a_code(app_client: TestClient) -> None:
+    before = _counted(app_client, "WEBSOCKET", "/graphql", 400)
+    with pytest.raises(WebSocketDenialResponse) as denied:  # noqa: SIM117
+        with app_client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]):
+            pass
+    assert denied.value.status_code == 400
+    assert denied.value.json()["errors"][0]["extensions"]["code"] == "WEBSOCKET_NOT_SUPPORTED"
+    assert _counted(app_client, "WEBSOCKET", "/graphql", 400) == before + 1
+
+
+def test_every_5xx_is_counted_and_answered_with_a_reference(
+    local_server: LocalServerStatus, test_settings: CrkgSettings
+) -> None:
+    app = create_app(test_settings)
+
+    @app.get("/broken")
+    async def broken() -> None:
+        raise RuntimeError("MATCH (c:Customer) RETURN c")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/broken")
+        assert response.status_code == 500
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "INTERNAL_ERROR"
+        assert error["extensions"]["ref"] in error["message"]
+        assert "MATCH" not in response.text
+        assert _counted(client, "GET", "/broken", 500) == 1
+        assert client.get("/readyz").status_code in (200, 503)
+        assert _counted(client, "GET", "/readyz", client.get("/readyz").status_code) >= 1
