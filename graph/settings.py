@@ -92,6 +92,9 @@ class CrkgSettings(BaseSettings):
         default=50_000, ge=1, description="upper bound on the values a response can hold"
     )
     api_query_timeout_seconds: float = Field(default=10.0, gt=0)
+    api_max_concurrent_searches: int = Field(
+        default=2, ge=1, description="warm-path searches one API process runs at once"
+    )
 
     # --- authentication -------------------------------------------------------------------
     auth_jwt_algorithm: Literal["HS256", "RS256"] = "HS256"

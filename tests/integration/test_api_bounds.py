@@ -7,7 +7,10 @@ field, and the counts compared with the estimate the limits computed before exec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -231,3 +234,105 @@ def test_the_reported_query_is_refused_before_it_runs(
     [error] = body["errors"]
     assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
     assert error["extensions"]["cost"] > 400_000
+
+
+# --- a warm-path search that times out stops computing ---------------------------------------
+SLOW_SIZE = 40
+SEARCH_TIMEOUT = 1.5
+PATHS = """query($to: ID!) { paths(fromId: "SLOW00", toId: $to, k: 10, maxHops: 6) {
+    customerIds } }"""
+REFERRAL_PATHS = """query($to: ID!) { referralPaths(toCustomerId: $to, fromRmId: "RMSLOW",
+    k: 10, maxHops: 6) { customerIds } }"""
+
+
+@pytest.fixture
+async def slow_clique(loaded_bank: GraphStore, test_settings: CrkgSettings) -> AsyncIterator[str]:
+    """40 customers all tied strongly to each other, and one weak tie on to the target: a
+    hop-limited best-first search expands millions of cheap paths before reaching it."""
+    database = test_settings.neo4j_database
+    await loaded_bank.driver.execute_query(
+        """
+        CREATE (rm:RelationshipManager {rm_id: 'RMSLOW', name: 'slow', branch_id: 'B0'})
+        WITH rm
+        UNWIND range(0, $size - 1) AS i
+        CREATE (c:Customer {customer_id: 'SLOW' + right('0' + toString(i), 2),
+                            kind: 'PERSON', name: '慢' + toString(i)})
+        WITH rm, c WHERE c.customer_id = 'SLOW00'
+        CREATE (c)-[:MANAGED_BY]->(rm)
+        """,
+        size=SLOW_SIZE,
+        database_=database,
+    )
+    await loaded_bank.driver.execute_query(
+        """
+        MATCH (a:Customer), (b:Customer)
+        WHERE a.customer_id STARTS WITH 'SLOW' AND b.customer_id STARTS WITH 'SLOW'
+          AND a.customer_id < b.customer_id
+        CREATE (a)-[:FRIEND {strength: 0.99}]->(b)
+        WITH count(*) AS ties
+        MATCH (m:Customer {customer_id: 'SLOW01'})
+        CREATE (m)-[:FRIEND {strength: 0.01}]->(:Customer {customer_id: 'SLOWTARGET',
+                                                         kind: 'PERSON', name: '远'})
+        """,
+        database_=database,
+    )
+    yield "SLOWTARGET"
+    await loaded_bank.driver.execute_query(
+        "MATCH (c:Customer) WHERE c.customer_id STARTS WITH 'SLOW' DETACH DELETE c "
+        "WITH count(*) AS gone MATCH (rm:RelationshipManager {rm_id: 'RMSLOW'}) DELETE rm",
+        database_=database,
+    )
+
+
+@pytest.fixture
+def slow_client(loaded_bank: GraphStore, test_settings: CrkgSettings) -> Iterator[TestClient]:
+    settings = test_settings.model_copy(
+        update={"api_query_timeout_seconds": SEARCH_TIMEOUT, "api_max_concurrent_searches": 1}
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _search_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "crkg-path-search"]
+
+
+@pytest.mark.parametrize("query", [PATHS, REFERRAL_PATHS], ids=["paths", "referralPaths"])
+def test_a_search_that_times_out_stops_computing(
+    slow_client: TestClient, test_settings: CrkgSettings, slow_clique: str, query: str
+) -> None:
+    started = time.monotonic()
+    body = _post(slow_client, test_settings, query, to=slow_clique)
+    answered = time.monotonic() - started
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "TIMEOUT", error
+    assert "took longer than its timeout of 1.5 s" in error["message"]
+    assert answered < SEARCH_TIMEOUT + 3
+    time.sleep(0.2)  # the search thread looks at the clock every few hundred paths
+    assert not [t for t in _search_threads() if t.is_alive()]
+    cpu_before = time.process_time()
+    time.sleep(2.0)
+    assert time.process_time() - cpu_before < 0.5  # quiet: nothing computes on
+
+
+def test_searches_beyond_the_limit_are_refused_until_a_slot_frees(
+    slow_client: TestClient,
+    test_settings: CrkgSettings,
+    slow_clique: str,
+    examples: dict[str, str],
+) -> None:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(_post, slow_client, test_settings, PATHS, to=slow_clique)
+        deadline = time.monotonic() + 5
+        while not _search_threads() and time.monotonic() < deadline:
+            time.sleep(0.02)  # until the slow one holds the only slot
+        assert _search_threads(), "the slow search never started"
+        busy = _post(slow_client, test_settings, PATHS, to=examples["hub"])
+        [error] = busy["errors"]
+        assert error["extensions"]["code"] == "BUSY"
+        assert "1 warm-path searches already running" in error["message"]
+        assert slow.result()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+    time.sleep(0.2)
+    again = _post(slow_client, test_settings, PATHS, to="SLOW05")
+    assert not again.get("errors"), again
+    assert again["data"]["paths"][0]["customerIds"] == ["SLOW00", "SLOW05"]
