@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from api.deps import SettingsDep, StoreDep
 from api.graphql.jobs import JobRegistry
-from api.graphql.router import CrkgGraphQLRouter, make_context_getter
+from api.graphql.router import STATIC_DIR, CrkgGraphQLRouter, make_context_getter
 from api.graphql.schema import build_schema
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.security.auth import TokenVerifier
@@ -102,6 +103,14 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
     router.metrics = metrics
     router.settings = app_settings
     app.include_router(router, prefix="/graphql", include_in_schema=False)
+    if development:
+        # GraphiQL's page and the assets vendored from npm (make install builds vendor/)
+        for part in ("graphiql", "vendor"):
+            app.mount(
+                f"/static/{part}",
+                StaticFiles(directory=STATIC_DIR / part, check_dir=False),
+                name=f"static-{part}",
+            )
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def prometheus_metrics() -> Response:

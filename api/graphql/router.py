@@ -6,6 +6,9 @@
 * A body that is not a JSON object, nests too deep or holds a lone UTF-16 surrogate → HTTP
   400 with a code (``api.security.requests``), before GraphQL sees it.
 * There are no subscriptions: a WebSocket upgrade is refused with HTTP 400 and a code.
+* GraphiQL (development only) is served from the package: its page and scripts come from
+  ``api/static`` (vendored from npm by ``make install``), and its Content-Security-Policy
+  lets the browser fetch nothing from any other origin.
 * Unmasked PII in a response is written as ``AuditEvent`` nodes first; if that write fails
   the response carries no data (fail closed).
 """
@@ -14,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException, Request, Response, WebSocket
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIWebSocketRoute
 from graphql import GraphQLError
 from strawberry.fastapi import GraphQLRouter
@@ -37,6 +41,15 @@ from graph.store import GraphStore
 
 logger = logging.getLogger(__name__)
 
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+GRAPHIQL_PAGE = STATIC_DIR / "graphiql" / "index.html"
+VENDOR_MANIFEST = STATIC_DIR / "vendor" / "manifest.json"
+# Everything from this origin; inline styles only because GraphiQL's editor sets them.
+GRAPHIQL_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 _NAMED_OPERATION = re.compile(r"\s*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)")
 ROUND_TRIPS_HEADER = "X-Crkg-Db-Round-Trips"
 PURPOSE_HEADER = "X-Crkg-Purpose"
@@ -52,6 +65,19 @@ class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
         # through the HTTP context getter, which cannot serve them: refuse them instead.
         self.routes[:] = [r for r in self.routes if not isinstance(r, APIWebSocketRoute)]
         self.add_api_websocket_route("", _refuse_websocket)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from the package's own assets (strawberry's page loads them from a CDN)."""
+        if not VENDOR_MANIFEST.is_file():
+            return HTMLResponse(
+                "<!doctype html><title>GraphiQL not built</title><p>GraphiQL's assets are not "
+                "built: run <code>make install</code> (npm ci and npm run build).</p>",
+                status_code=503,
+            )
+        return HTMLResponse(
+            GRAPHIQL_PAGE.read_text(encoding="utf-8"),
+            headers={"Content-Security-Policy": GRAPHIQL_CSP},
+        )
 
     async def process_result(
         self, request: Request, result: ExecutionResult

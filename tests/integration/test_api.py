@@ -8,7 +8,9 @@ import secrets
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -21,7 +23,7 @@ from graph.errors import AuthenticationFailedError
 from graph.localserver.manager import LocalServerStatus
 from graph.queries.schema import SCHEMA_VERSION
 from graph.repositories.schema import SchemaRepository
-from graph.settings import CrkgSettings
+from graph.settings import CrkgSettings, Environment
 from graph.store import GraphStore, open_driver
 from tests.conftest import make_test_settings
 
@@ -275,3 +277,48 @@ def test_every_5xx_is_counted_and_answered_with_a_reference(
         assert _counted(client, "GET", "/broken", 500) == 1
         assert client.get("/readyz").status_code in (200, 503)
         assert _counted(client, "GET", "/readyz", client.get("/readyz").status_code) >= 1
+
+
+# --- GraphiQL renders from the package alone ------------------------------------------------
+class _References(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [v for k, v in attrs if k in ("src", "href") and v]
+
+
+def test_graphiql_loads_only_assets_of_its_own_origin(local_server: LocalServerStatus) -> None:
+    settings = make_test_settings(environment=Environment.DEVELOPMENT)
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200, page.text
+        assert "GraphiQL" in page.text
+        policy = page.headers["content-security-policy"]
+        assert "default-src 'self'" in policy
+        assert "http" not in policy  # no other origin is allowed to serve anything
+        parser = _References()
+        parser.feed(page.text)
+        assert len(parser.urls) >= 5  # the styles, React, ReactDOM, GraphiQL, its setup
+        for url in parser.urls:
+            parts = urlsplit(url)
+            assert (parts.scheme, parts.netloc) == ("", ""), f"{url} leaves the origin"
+            asset = client.get(url)
+            assert asset.status_code == 200, url
+            assert asset.content, url
+            kind = asset.headers["content-type"]
+            if url.endswith(".js"):
+                assert "javascript" in kind, (url, kind)
+            elif url.endswith(".css"):
+                assert kind.startswith("text/css"), (url, kind)
+        scripts = "".join(client.get(u).text for u in parser.urls if u.endswith(".js"))
+        assert "GraphiQL.createFetcher" in scripts  # the page's own setup is among them
+        assert "createFetcher" in client.get("/static/vendor/graphiql.min.js").text
+
+
+def test_graphiql_is_for_development_only(local_server: LocalServerStatus) -> None:
+    settings = make_test_settings(environment=Environment.TEST)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/graphql", headers={"Accept": "text/html"}).status_code != 200
+        assert client.get("/static/vendor/graphiql.min.js").status_code == 404
