@@ -1,11 +1,21 @@
 # The one task runner. `make demo` and `make test` are the README's two commands.
 PYTHON ?= python3
+NPM    ?= npm
 VENV   := .venv
 BIN    := $(VENV)/bin
+# Browser assets the API serves (GraphiQL), vendored from npm through the committed
+# package-lock.json; nothing is fetched from anywhere else at run time.
+STATIC := api/static/vendor/manifest.json
 
-.PHONY: install demo test check lint format typecheck bench-load bench-api bench-algorithms neo4j-start neo4j-stop neo4j-status clean
+.PHONY: install assets demo test check lint format typecheck bench-load bench-api bench-algorithms neo4j-start neo4j-stop neo4j-status clean
 
-install: $(VENV)/.installed          ## virtual environment with crkg and its dev tools
+install: $(VENV)/.installed $(STATIC)  ## virtual environment with crkg and its dev tools, and the browser assets
+
+assets: $(STATIC)                    ## npm ci + copy GraphiQL's assets into api/static/vendor
+
+$(STATIC): package.json package-lock.json api/static/build.mjs
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	$(NPM) run --silent build
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,5 +60,5 @@ neo4j-stop: install
 neo4j-status: install
 	$(BIN)/crkg neo4j status
 
-clean:                               ## the virtual environment (not .crkg/, which holds data)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+clean:                               ## the virtual environment and npm's files (not .crkg/, which holds data)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules api/static/vendor

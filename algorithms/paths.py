@@ -3,20 +3,106 @@
 The API calls :func:`warmest_paths_between` per request: it reads only the neighbourhoods of
 the two ends (meet in the middle: ``max_hops // 2`` ties out of the sources and the rest out
 of the target) through Cypher, then runs the path search in a worker thread.
+
+A search is CPU work that an ``asyncio`` timeout cannot interrupt, so it carries its own
+deadline, checked inside the search loop: when the caller's timeout fires, the thread stops
+too instead of keeping a core busy. And a process runs at most a few searches at once
+(:class:`SearchSlots`): one more is refused at once with :class:`~graph.errors.
+ServiceBusyError` rather than queued behind them past its own timeout. A search keeps its
+slot until its thread has really ended.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import concurrent.futures
+import functools
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from algorithms.graphdata import GraphData, UnknownNodeError
-from algorithms.inproc.referral import WarmPath, warmest_paths
+from algorithms.inproc.referral import SearchDeadlineExceeded, WarmPath, warmest_paths
+from graph.errors import ServiceBusyError
 from graph.model import TieKind
 from graph.repositories.analytics import AnalyticsRepository, TieColumns
 from graph.store import GraphStore
 
-__all__ = ["WarmPath", "warmest_paths_between"]
+__all__ = [
+    "SearchDeadlineExceeded",
+    "SearchSlot",
+    "SearchSlots",
+    "WarmPath",
+    "search_slots",
+    "warmest_paths_between",
+]
+
+T = TypeVar("T")
+
+
+class SearchSlot:
+    """One taken place among a :class:`SearchSlots`' places; released once."""
+
+    def __init__(self, release: Callable[[], None]) -> None:
+        self._release = release
+        self._lock = threading.Lock()
+        self._released = False
+
+    def release(self) -> None:
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        self._release()
+
+    def run_in_thread(self, function: Callable[[], T]) -> concurrent.futures.Future[T]:
+        """Run ``function`` in a thread of its own, which releases this slot when it ends.
+
+        The future is running on return, so cancelling it (as ``asyncio`` does to whatever
+        it awaits on a timeout) leaves the thread, and its slot, to finish.
+        """
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        future.set_running_or_notify_cancel()
+
+        def work() -> None:
+            try:
+                future.set_result(function())
+            except BaseException as error:  # handed to the waiting caller
+                future.set_exception(error)
+            finally:
+                self.release()
+
+        threading.Thread(target=work, name="crkg-path-search", daemon=True).start()
+        return future
+
+
+class SearchSlots:
+    """At most ``limit`` warm-path searches of this process at once."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        self.limit = limit
+        self._free = threading.BoundedSemaphore(limit)
+
+    def take(self) -> SearchSlot:
+        """A slot, or :class:`~graph.errors.ServiceBusyError` when all are taken."""
+        if not self._free.acquire(blocking=False):
+            raise ServiceBusyError("warm-path searches", self.limit)
+        return SearchSlot(self._free.release)
+
+
+@functools.cache
+def search_slots(limit: int) -> SearchSlots:
+    """The process's slots for searches (one set per limit, shared by every request)."""
+    return SearchSlots(limit)
+
+
+def _check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise SearchDeadlineExceeded("the warm-path search ran past its deadline")
+
 
 _VIRTUAL_SOURCE = "\x00sources"  # no customer id starts with NUL
 
@@ -47,7 +133,12 @@ async def _ball(
 
 
 def _search(
-    sources: Sequence[str], target: str, ties: TieColumns, k: int, max_hops: int
+    sources: Sequence[str],
+    target: str,
+    ties: TieColumns,
+    k: int,
+    max_hops: int,
+    deadline: float | None = None,
 ) -> list[WarmPath]:
     # Directed edges both ways, plus a free edge from one virtual source to every source, so
     # one search covers all sources; the virtual node is stripped from the paths found. No
@@ -62,10 +153,13 @@ def _search(
     ]
     edges = [(u, v) for u, v, _ in both] + [(_VIRTUAL_SOURCE, s) for s in sources]
     weight = [w for *_, w in both] + [1.0] * len(sources)
+    _check_deadline(deadline)
     graph = GraphData.from_edges(
         edges, nodes=[_VIRTUAL_SOURCE, target], directed=True, weight=weight
     )
-    found = warmest_paths(graph, _VIRTUAL_SOURCE, target, k=k, max_hops=max_hops + 1)
+    found = warmest_paths(
+        graph, _VIRTUAL_SOURCE, target, k=k, max_hops=max_hops + 1, deadline=deadline
+    )
     return [WarmPath(nodes=p.nodes[1:], strength=p.strength, cost=p.cost) for p in found]
 
 
@@ -78,6 +172,8 @@ async def warmest_paths_between(
     max_hops: int = 4,
     tie_kinds: Sequence[TieKind] = tuple(TieKind),
     min_strength: float = 0.0,
+    deadline: float | None = None,
+    slots: SearchSlots | None = None,
 ) -> list[WarmPath]:
     """The ``k`` warmest paths of ties from any of ``sources`` to ``target``.
 
@@ -102,6 +198,11 @@ async def warmest_paths_between(
         Which ties count.
     min_strength : float
         Ignore weaker ties.
+    deadline : float, optional
+        A :func:`time.monotonic` time after which the search stops (in its thread, too).
+    slots : SearchSlots, optional
+        Where to take a place for the search (held from the first read until the search's
+        thread has ended); ``None`` runs it without a bound.
 
     Returns
     -------
@@ -112,6 +213,10 @@ async def warmest_paths_between(
     ------
     UnknownNodeError
         ``target`` or every source is not a customer.
+    SearchDeadlineExceeded
+        The deadline passed (a :class:`TimeoutError`).
+    ServiceBusyError
+        Every slot is taken by other searches.
 
     Examples
     --------
@@ -124,20 +229,35 @@ async def warmest_paths_between(
         raise ValueError(f"max_hops must be within 1..6, got {max_hops}")
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    repository = AnalyticsRepository(store)
-    starts = [s for s in dict.fromkeys(sources) if s != target]
-    missing = await repository.missing_customers([target])
-    if missing:
-        raise UnknownNodeError(target)
-    if not starts:
-        return []
-    near_sources = max_hops // 2
-    near_target = max_hops - near_sources
-    around_sources = await _ball(repository, starts, near_sources, tie_kinds, min_strength)
-    around_target = await _ball(repository, [target], near_target, tie_kinds, min_strength)
-    ties = TieColumns(
-        around_sources.src + around_target.src,
-        around_sources.dst + around_target.dst,
-        around_sources.weight + around_target.weight,
-    )
-    return await asyncio.to_thread(_search, starts, target, ties, k, max_hops)
+    slot = slots.take() if slots is not None else None
+    handed_over = False
+    try:
+        repository = AnalyticsRepository(store)
+        starts = [s for s in dict.fromkeys(sources) if s != target]
+        missing = await repository.missing_customers([target])
+        if missing:
+            raise UnknownNodeError(target)
+        if not starts:
+            return []
+        near_sources = max_hops // 2
+        near_target = max_hops - near_sources
+        around_sources = await _ball(repository, starts, near_sources, tie_kinds, min_strength)
+        around_target = await _ball(repository, [target], near_target, tie_kinds, min_strength)
+        ties = TieColumns(
+            around_sources.src + around_target.src,
+            around_sources.dst + around_target.dst,
+            around_sources.weight + around_target.weight,
+        )
+        _check_deadline(deadline)
+
+        def search() -> list[WarmPath]:
+            return _search(starts, target, ties, k, max_hops, deadline)
+
+        if slot is None:
+            return await asyncio.to_thread(search)
+        future = slot.run_in_thread(search)
+        handed_over = True  # the thread releases the slot when it ends
+        return await asyncio.wrap_future(future)
+    finally:
+        if slot is not None and not handed_over:
+            slot.release()

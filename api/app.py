@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from api.deps import SettingsDep, StoreDep
 from api.graphql.jobs import JobRegistry
-from api.graphql.router import CrkgGraphQLRouter, make_context_getter
+from api.graphql.router import STATIC_DIR, CrkgGraphQLRouter, make_context_getter
 from api.graphql.schema import build_schema
-from api.metrics import ApiMetrics
+from api.metrics import ApiMetrics, MetricsMiddleware
 from api.security.auth import TokenVerifier
+from api.security.errors import ErrorCode
+from api.security.requests import RequestRefused
 from graph.errors import CrkgError
 from graph.queries.schema import SCHEMA_VERSION
 from graph.repositories.schema import SchemaRepository
@@ -53,7 +57,34 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
     )
 
     app.state.metrics = metrics
-    app.middleware("http")(metrics.middleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.exception_handler(RequestRefused)
+    async def refused(request: Request, error: RequestRefused) -> JSONResponse:
+        logger.info("refused %s %s: %s", request.method, request.url.path, error.message)
+        return JSONResponse(error.body(), status_code=error.status)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, error: Exception) -> JSONResponse:
+        """Any error nothing else handled: a 500 with a reference, never a traceback."""
+        ref = secrets.token_hex(6)
+        logger.error(
+            "internal error (ref %s) on %s %s",
+            ref,
+            request.method,
+            request.url.path,
+            exc_info=(type(error), error, error.__traceback__),
+        )
+        body = {
+            "errors": [
+                {
+                    "message": f"internal error (ref {ref})",
+                    "extensions": {"code": str(ErrorCode.INTERNAL_ERROR), "ref": ref},
+                }
+            ]
+        }
+        return JSONResponse(body, status_code=500)
+
     development = app_settings.environment is Environment.DEVELOPMENT
     router = CrkgGraphQLRouter(
         build_schema(app_settings),
@@ -72,6 +103,14 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
     router.metrics = metrics
     router.settings = app_settings
     app.include_router(router, prefix="/graphql", include_in_schema=False)
+    if development:
+        # GraphiQL's page and the assets vendored from npm (make install builds vendor/)
+        for part in ("graphiql", "vendor"):
+            app.mount(
+                f"/static/{part}",
+                StaticFiles(directory=STATIC_DIR / part, check_dir=False),
+                name=f"static-{part}",
+            )
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class ApiMetrics:
@@ -48,12 +49,60 @@ class ApiMetrics:
     def exposition(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+
+
+class MetricsMiddleware:
+    """Counts every HTTP response and WebSocket handshake by route and status.
+
+    A plain ASGI middleware, inside Starlette's error middleware: a request whose handler
+    raised counts as the 500 that the error middleware answers with (an ``http`` middleware
+    never sees it), and WebSocket handshakes count too (101 accepted, their denial status,
+    or 403 when closed before accepting).
+    """
+
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        self.requests.labels(request.method, route, str(response.status_code)).inc()
-        self.latency.labels(route).observe(time.perf_counter() - started)
-        return response
+        status: int | None = None
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            kind = message["type"]
+            if kind in ("http.response.start", "websocket.http.response.start"):
+                status = status or int(message["status"])
+            elif kind == "websocket.accept":
+                status = status or 101
+            elif kind == "websocket.close":
+                status = status or 403
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            status = status or 500  # what the error middleware answers
+            raise
+        finally:
+            method = scope.get("method", "WEBSOCKET") if scope["type"] == "http" else "WEBSOCKET"
+            # 499: nothing was answered (the client went away, the task was cancelled)
+            self.metrics.record(
+                method, _route_label(scope), status or 499, time.perf_counter() - started
+            )
+
+
+def _route_label(scope: Scope) -> str:
+    """The matched route's path (its template), or ``unmatched``: never a raw URL, so the
+    labels stay few."""
+    route: Any = scope.get("route")
+    if route is None:
+        return "unmatched"
+    # routes of an included router (GraphQL's) have an empty path of their own
+    return getattr(route, "path", "") or str(scope.get("path", "unmatched"))

@@ -84,6 +84,17 @@ class SchemaNotInitialisedError(DatabaseError):
         super().__init__(f"database {database!r} has no crkg schema", hint="run `crkg init` first")
 
 
+class ServiceBusyError(CrkgError):
+    """Too many expensive requests of one kind are running; try again in a moment."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(
+            f"{limit} {what} already running in this process, the most it runs at once",
+            hint="try again in a moment",
+        )
+        self.limit = limit
+
+
 class NotFoundError(CrkgError):
     """A node that was asked for by key does not exist."""
 

@@ -85,10 +85,16 @@ class CrkgSettings(BaseSettings):
     api_max_depth: int = Field(default=10, ge=2, description="deepest selection nesting")
     api_max_aliases: int = Field(default=15, ge=1)
     api_max_tokens: int = Field(default=2_000, ge=50, description="lexical tokens per document")
+    api_max_fields: int = Field(
+        default=300, ge=10, description="field selections per document (fragments expanded)"
+    )
     api_max_cost: int = Field(
-        default=20_000, ge=1, description="fields times requested page sizes, before execution"
+        default=50_000, ge=1, description="upper bound on the values a response can hold"
     )
     api_query_timeout_seconds: float = Field(default=10.0, gt=0)
+    api_max_concurrent_searches: int = Field(
+        default=2, ge=1, description="warm-path searches one API process runs at once"
+    )
 
     # --- authentication -------------------------------------------------------------------
     auth_jwt_algorithm: Literal["HS256", "RS256"] = "HS256"

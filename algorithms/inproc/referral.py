@@ -19,6 +19,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -39,6 +40,7 @@ __all__ = [
     "LinkScores",
     "ReferralTarget",
     "ScoredTarget",
+    "SearchDeadlineExceeded",
     "WarmPath",
     "link_prediction",
     "referral_influence",
@@ -94,6 +96,20 @@ class ReferralTarget:
     candidate: str
     score: float
     introducers: tuple[Introducer, ...]
+
+
+class SearchDeadlineExceeded(TimeoutError):
+    """A path search ran past its deadline and stopped where it was."""
+
+
+# How many partial paths the best-first search expands between two looks at the clock: the
+# look costs ~50 ns, an expansion microseconds, so the deadline is kept to within a few ms.
+_DEADLINE_CHECK_EVERY = 256
+
+
+def _check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise SearchDeadlineExceeded("the path search ran past its deadline")
 
 
 @dataclass(frozen=True)
@@ -273,6 +289,7 @@ def warmest_paths(
     *,
     k: int = 3,
     max_hops: int | None = None,
+    deadline: float | None = None,
 ) -> list[WarmPath]:
     """The ``k`` strongest simple paths of ties from ``source`` to ``target`` (Yen).
 
@@ -287,11 +304,20 @@ def warmest_paths(
         Number of paths.
     max_hops : int, optional
         Only paths of at most this many ties.
+    deadline : float, optional
+        A :func:`time.monotonic` time: the search stops when it passes it, so a caller's
+        timeout also ends the computation (checked between paths, and every few hundred
+        partial paths of the hop-limited search).
 
     Returns
     -------
     list of WarmPath
         Strongest first; fewer than ``k`` when fewer exist.
+
+    Raises
+    ------
+    SearchDeadlineExceeded
+        The deadline passed before ``k`` paths (or all there are) were found.
 
     Examples
     --------
@@ -342,13 +368,15 @@ def warmest_paths(
     )
     if s not in digraph or t not in digraph:
         return []
+    _check_deadline(deadline)
     if max_hops is None:
         paths: Iterable[list[int]] = nx.shortest_simple_paths(digraph, s, t, weight="cost")
     else:
         hops_left = {int(v): float(d) for v, d in enumerate(to_target) if on_some_path[v]}
-        paths = _cheapest_within_hops(digraph, s, t, max_hops, hops_left)
+        paths = _cheapest_within_hops(digraph, s, t, max_hops, hops_left, deadline)
     result = []
     for path in itertools.islice(paths, k):
+        _check_deadline(deadline)
         total = sum(digraph[u][v]["cost"] for u, v in itertools.pairwise(path))
         result.append(
             WarmPath(
@@ -366,6 +394,7 @@ def _cheapest_within_hops(
     target: int,
     max_hops: int,
     hops_to_target: dict[int, float],
+    deadline: float | None = None,
 ) -> Iterator[list[int]]:
     """Simple paths of at most ``max_hops`` edges in increasing cost, best-first.
 
@@ -376,7 +405,11 @@ def _cheapest_within_hops(
     """
     counter = itertools.count()
     frontier: list[tuple[float, int, list[int]]] = [(0.0, next(counter), [source])]
+    expanded = 0
     while frontier:
+        expanded += 1
+        if expanded % _DEADLINE_CHECK_EVERY == 0:
+            _check_deadline(deadline)
         cost, _, path = heapq.heappop(frontier)
         node = path[-1]
         if node == target:

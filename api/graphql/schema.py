@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from typing import Any, Literal
 
 import strawberry
@@ -18,7 +19,7 @@ from strawberry.scalars import JSON
 
 from algorithms.graphdata import GraphData, UnknownNodeError
 from algorithms.inproc import risk
-from algorithms.paths import warmest_paths_between
+from algorithms.paths import search_slots, warmest_paths_between
 from algorithms.registry import REGISTRY, AlgorithmSpec, Engine
 from algorithms.runner import RISK_RATING_LIMIT
 from api.graphql.context import context_value
@@ -86,19 +87,27 @@ async def _warm_paths(
 ) -> list[Path]:
     """Yen's k warmest paths (cost −log strength), read from the ties around both ends."""
     context = context_value(info)
-    deadline = context.settings.api_query_timeout_seconds
+    timeout = context.settings.api_query_timeout_seconds
     try:
-        # the reads have the server-side timeout; the search in its thread gets this one
+        # the reads have the server-side timeout; the search in its thread stops at the
+        # deadline, so the timeout ends the work and not only the wait
         found = await asyncio.wait_for(
             warmest_paths_between(
-                context.store, sources, target, k=k, max_hops=max_hops, tie_kinds=tuple(kinds)
+                context.store,
+                sources,
+                target,
+                k=k,
+                max_hops=max_hops,
+                tie_kinds=tuple(kinds),
+                deadline=time.monotonic() + timeout,
+                slots=search_slots(context.settings.api_max_concurrent_searches),
             ),
-            timeout=deadline,
+            timeout=timeout,
         )
     except UnknownNodeError:
         return []  # the prospect is not in the graph: no path
-    except TimeoutError:
-        raise QueryTimeoutError("the warm-path search", deadline) from None
+    except TimeoutError:  # the wait's, or the search's own SearchDeadlineExceeded
+        raise QueryTimeoutError("the warm-path search", timeout) from None
     return [
         Path(
             customer_ids=[strawberry.ID(n) for n in path.nodes],
@@ -320,7 +329,8 @@ class Query:
         context = context_value(info)
         size = context.page_size(first)
         offset_text = decode_cursor("community", after)
-        if offset_text is not None and not offset_text.isdigit():
+        # ASCII digits only (isdigit() takes "²"), and an offset the database can skip to
+        if offset_text is not None and not re.fullmatch(r"[0-9]{1,9}", offset_text):
             raise ClientError(f"after: {after!r} is not a communities cursor")
         offset = 0 if offset_text is None else int(offset_text) + 1
         rows = await context.views.community_page(

@@ -25,6 +25,8 @@ from graph.errors import (
     LocalServerError,
     NotComputedError,
     NotFoundError,
+    QueryTimeoutError,
+    ServiceBusyError,
 )
 
 logger = logging.getLogger("crkg.api.errors")
@@ -42,10 +44,19 @@ class ErrorCode(StrEnum):
     QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
     TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
     TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+    TOO_MANY_FIELDS = "TOO_MANY_FIELDS"
     QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
     PAGE_SIZE_TOO_LARGE = "PAGE_SIZE_TOO_LARGE"
     INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE"
     INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+    TIMEOUT = "TIMEOUT"
+    BUSY = "BUSY"
+    # refused at the HTTP edge, before GraphQL (api.security.requests)
+    INVALID_JSON = "INVALID_JSON"
+    INVALID_REQUEST_BODY = "INVALID_REQUEST_BODY"
+    JSON_TOO_DEEP = "JSON_TOO_DEEP"
+    INVALID_UNICODE = "INVALID_UNICODE"
+    WEBSOCKET_NOT_SUPPORTED = "WEBSOCKET_NOT_SUPPORTED"
 
 
 # Operator matters: their messages name servers, ports and server-side detail.
@@ -93,6 +104,10 @@ def _code_of(error: CrkgError) -> ErrorCode:
         return ErrorCode.NOT_FOUND
     if isinstance(error, NotComputedError):
         return ErrorCode.NOT_COMPUTED
+    if isinstance(error, QueryTimeoutError):
+        return ErrorCode.TIMEOUT
+    if isinstance(error, ServiceBusyError):
+        return ErrorCode.BUSY
     return ErrorCode.BAD_REQUEST
 
 

@@ -1,17 +1,24 @@
-"""Abuse limits that reject a GraphQL document before any resolver runs.
+"""Abuse limits that reject a GraphQL document before validation and before any resolver.
 
 One walk over the operation measures what the limits need:
 
+* **fields**: field selections, with every fragment spread counted as the fields it brings
+  (``{ me { role } me { role } }`` has 4). GraphQL's standard validation compares the fields
+  of a selection set pairwise (the overlapping-fields rule), so a small document repeating
+  one field hundreds of times costs seconds of CPU; it is refused here first;
 * **depth**: how deep fields nest below the root fields (``{ customer { id } }`` is 1),
   the same count as strawberry's ``QueryDepthLimiter``;
 * **aliases**: aliased fields, counting a fragment once per spread;
-* **cost**: every field costs 1; a field with a page-size argument (``first`` or
-  ``limit``) multiplies the cost of its sub-selection by that page size: the literal, the
-  variable's value, or, when the argument is absent, the field's default
-  (``api_max_page_size`` if it has none). Page sizes along a path multiply:
-  ``customers(first: 1000)`` × ``connections(first: 100)`` asks for 100,000 rows.
-  Lists without a page-size argument (a connection's ``edges``, a customer's products)
-  count once: their length is bounded by the page above them or by the data model;
+* **cost**: an upper bound on the values the response can hold. Every field costs 1; a list
+  field multiplies the cost of its sub-selection (or, for a list of scalars, adds one per
+  item) by its largest length: a page-size argument (``first``, ``limit``, ``k``: the
+  literal, the variable's value, or, when absent, the field's default, else
+  ``api_max_page_size``), or else the maximum declared for it in :data:`LIST_BOUNDS`.
+  Lengths along a path multiply: ``customers(first: 1000)`` × ``connections(first: 100)``
+  asks for 100,000 rows, and ``customers(first: 1000) { … communities { community {
+  centralMembers … } } }`` for 1000 × 4 × 5 customers. A declared bound is enforced too:
+  :func:`enforce_list_bounds` cuts a list that would be longer (and the response says so),
+  so the estimate stays an upper bound whatever the data;
 * **page sizes**: above ``api_max_page_size`` is refused outright and then counted at that
   maximum, so a cost error, if any, is about the shape of the query.
 
@@ -22,19 +29,23 @@ token limit leaves room for ~200). The walk here measures each fragment once and
 at every spread. The token limit is strawberry's (the parser enforces it, cheaply), and the
 parser also refuses documents nested more than 200 levels.
 
-The cost needs the request's variables, so the rule is built per request by
-:class:`QueryLimiter` and runs with the validation rules, after parsing and before
-execution. Do not add ``ValidationCache``: it would reuse one request's verdict for
+The cost needs the request's variables, so :class:`QueryLimiter` measures per request, in
+the validation step but before any validation rule runs: a refused document is never
+validated. Do not add ``ValidationCache``: it would reuse one request's verdict for
 another's variables.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import inspect
+import logging
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeAlias, TypeGuard, cast
+from typing import Any, Final, TypeAlias, TypeGuard, cast
 
 from graphql import (
     ASTValidationRule,
@@ -45,8 +56,12 @@ from graphql import (
     GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLNamedType,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     GraphQLSyntaxError,
     InlineFragmentNode,
@@ -54,9 +69,9 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
-    ValidationRule,
     ValueNode,
     VariableNode,
+    default_field_resolver,
     get_named_type,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -66,6 +81,8 @@ from strawberry.schema.config import StrawberryConfig
 from api.security.errors import ErrorCode, MaskedErrors, with_code
 from graph.settings import CrkgSettings, Environment
 
+logger = logging.getLogger("crkg.api.limits")
+
 ExtensionFactory: TypeAlias = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 PAGE_SIZE_ARGUMENTS = ("first", "limit")
@@ -73,6 +90,117 @@ PAGE_SIZE_ARGUMENTS = ("first", "limit")
 # not chains of fragment spreads; those are refused as too deep here instead of being
 # recursed into without bound.
 MAX_WALK_NESTING = 200
+
+
+# --- how long each list can be ----------------------------------------------------------------
+@dataclass(frozen=True)
+class ListBound:
+    """The most items one list field returns, as the cost counts and the resolvers keep.
+
+    ``most`` items per parent object; with ``per``, ``most`` items per item of the parent's
+    list field of that name (which the page size above it already multiplied); with
+    ``page_above``, the list *is* the page of the field that returned its parent (a
+    connection's ``edges``): that field's page size has counted it, so it adds no factor.
+    """
+
+    most: int = 1
+    per: str | None = None
+    page_above: bool = False
+    why: str = ""
+
+    @property
+    def factor(self) -> int:
+        return 1 if self.page_above else self.most
+
+
+# Every list field of the schema has a page-size argument or a bound here; the unit test
+# tests/unit/api/test_list_bounds.py walks the schema and fails on a list with neither.
+LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
+    ("CustomerConnection", "edges"): ListBound(page_above=True, why="the page (`first`)"),
+    ("CommunityConnection", "edges"): ListBound(page_above=True, why="the page (`first`)"),
+    ("Subgraph", "nodes"): ListBound(page_above=True, why="connections(first)"),
+    ("Subgraph", "ties"): ListBound(10, per="nodes", why="ties among the page's customers"),
+    ("Customer", "products"): ListBound(30, why="products held by one customer"),
+    ("Customer", "scenarios"): ListBound(10, why="scenarios one customer takes part in"),
+    ("Customer", "communities"): ListBound(4, why="one per community algorithm"),
+    ("Customer", "influenceExplanation"): ListBound(5, why="the 5 top contributors"),
+    ("Customer", "identifiers"): ListBound(10, why="phones, devices, addresses, e-mails"),
+    ("Customer", "riskLinkages"): ListBound(20, why="risk linkages of one customer"),
+    ("Community", "centralMembers"): ListBound(5, why="the 5 members with most ties inside"),
+    ("Community", "centralMemberIds"): ListBound(5, why="the 5 members with most ties inside"),
+    ("Community", "dominantScenarios"): ListBound(3, why="the 3 scenarios with most members"),
+    ("Path", "customerIds"): ListBound(7, why="maxHops <= 6"),
+    ("Path", "customers"): ListBound(7, why="maxHops <= 6"),
+    ("ReferralTarget", "introducers"): ListBound(10, why="top_introducers <= 10"),
+    ("Introducer", "pathIds"): ListBound(3, why="introducers are within two ties"),
+    ("Exposure", "byHop"): ListBound(4, why="hops <= 4"),
+    ("RelatedPartyGroup", "shareholdings"): ListBound(200, why="shareholdings inside a group"),
+    ("Principal", "permissions"): ListBound(20, why="the permission table"),
+    ("UpsertResult", "rejected"): ListBound(1_000, why="at most 1,000 input rows"),
+}
+
+
+# Lists cut to their declared bound while resolving a request, by request context: the
+# router reports them in the response's extensions (weak keys: a context lives one request).
+_TRUNCATED: weakref.WeakKeyDictionary[Any, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
+def truncated_lists(context: Any) -> list[dict[str, Any]]:
+    """The lists :func:`enforce_list_bounds` cut while resolving with this context."""
+    try:
+        return _TRUNCATED.get(context, [])
+    except TypeError:  # a context that cannot be weakly referenced records nothing
+        return []
+
+
+def enforce_list_bounds(
+    schema: GraphQLSchema, bounds: Mapping[tuple[str, str], ListBound] = LIST_BOUNDS
+) -> None:
+    """Wrap the resolver of every bounded list field so that it returns at most its bound.
+
+    The cost estimate assumed the bound, so a list the data makes longer (a customer with
+    more products than declared) is cut, logged, and named in the response's
+    ``extensions.truncated``; nothing is cut silently. Lists that are a page of the field
+    above (``page_above``) are already cut by their resolvers.
+    """
+    for (type_name, field_name), bound in bounds.items():
+        if bound.page_above:
+            continue
+        owner = schema.type_map.get(type_name)
+        if not isinstance(owner, GraphQLObjectType) or field_name not in owner.fields:
+            continue  # a bound for a field this schema does not have: nothing to wrap
+        definition = owner.fields[field_name]
+        definition.resolve = _bounded(definition.resolve or default_field_resolver, bound)
+
+
+def _bounded(resolve: Callable[..., Any], bound: ListBound) -> Callable[..., Any]:
+    def cut(result: Any, root: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        if not isinstance(result, list):
+            return result
+        most = bound.most
+        if bound.per is not None:
+            most *= len(getattr(root, bound.per, None) or ())
+        if len(result) <= most:
+            return result
+        path = ".".join(str(key) for key in info.path.as_list())
+        logger.warning("%s returned %d items; cut to its bound %d", path, len(result), most)
+        with contextlib.suppress(TypeError):  # a context without weak references
+            _TRUNCATED.setdefault(info.context, []).append(
+                {"path": info.path.as_list(), "returned": most, "available": len(result)}
+            )
+        return result[:most]
+
+    def bounded(root: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        result = resolve(root, info, **arguments)
+        if inspect.isawaitable(result):
+
+            async def awaited() -> Any:
+                return cut(await result, root, info)
+
+            return awaited()
+        return cut(result, root, info)
+
+    return bounded
 
 
 # --- configuration ----------------------------------------------------------------------
@@ -87,6 +215,7 @@ def security_extensions(settings: CrkgSettings) -> list[ExtensionFactory]:
         max_aliases=settings.api_max_aliases,
         max_cost=settings.api_max_cost,
         max_page_size=settings.api_max_page_size,
+        max_fields=settings.api_max_fields,
         # k (paths) multiplies what is under it like a page size does
         page_size_arguments=("first", "limit", "k"),
     )
@@ -157,18 +286,23 @@ class QueryLimits:
     max_aliases: int
     max_cost: int
     max_page_size: int
+    max_fields: int = 300
     page_size_arguments: Sequence[str] = PAGE_SIZE_ARGUMENTS
+    list_bounds: Mapping[tuple[str, str], ListBound] = field(default_factory=lambda: LIST_BOUNDS)
 
 
 @dataclass(frozen=True)
 class PageStep:
-    """One paginated field on the way to the most multiplied part of a query."""
+    """One list field (paginated, or of declared length) on the way to the most multiplied
+    part of a query."""
 
     field: str
-    argument: str
+    argument: str | None  # None: the list's declared maximum length
     page_size: int
 
     def __str__(self) -> str:
+        if self.argument is None:
+            return f"{self.field}: at most {self.page_size}"
         return f"{self.field}: {self.argument}={self.page_size}"
 
 
@@ -194,9 +328,20 @@ class OperationMeasure:
     heaviest: tuple[PageStep, ...]
     page_size_violations: tuple[LimitViolation, ...]
     nesting_exceeded: bool = False
+    fields: int = 0
 
     def violations(self, limits: QueryLimits) -> list[LimitViolation]:
-        found = list(self.page_size_violations)
+        found = []
+        if self.fields > limits.max_fields:
+            found.append(
+                LimitViolation(
+                    ErrorCode.TOO_MANY_FIELDS,
+                    f"{self._name} selects {self.fields} fields (fragments counted where "
+                    f"spread), above the limit {limits.max_fields}",
+                    details={"fields": self.fields, "limit": limits.max_fields},
+                )
+            )
+        found.extend(self.page_size_violations)
         if self.nesting_exceeded:
             found.append(
                 LimitViolation(
@@ -266,11 +411,13 @@ class _Measure:
     aliases: int = 0
     product: int = 1
     chain: tuple[PageStep, ...] = ()
+    fields: int = 0
 
     def add(self, part: _Measure) -> None:
         self.cost += part.cost
         self.depth = max(self.depth, part.depth)
         self.aliases += part.aliases
+        self.fields += part.fields
         if part.product > self.product:
             self.product, self.chain = part.product, part.chain
 
@@ -303,6 +450,7 @@ class _OperationWalk:
             heaviest=total.chain,
             page_size_violations=tuple(self.page_size_violations),
             nesting_exceeded=self.nesting_exceeded,
+            fields=total.fields,
         )
 
     def _selections(
@@ -340,16 +488,27 @@ class _OperationWalk:
         aliases = 1 if node.alias else 0
         definition = _field_definition(parent, node.name.value)
         if definition is None:
-            # __typename, introspection (ignored for depth, like strawberry does), or a
-            # field that validation rejects: one unit each.
-            return _Measure(cost=1, aliases=aliases)
-        page = self._page_size(node, definition)
+            # __typename, introspection (ignored for depth and cost, like strawberry does),
+            # or a field that validation rejects: one unit each, but every field below it
+            # still counts towards the fields the validation would compare.
+            below = (
+                self._selections(node.selection_set, None, nesting + 1)
+                if node.selection_set is not None
+                else _Measure()
+            )
+            return _Measure(cost=1, aliases=aliases + below.aliases, fields=1 + below.fields)
+        assert parent is not None  # a definition was found on it
+        page = self._page_size(node, definition) or self._declared_length(node, parent, definition)
         if node.selection_set is None:
             if page is None:
-                return _Measure(cost=1, aliases=aliases)
-            # A paginated list of scalars costs one per item.
+                return _Measure(cost=1, aliases=aliases, fields=1)
+            # A list of scalars costs one per item.
             return _Measure(
-                cost=1 + page.page_size, aliases=aliases, product=page.page_size, chain=(page,)
+                cost=1 + page.page_size,
+                aliases=aliases,
+                product=page.page_size,
+                chain=(page,),
+                fields=1,
             )
         below = self._selections(node.selection_set, get_named_type(definition.type), nesting + 1)
         factor = page.page_size if page else 1
@@ -359,7 +518,23 @@ class _OperationWalk:
             aliases=aliases + below.aliases,
             product=factor * below.product,
             chain=(page, *below.chain) if page else below.chain,
+            fields=1 + below.fields,
         )
+
+    def _declared_length(
+        self, node: FieldNode, parent: GraphQLNamedType, definition: GraphQLField
+    ) -> PageStep | None:
+        """The declared bound of a list field without a page-size argument (else the
+        maximum page size: an undeclared list is assumed as long as a list can be)."""
+        if not _is_list(definition.type):
+            return None
+        key = node.alias.value if node.alias else node.name.value
+        bound = self.limits.list_bounds.get((parent.name, node.name.value))
+        if bound is None:
+            return PageStep(key, None, self.limits.max_page_size)
+        if bound.factor == 1:
+            return None
+        return PageStep(key, None, bound.factor)
 
     def _page_size(self, node: FieldNode, definition: GraphQLField) -> PageStep | None:
         argument = next((a for a in self.limits.page_size_arguments if a in definition.args), None)
@@ -420,6 +595,12 @@ class _OperationWalk:
         return None  # null, or a literal of the wrong type
 
 
+def _is_list(output: GraphQLOutputType) -> bool:
+    while isinstance(output, GraphQLNonNull):
+        output = output.of_type
+    return isinstance(output, GraphQLList)
+
+
 def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -431,37 +612,51 @@ def _field_definition(parent: GraphQLNamedType | None, name: str) -> GraphQLFiel
 
 
 # --- wiring into strawberry ------------------------------------------------------------------
-def query_limits_rule(
-    limits: QueryLimits, variables: Mapping[str, Any], operation_name: str | None
-) -> type[ValidationRule]:
-    """A validation rule refusing documents too deep, too aliased, too costly, or too paged."""
-
-    class QueryLimitsRule(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            measures = measure_operations(
-                context.schema,
-                context.document,
-                limits,
-                variables=variables,
-                operation_name=operation_name,
-            )
-            for measure in measures:
-                for violation in measure.violations(limits):
-                    context.report_error(violation.as_graphql_error())
-
-    return QueryLimitsRule
+def limit_errors(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    limits: QueryLimits,
+    *,
+    variables: Mapping[str, Any] | None = None,
+    operation_name: str | None = None,
+) -> list[GraphQLError]:
+    """The errors refusing ``document`` (too many fields, too deep, too aliased, too costly,
+    pages too large); empty when it is within every limit."""
+    measures = measure_operations(
+        schema, document, limits, variables=variables, operation_name=operation_name
+    )
+    return [v.as_graphql_error() for m in measures for v in m.violations(limits)]
 
 
 class QueryLimiter(SchemaExtension):
-    """Adds this request's :func:`query_limits_rule` (it needs the variables) to validation."""
+    """Refuses a document beyond the limits at the start of validation, before any rule.
+
+    Measuring is one linear walk (fragments once each), so it is cheap where validation is
+    not; a refused document is never validated, let alone executed.
+    """
 
     def __init__(self, limits: QueryLimits) -> None:
         self.limits = limits
+        self.operation_name: str | None = None
 
     def on_operation(self) -> Iterator[None]:
+        # Before parsing, operation_name is the one the request names, or None (then every
+        # operation of the document is measured, not only the first that strawberry picks).
+        self.operation_name = self.execution_context.operation_name
+        yield
+
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        # Before parsing, operation_name is the one the request names, or None.
-        rule = query_limits_rule(self.limits, context.variables or {}, context.operation_name)
-        context.validation_rules = (*context.validation_rules, rule)
+        document = context.graphql_document
+        if document is not None and context.pre_execution_errors is None:
+            errors = limit_errors(
+                context.schema._schema,
+                document,
+                self.limits,
+                variables=context.variables or {},
+                operation_name=self.operation_name,
+            )
+            if errors:
+                # strawberry (and the cached validation) run no rule once errors are set
+                context.pre_execution_errors = errors
         yield

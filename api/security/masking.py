@@ -1,32 +1,48 @@
-"""Masking that says it is masked: a masked value travels with ``masked=True``.
+"""Masking that says it is masked, and that enumeration cannot undo.
 
-Every function keeps just enough to recognise a record you already know (the surname, a
-phone's carrier prefix and last four digits) and replaces each hidden character by one
-``*``. ``None`` and ``""`` pass through unmasked: there is nothing to hide.
+A masked value travels with ``masked=True`` and keeps at most a short, low-information
+prefix, chosen so that the raw values consistent with it number at least
+:data:`MIN_CANDIDATES` (10^8) where the kind of value allows it:
+
+=================  =====================================================  =====================
+value              what the mask keeps                                    candidates left
+=================  =====================================================  =====================
+name               the first character; the rest, and the length, hidden  every name starting
+                   (``张**``); a one-character name keeps nothing           with that character
+mainland mobile    ``+86`` if written, the 3-digit carrier prefix         10^8 (8 free digits)
+                   (``138********``)
+other phone        a leading ``+`` / ``+86``; digits and length hidden    every number of 8-15
+                   (``********``)                                         digits (> 10^15)
+resident ID        the 2-digit province; birth date, sequence, check      ≥ 16 counties × 36,525
+(18 or 15 chars)   character hidden (``11****************``)              dates × 1,000 ≈ 5.8·10^8
+other ID number    nothing; length hidden (``********``)                  every document number
+e-mail             the local part's first character and the domain        every local part with
+                   (``w***@example.com``); the local length hidden        that first character
+=================  =====================================================  =====================
+
+A mask never returns the raw value: the kept part is always shorter than the value.
+``None`` and ``""`` pass through unmasked: there is nothing to hide.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 MASK = "*"
-
-# Two-character surnames keep both characters (欧阳娜娜 → 欧阳**), as a one-character
-# surname does; the common ones from the 百家姓 compound list.
-COMPOUND_SURNAMES = frozenset(
-    {
-        "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
-        "宇文", "司徒", "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "百里",
-        "呼延", "赫连", "澹台", "太史", "申屠", "闻人", "钟离", "宗政", "濮阳", "万俟",
-    }
-)  # fmt: skip
-# The separator in transliterated minority and foreign names (买买提·艾力) stays visible.
-_NAME_SEPARATORS = frozenset("·•・")
-_MAINLAND_MOBILE = re.compile(r"1\d{10}")
+# The fewest raw values a masked value must leave possible (where the kind of value has
+# that many at all): a guess-and-check attack needs about this many tries.
+MIN_CANDIDATES = 10**8
+# Fixed-width masks: how long the hidden part is would narrow the candidates.
+_NAME_HIDDEN = MASK * 2
+_LOCAL_PART_HIDDEN = MASK * 3
+_ALL_HIDDEN = MASK * 8
+_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 _MAINLAND_PREFIX = re.compile(r"^(?:\+86|0086|86(?=1\d{10}$))")
-_RESIDENT_ID = re.compile(r"\d{17}[\dX]")
+# 18 characters (region, birth date, sequence, check character) or the 15-digit first
+# generation (region, 2-digit year, sequence, no check character)
+_RESIDENT_ID = re.compile(r"\d{17}[\dX]|\d{15}")
+_PROVINCE_DIGITS = 2
 
 
 @dataclass(frozen=True)
@@ -43,12 +59,15 @@ class Masked:
 
 
 def mask_name(name: str | None) -> Masked:
-    """Keep the surname (Chinese) or each word's initial (Latin); one ``*`` per hidden letter.
+    """Keep the first character (a Chinese surname's first character, a Latin initial).
+
+    The rest is always shown as ``**``, whatever its length and however many words it has,
+    so ``Q X`` and ``Quentin`` look alike; a one-character name keeps nothing.
 
     Parameters
     ----------
     name : str or None
-        A person's name as written in the export.
+        A person's or company's name as written in the export.
 
     Returns
     -------
@@ -58,38 +77,31 @@ def mask_name(name: str | None) -> Masked:
     Examples
     --------
     >>> mask_name("张伟")
-    Masked(value='张*', masked=True)
+    Masked(value='张**', masked=True)
     >>> mask_name("欧阳娜娜").value
-    '欧阳**'
-    >>> mask_name("买买提·艾力").value
-    '买**·**'
-    >>> mask_name("Wei Zhang").value
-    'W** Z****'
+    '欧**'
+    >>> mask_name("Q X").value
+    'Q**'
     >>> mask_name("王")
-    Masked(value='*', masked=True)
+    Masked(value='**', masked=True)
     >>> mask_name(None)
     Masked(value=None, masked=False)
     """
     if not name or not name.strip():
         return Masked.unmasked(name)
     name = name.strip()
-    if _is_han(name[0]):
-        kept = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
-        if len(name) == 1:
-            kept = 0  # a one-character name is all surname: keeping it would hide nothing
-        hidden = "".join(c if c in _NAME_SEPARATORS else MASK for c in name[kept:])
-        return Masked(name[:kept] + hidden, masked=True)
-    words = name.split()
-    return Masked(" ".join(word[0] + MASK * (len(word) - 1) for word in words), masked=True)
+    kept = name[0] if len(name) > 1 else ""
+    return Masked(kept + _NAME_HIDDEN, masked=True)
 
 
 def mask_phone(phone: str | None) -> Masked:
-    """Keep a mainland mobile's first 3 and last 4 digits; of other numbers the last 4.
+    """Keep a mainland mobile's carrier prefix (first 3 digits); of other numbers nothing.
 
-    Spaces, dashes and brackets are dropped. A ``+86``/``0086`` country code (or a bare
-    ``86`` before a mobile number) stays visible as ``+86``: it identifies nobody and tells
-    the reader which rule applied. Any other leading ``+`` stays; the digits after it are
-    masked with the rest, since where a country code ends is not known here.
+    Spaces, dashes and brackets are ignored. A ``+86``/``0086`` country code (or a bare
+    ``86`` before a mobile number) stays visible as ``+86``; any other leading ``+`` stays,
+    the digits after it are hidden with the rest. The 8 digits after a carrier prefix leave
+    10^8 candidates; other numbers are shown as a fixed ``********`` so that not even their
+    length is known.
 
     Parameters
     ----------
@@ -104,15 +116,13 @@ def mask_phone(phone: str | None) -> Masked:
     Examples
     --------
     >>> mask_phone("13812340134")
-    Masked(value='138****0134', masked=True)
+    Masked(value='138********', masked=True)
     >>> mask_phone("+86 138-1234-0134").value
-    '+86 138****0134'
+    '+86 138********'
     >>> mask_phone("010-62345678").value
-    '*******5678'
+    '********'
     >>> mask_phone("+44 20 7946 0958").value
-    '+********0958'
-    >>> mask_phone("110").value
-    '***'
+    '+********'
     >>> mask_phone("")
     Masked(value='', masked=False)
     """
@@ -126,12 +136,18 @@ def mask_phone(phone: str | None) -> Masked:
         country, compact = "+", compact[1:]
     digits = compact.replace("+", "")
     if _MAINLAND_MOBILE.fullmatch(digits):
-        return Masked(f"{country}{digits[:3]}{MASK * 4}{digits[-4:]}", masked=True)
-    return Masked(country + _keep_last(digits, 4), masked=True)
+        return Masked(f"{country}{digits[:3]}{MASK * 8}", masked=True)
+    return Masked(country + _ALL_HIDDEN, masked=True)
 
 
 def mask_id_number(id_number: str | None) -> Masked:
-    """An 18-character resident ID keeps its region (first 6) and last 4; others the last 4.
+    """A resident ID keeps its 2-digit province; any other document number nothing.
+
+    The county part of the region, the birth date, the sequence number and the check
+    character stay hidden: even a province with few counties leaves 16 × 36,525 (birth
+    dates of a century) × 1,000 (sequences) ≈ 5.8 × 10^8 candidates, and the check
+    character, being hidden, does not narrow them. Other numbers (passports, company
+    credit codes) are a fixed ``********``.
 
     Parameters
     ----------
@@ -146,18 +162,17 @@ def mask_id_number(id_number: str | None) -> Masked:
     Examples
     --------
     >>> mask_id_number("11010119900307123X")
-    Masked(value='110101********123X', masked=True)
+    Masked(value='11****************', masked=True)
     >>> mask_id_number("E12345678").value
-    '*****5678'
-    >>> mask_id_number("1234").value
-    '****'
+    '********'
     """
     if not id_number or not id_number.strip():
         return Masked.unmasked(id_number)
     compact = id_number.strip().upper()
     if _RESIDENT_ID.fullmatch(compact):
-        return Masked(compact[:6] + MASK * 8 + compact[-4:], masked=True)
-    return Masked(_keep_last(compact, 4), masked=True)
+        hidden = len(compact) - _PROVINCE_DIGITS
+        return Masked(compact[:_PROVINCE_DIGITS] + MASK * hidden, masked=True)
+    return Masked(_ALL_HIDDEN, masked=True)
 
 
 def mask_email(email: str | None) -> Masked:
@@ -189,15 +204,4 @@ def mask_email(email: str | None) -> Masked:
     local, at, domain = email.strip().rpartition("@")
     if not at:  # no domain: all of it is the identifying part
         local, domain = domain, ""
-    return Masked(f"{local[:1]}{MASK * 3}{at}{domain}", masked=True)
-
-
-def _keep_last(text: str, visible: int) -> str:
-    """Every character but the last ``visible`` masked; all of it when it is that short."""
-    if len(text) <= visible:
-        return MASK * len(text)
-    return MASK * (len(text) - visible) + text[-visible:]
-
-
-def _is_han(character: str) -> bool:
-    return unicodedata.name(character, "").startswith("CJK UNIFIED IDEOGRAPH")
+    return Masked(f"{local[:1]}{_LOCAL_PART_HIDDEN}{at}{domain}", masked=True)

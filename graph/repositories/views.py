@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from neo4j import AsyncManagedTransaction
 
+from graph.errors import CrkgError
 from graph.model import NodeLabel, TieKind
 from graph.queries import views as q
 from graph.store import GraphStore, to_native
@@ -351,8 +352,21 @@ def _community(properties: Row) -> Row:
 _LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
 
 
+# A name search needs a few words; Lucene refuses queries of more than 1,024 clauses (the CJK
+# analyser makes one per pair of characters), so longer texts are refused here, clearly.
+MAX_SEARCH_CHARACTERS = 100
+MAX_SEARCH_WORDS = 10
+
+
 def _lucene_terms(text: str) -> str:
     """A user's search text as plain Lucene terms: operators escaped, nothing interpreted."""
+    stripped = text.strip()
+    if len(stripped) > MAX_SEARCH_CHARACTERS or len(stripped.split()) > MAX_SEARCH_WORDS:
+        raise CrkgError(
+            f"search has {len(stripped)} characters in {len(stripped.split())} words; "
+            f"at most {MAX_SEARCH_CHARACTERS} characters in {MAX_SEARCH_WORDS} words",
+            hint="search for a name or a customer id",
+        )
     # lower case: AND / OR / NOT stay words (the analyser lower-cases what it indexed anyway)
-    escaped = "".join(f"\\{ch}" if ch in _LUCENE_SPECIAL else ch for ch in text.strip().lower())
+    escaped = "".join(f"\\{ch}" if ch in _LUCENE_SPECIAL else ch for ch in stripped.lower())
     return escaped or '""'

@@ -447,3 +447,47 @@ def test_bad_variables_keep_graphqls_message(schema: strawberry.Schema) -> None:
     assert "internal error" not in response(result)
     assert "$d" in response(result)
     assert Calls.count == 0
+
+
+# --- field selections, counted before validation -----------------------------------------------
+def test_many_field_selections_are_refused_before_any_validation_rule(tmp_path: Path) -> None:
+    schema = build_schema(settings_for(tmp_path, Environment.PRODUCTION, api_max_tokens=5000))
+    # 2 × 200 fields, and an unknown field that validation would report
+    query = "{ " + "customer(id: 1) { id } " * 200 + "nosuchfield }"
+    result = refused(schema, query, "TOO_MANY_FIELDS")
+    assert codes(result) == ["TOO_MANY_FIELDS"]  # no validation error: no rule ran
+    assert "selects 401 fields" in response(result)
+    assert "above the limit 300" in response(result)
+
+
+def test_fields_spread_from_fragments_count_where_spread(tmp_path: Path) -> None:
+    schema = build_schema(settings_for(tmp_path, Environment.PRODUCTION, api_max_fields=50))
+    fragment = "fragment F on Customer { id name }"
+    fits = "{ customer(id: 1) { " + "...F " * 24 + "} } " + fragment  # 1 + 24 × 2 = 49
+    assert schema.execute_sync(fits).errors is None
+    Calls.count = 0
+    refused(schema, fits.replace("...F " * 24, "...F " * 25), "TOO_MANY_FIELDS")  # 51
+
+
+def test_the_repeated_field_document_of_the_report_is_refused_quickly(tmp_path: Path) -> None:
+    # ~495 repeats of one field (2 KB) used to spend seconds in the overlapping-fields rule
+    schema = build_schema(settings_for(tmp_path, Environment.PRODUCTION, api_max_tokens=5000))
+    query = "{" + "customer(id:1){id}" * 495 + "}"
+    started = time.perf_counter()
+    refused(schema, query, "TOO_MANY_FIELDS")
+    assert time.perf_counter() - started < 0.5
+
+
+def test_introspection_of_the_ide_fits_the_default_field_limit(
+    dev_schema: strawberry.Schema,
+) -> None:
+    from graphql import get_introspection_query
+
+    query = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
+    assert dev_schema.execute_sync(query).errors is None

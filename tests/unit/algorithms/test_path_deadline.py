@@ -1,0 +1,73 @@
+"""A warm-path search stops at its deadline, and the process runs only so many at once.
+
+The graph: a clique of strong ties around the source and one weak tie to the target, so a
+hop-limited best-first search expands millions of cheap partial paths inside the clique
+before any reaches the target: seconds of work, unless the deadline stops it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import pytest
+
+from algorithms.graphdata import GraphData
+from algorithms.inproc.referral import SearchDeadlineExceeded, warmest_paths
+from algorithms.paths import SearchSlots
+from graph.errors import ServiceBusyError
+
+
+def _clique_then_a_weak_tie(size: int) -> GraphData:
+    members = [f"m{i}" for i in range(size)]
+    edges = [*itertools.combinations(members, 2), ("m1", "target")]
+    weight = [0.99] * (len(edges) - 1) + [0.01]
+    return GraphData.from_edges(edges, weight=weight, directed=False)
+
+
+def test_a_search_stops_at_its_deadline() -> None:
+    graph = _clique_then_a_weak_tie(40)
+    started = time.monotonic()
+    with pytest.raises(SearchDeadlineExceeded):
+        warmest_paths(graph, "m0", "target", k=10, max_hops=6, deadline=started + 0.3)
+    assert time.monotonic() - started < 1.0
+
+
+def test_without_a_deadline_the_search_still_finds_paths() -> None:
+    graph = _clique_then_a_weak_tie(6)
+    paths = warmest_paths(graph, "m0", "target", k=3, max_hops=3, deadline=time.monotonic() + 60)
+    assert paths[0].nodes == ("m0", "m1", "target")
+    assert all(p.nodes[-1] == "target" for p in paths)
+
+
+def test_search_slots_refuse_beyond_their_limit_and_free_on_release() -> None:
+    slots = SearchSlots(2)
+    first, _second = slots.take(), slots.take()
+    with pytest.raises(ServiceBusyError, match="2 warm-path searches already running"):
+        slots.take()
+    first.release()
+    first.release()  # releasing twice frees one slot, not two
+    slots.take()
+    with pytest.raises(ServiceBusyError):
+        slots.take()
+
+
+def test_a_slot_handed_to_a_worker_thread_frees_when_the_thread_ends() -> None:
+    slots = SearchSlots(1)
+    go_on = threading.Event()
+    future = slots.take().run_in_thread(lambda: go_on.wait(5) and "done")
+    assert not future.cancel()  # running: cancelling the caller does not stop it ...
+    with pytest.raises(ServiceBusyError):
+        slots.take()  # ... and it keeps its slot until it ends
+    go_on.set()
+    assert future.result(5) == "done"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            slots.take()
+            break
+        except ServiceBusyError:
+            time.sleep(0.01)
+    else:
+        pytest.fail("the slot was not freed when the thread ended")
