@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -293,9 +293,10 @@ def _linkage(
     ordered: bool,
     subtype: str | None = None,
     score: float | None = None,
-    amount: float | None = None,
     roles: Sequence[str] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
+    """One RiskLinkage row; ``extra`` are kind-specific properties (money in minor units)."""
     key_members = list(members) if ordered else sorted(members)
     return {
         "linkage_id": _linkage_id(kind, key_members),
@@ -304,7 +305,7 @@ def _linkage(
             "size": len(members),
             "subtype": subtype,
             "score": score,
-            "amount": amount,
+            **extra,
         },
         "members": [
             {"customer_id": m, "position": i, "role": roles[i] if roles else None}
@@ -314,22 +315,40 @@ def _linkage(
 
 
 def run_risk(
-    spec: AlgorithmSpec, params: AlgorithmParams, edges: Sequence[Any]
+    spec: AlgorithmSpec,
+    params: AlgorithmParams,
+    edges: Sequence[Any],
+    *,
+    loan_balances: Mapping[str, int] | None = None,
+    guarantees: Sequence[tuple[str, str, int]] = (),
 ) -> list[dict[str, Any]]:
-    """Find one kind of risk linkage in the edges read for it (CPU-bound: use a thread)."""
+    """Find one kind of risk linkage in the edges read for it (CPU-bound: use a thread).
+
+    Money is integer minor units. Control groups also need ``loan_balances`` (customer ->
+    open LOAN balances) and every guarantee, for their exposure.
+    """
     kind = spec.result_property
     if isinstance(params, GuaranteeCircleParams):
         graph = GraphData.from_edges(
             [(s, d) for s, d, _ in edges], directed=True, amount=[a for _, _, a in edges]
         )
         return [
-            _linkage(kind, c.members, ordered=True, subtype=c.kind.value, amount=c.total_amount)
+            _linkage(
+                kind, c.members, ordered=True, subtype=c.kind.value, amount_minor=c.total_amount
+            )
             for c in risk.guarantee_circles(graph, max_length=params.max_length)
         ]
     if isinstance(params, IdentifierRingParams):
         graph = GraphData.from_edges(list(edges), directed=True)
         return [
-            _linkage(kind, r.members, ordered=False, score=r.score)
+            _linkage(
+                kind,
+                r.members,
+                ordered=False,
+                score=r.score,
+                shared_kinds=list(r.shared_kinds),
+                identifier_count=len(r.identifiers),
+            )
             for r in risk.shared_identifier_rings(
                 graph, min_size=params.min_size, max_sharing=params.max_sharing
             )
@@ -342,7 +361,13 @@ def run_risk(
             time=[t for _, _, _, t in edges],
         )
         return [
-            _linkage(kind, c.members, ordered=True, amount=c.min_amount)
+            _linkage(
+                kind,
+                c.members,
+                ordered=True,
+                amount_minor=c.total_amount,
+                min_amount_minor=c.min_amount,
+            )
             for c in risk.fund_flow_cycles(
                 graph, window=params.window_days * 86_400, max_length=params.max_length
             )
@@ -351,15 +376,29 @@ def run_risk(
         graph = GraphData.from_edges(
             [(s, d) for s, d, _ in edges], directed=True, weight=[p for _, _, p in edges]
         )
-        return [
-            _linkage(
-                kind,
-                (g.controller, *g.controlled),
-                ordered=True,
-                roles=["CONTROLLER", *["CONTROLLED"] * len(g.controlled)],
+        given: dict[str, list[tuple[str, str, int]]] = {}
+        for guarantee in guarantees:  # by guarantor: each group reads only its members'
+            given.setdefault(guarantee[0], []).append(guarantee)
+        found = []
+        for g in risk.related_party_groups(
+            graph, threshold=params.threshold_pct, ultimate_only=True
+        ):
+            members = (g.controller, *g.controlled)
+            loans, out, total = risk.control_group_exposure(
+                members,
+                loan_balances=loan_balances or {},
+                guarantees=[x for m in members for x in given.get(m, ())],
             )
-            for g in risk.related_party_groups(
-                graph, threshold=params.threshold_pct, ultimate_only=True
+            found.append(
+                _linkage(
+                    kind,
+                    members,
+                    ordered=True,
+                    roles=["CONTROLLER", *["CONTROLLED"] * len(g.controlled)],
+                    loan_balance_minor=loans,
+                    guarantees_out_minor=out,
+                    total_exposure_minor=total,
+                )
             )
-        ]
+        return found
     raise ValueError(f"{spec.name} is not a risk-linkage algorithm")

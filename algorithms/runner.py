@@ -23,6 +23,7 @@ always come from a whole-graph run, so the scores the API ranks are comparable.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import secrets
 import time
@@ -648,8 +649,18 @@ async def _run_linkage(run: _Run, params: Any, store: GraphStore) -> AlgorithmRu
         edges = list(await inputs.transfers())
     else:
         edges = list(await inputs.shareholdings())
+    extra: dict[str, Any] = {}
+    if kind == "CONTROL_GROUP" and edges:  # a group's exposure: its loans and guarantees out
+        extra = {
+            "loan_balances": await inputs.loan_balances(),
+            "guarantees": await inputs.guarantees(),
+        }
     await run.progress(0.3, "compute")
-    linkages = await asyncio.to_thread(run_risk, run.spec, params, edges) if edges else []
+    linkages = (
+        await asyncio.to_thread(functools.partial(run_risk, run.spec, params, edges, **extra))
+        if edges
+        else []
+    )
     await run.progress(0.6, "write")
     await inputs.replace_linkages(kind, linkages, run.run_id)
     summary = {

@@ -502,10 +502,10 @@ class Loader:
             key_column = spec.key[0]
             link = LINK_COLUMNS.get(name)
             excluded = {key_column} | ({link[0]} if link else set())
-            columns = tuple(c for c in spec.columns if c not in excluded)
+            columns = tuple(spec.property_of(c) for c in spec.columns if c not in excluded)
             node_rows = []
             for row in upserts:
-                props = {c: v for c, v in row.values.items() if c not in excluded}
+                props = {spec.property_of(c): v for c, v in row.values.items() if c not in excluded}
                 link_value = row.values.get(link[0], _ABSENT) if link else _ABSENT
                 node_rows.append(
                     {
@@ -564,7 +564,7 @@ class Loader:
                     WriteOp(
                         f"upsert social {kind}",
                         "upsert_rels",
-                        [_rel_row(r, "src_id", "dst_id", exclude={"kind"}) for r in of_kind],
+                        [_rel_row(spec, r, "src_id", "dst_id", exclude={"kind"}) for r in of_kind],
                         rel=tie_target,
                         columns=_rel_columns(spec, "src_id", "dst_id", "kind"),
                     )
@@ -574,7 +574,7 @@ class Loader:
                     WriteOp(
                         f"delete social {kind}",
                         "delete_rels",
-                        [_rel_row(r, "src_id", "dst_id", exclude={"kind"}) for r in gone],
+                        [_rel_row(spec, r, "src_id", "dst_id", exclude={"kind"}) for r in gone],
                         rel=tie_target,
                     )
                 )
@@ -584,7 +584,7 @@ class Loader:
                 WriteOp(
                     f"upsert {name}",
                     "upsert_rels",
-                    [_rel_row(r, plan.source_column, plan.target_column) for r in upserts],
+                    [_rel_row(spec, r, plan.source_column, plan.target_column) for r in upserts],
                     rel=plan.target,
                     columns=_rel_columns(spec, plan.source_column, plan.target_column),
                 )
@@ -593,7 +593,7 @@ class Loader:
                 WriteOp(
                     f"delete {name}",
                     "delete_rels",
-                    [_rel_row(r, plan.source_column, plan.target_column) for r in deletes],
+                    [_rel_row(spec, r, plan.source_column, plan.target_column) for r in deletes],
                     rel=plan.target,
                 )
             )
@@ -604,14 +604,19 @@ _ABSENT = "<column absent>"  # hashed in place of a link column the row does not
 
 
 def _rel_columns(spec: FileSpec, *skip: str) -> tuple[str, ...]:
-    return tuple(c for c in spec.columns if c not in skip)
+    return tuple(spec.property_of(c) for c in spec.columns if c not in skip)
 
 
 def _rel_row(
-    row: ValidRow, source_column: str, target_column: str, exclude: set[str] | None = None
+    spec: FileSpec,
+    row: ValidRow,
+    source_column: str,
+    target_column: str,
+    exclude: set[str] | None = None,
 ) -> dict[str, Any]:
     skip = {source_column, target_column} | (exclude or set())
-    props = {c: v for c, v in row.values.items() if c not in skip}
+    # money columns are stored as <column>_minor (integer minor units)
+    props = {spec.property_of(c): v for c, v in row.values.items() if c not in skip}
     return {
         "src": row.values[source_column],
         "dst": row.values[target_column],

@@ -25,7 +25,7 @@ _WHOLE_GRAPH_PROPERTIES: Final[frozenset[str]] = frozenset(
         "score_personalized_pagerank",
         "score_referral_influence",
         "score_network_value",
-        "score_exposure",
+        "score_exposure_minor",
         "tier",
         "lifecycle_stage",
     }
@@ -187,7 +187,7 @@ RETURN collect(id) AS ids, collect(gds.util.asNode(id).customer_id) AS customer_
 READ_GUARANTEE_COLUMNS: Final[LiteralString] = """
 MATCH (a:Customer)-[r:GUARANTEES]->(b:Customer)
 RETURN collect(a.customer_id) AS src, collect(b.customer_id) AS dst,
-       collect(coalesce(r.amount, 0.0)) AS amount
+       collect(coalesce(r.amount_minor, 0)) AS amount
 """
 
 READ_IDENTIFIER_USES: Final[LiteralString] = """
@@ -197,8 +197,15 @@ RETURN c.customer_id AS customer, i.key AS identifier
 
 READ_TRANSFERS: Final[LiteralString] = """
 MATCH (a:Customer)-[r:TRANSFERRED_TO]->(b:Customer)
-RETURN a.customer_id AS src, b.customer_id AS dst, r.amount AS amount,
+RETURN a.customer_id AS src, b.customer_id AS dst, r.amount_minor AS amount,
        r.at.epochMillis / 1000.0 AS at
+"""
+
+# Outstanding loans per customer (minor units): open holdings of LOAN-category products.
+READ_LOAN_BALANCES: Final[LiteralString] = """
+MATCH (c:Customer)-[h:HOLDS]->(:Product {category: 'LOAN'})
+WHERE coalesce(h.status, 'ACTIVE') <> 'CLOSED'
+RETURN c.customer_id AS id, sum(coalesce(h.balance_minor, 0)) AS balance
 """
 
 READ_SHAREHOLDINGS: Final[LiteralString] = """
@@ -234,7 +241,7 @@ RETURN count(*) AS written
 
 READ_SEGMENT_INPUTS: Final[LiteralString] = """
 MATCH (c:Customer)
-RETURN c.customer_id AS id, c.aum AS aum, c.onboarded_at AS onboarded_at,
+RETURN c.customer_id AS id, c.aum_minor AS aum, c.onboarded_at AS onboarded_at,
        c.last_active_at AS last_active_at
 """
 

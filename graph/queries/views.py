@@ -37,11 +37,12 @@ UNWIND $ids AS id
 MATCH (c:Customer {customer_id: id})
 OPTIONAL MATCH (c)-[:MANAGED_BY]->(rm:RelationshipManager)
 RETURN collect({id: id, customer: c {
-  .customer_id, .kind, .name, .city, .branch_id, .aum, .risk_rating, .consent_marketing,
-  .onboarded_at, .last_active_at, .phone, .id_number, .email, .tier, .lifecycle_stage,
+  .customer_id, .kind, .name, .city, .branch_id, .aum_minor, .risk_rating, .consent_marketing,
+  .onboarded_at, .last_active_at, .phone, .id_number, .email, .birth_date, .defaulted_at,
+  .tier, .lifecycle_stage,
   .community_wcc, .community_louvain, .community_leiden, .community_label_propagation,
   .score_pagerank, .score_degree, .score_betweenness, .score_personalized_pagerank,
-  .score_referral_influence, .score_network_value, .score_exposure
+  .score_referral_influence, .score_network_value, .score_exposure_minor
 }, rm_id: rm.rm_id}) AS rows
 """
 
@@ -56,7 +57,7 @@ UNWIND $ids AS id
 MATCH (:Customer {customer_id: id})-[h:HOLDS]->(p:Product)
 WITH id, p, h ORDER BY id, p.product_id
 RETURN collect({id: id, product: p {.product_id, .name, .category},
-                holding: h {.since, .balance, .status}}) AS rows
+                holding: h {.since, .balance_minor, .status}}) AS rows
 """
 
 SCENARIOS_BY_CUSTOMERS: Final[LiteralString] = """
@@ -71,7 +72,9 @@ LINKAGES_BY_CUSTOMERS: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (:Customer {customer_id: id})-[m:MEMBER_OF]->(l:RiskLinkage)
 WITH id, l, m ORDER BY id, l.kind, l.linkage_id
-RETURN collect({id: id, linkage: l {.linkage_id, .kind, .subtype, .size, .score, .amount},
+RETURN collect({id: id, linkage: l {.linkage_id, .kind, .subtype, .size, .score, .amount_minor,
+                  .min_amount_minor, .shared_kinds, .identifier_count, .loan_balance_minor,
+                  .guarantees_out_minor, .total_exposure_minor},
                 role: m.role}) AS rows
 """
 
@@ -303,7 +306,7 @@ MATCH (c)-[rels:GUARANTEES*1..{hops}]-(:Customer)
 UNWIND rels AS r
 WITH DISTINCT r LIMIT $limit
 RETURN startNode(r).customer_id AS src, endNode(r).customer_id AS dst,
-       coalesce(r.amount, 0.0) AS amount
+       coalesce(r.amount_minor, 0) AS amount_minor
 """)
 
 

@@ -241,11 +241,11 @@ class AnalyticsRepository:
     async def record_run(self, run_id: str, properties: dict[str, Any]) -> None:
         await self.store.write("record algorithm run", _record, run_id, properties)
 
-    async def segment_inputs(self) -> list[tuple[str, float | None, Any, Any]]:
-        """(customer id, aum, onboarded_at, last_active_at) as Python values."""
+    async def segment_inputs(self) -> list[tuple[str, int | None, Any, Any]]:
+        """(customer id, aum in minor units, onboarded_at, last_active_at) as Python values."""
         rows = await self.store.read("read segment inputs", _rows, q.READ_SEGMENT_INPUTS, {})
         return [
-            (str(i), None if a is None else float(a), to_native(o), to_native(last))
+            (str(i), None if a is None else int(a), to_native(o), to_native(last))
             for i, a, o, last in rows
         ]
 
@@ -319,12 +319,13 @@ class AnalyticsRepository:
         page = await self._collected("read referrals", q.READ_CONVERTED_REFERRALS)
         return [str(i) for i in page["src"]], [str(i) for i in page["dst"]]
 
-    async def guarantee_columns(self) -> tuple[list[str], list[str], list[float]]:
+    async def guarantee_columns(self) -> tuple[list[str], list[str], list[int]]:
+        """Guarantor ids, borrower ids and amounts in minor units (0 where unknown)."""
         page = await self._collected("read guarantees", q.READ_GUARANTEE_COLUMNS)
         return (
             [str(i) for i in page["src"]],
             [str(i) for i in page["dst"]],
-            [float(a) for a in page["amount"]],
+            [int(a) for a in page["amount"]],
         )
 
     async def rm_book(self, rm_id: str) -> list[str]:
@@ -339,7 +340,7 @@ class RiskInputRepository:
         self.store = store
         self.batch_size = batch_size
 
-    async def guarantees(self) -> list[tuple[str, str, float]]:
+    async def guarantees(self) -> list[tuple[str, str, int]]:
         src, dst, amount = await AnalyticsRepository(self.store).guarantee_columns()
         return list(zip(src, dst, amount, strict=True))
 
@@ -347,9 +348,15 @@ class RiskInputRepository:
         rows = await self.store.read("read identifier uses", _rows, q.READ_IDENTIFIER_USES, {})
         return [(str(c), str(i)) for c, i in rows]
 
-    async def transfers(self) -> list[tuple[str, str, float, float]]:
+    async def transfers(self) -> list[tuple[str, str, int, float]]:
+        """(payer, payee, amount in minor units, epoch seconds) of every transfer."""
         rows = await self.store.read("read transfers", _rows, q.READ_TRANSFERS, {})
-        return [(str(s), str(d), float(a or 0.0), float(t)) for s, d, a, t in rows]
+        return [(str(s), str(d), int(a or 0), float(t)) for s, d, a, t in rows]
+
+    async def loan_balances(self) -> dict[str, int]:
+        """Customer -> sum of their open LOAN-category holding balances, in minor units."""
+        rows = await self.store.read("read loan balances", _rows, q.READ_LOAN_BALANCES, {})
+        return {str(i): int(b) for i, b in rows}
 
     async def shareholdings(self) -> list[tuple[str, str, float]]:
         rows = await self.store.read("read shareholdings", _rows, q.READ_SHAREHOLDINGS, {})

@@ -306,14 +306,15 @@ class ViewRepository:
 
     async def guarantees_around(
         self, customer_id: str, *, hops: int, limit: int
-    ) -> list[tuple[str, str, float]]:
+    ) -> list[tuple[str, str, int]]:
+        """(guarantor, borrower, amount in integer minor units) within ``hops``."""
         rows = await self._read(
             "guarantees around",
             q.guarantees_around(hops),
             customer_id=customer_id,
             limit=limit,
         )
-        return [(str(r["src"]), str(r["dst"]), float(r["amount"])) for r in rows]
+        return [(str(r["src"]), str(r["dst"]), int(r["amount_minor"])) for r in rows]
 
     async def algorithm_runs(self, name: str | None, limit: int) -> list[Row]:
         rows = await self._read("algorithm runs", q.ALGORITHM_RUNS, name=name, limit=limit)
