@@ -56,6 +56,7 @@ from algorithms.registry import (
 from algorithms.scope import Scope
 from graph.errors import CrkgError
 from graph.queries.analytics import SCOPED_SUFFIX, gds_cypher_projection
+from graph.queries.marketing import RiskFlagRule
 from graph.repositories.analytics import (
     AnalyticsRepository,
     CustomerScope,
@@ -68,8 +69,6 @@ from graph.store import GraphStore, resolve_target
 ProgressCallback = Callable[[float, str], None]
 """``on_progress(fraction, stage)``: fraction in [0, 1]; stage e.g. "read", "compute", "write"."""
 
-# Customers with a risk rating at or above this, or in any RiskLinkage, are never targeted.
-RISK_RATING_LIMIT = 4
 COMMUNITY_ALGORITHMS = ("wcc", "louvain", "leiden", "label_propagation")
 
 
@@ -277,7 +276,7 @@ async def run_algorithm(
         if spec.result is ResultKind.LINKAGE:
             return await _run_linkage(run, parsed, store)
         if spec.result is ResultKind.REFERRAL:
-            return await _run_referral_targets(run, parsed)
+            return await _run_referral_targets(run, parsed, RiskFlagRule.from_settings(settings))
         if spec.result is ResultKind.PATHS:
             return await _run_referral_paths(run, parsed, store)
         if spec.name in ("referral_influence", "network_value", "exposure"):
@@ -530,6 +529,8 @@ def _target_row(target: referral.ScoredTarget, scenario: str) -> dict[str, Any]:
             "adoption_rate": target.adoption_rate,
             "tie_strength": target.tie_strength,
             "introducer_influence": target.introducer_influence,
+            # the ids alone, so a read can screen introducers again without parsing JSON
+            "introducer_ids": [i.node_id for i in target.introducers],
             "introducers_json": json.dumps(
                 [
                     {
@@ -546,9 +547,16 @@ def _target_row(target: referral.ScoredTarget, scenario: str) -> dict[str, Any]:
     }
 
 
-async def _run_referral_targets(run: _Run, params: ReferralTargetParams) -> AlgorithmRunResult:
-    """REFERRAL_TARGET rows per product (and scenario), replacing the previous ones."""
+async def _run_referral_targets(
+    run: _Run, params: ReferralTargetParams, rule: RiskFlagRule
+) -> AlgorithmRunResult:
+    """REFERRAL_TARGET rows per product (and scenario), replacing the previous ones.
+
+    Targets: consented, not risk-flagged (``rule``) and eligible for the product (its
+    eligibility rules on today's date); introducers: consented and not risk-flagged.
+    """
     repository = run.repository
+    as_of = datetime.now(UTC).date()
     scope = run.scope.to_customer_scope()
     products = await repository.product_ids(params.product_id)
     if params.product_id is not None and not products:
@@ -556,12 +564,11 @@ async def _run_referral_targets(run: _Run, params: ReferralTargetParams) -> Algo
     customers, ties = await _read_tie_graph(run, params, scope)
     graph = await asyncio.to_thread(tie_graph, customers, ties)
     in_scope = set(customers)
-    eligible = {c for c in await repository.targetable(risk_rating_limit=RISK_RATING_LIMIT)}
-    eligible &= in_scope
+    contactable = set(await repository.contactable(rule)) & in_scope
     members: set[str] | None = None
     if params.scenario_id is not None:
         members = set(await repository.scenario_members(params.scenario_id))
-        eligible &= members
+        contactable &= members
     influence = {k: float(v) for k, v in (await repository.read_property("score_pagerank")).items()}
     if not influence:
         scores = await asyncio.to_thread(centrality.pagerank, graph)
@@ -569,8 +576,9 @@ async def _run_referral_targets(run: _Run, params: ReferralTargetParams) -> Algo
     scenario_key = params.scenario_id or "*"
     summary: dict[str, Any] = {
         "scenario_id": scenario_key,
-        "eligible": len(eligible),
-        "risk_rating_limit": RISK_RATING_LIMIT,
+        "contactable": len(contactable),
+        "risk_flag_rule": rule.describe(),
+        "eligibility_as_of": as_of.isoformat(),
         "products": {},
     }
     values: dict[str, Any] = {}
@@ -581,15 +589,19 @@ async def _run_referral_targets(run: _Run, params: ReferralTargetParams) -> Algo
             for h in await repository.holders(product)
             if h in in_scope and (members is None or h in members)
         ]
+        eligible = set(await repository.eligible_targets(product, rule, as_of)) & contactable
         targets = await asyncio.to_thread(
-            referral.score_referral_targets,
-            graph,
-            holders,
-            eligible=eligible,
-            influence=influence,
-            method=params.method,
-            top_n=params.top_n,
-            top_introducers=params.top_introducers,
+            functools.partial(
+                referral.score_referral_targets,
+                graph,
+                holders,
+                eligible=eligible,
+                influence=influence,
+                method=params.method,
+                top_n=params.top_n,
+                top_introducers=params.top_introducers,
+                introducers=contactable,
+            )
         )
         rows = [_target_row(t, scenario_key) for t in targets]
         written += await repository.replace_referral_targets(
@@ -598,6 +610,7 @@ async def _run_referral_targets(run: _Run, params: ReferralTargetParams) -> Algo
         values[product] = [t.candidate for t in targets]
         summary["products"][product] = {
             "holders": len(holders),
+            "eligible": len(eligible),
             "targets": len(targets),
             "top": [[t.candidate, round(t.score, 4)] for t in targets[:3]],
         }

@@ -18,7 +18,6 @@ from algorithms.graphdata import GraphData, UnknownNodeError
 from algorithms.inproc import risk
 from algorithms.paths import warmest_paths_between
 from algorithms.registry import REGISTRY, Engine
-from algorithms.runner import RISK_RATING_LIMIT
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
 from api.graphql.performance import CrkgSchema, cached_validation
@@ -375,7 +374,6 @@ class Query:
             scenario_key=scenario_key,
             scenario_id=scenario,
             limit=size,
-            risk_rating_limit=RISK_RATING_LIMIT,
         )
         customers = {
             str(c.row["customer_id"]): c

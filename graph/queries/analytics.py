@@ -313,17 +313,6 @@ MATCH (c:Customer)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id})
 RETURN collect(DISTINCT c.customer_id) AS ids
 """
 
-# Who may be targeted: marketing consent, and not flagged by risk (rating 4-5, or a member of
-# any RiskLinkage: guarantee circle, identifier ring, fund cycle, control group).
-READ_TARGETABLE: Final[LiteralString] = """
-MATCH (c:Customer)
-WHERE c.consent_marketing = true
-  AND coalesce(c.risk_rating, 0) < $risk_rating_limit
-  AND NOT EXISTS { (c)-[:MEMBER_OF]->(:RiskLinkage) }
-WITH c.customer_id AS id ORDER BY id
-RETURN collect(id) AS ids
-"""
-
 DELETE_REFERRAL_TARGETS: Final[LiteralString] = """
 MATCH (p:Product {product_id: $product_id})<-[r:REFERRAL_TARGET {scenario_id: $scenario_id}]-()
 DELETE r

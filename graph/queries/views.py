@@ -16,6 +16,13 @@ from typing import Final, Literal, LiteralString
 
 from graph.model import TieKind
 from graph.queries.analytics import RESULT_PROPERTIES, tie_types
+from graph.queries.marketing import (
+    RiskFlagRule,
+    may_contact,
+    product_eligible,
+    risk_flag_reasons,
+    risk_flagged,
+)
 
 # Properties that belong to the load's bookkeeping, not to what they describe.
 _HIDDEN: Final = "crkg_row_hash, crkg_load_id, crkg_loaded_at"
@@ -207,10 +214,22 @@ RETURN collect({{key: page.key, ids: ids}}) AS rows
 
 
 def influencers(
-    metric_property: str, *, scenario: bool, community_property: str | None, branch: bool
+    metric_property: str,
+    *,
+    scenario: bool,
+    community_property: str | None,
+    branch: bool,
+    rule: RiskFlagRule | None = None,
+    exclude_flagged: bool = False,
 ) -> LiteralString:
-    """Customers with the highest stored score, optionally within a scope."""
+    """Customers with the highest stored score, optionally within a scope.
+
+    Every row says why the customer is risk-flagged (``risk_flags``, empty when not; computed
+    with ``rule``, the default rule when None); ``exclude_flagged`` leaves flagged customers
+    out (marketing lists).
+    """
     prop = result_property(metric_property)
+    screen = rule or RiskFlagRule()
     match = (
         "MATCH (c:Customer)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id})"
         if scenario
@@ -221,12 +240,15 @@ def influencers(
         conditions.append(f"c.{result_property(community_property)} = $community")
     if branch:
         conditions.append("c.branch_id = $branch_id")
+    if exclude_flagged:
+        conditions.append(f"NOT {risk_flagged('c', screen)}")
     return _literal(f"""
 {match}
 WITH DISTINCT c WHERE {" AND ".join(conditions)}
-RETURN c.customer_id AS id, c.{prop} AS score, c.{prop}_run_id AS run_id
+WITH c ORDER BY c.{prop} DESC, c.customer_id LIMIT $limit
+RETURN c.customer_id AS id, c.{prop} AS score, c.{prop}_run_id AS run_id,
+       {risk_flag_reasons("c", screen)} AS risk_flags
 ORDER BY score DESC, id
-LIMIT $limit
 """)
 
 
@@ -252,19 +274,27 @@ RETURN collect({id: id, neighbour: neighbour, contribution: contribution}) AS ro
 """)
 
 
-REFERRAL_TARGETS: Final[LiteralString] = """
-MATCH (c:Customer)-[t:REFERRAL_TARGET {scenario_id: $scenario_key}]->
-      (:Product {product_id: $product_id})
-WHERE c.consent_marketing = true
-  // flagged since the run: a high rating or a risk linkage takes a target off the list
-  AND coalesce(c.risk_rating, 0) < $risk_rating_limit
-  AND NOT EXISTS { (c)-[:MEMBER_OF]->(:RiskLinkage) }
+def referral_targets(rule: RiskFlagRule) -> LiteralString:
+    """Stored targets of ($product_id, $scenario_key), screened again at read time.
+
+    A target must still consent, not be risk-flagged and meet the product's eligibility
+    rules on $as_of (rules or flags that changed since the run take effect at once); its
+    stored introducers are screened the same way (``introducers_ok``: the ids still allowed).
+    """
+    return _literal(f"""
+MATCH (c:Customer)-[t:REFERRAL_TARGET {{scenario_id: $scenario_key}}]->
+      (p:Product {{product_id: $product_id}})
+WHERE {may_contact("c", rule)}
+  AND {product_eligible("c", "p")}
   AND ($scenario_id IS NULL OR
-       EXISTS { (c)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id}) })
-RETURN c.customer_id AS id, t {.*} AS target
+       EXISTS {{ (c)-[:PARTICIPATES_IN]->(:Scenario {{scenario_id: $scenario_id}}) }})
+WITH c, t ORDER BY t.rank LIMIT $limit
+RETURN c.customer_id AS id, t {{.*}} AS target,
+       [i IN coalesce(t.introducer_ids, []) WHERE EXISTS {{
+          MATCH (x:Customer {{customer_id: i}}) WHERE {may_contact("x", rule)} }}] AS introducers_ok
 ORDER BY t.rank
-LIMIT $limit
-"""
+""")
+
 
 COUNT_REFERRAL_TARGETS: Final[LiteralString] = """
 MATCH (:Customer)-[t:REFERRAL_TARGET {scenario_id: $scenario_key}]->

@@ -12,6 +12,8 @@ from neo4j import AsyncManagedTransaction
 from graph.errors import QueryFailedError
 from graph.model import TieKind
 from graph.queries import analytics as q
+from graph.queries import marketing as mq
+from graph.queries.marketing import RiskFlagRule
 from graph.store import GraphStore, to_native
 
 
@@ -300,12 +302,31 @@ class AnalyticsRepository:
         )
         return sorted(str(i) for i in page["ids"])
 
-    async def targetable(self, *, risk_rating_limit: int) -> list[str]:
-        """Customers with marketing consent who are not flagged by risk."""
+    async def contactable(self, rule: RiskFlagRule) -> list[str]:
+        """Customers with marketing consent who are not risk-flagged (possible introducers)."""
         page = await self._collected(
-            "read targetable customers", q.READ_TARGETABLE, risk_rating_limit=risk_rating_limit
+            "read contactable customers", mq.read_contactable(rule), **rule.parameters()
         )
         return [str(i) for i in page["ids"]]
+
+    async def eligible_targets(self, product_id: str, rule: RiskFlagRule, as_of: date) -> list[str]:
+        """Who may be targeted for a product: contactable and meeting its eligibility rules."""
+        page = await self._collected(
+            "read eligible targets",
+            mq.read_eligible_targets(rule),
+            product_id=product_id,
+            as_of=as_of,
+            **rule.parameters(),
+        )
+        return [str(i) for i in page["ids"]]
+
+    async def risk_flags(self, ids: Sequence[str], rule: RiskFlagRule) -> dict[str, list[str]]:
+        """Customer -> the reasons it is risk-flagged (RISK_RATING, RISK_LINKAGE,
+        NEAR_DEFAULT), for the flagged ones among ``ids``."""
+        page = await self._collected(
+            "read risk flags", mq.read_risk_flags(rule), ids=list(ids), **rule.parameters()
+        )
+        return {str(r["id"]): [str(x) for x in r["reasons"]] for r in page["rows"]}
 
     async def replace_referral_targets(
         self, product_id: str, scenario_id: str, rows: list[dict[str, Any]], run_id: str

@@ -10,12 +10,14 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from neo4j import AsyncManagedTransaction
 
 from graph.model import TieKind
 from graph.queries import views as q
+from graph.queries.marketing import RiskFlagRule
 from graph.store import GraphStore, to_native
 
 Row = dict[str, Any]
@@ -65,8 +67,11 @@ class LinkageRow:
 
 
 class ViewRepository:
-    def __init__(self, store: GraphStore) -> None:
+    """``risk_rule`` is the deployment's risk-flag rule (``RiskFlagRule.from_settings``)."""
+
+    def __init__(self, store: GraphStore, *, risk_rule: RiskFlagRule | None = None) -> None:
         self.store = store
+        self.risk_rule = risk_rule or RiskFlagRule()
 
     async def _read(self, operation: str, statement: Any, **params: Any) -> list[Row]:
         return await self.store.read(operation, _records, statement, params)
@@ -232,12 +237,18 @@ class ViewRepository:
         community_property: str | None = None,
         community: str | None = None,
         branch_id: str | None = None,
+        exclude_flagged: bool = False,
     ) -> list[Row]:
+        """Rows ``{id, score, run_id, risk_flags}``, highest score first; ``risk_flags`` lists
+        why each customer is risk-flagged (RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT; empty
+        when not), and ``exclude_flagged`` leaves flagged customers out."""
         statement = q.influencers(
             metric_property,
             scenario=scenario_id is not None,
             community_property=community_property,
             branch=branch_id is not None,
+            rule=self.risk_rule,
+            exclude_flagged=exclude_flagged,
         )
         return await self._read(
             "influencers",
@@ -246,6 +257,7 @@ class ViewRepository:
             scenario_id=scenario_id,
             community=community,
             branch_id=branch_id,
+            **self.risk_rule.parameters(),
         )
 
     async def referral_targets(
@@ -255,18 +267,36 @@ class ViewRepository:
         scenario_key: str,
         scenario_id: str | None,
         limit: int,
-        risk_rating_limit: int,
+        as_of: date | None = None,
     ) -> list[Row]:
+        """Stored targets, best first, screened again now: each still consents, is not
+        risk-flagged and meets the product's eligibility on ``as_of`` (default today).
+
+        Each row is the REFERRAL_TARGET's properties plus ``id``; ``introducers_json`` keeps
+        only the introducers who still consent and are not flagged, and
+        ``introducers_dropped`` says how many were removed.
+        """
         rows = await self._read(
             "referral targets",
-            q.REFERRAL_TARGETS,
+            q.referral_targets(self.risk_rule),
             product_id=product_id,
             scenario_key=scenario_key,
             scenario_id=scenario_id,
             limit=limit,
-            risk_rating_limit=risk_rating_limit,
+            as_of=as_of or datetime.now(UTC).date(),
+            **self.risk_rule.parameters(),
         )
-        return [{"id": row["id"], **clean(row["target"])} for row in rows]
+        found = []
+        for row in rows:
+            target = clean(row["target"])
+            allowed = set(row["introducers_ok"])
+            stored = json.loads(target.get("introducers_json") or "[]")
+            kept = [i for i in stored if i.get("customer_id") in allowed]
+            target["introducers_json"] = json.dumps(kept, ensure_ascii=False)
+            target["introducer_ids"] = [i["customer_id"] for i in kept]
+            target["introducers_dropped"] = len(stored) - len(kept)
+            found.append({"id": row["id"], **target})
+        return found
 
     async def count_referral_targets(self, product_id: str, scenario_key: str) -> int:
         rows = await self._read(

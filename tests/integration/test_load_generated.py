@@ -99,7 +99,8 @@ async def _assert_money_and_rules_exact(store: GraphStore, bank: Path) -> None:
         "RETURN p.eligible_kinds } AS kinds",
         database_=store.database,
     )
-    assert type(records[0]["total"]) is int and records[0]["floats"] == 0
+    assert type(records[0]["total"]) is int
+    assert records[0]["floats"] == 0
     assert ["COMPANY"] in records[0]["kinds"]
     assert all(isinstance(k, list) for k in records[0]["kinds"])
 
