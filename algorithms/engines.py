@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import neo4j.exceptions as neo4j_errors
 import numpy as np
 
 from algorithms.graphdata import GraphData
@@ -28,8 +29,9 @@ from algorithms.registry import (
     PageRankParams,
     PersonalizedPageRankParams,
 )
+from graph.errors import QueryFailedError
 from graph.model import TieKind
-from graph.queries.analytics import GDS_NODE_KEYS
+from graph.queries.analytics import GDS_NODE_KEYS, RELATIONSHIP_TYPES, gds_cypher_projection
 from graph.repositories.analytics import TieColumns
 from graph.store import ConnectionTarget
 
@@ -146,28 +148,52 @@ def run_gds(
     name = f"crkg-{spec.name}-{uuid.uuid4().hex[:12]}"
     summary: dict[str, Any] = {}
     try:
-        with _projected(gds, name, params, cypher_projection) as graph:
-            frame = _gds_stream(gds, spec, params, graph, source_nodes)
-            summary["projected_nodes"] = int(graph.node_count())
-            summary["projected_relationships"] = int(graph.relationship_count())
-        column = (
-            "componentId"
-            if spec.name == "wcc"
-            else ("communityId" if "communityId" in frame.columns else "score")
-        )
-        keys = gds.run_cypher(GDS_NODE_KEYS, {"ids": [int(i) for i in frame["nodeId"]]})
-        ids = dict(zip(keys["ids"][0], keys["customer_ids"][0], strict=True))
-        values: NodeValues = {
-            ids[int(node)]: (int(value) if column != "score" else float(value))
-            for node, value in zip(frame["nodeId"], frame[column], strict=True)
-        }
-        if spec.name in ("pagerank", "personalized_pagerank"):
-            # GDS does not normalise; stored scores sum to 1 on both engines
-            total = sum(values.values()) or 1.0
-            values = {k: float(v) / total for k, v in values.items()}
-        return values, summary
+        return _run_gds(gds, spec, params, name, summary, cypher_projection, source_nodes)
+    except neo4j_errors.Neo4jError as error:  # one clear error, never the client's traceback
+        detail = (error.message or str(error)).strip().splitlines()
+        raise QueryFailedError(
+            f"GDS {spec.name}", error.code, detail[0] if detail else type(error).__name__
+        ) from error
     finally:
         gds.close()
+
+
+def _run_gds(
+    gds: Any,
+    spec: AlgorithmSpec,
+    params: AlgorithmParams,
+    name: str,
+    summary: dict[str, Any],
+    cypher_projection: tuple[str, dict[str, Any]] | None,
+    source_nodes: Sequence[int],
+) -> tuple[NodeValues, dict[str, Any]]:
+    # GDS refuses a native projection of a relationship type the database has never held
+    # (a bank without CLASSMATE ties): project the kinds present; none present -> Cypher.
+    present = set(gds.run_cypher(RELATIONSHIP_TYPES)["types"][0])
+    kinds = tuple(kind for kind in params.tie_kinds if kind.value in present)
+    summary["tie_kinds_absent"] = [k.value for k in params.tie_kinds if k.value not in present]
+    if cypher_projection is None and not kinds:
+        cypher_projection = (gds_cypher_projection(tuple(params.tie_kinds)), {"min_strength": 0.0})
+    with _projected(gds, name, kinds, params.min_strength, cypher_projection) as graph:
+        frame = _gds_stream(gds, spec, params, graph, source_nodes)
+        summary["projected_nodes"] = int(graph.node_count())
+        summary["projected_relationships"] = int(graph.relationship_count())
+    column = (
+        "componentId"
+        if spec.name == "wcc"
+        else ("communityId" if "communityId" in frame.columns else "score")
+    )
+    keys = gds.run_cypher(GDS_NODE_KEYS, {"ids": [int(i) for i in frame["nodeId"]]})
+    ids = dict(zip(keys["ids"][0], keys["customer_ids"][0], strict=True))
+    values: NodeValues = {
+        ids[int(node)]: (int(value) if column != "score" else float(value))
+        for node, value in zip(frame["nodeId"], frame[column], strict=True)
+    }
+    if spec.name in ("pagerank", "personalized_pagerank"):
+        # GDS does not normalise; stored scores sum to 1 on both engines
+        total = sum(values.values()) or 1.0
+        values = {k: float(v) / total for k, v in values.items()}
+    return values, summary
 
 
 def gds_client(target: ConnectionTarget) -> Any:
@@ -199,16 +225,15 @@ def native_tie_projection(tie_kinds: Sequence[TieKind]) -> dict[str, Any]:
 def _projected(
     gds: Any,
     name: str,
-    params: AlgorithmParams,
+    kinds: Sequence[TieKind],
+    min_strength: float,
     cypher_projection: tuple[str, dict[str, Any]] | None,
 ) -> Iterator[Any]:
     """The tie graph projected under ``name``, dropped on exit whatever happens."""
     if cypher_projection is None:
-        if params.min_strength > 0:
+        if min_strength > 0:
             raise ValueError("min_strength on GDS needs the Cypher projection")
-        with gds.graph.project.native(
-            name, "Customer", native_tie_projection(params.tie_kinds)
-        ) as graph:
+        with gds.graph.project.native(name, "Customer", native_tie_projection(kinds)) as graph:
             yield graph
         return
     query, query_params = cypher_projection

@@ -247,6 +247,11 @@ RETURN c.customer_id AS id, c.aum_minor AS aum, c.onboarded_at AS onboarded_at,
 
 GDS_VERSION: Final[LiteralString] = "RETURN gds.version() AS version"
 
+# Relationship types the database knows (GDS refuses to project one it has never held).
+RELATIONSHIP_TYPES: Final[LiteralString] = (
+    "CALL db.relationshipTypes() YIELD relationshipType RETURN collect(relationshipType) AS types"
+)
+
 GDS_NODE_IDS: Final[LiteralString] = """
 UNWIND $customer_ids AS customer_id
 MATCH (c:Customer {customer_id: customer_id})
