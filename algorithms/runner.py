@@ -398,26 +398,47 @@ async def _run_per_customer(run: _Run, params: Any, settings: CrkgSettings) -> A
     )
 
 
+def _profile_parts(
+    parts: dict[str, dict[str, int]], size: int, products: list[str]
+) -> dict[str, Any]:
+    """What a profile reads from tiers, holdings and scenarios (refreshed when they change).
+
+    tier_mix_json ``{tier: members}`` (UNKNOWN: no tier yet); product_penetration_json
+    ``{product_id: share of members holding it}`` for every product, zeros included, and
+    product_holders_json ``{product_id: members holding it}`` (exact counts);
+    dominant_scenarios_json ``[[scenario_id, members], ...]`` (top 3); ``stale`` false.
+    """
+    held = parts.get("products", {})
+    scenarios = sorted(parts.get("scenarios", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    counts = {p: held.get(p, 0) for p in sorted({*products, *held})}
+    return {
+        "tier_mix_json": json.dumps(dict(sorted(parts.get("tiers", {}).items()))),
+        "product_penetration_json": json.dumps(
+            {p: round(n / size, 4) if size else 0.0 for p, n in counts.items()}
+        ),
+        "product_holders_json": json.dumps(counts),
+        "dominant_scenarios_json": json.dumps([[s, n] for s, n in scenarios[:3]]),
+        "stale": False,
+        "stale_reason": None,
+    }
+
+
 def _community_rows(
     algorithm: str,
     graph: GraphData,
     membership: dict[str, str],
     breakdown: dict[str, dict[str, dict[str, int]]],
+    products: list[str],
 ) -> list[dict[str, Any]]:
     """The Community nodes of a stored partition.
 
     Properties: community_id ``"<algorithm>:<local id>"``, algorithm, local_id (the value in
-    ``Customer.community_<algorithm>``), size, internal_ties, density, tier_mix_json
-    ``{tier: members}``, product_penetration_json ``{product_id: share of members holding
-    it}`` (top 10), dominant_scenarios_json ``[[scenario_id, members], ...]`` (top 3),
-    central_members (top 5 by ties inside the community).
+    ``Customer.community_<algorithm>``), size, internal_ties, density, central_members (top 5
+    by ties inside the community), and the parts of :func:`_profile_parts`.
     """
     rows = []
     for profile in community_profiles(graph, membership, top=5):
         local = profile.community_id
-        parts = breakdown.get(local, {})
-        products = sorted(parts.get("products", {}).items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-        scenarios = sorted(parts.get("scenarios", {}).items(), key=lambda kv: (-kv[1], kv[0]))
         rows.append(
             {
                 "community_id": f"{algorithm}:{local}",
@@ -426,12 +447,8 @@ def _community_rows(
                 "size": profile.size,
                 "internal_ties": profile.internal_edges,
                 "density": profile.density,
-                "tier_mix_json": json.dumps(dict(sorted(parts.get("tiers", {}).items()))),
-                "product_penetration_json": json.dumps(
-                    {p: round(n / profile.size, 4) for p, n in products}
-                ),
-                "dominant_scenarios_json": json.dumps([[s, n] for s, n in scenarios[:3]]),
                 "central_members": list(profile.central_members),
+                **_profile_parts(breakdown.get(local, {}), profile.size, products),
             }
         )
     return rows
@@ -441,11 +458,42 @@ async def _write_profiles(run: _Run, customers: list[str], ties: TieColumns) -> 
     repository, prop = run.repository, run.spec.result_property
     membership = {k: str(v) for k, v in (await repository.read_property(prop)).items()}
     breakdown = await repository.community_breakdown(prop)
+    products = await repository.product_ids()
     rows = await asyncio.to_thread(
-        _community_rows, run.spec.name, tie_graph(customers, ties), membership, breakdown
+        _community_rows, run.spec.name, tie_graph(customers, ties), membership, breakdown, products
     )
+    for row in rows:
+        row["profile_run_id"] = run.run_id  # which run computed the profile parts
     await run.progress(0.95, "write profiles")
     return await repository.replace_communities(run.spec.name, rows, run.run_id)
+
+
+async def _refresh_profiles(run: _Run) -> dict[str, int]:
+    """Recompute the tier, product and scenario parts of every stored community profile.
+
+    Called after a segmentation run (tiers changed); a load that changes customers,
+    holdings or participation marks the profiles ``stale`` until this or a community run.
+    """
+    repository = run.repository
+    products = await repository.product_ids()
+    refreshed: dict[str, int] = {}
+    for algorithm in await repository.profiled_algorithms():
+        if algorithm not in COMMUNITY_ALGORITHMS:
+            continue
+        prop = REGISTRY[algorithm].result_property
+        breakdown = await repository.community_breakdown(prop)
+        sizes: Counter[str] = Counter(
+            str(v) for v in (await repository.read_property(prop)).values()
+        )
+        rows = [
+            {
+                "community_id": f"{algorithm}:{local}",
+                "props": _profile_parts(breakdown.get(local, {}), size, products),
+            }
+            for local, size in sizes.items()
+        ]
+        refreshed[algorithm] = await repository.refresh_community_profiles(rows, run.run_id)
+    return refreshed
 
 
 async def _run_property_score(run: _Run, params: Any) -> AlgorithmRunResult:
@@ -720,6 +768,8 @@ async def _run_segmentation(run: _Run, params: Any) -> AlgorithmRunResult:
         "reference_date": reference.isoformat(),
         "tiers": dict(sorted(Counter(v.value for v in tiers.values()).items())),
         "stages": dict(sorted(Counter(v.value for v in stages.values()).items())),
+        # profiles count members per tier: recompute them now that the tiers changed
+        "profiles_refreshed": await _refresh_profiles(run),
     }
     values = {k: [tiers.get(k), stages.get(k)] for k in aum}
     return await run.finish(len(rows), values, summary, node_count=len(rows))

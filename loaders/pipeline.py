@@ -92,6 +92,8 @@ RELATIONSHIP_FILES: dict[str, RelationshipPlan] = {
     "guarantees": _rel(RelType.GUARANTEES, q.CUSTOMER, q.CUSTOMER, "guarantor_id", "borrower_id"),
     "shareholdings": _rel(RelType.HOLDS_SHARES, q.CUSTOMER, q.CUSTOMER, "holder_id", "company_id"),
 }
+# files whose changes make community profiles stale (their tiers, holdings and scenarios)
+PROFILE_INPUTS = frozenset({"customers", "holdings", "participation"})
 SOCIAL_TARGETS = {
     kind.value: q.RelationshipTarget(kind.rel_type, q.CUSTOMER, q.CUSTOMER) for kind in TieKind
 }
@@ -248,6 +250,7 @@ class Loader:
                         file_report = await self._load_file(source, report, rejects)
                         report.files.append(file_report)
                         self._enforce_ratio(file_report)
+                await self._mark_profiles_stale(report)
         finally:
             report_path = self.rejects_dir / f"{report.run_id}-report.json"
             report_path.parent.mkdir(parents=True, exist_ok=True)
@@ -279,6 +282,15 @@ class Loader:
         dangling = await self._check_references(spec, rows)
         lines = {problem.line for problem in dangling}
         return [row for row in rows if row.line not in lines], dangling
+
+    async def _mark_profiles_stale(self, report: LoadReport) -> None:
+        """Community profiles count tiers, holdings and scenario members: after a load that
+        changed customers, holdings or participation they are marked stale (and say why)
+        until a segmentation or community run recomputes them."""
+        changed = [f.file for f in report.files if f.file in PROFILE_INPUTS and f.rows_changed]
+        if changed and self.record_runs:  # the bulk import starts from an empty database
+            reason = f"load {report.run_id} changed {', '.join(sorted(set(changed)))}"
+            await self.repository.mark_communities_stale(reason, datetime.now(UTC))
 
     @staticmethod
     def _check_balanced(result: FileReport) -> None:
@@ -320,6 +332,7 @@ class Loader:
             result.rows_rejected = len(rejects)
             result.reasons = dict(sorted(Counter(r.reason.value for r in rejects).items()))
             report.files.append(result)
+            await self._mark_profiles_stale(report)
         self._check_balanced(result)
         rejects.sort(key=lambda reject: reject.line)
         return RecordsLoad(report.run_id, result, rejects)

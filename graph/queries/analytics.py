@@ -292,6 +292,20 @@ SET k = row, k.run_id = $run_id
 RETURN count(k) AS written
 """
 
+PROFILED_ALGORITHMS: Final[LiteralString] = """
+MATCH (k:Community) WITH DISTINCT k.algorithm AS algorithm ORDER BY algorithm
+RETURN collect(algorithm) AS algorithms
+"""
+
+# A profile refresh rewrites what the profile reads from tiers, holdings and scenarios; the
+# structure (size, ties, central members) stays the community run's.
+REFRESH_COMMUNITY_PROFILES: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (k:Community {community_id: row.community_id})
+SET k += row.props, k.profile_run_id = $run_id
+RETURN count(k) AS written
+"""
+
 DELETE_STALE_COMMUNITIES: Final[LiteralString] = """
 MATCH (k:Community {algorithm: $algorithm})
 WHERE k.run_id <> $run_id

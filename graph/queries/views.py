@@ -198,6 +198,15 @@ RETURN collect({id: id, community: k {.*}}) AS rows
 """
 
 
+COMMUNITY_PENETRATION: Final[LiteralString] = """
+OPTIONAL MATCH (k:Community {community_id: $community_id})
+OPTIONAL MATCH (p:Product {product_id: $product_id})
+RETURN k.size AS size, k.product_holders_json AS holders, k.stale AS stale,
+       k.profile_run_id AS run_id, k IS NOT NULL AS community_found,
+       p IS NOT NULL AS product_found
+"""
+
+
 def community_members(community_property: str) -> LiteralString:
     """A page of members (keyset by id) for each of several communities of one algorithm."""
     prop = result_property(community_property)

@@ -287,6 +287,23 @@ class AnalyticsRepository:
         )
         return written
 
+    async def profiled_algorithms(self) -> list[str]:
+        """Community algorithms whose partition has stored Community profiles."""
+        page = await self._collected("read profiled algorithms", q.PROFILED_ALGORITHMS)
+        return [str(a) for a in page["algorithms"]]
+
+    async def refresh_community_profiles(self, rows: list[dict[str, Any]], run_id: str) -> int:
+        """Rewrite the tier, product and scenario parts of existing Community profiles."""
+        written = 0
+        for start in range(0, len(rows), self.batch_size):
+            written += await self.store.write(
+                "refresh community profiles",
+                _write_params,
+                q.REFRESH_COMMUNITY_PROFILES,
+                {"rows": rows[start : start + self.batch_size], "run_id": run_id},
+            )
+        return written
+
     # --- referral ------------------------------------------------------------------------------
     async def product_ids(self, product_id: str | None = None) -> list[str]:
         page = await self._collected("read products", q.READ_PRODUCT_IDS, product_id=product_id)

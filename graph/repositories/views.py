@@ -212,6 +212,34 @@ class ViewRepository:
         )
         return [_community(row["community"]) for row in rows]
 
+    async def community_penetration(self, community_id: str, product_id: str) -> Row | None:
+        """How many of a community's members hold a product (any product, zeros included).
+
+        ``{community_id, product_id, holders, size, share, stale, run_id}``; None when the
+        community or the product does not exist. ``stale`` is true when a load changed
+        customers, holdings or participation after the profile was computed.
+        """
+        rows = await self._read(
+            "community penetration",
+            q.COMMUNITY_PENETRATION,
+            community_id=community_id,
+            product_id=product_id,
+        )
+        row = rows[0]
+        if not row["community_found"] or not row["product_found"]:
+            return None
+        holders = int(json.loads(row["holders"] or "{}").get(product_id, 0))
+        size = int(row["size"])
+        return {
+            "community_id": community_id,
+            "product_id": product_id,
+            "holders": holders,
+            "size": size,
+            "share": holders / size if size else 0.0,
+            "stale": bool(row["stale"]),
+            "run_id": row["run_id"],
+        }
+
     async def community_members(self, keys: Sequence[str]) -> list[list[str]]:
         """Member pages; a key is ``algorithm property|local id|after|limit`` (a DataLoader's)."""
         pages_by_property: dict[str, list[Row]] = defaultdict(list)
@@ -363,7 +391,12 @@ class ViewRepository:
 
 def _community(properties: Row) -> Row:
     row = clean(properties)
-    for key in ("tier_mix_json", "product_penetration_json", "dominant_scenarios_json"):
+    for key in (
+        "tier_mix_json",
+        "product_penetration_json",
+        "product_holders_json",
+        "dominant_scenarios_json",
+    ):
         text = row.pop(key, None)
         row[key.removesuffix("_json")] = json.loads(text) if text else None
     return row
