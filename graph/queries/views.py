@@ -311,14 +311,36 @@ MATCH (:Customer)-[t:REFERRAL_TARGET {scenario_id: $scenario_key}]->
 RETURN count(t) AS count
 """
 
-LINKAGES: Final[LiteralString] = """
-MATCH (l:RiskLinkage {kind: $kind})
+# How linkage lists may be ordered: largest first by the named property, then by id.
+LINKAGE_ORDERS: Final[dict[str, str]] = {
+    "size": "l.size DESC, coalesce(l.score, 0.0) DESC",
+    "amount": "coalesce(l.amount_minor, -1) DESC, l.size DESC",
+    "score": "coalesce(l.score, -1.0) DESC, l.size DESC",
+    "total_exposure": "coalesce(l.total_exposure_minor, -1) DESC, l.size DESC",
+    "loan_balance": "coalesce(l.loan_balance_minor, -1) DESC, l.size DESC",
+    "guarantees_out": "coalesce(l.guarantees_out_minor, -1) DESC, l.size DESC",
+}
+
+
+def linkages(order_by: str = "size") -> LiteralString:
+    """Stored linkages of $kind with $min_size..$max_size members, ordered by ``order_by``
+    (a key of :data:`LINKAGE_ORDERS`), with their members."""
+    if order_by not in LINKAGE_ORDERS:
+        raise ValueError(
+            f"linkages can be ordered by {', '.join(LINKAGE_ORDERS)}, not {order_by!r}"
+        )
+    order = _literal(LINKAGE_ORDERS[order_by])
+    return _literal(f"""
+MATCH (l:RiskLinkage {{kind: $kind}})
 WHERE l.size >= $min_size AND l.size <= $max_size
-WITH l ORDER BY l.size DESC, coalesce(l.score, 0.0) DESC, l.linkage_id LIMIT $limit
-RETURN l {.*} AS linkage,
-       [(c:Customer)-[m:MEMBER_OF]->(l) | {id: c.customer_id, position: m.position, role: m.role}]
+WITH l ORDER BY {order}, l.linkage_id LIMIT $limit
+RETURN l {{.*}} AS linkage,
+       [(c:Customer)-[m:MEMBER_OF]->(l) | {{id: c.customer_id, position: m.position, role: m.role}}]
          AS members
-"""
+""")
+
+
+LINKAGES: Final[LiteralString] = linkages("size")
 
 GROUP_OF_CUSTOMER: Final[LiteralString] = """
 MATCH (:Customer {customer_id: $customer_id})-[:MEMBER_OF]->(l:RiskLinkage {kind: 'CONTROL_GROUP'})

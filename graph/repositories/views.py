@@ -336,11 +336,14 @@ class ViewRepository:
         return int(rows[0]["count"]) if rows else 0
 
     async def linkages(
-        self, kind: str, *, min_size: int, max_size: int, limit: int
+        self, kind: str, *, min_size: int, max_size: int, limit: int, order_by: str = "size"
     ) -> list[LinkageRow]:
+        """Stored linkages of one kind, largest first by ``order_by``: ``size`` (then score),
+        ``amount`` (amount_minor), ``score``, ``total_exposure``, ``loan_balance`` or
+        ``guarantees_out`` (control groups)."""
         rows = await self._read(
             f"{kind} linkages",
-            q.LINKAGES,
+            q.linkages(order_by),
             kind=kind,
             min_size=min_size,
             max_size=max_size,
@@ -353,6 +356,17 @@ class ViewRepository:
             )
             for row in rows
         ]
+
+    async def control_groups(
+        self, first: int, order_by: str = "total_exposure"
+    ) -> list[LinkageRow]:
+        """Related-party (control) groups, largest ``total_exposure_minor`` first by default
+        (or ``loan_balance``, ``guarantees_out``, ``size``). Each row's properties carry
+        ``loan_balance_minor``, ``guarantees_out_minor`` and ``total_exposure_minor`` (integer
+        minor units) and its members (controller at position 0)."""
+        return await self.linkages(
+            "CONTROL_GROUP", min_size=1, max_size=1_000_000, limit=first, order_by=order_by
+        )
 
     async def control_group(self, customer_id: str) -> tuple[LinkageRow, list[Row]] | None:
         rows = await self._read("related-party group", q.GROUP_OF_CUSTOMER, customer_id=customer_id)
