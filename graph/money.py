@@ -48,7 +48,7 @@ def check_currency(code: str) -> str:
     --------
     >>> check_currency("cny")
     'CNY'
-    >>> check_currency("JPY")
+    >>> check_currency("JPY")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: currency JPY does not have 2 decimal places; crkg stores amounts in hundredths ...
