@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import neo4j.exceptions as neo4j_errors
 import numpy as np
 
 from algorithms.graphdata import GraphData
@@ -28,8 +29,9 @@ from algorithms.registry import (
     PageRankParams,
     PersonalizedPageRankParams,
 )
+from graph.errors import QueryFailedError
 from graph.model import TieKind
-from graph.queries.analytics import GDS_NODE_KEYS
+from graph.queries.analytics import GDS_NODE_KEYS, RELATIONSHIP_TYPES, gds_cypher_projection
 from graph.repositories.analytics import TieColumns
 from graph.store import ConnectionTarget
 
@@ -146,28 +148,52 @@ def run_gds(
     name = f"crkg-{spec.name}-{uuid.uuid4().hex[:12]}"
     summary: dict[str, Any] = {}
     try:
-        with _projected(gds, name, params, cypher_projection) as graph:
-            frame = _gds_stream(gds, spec, params, graph, source_nodes)
-            summary["projected_nodes"] = int(graph.node_count())
-            summary["projected_relationships"] = int(graph.relationship_count())
-        column = (
-            "componentId"
-            if spec.name == "wcc"
-            else ("communityId" if "communityId" in frame.columns else "score")
-        )
-        keys = gds.run_cypher(GDS_NODE_KEYS, {"ids": [int(i) for i in frame["nodeId"]]})
-        ids = dict(zip(keys["ids"][0], keys["customer_ids"][0], strict=True))
-        values: NodeValues = {
-            ids[int(node)]: (int(value) if column != "score" else float(value))
-            for node, value in zip(frame["nodeId"], frame[column], strict=True)
-        }
-        if spec.name in ("pagerank", "personalized_pagerank"):
-            # GDS does not normalise; stored scores sum to 1 on both engines
-            total = sum(values.values()) or 1.0
-            values = {k: float(v) / total for k, v in values.items()}
-        return values, summary
+        return _run_gds(gds, spec, params, name, summary, cypher_projection, source_nodes)
+    except neo4j_errors.Neo4jError as error:  # one clear error, never the client's traceback
+        detail = (error.message or str(error)).strip().splitlines()
+        raise QueryFailedError(
+            f"GDS {spec.name}", error.code, detail[0] if detail else type(error).__name__
+        ) from error
     finally:
         gds.close()
+
+
+def _run_gds(
+    gds: Any,
+    spec: AlgorithmSpec,
+    params: AlgorithmParams,
+    name: str,
+    summary: dict[str, Any],
+    cypher_projection: tuple[str, dict[str, Any]] | None,
+    source_nodes: Sequence[int],
+) -> tuple[NodeValues, dict[str, Any]]:
+    # GDS refuses a native projection of a relationship type the database has never held
+    # (a bank without CLASSMATE ties): project the kinds present; none present -> Cypher.
+    present = set(gds.run_cypher(RELATIONSHIP_TYPES)["types"][0])
+    kinds = tuple(kind for kind in params.tie_kinds if kind.value in present)
+    summary["tie_kinds_absent"] = [k.value for k in params.tie_kinds if k.value not in present]
+    if cypher_projection is None and not kinds:
+        cypher_projection = (gds_cypher_projection(tuple(params.tie_kinds)), {"min_strength": 0.0})
+    with _projected(gds, name, kinds, params.min_strength, cypher_projection) as graph:
+        frame = _gds_stream(gds, spec, params, graph, source_nodes)
+        summary["projected_nodes"] = int(graph.node_count())
+        summary["projected_relationships"] = int(graph.relationship_count())
+    column = (
+        "componentId"
+        if spec.name == "wcc"
+        else ("communityId" if "communityId" in frame.columns else "score")
+    )
+    keys = gds.run_cypher(GDS_NODE_KEYS, {"ids": [int(i) for i in frame["nodeId"]]})
+    ids = dict(zip(keys["ids"][0], keys["customer_ids"][0], strict=True))
+    values: NodeValues = {
+        ids[int(node)]: (int(value) if column != "score" else float(value))
+        for node, value in zip(frame["nodeId"], frame[column], strict=True)
+    }
+    if spec.name in ("pagerank", "personalized_pagerank"):
+        # GDS does not normalise; stored scores sum to 1 on both engines
+        total = sum(values.values()) or 1.0
+        values = {k: float(v) / total for k, v in values.items()}
+    return values, summary
 
 
 def gds_client(target: ConnectionTarget) -> Any:
@@ -199,16 +225,15 @@ def native_tie_projection(tie_kinds: Sequence[TieKind]) -> dict[str, Any]:
 def _projected(
     gds: Any,
     name: str,
-    params: AlgorithmParams,
+    kinds: Sequence[TieKind],
+    min_strength: float,
     cypher_projection: tuple[str, dict[str, Any]] | None,
 ) -> Iterator[Any]:
     """The tie graph projected under ``name``, dropped on exit whatever happens."""
     if cypher_projection is None:
-        if params.min_strength > 0:
+        if min_strength > 0:
             raise ValueError("min_strength on GDS needs the Cypher projection")
-        with gds.graph.project.native(
-            name, "Customer", native_tie_projection(params.tie_kinds)
-        ) as graph:
+        with gds.graph.project.native(name, "Customer", native_tie_projection(kinds)) as graph:
             yield graph
         return
     query, query_params = cypher_projection
@@ -293,9 +318,10 @@ def _linkage(
     ordered: bool,
     subtype: str | None = None,
     score: float | None = None,
-    amount: float | None = None,
     roles: Sequence[str] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
+    """One RiskLinkage row; ``extra`` are kind-specific properties (money in minor units)."""
     key_members = list(members) if ordered else sorted(members)
     return {
         "linkage_id": _linkage_id(kind, key_members),
@@ -304,7 +330,7 @@ def _linkage(
             "size": len(members),
             "subtype": subtype,
             "score": score,
-            "amount": amount,
+            **extra,
         },
         "members": [
             {"customer_id": m, "position": i, "role": roles[i] if roles else None}
@@ -314,22 +340,40 @@ def _linkage(
 
 
 def run_risk(
-    spec: AlgorithmSpec, params: AlgorithmParams, edges: Sequence[Any]
+    spec: AlgorithmSpec,
+    params: AlgorithmParams,
+    edges: Sequence[Any],
+    *,
+    loan_balances: Mapping[str, int] | None = None,
+    guarantees: Sequence[tuple[str, str, int]] = (),
 ) -> list[dict[str, Any]]:
-    """Find one kind of risk linkage in the edges read for it (CPU-bound: use a thread)."""
+    """Find one kind of risk linkage in the edges read for it (CPU-bound: use a thread).
+
+    Money is integer minor units. Control groups also need ``loan_balances`` (customer ->
+    open LOAN balances) and every guarantee, for their exposure.
+    """
     kind = spec.result_property
     if isinstance(params, GuaranteeCircleParams):
         graph = GraphData.from_edges(
             [(s, d) for s, d, _ in edges], directed=True, amount=[a for _, _, a in edges]
         )
         return [
-            _linkage(kind, c.members, ordered=True, subtype=c.kind.value, amount=c.total_amount)
+            _linkage(
+                kind, c.members, ordered=True, subtype=c.kind.value, amount_minor=c.total_amount
+            )
             for c in risk.guarantee_circles(graph, max_length=params.max_length)
         ]
     if isinstance(params, IdentifierRingParams):
         graph = GraphData.from_edges(list(edges), directed=True)
         return [
-            _linkage(kind, r.members, ordered=False, score=r.score)
+            _linkage(
+                kind,
+                r.members,
+                ordered=False,
+                score=r.score,
+                shared_kinds=list(r.shared_kinds),
+                identifier_count=len(r.identifiers),
+            )
             for r in risk.shared_identifier_rings(
                 graph, min_size=params.min_size, max_sharing=params.max_sharing
             )
@@ -342,7 +386,13 @@ def run_risk(
             time=[t for _, _, _, t in edges],
         )
         return [
-            _linkage(kind, c.members, ordered=True, amount=c.min_amount)
+            _linkage(
+                kind,
+                c.members,
+                ordered=True,
+                amount_minor=c.total_amount,
+                min_amount_minor=c.min_amount,
+            )
             for c in risk.fund_flow_cycles(
                 graph, window=params.window_days * 86_400, max_length=params.max_length
             )
@@ -351,15 +401,29 @@ def run_risk(
         graph = GraphData.from_edges(
             [(s, d) for s, d, _ in edges], directed=True, weight=[p for _, _, p in edges]
         )
-        return [
-            _linkage(
-                kind,
-                (g.controller, *g.controlled),
-                ordered=True,
-                roles=["CONTROLLER", *["CONTROLLED"] * len(g.controlled)],
+        given: dict[str, list[tuple[str, str, int]]] = {}
+        for guarantee in guarantees:  # by guarantor: each group reads only its members'
+            given.setdefault(guarantee[0], []).append(guarantee)
+        found = []
+        for g in risk.related_party_groups(
+            graph, threshold=params.threshold_pct, ultimate_only=True
+        ):
+            members = (g.controller, *g.controlled)
+            loans, out, total = risk.control_group_exposure(
+                members,
+                loan_balances=loan_balances or {},
+                guarantees=[x for m in members for x in given.get(m, ())],
             )
-            for g in risk.related_party_groups(
-                graph, threshold=params.threshold_pct, ultimate_only=True
+            found.append(
+                _linkage(
+                    kind,
+                    members,
+                    ordered=True,
+                    roles=["CONTROLLER", *["CONTROLLED"] * len(g.controlled)],
+                    loan_balance_minor=loans,
+                    guarantees_out_minor=out,
+                    total_exposure_minor=total,
+                )
             )
-        ]
+        return found
     raise ValueError(f"{spec.name} is not a risk-linkage algorithm")

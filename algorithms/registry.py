@@ -286,10 +286,10 @@ REGISTRY: dict[str, AlgorithmSpec] = {
         AlgorithmSpec(
             "exposure",
             "risk",
-            "guarantee amounts within hops, decayed per hop",
+            "guarantee amounts within hops, decayed per hop (integer minor units)",
             ExposureParams,
             ResultKind.SCORE,
-            "score_exposure",
+            "score_exposure_minor",
             (Engine.INPROC,),
             scopable=False,
         ),

@@ -23,6 +23,7 @@ always come from a whole-graph run, so the scores the API ranks are comparable.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import secrets
 import time
@@ -55,6 +56,7 @@ from algorithms.registry import (
 from algorithms.scope import Scope
 from graph.errors import CrkgError
 from graph.queries.analytics import SCOPED_SUFFIX, gds_cypher_projection
+from graph.queries.marketing import RiskFlagRule
 from graph.repositories.analytics import (
     AnalyticsRepository,
     CustomerScope,
@@ -67,8 +69,6 @@ from graph.store import GraphStore, resolve_target
 ProgressCallback = Callable[[float, str], None]
 """``on_progress(fraction, stage)``: fraction in [0, 1]; stage e.g. "read", "compute", "write"."""
 
-# Customers with a risk rating at or above this, or in any RiskLinkage, are never targeted.
-RISK_RATING_LIMIT = 4
 COMMUNITY_ALGORITHMS = ("wcc", "louvain", "leiden", "label_propagation")
 
 
@@ -276,7 +276,7 @@ async def run_algorithm(
         if spec.result is ResultKind.LINKAGE:
             return await _run_linkage(run, parsed, store)
         if spec.result is ResultKind.REFERRAL:
-            return await _run_referral_targets(run, parsed)
+            return await _run_referral_targets(run, parsed, RiskFlagRule.from_settings(settings))
         if spec.result is ResultKind.PATHS:
             return await _run_referral_paths(run, parsed, store)
         if spec.name in ("referral_influence", "network_value", "exposure"):
@@ -398,26 +398,47 @@ async def _run_per_customer(run: _Run, params: Any, settings: CrkgSettings) -> A
     )
 
 
+def _profile_parts(
+    parts: dict[str, dict[str, int]], size: int, products: list[str]
+) -> dict[str, Any]:
+    """What a profile reads from tiers, holdings and scenarios (refreshed when they change).
+
+    tier_mix_json ``{tier: members}`` (UNKNOWN: no tier yet); product_penetration_json
+    ``{product_id: share of members holding it}`` for every product, zeros included, and
+    product_holders_json ``{product_id: members holding it}`` (exact counts);
+    dominant_scenarios_json ``[[scenario_id, members], ...]`` (top 3); ``stale`` false.
+    """
+    held = parts.get("products", {})
+    scenarios = sorted(parts.get("scenarios", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    counts = {p: held.get(p, 0) for p in sorted({*products, *held})}
+    return {
+        "tier_mix_json": json.dumps(dict(sorted(parts.get("tiers", {}).items()))),
+        "product_penetration_json": json.dumps(
+            {p: round(n / size, 4) if size else 0.0 for p, n in counts.items()}
+        ),
+        "product_holders_json": json.dumps(counts),
+        "dominant_scenarios_json": json.dumps([[s, n] for s, n in scenarios[:3]]),
+        "stale": False,
+        "stale_reason": None,
+    }
+
+
 def _community_rows(
     algorithm: str,
     graph: GraphData,
     membership: dict[str, str],
     breakdown: dict[str, dict[str, dict[str, int]]],
+    products: list[str],
 ) -> list[dict[str, Any]]:
     """The Community nodes of a stored partition.
 
     Properties: community_id ``"<algorithm>:<local id>"``, algorithm, local_id (the value in
-    ``Customer.community_<algorithm>``), size, internal_ties, density, tier_mix_json
-    ``{tier: members}``, product_penetration_json ``{product_id: share of members holding
-    it}`` (top 10), dominant_scenarios_json ``[[scenario_id, members], ...]`` (top 3),
-    central_members (top 5 by ties inside the community).
+    ``Customer.community_<algorithm>``), size, internal_ties, density, central_members (top 5
+    by ties inside the community), and the parts of :func:`_profile_parts`.
     """
     rows = []
     for profile in community_profiles(graph, membership, top=5):
         local = profile.community_id
-        parts = breakdown.get(local, {})
-        products = sorted(parts.get("products", {}).items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-        scenarios = sorted(parts.get("scenarios", {}).items(), key=lambda kv: (-kv[1], kv[0]))
         rows.append(
             {
                 "community_id": f"{algorithm}:{local}",
@@ -426,12 +447,8 @@ def _community_rows(
                 "size": profile.size,
                 "internal_ties": profile.internal_edges,
                 "density": profile.density,
-                "tier_mix_json": json.dumps(dict(sorted(parts.get("tiers", {}).items()))),
-                "product_penetration_json": json.dumps(
-                    {p: round(n / profile.size, 4) for p, n in products}
-                ),
-                "dominant_scenarios_json": json.dumps([[s, n] for s, n in scenarios[:3]]),
                 "central_members": list(profile.central_members),
+                **_profile_parts(breakdown.get(local, {}), profile.size, products),
             }
         )
     return rows
@@ -441,11 +458,42 @@ async def _write_profiles(run: _Run, customers: list[str], ties: TieColumns) -> 
     repository, prop = run.repository, run.spec.result_property
     membership = {k: str(v) for k, v in (await repository.read_property(prop)).items()}
     breakdown = await repository.community_breakdown(prop)
+    products = await repository.product_ids()
     rows = await asyncio.to_thread(
-        _community_rows, run.spec.name, tie_graph(customers, ties), membership, breakdown
+        _community_rows, run.spec.name, tie_graph(customers, ties), membership, breakdown, products
     )
+    for row in rows:
+        row["profile_run_id"] = run.run_id  # which run computed the profile parts
     await run.progress(0.95, "write profiles")
     return await repository.replace_communities(run.spec.name, rows, run.run_id)
+
+
+async def _refresh_profiles(run: _Run) -> dict[str, int]:
+    """Recompute the tier, product and scenario parts of every stored community profile.
+
+    Called after a segmentation run (tiers changed); a load that changes customers,
+    holdings or participation marks the profiles ``stale`` until this or a community run.
+    """
+    repository = run.repository
+    products = await repository.product_ids()
+    refreshed: dict[str, int] = {}
+    for algorithm in await repository.profiled_algorithms():
+        if algorithm not in COMMUNITY_ALGORITHMS:
+            continue
+        prop = REGISTRY[algorithm].result_property
+        breakdown = await repository.community_breakdown(prop)
+        sizes: Counter[str] = Counter(
+            str(v) for v in (await repository.read_property(prop)).values()
+        )
+        rows = [
+            {
+                "community_id": f"{algorithm}:{local}",
+                "props": _profile_parts(breakdown.get(local, {}), size, products),
+            }
+            for local, size in sizes.items()
+        ]
+        refreshed[algorithm] = await repository.refresh_community_profiles(rows, run.run_id)
+    return refreshed
 
 
 async def _run_property_score(run: _Run, params: Any) -> AlgorithmRunResult:
@@ -529,6 +577,8 @@ def _target_row(target: referral.ScoredTarget, scenario: str) -> dict[str, Any]:
             "adoption_rate": target.adoption_rate,
             "tie_strength": target.tie_strength,
             "introducer_influence": target.introducer_influence,
+            # the ids alone, so a read can screen introducers again without parsing JSON
+            "introducer_ids": [i.node_id for i in target.introducers],
             "introducers_json": json.dumps(
                 [
                     {
@@ -545,9 +595,16 @@ def _target_row(target: referral.ScoredTarget, scenario: str) -> dict[str, Any]:
     }
 
 
-async def _run_referral_targets(run: _Run, params: ReferralTargetParams) -> AlgorithmRunResult:
-    """REFERRAL_TARGET rows per product (and scenario), replacing the previous ones."""
+async def _run_referral_targets(
+    run: _Run, params: ReferralTargetParams, rule: RiskFlagRule
+) -> AlgorithmRunResult:
+    """REFERRAL_TARGET rows per product (and scenario), replacing the previous ones.
+
+    Targets: consented, not risk-flagged (``rule``) and eligible for the product (its
+    eligibility rules on today's date); introducers: consented and not risk-flagged.
+    """
     repository = run.repository
+    as_of = datetime.now(UTC).date()
     scope = run.scope.to_customer_scope()
     products = await repository.product_ids(params.product_id)
     if params.product_id is not None and not products:
@@ -555,12 +612,11 @@ async def _run_referral_targets(run: _Run, params: ReferralTargetParams) -> Algo
     customers, ties = await _read_tie_graph(run, params, scope)
     graph = await asyncio.to_thread(tie_graph, customers, ties)
     in_scope = set(customers)
-    eligible = {c for c in await repository.targetable(risk_rating_limit=RISK_RATING_LIMIT)}
-    eligible &= in_scope
+    contactable = set(await repository.contactable(rule)) & in_scope
     members: set[str] | None = None
     if params.scenario_id is not None:
         members = set(await repository.scenario_members(params.scenario_id))
-        eligible &= members
+        contactable &= members
     influence = {k: float(v) for k, v in (await repository.read_property("score_pagerank")).items()}
     if not influence:
         scores = await asyncio.to_thread(centrality.pagerank, graph)
@@ -568,8 +624,9 @@ async def _run_referral_targets(run: _Run, params: ReferralTargetParams) -> Algo
     scenario_key = params.scenario_id or "*"
     summary: dict[str, Any] = {
         "scenario_id": scenario_key,
-        "eligible": len(eligible),
-        "risk_rating_limit": RISK_RATING_LIMIT,
+        "contactable": len(contactable),
+        "risk_flag_rule": rule.describe(),
+        "eligibility_as_of": as_of.isoformat(),
         "products": {},
     }
     values: dict[str, Any] = {}
@@ -580,15 +637,19 @@ async def _run_referral_targets(run: _Run, params: ReferralTargetParams) -> Algo
             for h in await repository.holders(product)
             if h in in_scope and (members is None or h in members)
         ]
+        eligible = set(await repository.eligible_targets(product, rule, as_of)) & contactable
         targets = await asyncio.to_thread(
-            referral.score_referral_targets,
-            graph,
-            holders,
-            eligible=eligible,
-            influence=influence,
-            method=params.method,
-            top_n=params.top_n,
-            top_introducers=params.top_introducers,
+            functools.partial(
+                referral.score_referral_targets,
+                graph,
+                holders,
+                eligible=eligible,
+                influence=influence,
+                method=params.method,
+                top_n=params.top_n,
+                top_introducers=params.top_introducers,
+                introducers=contactable,
+            )
         )
         rows = [_target_row(t, scenario_key) for t in targets]
         written += await repository.replace_referral_targets(
@@ -597,6 +658,7 @@ async def _run_referral_targets(run: _Run, params: ReferralTargetParams) -> Algo
         values[product] = [t.candidate for t in targets]
         summary["products"][product] = {
             "holders": len(holders),
+            "eligible": len(eligible),
             "targets": len(targets),
             "top": [[t.candidate, round(t.score, 4)] for t in targets[:3]],
         }
@@ -648,8 +710,18 @@ async def _run_linkage(run: _Run, params: Any, store: GraphStore) -> AlgorithmRu
         edges = list(await inputs.transfers())
     else:
         edges = list(await inputs.shareholdings())
+    extra: dict[str, Any] = {}
+    if kind == "CONTROL_GROUP" and edges:  # a group's exposure: its loans and guarantees out
+        extra = {
+            "loan_balances": await inputs.loan_balances(),
+            "guarantees": await inputs.guarantees(),
+        }
     await run.progress(0.3, "compute")
-    linkages = await asyncio.to_thread(run_risk, run.spec, params, edges) if edges else []
+    linkages = (
+        await asyncio.to_thread(functools.partial(run_risk, run.spec, params, edges, **extra))
+        if edges
+        else []
+    )
     await run.progress(0.6, "write")
     await inputs.replace_linkages(kind, linkages, run.run_id)
     summary = {
@@ -696,6 +768,8 @@ async def _run_segmentation(run: _Run, params: Any) -> AlgorithmRunResult:
         "reference_date": reference.isoformat(),
         "tiers": dict(sorted(Counter(v.value for v in tiers.values()).items())),
         "stages": dict(sorted(Counter(v.value for v in stages.values()).items())),
+        # profiles count members per tier: recompute them now that the tiers changed
+        "profiles_refreshed": await _refresh_profiles(run),
     }
     values = {k: [tiers.get(k), stages.get(k)] for k in aum}
     return await run.finish(len(rows), values, summary, node_count=len(rows))

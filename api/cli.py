@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+import neo4j.exceptions as neo4j_errors
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -27,7 +28,7 @@ from rich.progress import (
 from rich.table import Table
 
 from api.security.auth import Role
-from graph.errors import CrkgError
+from graph.errors import CrkgError, DatabaseError
 from graph.localserver.manager import LocalNeo4j, LocalServerStatus
 from graph.repositories.schema import SchemaInitResult, SchemaRepository
 from graph.settings import CrkgSettings, get_settings
@@ -67,6 +68,14 @@ def _friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
             if error.hint:
                 err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
             raise typer.Exit(error.exit_code) from None
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as error:
+            # anything the database or the driver raised that crkg did not translate itself
+            # (e.g. inside the GDS client): its first line, and where to look next
+            err_console.print(
+                f"[bold red]error:[/] {_database_message(error)}", highlight=False, soft_wrap=True
+            )
+            err_console.print(f"[yellow]hint:[/] {_DATABASE_HINT}", highlight=False, soft_wrap=True)
+            raise typer.Exit(DatabaseError.exit_code) from None
         except ValidationError as error:
             err_console.print("[bold red]error:[/] invalid CRKG_* settings:", highlight=False)
             for problem in error.errors():
@@ -75,6 +84,22 @@ def _friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+_DATABASE_HINT = (
+    "check that Neo4j runs (`crkg neo4j status`) and its log (the `log` line there); "
+    "a refused procedure call names what it refused"
+)
+
+
+def _database_message(error: Exception) -> str:
+    """One line: the database's code and the first line of its message."""
+    if isinstance(error, neo4j_errors.Neo4jError):
+        text = (error.message or str(error) or type(error).__name__).strip()
+        first = text.splitlines()[0] if text else type(error).__name__
+        return f"the database refused the request ({error.code}): {first}"
+    text = str(error).strip() or type(error).__name__
+    return f"the database connection failed ({type(error).__name__}): {text.splitlines()[0]}"
 
 
 def _settings() -> CrkgSettings:

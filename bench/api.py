@@ -61,7 +61,7 @@ PLAIN_JSON_PAGE = """
 MATCH (c:Customer) WITH c ORDER BY c.customer_id LIMIT $first
 OPTIONAL MATCH (c)-[:HOLDS]->(p:Product)
 WITH c, p ORDER BY p.product_id
-RETURN c.customer_id AS id, c.name AS name, c.city AS city, c.tier AS tier, c.aum AS aum,
+RETURN c.customer_id AS id, c.name AS name, c.city AS city, c.tier AS tier, c.aum_minor AS aum,
        collect(p.product_id) AS products
 ORDER BY id
 """
@@ -89,7 +89,8 @@ def bench_app() -> FastAPI:
                 "name": {"value": mask_name(r["name"]).value, "masked": True},
                 "city": r["city"],
                 "tier": r["tier"],
-                "aum": r["aum"],
+                # stored in minor units; GraphQL's aum answers in currency units (as here)
+                "aum": None if r["aum"] is None else r["aum"] / 100,
                 "products": [{"productId": p} for p in r["products"]],
             }
             for r in rows

@@ -2,7 +2,9 @@
 
 Enums are the allow-lists: every label and relationship type that reaches Cypher comes from
 :class:`NodeLabel` or :class:`RelType`, never from user text. Monetary amounts are floats in
-the bank's reporting currency; dates are ``datetime.date``, instants ``datetime.datetime``.
+the deployment's currency (``CRKG_CURRENCY``) stored as integer *minor units* (分) in
+properties named ``<name>_minor`` (see ``graph/money.py``): never floats. Dates are
+``datetime.date``, instants ``datetime.datetime``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
 Strength = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
+MinorUnits = Annotated[int, Field(strict=True)]  # an amount in minor units (分), exact
+NonNegativeMinor = Annotated[int, Field(strict=True, ge=0)]
 
 
 # --- allow-lists -----------------------------------------------------------------------------
@@ -169,7 +173,7 @@ class Customer(NodeModel):
     city: str | None = None
     branch_id: str | None = None
     rm_id: str | None = None
-    aum: NonNegative | None = None
+    aum_minor: NonNegativeMinor | None = None
     risk_rating: Annotated[int, Field(ge=1, le=5)] | None = None
     consent_marketing: bool = False
     onboarded_at: date | None = None
@@ -177,6 +181,8 @@ class Customer(NodeModel):
     phone: str | None = None
     id_number: str | None = None
     email: str | None = None
+    birth_date: date | None = None  # persons; what product age bands are checked against
+    defaulted_at: date | None = None  # set: a defaulted borrower (flags the ties around it)
 
     PII_FIELDS: ClassVar[tuple[str, ...]] = ("phone", "id_number", "email")
 
@@ -210,6 +216,13 @@ class Product(NodeModel):
     product_id: Key
     name: Name
     category: ProductCategory
+    # Eligibility (data, not guessed from the category): every given rule must hold for a
+    # customer to be offered the product; an absent rule does not restrict.
+    eligible_kinds: tuple[CustomerKind, ...] | None = None
+    min_age: Annotated[int, Field(ge=0, le=150)] | None = None
+    max_age: Annotated[int, Field(ge=0, le=150)] | None = None
+    eligible_scenario_kinds: tuple[ScenarioKind, ...] | None = None
+    min_tier: Tier | None = None
 
 
 class Scenario(NodeModel):
@@ -300,8 +313,14 @@ class RiskLinkage(NodeModel):
     kind: RiskLinkageKind
     size: int = Field(ge=1)
     subtype: str | None = None  # MUTUAL / CIRCLE, controller kind, …
-    score: float | None = None
-    amount: float | None = None
+    score: float | None = None  # what it means depends on the kind (algorithms/inproc/risk.py)
+    amount_minor: MinorUnits | None = None  # circles, cycles: sum of their amounts
+    min_amount_minor: MinorUnits | None = None  # fund cycles: the most that went all round
+    shared_kinds: tuple[IdentifierKind, ...] | None = None  # identifier rings
+    identifier_count: int | None = None  # identifier rings: identifiers shared inside
+    loan_balance_minor: MinorUnits | None = None  # control groups (see control_groups)
+    guarantees_out_minor: MinorUnits | None = None
+    total_exposure_minor: MinorUnits | None = None
     run_id: str
 
 
@@ -352,7 +371,7 @@ class Transfer(RelationshipModel):
 
     src_id: Key
     dst_id: Key
-    amount: NonNegative
+    amount_minor: NonNegativeMinor
     at: datetime
 
 
@@ -363,7 +382,7 @@ class Guarantee(RelationshipModel):
 
     guarantor_id: Key
     borrower_id: Key
-    amount: NonNegative
+    amount_minor: NonNegativeMinor
     start: date
     end: date | None = None
 
@@ -386,7 +405,7 @@ class Holding(RelationshipModel):
     customer_id: Key
     product_id: Key
     since: date | None = None
-    balance: float | None = None
+    balance_minor: MinorUnits | None = None
     status: str | None = None
 
 

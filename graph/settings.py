@@ -8,8 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph.money import check_currency
 
 
 class Environment(StrEnum):
@@ -77,6 +79,22 @@ class CrkgSettings(BaseSettings):
         default=None, description="HMAC key for identifier values; required in production"
     )
     load_batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    currency: str = Field(
+        default="CNY",
+        description="ISO 4217 code of every amount (one currency per deployment; 2 decimals)",
+    )
+
+    # --- marketing screens ------------------------------------------------------------
+    risk_flag_rating: int = Field(
+        default=4, ge=1, le=6, description="risk_rating at or above this flags a customer (6: off)"
+    )
+    risk_flag_default_hops: int = Field(
+        default=1,
+        ge=0,
+        le=3,
+        description="ties (social or guarantee, either direction) to a defaulted borrower that "
+        "flag a customer; 0 flags only the defaulted borrowers themselves",
+    )
 
     # --- the API --------------------------------------------------------------------
     api_host: str = "127.0.0.1"
@@ -105,6 +123,11 @@ class CrkgSettings(BaseSettings):
     auth_jwt_issuer: str = "crkg"
     auth_jwt_audience: str = "crkg-api"
     auth_token_ttl_minutes: int = Field(default=480, ge=1, le=10_080)
+
+    @field_validator("currency")
+    @classmethod
+    def _two_decimal_currency(cls, value: str) -> str:
+        return check_currency(value)
 
     @model_validator(mode="after")
     def _external_database_needs_a_password(self) -> CrkgSettings:

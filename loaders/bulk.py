@@ -25,7 +25,7 @@ from graph.repositories.loads import LoadRepository
 from graph.repositories.schema import SchemaRepository
 from graph.settings import CrkgSettings
 from graph.store import connected_store
-from loaders.generator.contract import SPECS
+from loaders.generator.contract import LIST_SEPARATOR, SPECS
 from loaders.pipeline import Loader, LoadProgress, LoadReport
 from loaders.writes import WriteOp
 
@@ -35,12 +35,17 @@ PROVENANCE_COLUMNS = ("crkg_row_hash", "crkg_load_id", "crkg_loaded_at:datetime"
 
 
 def _column_types() -> dict[str, str]:
-    """Neo4j import type of every contract column (one meaning per name across files)."""
+    """Neo4j import type of every stored property (one meaning per name across files)."""
     types: dict[str, str] = {}
     for spec in SPECS.values():
         for column in spec.columns:
-            if column in spec.numbers:
+            prop = spec.property_of(column)
+            if column in spec.numbers and spec.numbers[column].money:
+                kind = "long"  # minor units: beyond 32 bits for large balances
+            elif column in spec.numbers:
                 kind = "int" if spec.numbers[column].integer else "float"
+            elif column in spec.enum_lists:
+                kind = "string[]"  # neo4j-admin's default array delimiter is ';' too
             elif column in spec.booleans:
                 kind = "boolean"
             elif column in spec.dates:
@@ -49,8 +54,8 @@ def _column_types() -> dict[str, str]:
                 kind = "datetime"
             else:
                 kind = "string"
-            if types.setdefault(column, kind) != kind:
-                raise AssertionError(f"column {column} has two types in the contract")
+            if types.setdefault(prop, kind) != kind:
+                raise AssertionError(f"property {prop} has two types in the contract")
     return types
 
 
@@ -66,6 +71,8 @@ def _cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, tuple | list):
+        return LIST_SEPARATOR.join(str(item) for item in value)
     return str(value)
 
 
@@ -190,6 +197,7 @@ class BulkSink:
             "--id-type=string",
             "--ignore-empty-strings=true",
             "--multiline-fields=true",
+            f"--array-delimiter={LIST_SEPARATOR}",
             "--bad-tolerance=0",
             "--skip-bad-relationships=false",
             "--overwrite-destination=true",

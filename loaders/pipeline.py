@@ -92,6 +92,8 @@ RELATIONSHIP_FILES: dict[str, RelationshipPlan] = {
     "guarantees": _rel(RelType.GUARANTEES, q.CUSTOMER, q.CUSTOMER, "guarantor_id", "borrower_id"),
     "shareholdings": _rel(RelType.HOLDS_SHARES, q.CUSTOMER, q.CUSTOMER, "holder_id", "company_id"),
 }
+# files whose changes make community profiles stale (their tiers, holdings and scenarios)
+PROFILE_INPUTS = frozenset({"customers", "holdings", "participation"})
 SOCIAL_TARGETS = {
     kind.value: q.RelationshipTarget(kind.rel_type, q.CUSTOMER, q.CUSTOMER) for kind in TieKind
 }
@@ -248,6 +250,7 @@ class Loader:
                         file_report = await self._load_file(source, report, rejects)
                         report.files.append(file_report)
                         self._enforce_ratio(file_report)
+                await self._mark_profiles_stale(report)
         finally:
             report_path = self.rejects_dir / f"{report.run_id}-report.json"
             report_path.parent.mkdir(parents=True, exist_ok=True)
@@ -279,6 +282,15 @@ class Loader:
         dangling = await self._check_references(spec, rows)
         lines = {problem.line for problem in dangling}
         return [row for row in rows if row.line not in lines], dangling
+
+    async def _mark_profiles_stale(self, report: LoadReport) -> None:
+        """Community profiles count tiers, holdings and scenario members: after a load that
+        changed customers, holdings or participation they are marked stale (and say why)
+        until a segmentation or community run recomputes them."""
+        changed = [f.file for f in report.files if f.file in PROFILE_INPUTS and f.rows_changed]
+        if changed and self.record_runs:  # the bulk import starts from an empty database
+            reason = f"load {report.run_id} changed {', '.join(sorted(set(changed)))}"
+            await self.repository.mark_communities_stale(reason, datetime.now(UTC))
 
     @staticmethod
     def _check_balanced(result: FileReport) -> None:
@@ -320,6 +332,7 @@ class Loader:
             result.rows_rejected = len(rejects)
             result.reasons = dict(sorted(Counter(r.reason.value for r in rejects).items()))
             report.files.append(result)
+            await self._mark_profiles_stale(report)
         self._check_balanced(result)
         rejects.sort(key=lambda reject: reject.line)
         return RecordsLoad(report.run_id, result, rejects)
@@ -502,10 +515,10 @@ class Loader:
             key_column = spec.key[0]
             link = LINK_COLUMNS.get(name)
             excluded = {key_column} | ({link[0]} if link else set())
-            columns = tuple(c for c in spec.columns if c not in excluded)
+            columns = tuple(spec.property_of(c) for c in spec.columns if c not in excluded)
             node_rows = []
             for row in upserts:
-                props = {c: v for c, v in row.values.items() if c not in excluded}
+                props = {spec.property_of(c): v for c, v in row.values.items() if c not in excluded}
                 link_value = row.values.get(link[0], _ABSENT) if link else _ABSENT
                 node_rows.append(
                     {
@@ -564,7 +577,7 @@ class Loader:
                     WriteOp(
                         f"upsert social {kind}",
                         "upsert_rels",
-                        [_rel_row(r, "src_id", "dst_id", exclude={"kind"}) for r in of_kind],
+                        [_rel_row(spec, r, "src_id", "dst_id", exclude={"kind"}) for r in of_kind],
                         rel=tie_target,
                         columns=_rel_columns(spec, "src_id", "dst_id", "kind"),
                     )
@@ -574,7 +587,7 @@ class Loader:
                     WriteOp(
                         f"delete social {kind}",
                         "delete_rels",
-                        [_rel_row(r, "src_id", "dst_id", exclude={"kind"}) for r in gone],
+                        [_rel_row(spec, r, "src_id", "dst_id", exclude={"kind"}) for r in gone],
                         rel=tie_target,
                     )
                 )
@@ -584,7 +597,7 @@ class Loader:
                 WriteOp(
                     f"upsert {name}",
                     "upsert_rels",
-                    [_rel_row(r, plan.source_column, plan.target_column) for r in upserts],
+                    [_rel_row(spec, r, plan.source_column, plan.target_column) for r in upserts],
                     rel=plan.target,
                     columns=_rel_columns(spec, plan.source_column, plan.target_column),
                 )
@@ -593,7 +606,7 @@ class Loader:
                 WriteOp(
                     f"delete {name}",
                     "delete_rels",
-                    [_rel_row(r, plan.source_column, plan.target_column) for r in deletes],
+                    [_rel_row(spec, r, plan.source_column, plan.target_column) for r in deletes],
                     rel=plan.target,
                 )
             )
@@ -604,14 +617,19 @@ _ABSENT = "<column absent>"  # hashed in place of a link column the row does not
 
 
 def _rel_columns(spec: FileSpec, *skip: str) -> tuple[str, ...]:
-    return tuple(c for c in spec.columns if c not in skip)
+    return tuple(spec.property_of(c) for c in spec.columns if c not in skip)
 
 
 def _rel_row(
-    row: ValidRow, source_column: str, target_column: str, exclude: set[str] | None = None
+    spec: FileSpec,
+    row: ValidRow,
+    source_column: str,
+    target_column: str,
+    exclude: set[str] | None = None,
 ) -> dict[str, Any]:
     skip = {source_column, target_column} | (exclude or set())
-    props = {c: v for c, v in row.values.items() if c not in skip}
+    # money columns are stored as <column>_minor (integer minor units)
+    props = {spec.property_of(c): v for c, v in row.values.items() if c not in skip}
     return {
         "src": row.values[source_column],
         "dst": row.values[target_column],

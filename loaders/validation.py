@@ -19,7 +19,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from loaders.generator.contract import ACCEPTED_ENUMS, FileSpec
+from graph.money import MoneyError, parse_minor, to_decimal
+from loaders.generator.contract import ACCEPTED_ENUMS, LIST_SEPARATOR, FileSpec
 from loaders.pii import normalise
 from loaders.rejects import Reject, RejectReason
 from loaders.sources import RawRow
@@ -121,6 +122,14 @@ class FileValidator:
             if column in cells:
                 text = cells[column]
                 values[column] = None if text is None else self._typed(column, text)
+        for low, high in spec.ordered:
+            both = values.get(low) is not None and values.get(high) is not None
+            if both and values[low] > values[high]:
+                raise _Invalid(
+                    low,
+                    RejectReason.OUT_OF_RANGE,
+                    f"{low} {values[low]} is above {high} {values[high]}",
+                )
         if spec.loop is not None:
             first, second = spec.loop
             if values.get(first) is not None and values.get(first) == values.get(second):
@@ -162,6 +171,36 @@ class FileValidator:
                     f"{column} {text!r} is not one of {', '.join(allowed)}",
                 )
             return upper
+        if column in spec.enum_lists:
+            allowed = ACCEPTED_ENUMS[spec.enum_lists[column]]
+            items = [item.strip().upper() for item in text.split(LIST_SEPARATOR)]
+            if not any(items) or "" in items:
+                raise _Invalid(
+                    column,
+                    RejectReason.BAD_ENUM,
+                    f"{column} {text!r} has an empty item ({LIST_SEPARATOR!r}-separated list)",
+                )
+            for item in items:
+                if item not in allowed:
+                    raise _Invalid(
+                        column,
+                        RejectReason.BAD_ENUM,
+                        f"{column} item {item!r} is not one of {', '.join(allowed)}",
+                    )
+            return tuple(dict.fromkeys(items))  # a repeated item says nothing more
+        if column in spec.numbers and spec.numbers[column].money:
+            rule = spec.numbers[column]
+            try:
+                minor = parse_minor(text)
+            except MoneyError as error:
+                raise _Invalid(column, RejectReason.BAD_NUMBER, f"{column} {error}") from None
+            if not rule.in_range(to_decimal(minor)):
+                raise _Invalid(
+                    column,
+                    RejectReason.OUT_OF_RANGE,
+                    f"{column} {text} is outside {_describe(rule)}",
+                )
+            return minor
         if column in spec.numbers:
             rule = spec.numbers[column]
             try:

@@ -495,6 +495,7 @@ def score_referral_targets(
     method: LinkMethod = "adamic_adar",
     top_n: int = 500,
     top_introducers: int = 3,
+    introducers: Iterable[str] | None = None,
 ) -> list[ScoredTarget]:
     """Rank the people to target for a product, each with introducers and reasons.
 
@@ -509,10 +510,12 @@ def score_referral_targets(
       the candidate's best introducer (0 when ``influence`` is not given).
 
     Introducers are the holders with the warmest path to the candidate within two ties
-    (strength = product of the tie strengths), best first. Candidates are the non-holders
-    in ``eligible`` with a holder within two ties. Exact: the influence term can only add
-    ``TARGET_WEIGHTS["influence"]``, so introducers are found for every candidate that could
-    still reach the top ``top_n``.
+    (strength = product of the tie strengths), best first, among ``introducers`` when given
+    (an introducer is contacted too: the caller passes those who consented and are not
+    risk-flagged); a holder left out still counts as a holder. Candidates are the non-holders
+    in ``eligible`` with a holder within two ties (with ``introducers``: one of those).
+    Exact: the influence term can only add ``TARGET_WEIGHTS["influence"]``, so introducers
+    are found for every candidate that could still reach the top ``top_n``.
 
     Parameters
     ----------
@@ -521,7 +524,10 @@ def score_referral_targets(
     holders : iterable of node ids
         Customers holding the product.
     eligible : iterable of node ids, optional
-        Who may be targeted (consent, not risk-flagged); default everyone.
+        Who may be targeted (consent, not risk-flagged, eligible for the product); default
+        everyone.
+    introducers : iterable of node ids, optional
+        Who may introduce (consent, not risk-flagged); default every holder.
     influence : mapping of node id to float, optional
         Influence of possible introducers (e.g. ``score_pagerank``).
     method : {"adamic_adar", "resource_allocation", "common_neighbors"}
@@ -553,6 +559,12 @@ def score_referral_targets(
         return []
     is_holder = np.zeros(n, dtype=bool)
     is_holder[holder_index] = True
+    may_introduce = is_holder.copy()
+    if introducers is not None:
+        screened = np.zeros(n, dtype=bool)
+        known_ids = set(graph.node_ids)
+        screened[graph.indices_of([i for i in introducers if i in known_ids])] = True
+        may_introduce &= screened
     adjacency = _simple_undirected(graph)
     strength = _strength_matrix(graph)
     degree = np.asarray(adjacency.sum(axis=1)).ravel()
@@ -565,6 +577,9 @@ def score_referral_targets(
     if method not in link:
         raise InvalidGraphError(f"unknown link-prediction method {method!r}")
     pool = ~is_holder & ((link["common_neighbors"] > 0) | (holder_ties > 0))
+    if introducers is not None:  # a referral needs someone allowed to make it
+        near = adjacency @ may_introduce.astype(np.float64)
+        pool &= (near + adjacency @ near) > 0
     if eligible is not None:
         allowed = np.zeros(n, dtype=bool)
         known = set(graph.node_ids)
@@ -600,21 +615,21 @@ def score_referral_targets(
             data[indptr[c] : indptr[c + 1]].tolist(),
             strict=True,
         ):
-            if is_holder[z] and s1 > best.get(z, (-1.0, -1))[0]:
+            if may_introduce[z] and s1 > best.get(z, (-1.0, -1))[0]:
                 best[z] = (s1, -1)
             for h, s2 in zip(
                 indices[indptr[z] : indptr[z + 1]].tolist(),
                 data[indptr[z] : indptr[z + 1]].tolist(),
                 strict=True,
             ):
-                if h == c or not is_holder[h]:
+                if h == c or not may_introduce[h]:
                     continue
                 common[h] = common.get(h, 0) + 1
                 if s1 * s2 > best.get(h, (-1.0, -1))[0]:
                     best[h] = (s1 * s2, z)
         chosen = sorted(best.items(), key=lambda item: (-item[1][0], ids[item[0]]))
         chosen = chosen[:top_introducers]
-        introducers = tuple(
+        paths = tuple(
             IntroductionPath(
                 node_id=ids[h],
                 score=float(value),
@@ -629,7 +644,7 @@ def score_referral_targets(
                 float(partial[c]) + TARGET_WEIGHTS["influence"] * best_influence,
                 c,
                 best_influence,
-                introducers,
+                paths,
             )
         )
     scored.sort(key=lambda item: (-item[0], ids[item[1]]))
@@ -644,9 +659,9 @@ def score_referral_targets(
             adoption_rate=float(adoption[c]),
             tie_strength=float(tie[c]),
             introducer_influence=best_influence,
-            introducers=introducers,
+            introducers=paths,
         )
-        for position, (score, c, best_influence, introducers) in enumerate(scored[:top_n], start=1)
+        for position, (score, c, best_influence, paths) in enumerate(scored[:top_n], start=1)
     ]
 
 

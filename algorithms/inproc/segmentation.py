@@ -11,11 +11,13 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 
 import numpy as np
 
 from algorithms.graphdata import InvalidGraphError
 from graph.model import LifecycleStage, Tier
+from graph.money import units_to_minor
 
 __all__ = [
     "DEFAULT_AUM_THRESHOLDS",
@@ -30,13 +32,13 @@ TIER_ORDER: tuple[Tier, ...] = (Tier.MASS, Tier.AFFLUENT, Tier.HIGH_NET_WORTH, T
 # Lower bounds of AFFLUENT, HIGH_NET_WORTH and PRIVATE in the reporting currency: the usual
 # tiering of Chinese retail banks (wealth clients from 100k, high net worth from 1M, private
 # banking from 6M CNY). Banks differ, hence the keyword.
-DEFAULT_AUM_THRESHOLDS: tuple[float, float, float] = (100_000.0, 1_000_000.0, 6_000_000.0)
+DEFAULT_AUM_THRESHOLDS: tuple[int, int, int] = (100_000, 1_000_000, 6_000_000)
 
 
 def value_tiers(
-    aum: Mapping[str, float | None],
+    aum: Mapping[str, int | None],
     *,
-    thresholds: Sequence[float] | None = None,
+    thresholds: Sequence[float | Decimal] | None = None,
     quantiles: Sequence[float] | None = None,
 ) -> dict[str, Tier]:
     """Value tier of each customer from assets under management.
@@ -47,17 +49,17 @@ def value_tiers(
 
     Parameters
     ----------
-    aum : mapping of customer id to AUM
-        ``None`` or NaN means unknown: such customers get no tier.
-    thresholds : three increasing floats, optional
+    aum : mapping of customer id to AUM in integer minor units (分)
+        ``None`` means unknown: such customers get no tier.
+    thresholds : three increasing amounts in currency units, optional
         Lower bounds of AFFLUENT, HIGH_NET_WORTH and PRIVATE; default
-        :data:`DEFAULT_AUM_THRESHOLDS`.
+        :data:`DEFAULT_AUM_THRESHOLDS`. Compared exactly: ``100000.1`` is 10000010 分.
     quantiles : three increasing floats in [0, 1], optional
         Use data quantiles as the bounds instead; not together with ``thresholds``.
 
     Examples
     --------
-    >>> tiers = value_tiers({"a": 5_000, "b": 250_000, "c": 2e6, "d": 1e7, "e": None})
+    >>> tiers = value_tiers({"a": 500_000, "b": 25_000_000, "c": 2 * 10**8, "d": 10**9, "e": None})
     >>> {customer: tier.value for customer, tier in tiers.items()}
     {'a': 'MASS', 'b': 'AFFLUENT', 'c': 'HIGH_NET_WORTH', 'd': 'PRIVATE'}
     >>> value_tiers({"a": 1, "b": 2, "c": 3, "d": 4}, quantiles=(0.25, 0.5, 0.75))["d"].value
@@ -65,28 +67,26 @@ def value_tiers(
     """
     if thresholds is not None and quantiles is not None:
         raise InvalidGraphError("give thresholds or quantiles, not both")
-    known = {
-        customer: float(value)
-        for customer, value in aum.items()
-        if value is not None and not math.isnan(float(value))
-    }
-    values = np.fromiter(known.values(), dtype=np.float64, count=len(known))
+    known = {customer: int(value) for customer, value in aum.items() if value is not None}
+    values = np.fromiter(known.values(), dtype=np.int64, count=len(known))
     if quantiles is not None:
         _check_bounds(quantiles, "quantiles")
         if not all(0 <= q <= 1 for q in quantiles):
             raise InvalidGraphError("quantiles must lie in [0, 1]")
-        bounds = np.quantile(values, quantiles) if values.size else np.zeros(len(quantiles))
+        found = np.quantile(values, quantiles) if values.size else np.zeros(len(quantiles))
+        # AUM is whole minor units: reaching a bound b means reaching ceil(b)
+        bounds = np.ceil(found).astype(np.int64)
     else:
         chosen = DEFAULT_AUM_THRESHOLDS if thresholds is None else thresholds
         _check_bounds(chosen, "thresholds")
-        bounds = np.asarray(chosen, dtype=np.float64)
+        bounds = np.asarray([math.ceil(units_to_minor(b)) for b in chosen], dtype=np.int64)
     levels = np.searchsorted(bounds, values, side="right")
     return {
         customer: TIER_ORDER[level] for customer, level in zip(known, levels.tolist(), strict=True)
     }
 
 
-def _check_bounds(bounds: Sequence[float], name: str) -> None:
+def _check_bounds(bounds: Sequence[float | Decimal], name: str) -> None:
     if len(bounds) != len(TIER_ORDER) - 1:
         raise InvalidGraphError(f"{name} needs {len(TIER_ORDER) - 1} values, got {len(bounds)}")
     if any(low > high for low, high in itertools.pairwise(bounds)):
@@ -174,7 +174,7 @@ def network_value(
     Parameters
     ----------
     aum : mapping of customer id to AUM (None = unknown)
-        Every customer to score.
+        Every customer to score; any unit (minor units as stored): only ranks matter.
     influence : mapping of customer id to float
         E.g. ``score_pagerank``.
     value_weight : float

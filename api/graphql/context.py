@@ -21,6 +21,7 @@ from api.graphql.errors import ClientError
 from api.graphql.jobs import JobRegistry
 from api.security.auth import AuthenticationError, Principal
 from graph.model import TieKind
+from graph.queries.marketing import RiskFlagRule
 from graph.repositories.views import Row, ViewRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
@@ -94,7 +95,7 @@ class RequestContext(BaseContext):
             transaction_timeout=settings.api_query_timeout_seconds,
             on_round_trip=self._count,
         )
-        self.views = ViewRepository(self.store)
+        self.views = ViewRepository(self.store, risk_rule=RiskFlagRule.from_settings(settings))
         self.loaders = Loaders(self.views)
         self.audit = AuditTrail()
         self.jobs = jobs

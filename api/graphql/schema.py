@@ -21,7 +21,6 @@ from algorithms.graphdata import GraphData, UnknownNodeError
 from algorithms.inproc import risk
 from algorithms.paths import search_slots, warmest_paths_between
 from algorithms.registry import REGISTRY, AlgorithmSpec, Engine
-from algorithms.runner import RISK_RATING_LIMIT
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
 from api.graphql.performance import CrkgSchema, cached_validation
@@ -58,6 +57,7 @@ from api.graphql.types import (
     Tie,
     TieInput,
     UpsertResult,
+    _units,
     community_key,
     customer_connection,
     decode_cursor,
@@ -436,7 +436,6 @@ class Query:
             scenario_key=scenario_key,
             scenario_id=scenario,
             limit=size,
-            risk_rating_limit=RISK_RATING_LIMIT,
         )
         customers = {
             str(c.row["customer_id"]): c
@@ -460,7 +459,7 @@ class Query:
                 id=strawberry.ID(r.properties["linkage_id"]),
                 kind=str(r.properties.get("subtype")),
                 length=int(r.properties["size"]),
-                total_amount=r.properties.get("amount"),
+                total_amount=_units(r.properties.get("amount_minor")),
                 member_rows=r.members,
                 run_id=r.properties.get("run_id"),
             )
@@ -483,7 +482,7 @@ class Query:
                 kind=kind,
                 size=int(r.properties["size"]),
                 score=r.properties.get("score"),
-                amount=r.properties.get("amount"),
+                amount=_units(r.properties.get("amount_minor")),
                 run_id=r.properties.get("run_id"),
                 member_rows=r.members,
             )
@@ -531,8 +530,8 @@ class Query:
             hops=hops,
             decay=decay,
             direction=direction,
-            total=result.total,
-            by_hop=list(result.by_hop),
+            total=result.total / 100,
+            by_hop=[v / 100 for v in result.by_hop],
             party_count=len(parties),
             truncated=len(edges) >= MAX_EXPOSURE_EDGES,
             party_rows=parties,

@@ -48,7 +48,7 @@ class InfluenceMetric(Enum):
     PERSONALIZED_PAGERANK = "score_personalized_pagerank"
     REFERRAL_INFLUENCE = "score_referral_influence"
     NETWORK_VALUE = "score_network_value"
-    EXPOSURE = "score_exposure"
+    EXPOSURE = "score_exposure_minor"
 
 
 @strawberry.enum
@@ -220,6 +220,11 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _units(minor: Any) -> float | None:
+    """Stored integer minor units in currency units (issue 9 interim, until Money lands)."""
+    return None if minor is None else int(minor) / 100
+
+
 @strawberry.type(description="A customer's 360 view; PII masked by role (see `masked`).")
 class Customer:
     row: strawberry.Private[Row]
@@ -258,7 +263,7 @@ class Customer:
 
     @strawberry.field
     def aum(self) -> float | None:
-        return _float(self.row.get("aum"))
+        return _units(self.row.get("aum_minor"))
 
     @strawberry.field
     def risk_rating(self) -> int | None:
@@ -312,7 +317,7 @@ class Customer:
                 name=r["name"],
                 category=r["category"],
                 since=r.get("since"),
-                balance=_float(r.get("balance")),
+                balance=_units(r.get("balance_minor")),
                 status=r.get("status"),
             )
             for r in rows
@@ -353,7 +358,7 @@ class Customer:
             personalized_pagerank=_float(self.row.get("score_personalized_pagerank")),
             referral_influence=_float(self.row.get("score_referral_influence")),
             network_value=_float(self.row.get("score_network_value")),
-            exposure_score=_float(self.row.get("score_exposure")),
+            exposure_score=_units(self.row.get("score_exposure_minor")),
         )
 
     @strawberry.field(description="The neighbours contributing most to this customer's PageRank")
@@ -680,8 +685,8 @@ class Exposure:
         return [
             ExposedParty(
                 hop=p.hop,
-                amount=p.amount,
-                weighted_amount=p.weighted_amount,
+                amount=p.amount / 100,
+                weighted_amount=p.weighted_amount / 100,
                 customer=customers[p.node_id],
             )
             for p in page

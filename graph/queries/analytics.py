@@ -25,7 +25,7 @@ _WHOLE_GRAPH_PROPERTIES: Final[frozenset[str]] = frozenset(
         "score_personalized_pagerank",
         "score_referral_influence",
         "score_network_value",
-        "score_exposure",
+        "score_exposure_minor",
         "tier",
         "lifecycle_stage",
     }
@@ -187,7 +187,7 @@ RETURN collect(id) AS ids, collect(gds.util.asNode(id).customer_id) AS customer_
 READ_GUARANTEE_COLUMNS: Final[LiteralString] = """
 MATCH (a:Customer)-[r:GUARANTEES]->(b:Customer)
 RETURN collect(a.customer_id) AS src, collect(b.customer_id) AS dst,
-       collect(coalesce(r.amount, 0.0)) AS amount
+       collect(coalesce(r.amount_minor, 0)) AS amount
 """
 
 READ_IDENTIFIER_USES: Final[LiteralString] = """
@@ -197,8 +197,15 @@ RETURN c.customer_id AS customer, i.key AS identifier
 
 READ_TRANSFERS: Final[LiteralString] = """
 MATCH (a:Customer)-[r:TRANSFERRED_TO]->(b:Customer)
-RETURN a.customer_id AS src, b.customer_id AS dst, r.amount AS amount,
+RETURN a.customer_id AS src, b.customer_id AS dst, r.amount_minor AS amount,
        r.at.epochMillis / 1000.0 AS at
+"""
+
+# Outstanding loans per customer (minor units): open holdings of LOAN-category products.
+READ_LOAN_BALANCES: Final[LiteralString] = """
+MATCH (c:Customer)-[h:HOLDS]->(:Product {category: 'LOAN'})
+WHERE coalesce(h.status, 'ACTIVE') <> 'CLOSED'
+RETURN c.customer_id AS id, sum(coalesce(h.balance_minor, 0)) AS balance
 """
 
 READ_SHAREHOLDINGS: Final[LiteralString] = """
@@ -234,11 +241,16 @@ RETURN count(*) AS written
 
 READ_SEGMENT_INPUTS: Final[LiteralString] = """
 MATCH (c:Customer)
-RETURN c.customer_id AS id, c.aum AS aum, c.onboarded_at AS onboarded_at,
+RETURN c.customer_id AS id, c.aum_minor AS aum, c.onboarded_at AS onboarded_at,
        c.last_active_at AS last_active_at
 """
 
 GDS_VERSION: Final[LiteralString] = "RETURN gds.version() AS version"
+
+# Relationship types the database knows (GDS refuses to project one it has never held).
+RELATIONSHIP_TYPES: Final[LiteralString] = (
+    "CALL db.relationshipTypes() YIELD relationshipType RETURN collect(relationshipType) AS types"
+)
 
 GDS_NODE_IDS: Final[LiteralString] = """
 UNWIND $customer_ids AS customer_id
@@ -280,6 +292,20 @@ SET k = row, k.run_id = $run_id
 RETURN count(k) AS written
 """
 
+PROFILED_ALGORITHMS: Final[LiteralString] = """
+MATCH (k:Community) WITH DISTINCT k.algorithm AS algorithm ORDER BY algorithm
+RETURN collect(algorithm) AS algorithms
+"""
+
+# A profile refresh rewrites what the profile reads from tiers, holdings and scenarios; the
+# structure (size, ties, central members) stays the community run's.
+REFRESH_COMMUNITY_PROFILES: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (k:Community {community_id: row.community_id})
+SET k += row.props, k.profile_run_id = $run_id
+RETURN count(k) AS written
+"""
+
 DELETE_STALE_COMMUNITIES: Final[LiteralString] = """
 MATCH (k:Community {algorithm: $algorithm})
 WHERE k.run_id <> $run_id
@@ -304,17 +330,6 @@ RETURN collect(DISTINCT c.customer_id) AS ids
 READ_SCENARIO_MEMBERS: Final[LiteralString] = """
 MATCH (c:Customer)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id})
 RETURN collect(DISTINCT c.customer_id) AS ids
-"""
-
-# Who may be targeted: marketing consent, and not flagged by risk (rating 4-5, or a member of
-# any RiskLinkage: guarantee circle, identifier ring, fund cycle, control group).
-READ_TARGETABLE: Final[LiteralString] = """
-MATCH (c:Customer)
-WHERE c.consent_marketing = true
-  AND coalesce(c.risk_rating, 0) < $risk_rating_limit
-  AND NOT EXISTS { (c)-[:MEMBER_OF]->(:RiskLinkage) }
-WITH c.customer_id AS id ORDER BY id
-RETURN collect(id) AS ids
 """
 
 DELETE_REFERRAL_TARGETS: Final[LiteralString] = """

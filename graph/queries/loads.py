@@ -205,3 +205,11 @@ RETURN type, count
 COUNT_DOMAIN_NODES: Final[LiteralString] = (
     "MATCH (n) WHERE NOT n:SchemaVersion RETURN count(n) AS count"
 )
+
+# Community profiles count tiers, holdings and scenario members: a load that changed any of
+# them leaves the profiles describing the graph before it, until they are recomputed.
+MARK_COMMUNITIES_STALE: Final[LiteralString] = """
+MATCH (k:Community)
+SET k.stale = true, k.stale_reason = $reason, k.stale_since = $at
+RETURN count(k) AS marked
+"""

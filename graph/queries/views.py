@@ -16,6 +16,13 @@ from typing import Final, Literal, LiteralString
 
 from graph.model import NodeLabel, TieKind
 from graph.queries.analytics import RESULT_PROPERTIES, tie_types
+from graph.queries.marketing import (
+    RiskFlagRule,
+    may_contact,
+    product_eligible,
+    risk_flag_reasons,
+    risk_flagged,
+)
 
 # Properties that belong to the load's bookkeeping, not to what they describe.
 _HIDDEN: Final = "crkg_row_hash, crkg_load_id, crkg_loaded_at"
@@ -37,11 +44,12 @@ UNWIND $ids AS id
 MATCH (c:Customer {customer_id: id})
 OPTIONAL MATCH (c)-[:MANAGED_BY]->(rm:RelationshipManager)
 RETURN collect({id: id, customer: c {
-  .customer_id, .kind, .name, .city, .branch_id, .aum, .risk_rating, .consent_marketing,
-  .onboarded_at, .last_active_at, .phone, .id_number, .email, .tier, .lifecycle_stage,
+  .customer_id, .kind, .name, .city, .branch_id, .aum_minor, .risk_rating, .consent_marketing,
+  .onboarded_at, .last_active_at, .phone, .id_number, .email, .birth_date, .defaulted_at,
+  .tier, .lifecycle_stage,
   .community_wcc, .community_louvain, .community_leiden, .community_label_propagation,
   .score_pagerank, .score_degree, .score_betweenness, .score_personalized_pagerank,
-  .score_referral_influence, .score_network_value, .score_exposure
+  .score_referral_influence, .score_network_value, .score_exposure_minor
 }, rm_id: rm.rm_id}) AS rows
 """
 
@@ -80,7 +88,7 @@ UNWIND $ids AS id
 MATCH (:Customer {customer_id: id})-[h:HOLDS]->(p:Product)
 WITH id, p, h ORDER BY id, p.product_id
 RETURN collect({id: id, product: p {.product_id, .name, .category},
-                holding: h {.since, .balance, .status}}) AS rows
+                holding: h {.since, .balance_minor, .status}}) AS rows
 """
 
 SCENARIOS_BY_CUSTOMERS: Final[LiteralString] = """
@@ -95,7 +103,9 @@ LINKAGES_BY_CUSTOMERS: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (:Customer {customer_id: id})-[m:MEMBER_OF]->(l:RiskLinkage)
 WITH id, l, m ORDER BY id, l.kind, l.linkage_id
-RETURN collect({id: id, linkage: l {.linkage_id, .kind, .subtype, .size, .score, .amount},
+RETURN collect({id: id, linkage: l {.linkage_id, .kind, .subtype, .size, .score, .amount_minor,
+                  .min_amount_minor, .shared_kinds, .identifier_count, .loan_balance_minor,
+                  .guarantees_out_minor, .total_exposure_minor},
                 role: m.role}) AS rows
 """
 
@@ -212,6 +222,15 @@ RETURN collect({id: id, community: k {.*}}) AS rows
 """
 
 
+COMMUNITY_PENETRATION: Final[LiteralString] = """
+OPTIONAL MATCH (k:Community {community_id: $community_id})
+OPTIONAL MATCH (p:Product {product_id: $product_id})
+RETURN k.size AS size, k.product_holders_json AS holders, k.stale AS stale,
+       k.profile_run_id AS run_id, k IS NOT NULL AS community_found,
+       p IS NOT NULL AS product_found
+"""
+
+
 def community_members(community_property: str) -> LiteralString:
     """A page of members (keyset by id) for each of several communities of one algorithm."""
     prop = result_property(community_property)
@@ -228,10 +247,22 @@ RETURN collect({{key: page.key, ids: ids}}) AS rows
 
 
 def influencers(
-    metric_property: str, *, scenario: bool, community_property: str | None, branch: bool
+    metric_property: str,
+    *,
+    scenario: bool,
+    community_property: str | None,
+    branch: bool,
+    rule: RiskFlagRule | None = None,
+    exclude_flagged: bool = False,
 ) -> LiteralString:
-    """Customers with the highest stored score, optionally within a scope."""
+    """Customers with the highest stored score, optionally within a scope.
+
+    Every row says why the customer is risk-flagged (``risk_flags``, empty when not; computed
+    with ``rule``, the default rule when None); ``exclude_flagged`` leaves flagged customers
+    out (marketing lists).
+    """
     prop = result_property(metric_property)
+    screen = rule or RiskFlagRule()
     match = (
         "MATCH (c:Customer)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id})"
         if scenario
@@ -242,12 +273,15 @@ def influencers(
         conditions.append(f"c.{result_property(community_property)} = $community")
     if branch:
         conditions.append("c.branch_id = $branch_id")
+    if exclude_flagged:
+        conditions.append(f"NOT {risk_flagged('c', screen)}")
     return _literal(f"""
 {match}
 WITH DISTINCT c WHERE {" AND ".join(conditions)}
-RETURN c.customer_id AS id, c.{prop} AS score, c.{prop}_run_id AS run_id
+WITH c ORDER BY c.{prop} DESC, c.customer_id LIMIT $limit
+RETURN c.customer_id AS id, c.{prop} AS score, c.{prop}_run_id AS run_id,
+       {risk_flag_reasons("c", screen)} AS risk_flags
 ORDER BY score DESC, id
-LIMIT $limit
 """)
 
 
@@ -273,28 +307,58 @@ RETURN collect({{id: id, neighbour: neighbour, contribution: contribution}}) AS 
 """)
 
 
-REFERRAL_TARGETS: Final[LiteralString] = """
-MATCH (c:Customer)-[t:REFERRAL_TARGET {scenario_id: $scenario_key}]->
-      (:Product {product_id: $product_id})
-WHERE c.consent_marketing = true
-  // flagged since the run: a high rating or a risk linkage takes a target off the list
-  AND coalesce(c.risk_rating, 0) < $risk_rating_limit
-  AND NOT EXISTS { (c)-[:MEMBER_OF]->(:RiskLinkage) }
-  AND ($scenario_id IS NULL OR
-       EXISTS { (c)-[:PARTICIPATES_IN]->(:Scenario {scenario_id: $scenario_id}) })
-RETURN c.customer_id AS id, t {.*} AS target
-ORDER BY t.rank
-LIMIT $limit
-"""
+def referral_targets(rule: RiskFlagRule) -> LiteralString:
+    """Stored targets of ($product_id, $scenario_key), screened again at read time.
 
-LINKAGES: Final[LiteralString] = """
-MATCH (l:RiskLinkage {kind: $kind})
+    A target must still consent, not be risk-flagged and meet the product's eligibility
+    rules on $as_of (rules or flags that changed since the run take effect at once); its
+    stored introducers are screened the same way (``introducers_ok``: the ids still allowed).
+    """
+    return _literal(f"""
+MATCH (c:Customer)-[t:REFERRAL_TARGET {{scenario_id: $scenario_key}}]->
+      (p:Product {{product_id: $product_id}})
+WHERE {may_contact("c", rule)}
+  AND {product_eligible("c", "p")}
+  AND ($scenario_id IS NULL OR
+       EXISTS {{ (c)-[:PARTICIPATES_IN]->(:Scenario {{scenario_id: $scenario_id}}) }})
+WITH c, t ORDER BY t.rank LIMIT $limit
+RETURN c.customer_id AS id, t {{.*}} AS target,
+       [i IN coalesce(t.introducer_ids, []) WHERE EXISTS {{
+          MATCH (x:Customer {{customer_id: i}}) WHERE {may_contact("x", rule)} }}] AS introducers_ok
+ORDER BY t.rank
+""")
+
+
+# How linkage lists may be ordered: largest first by the named property, then by id.
+LINKAGE_ORDERS: Final[dict[str, str]] = {
+    "size": "l.size DESC, coalesce(l.score, 0.0) DESC",
+    "amount": "coalesce(l.amount_minor, -1) DESC, l.size DESC",
+    "score": "coalesce(l.score, -1.0) DESC, l.size DESC",
+    "total_exposure": "coalesce(l.total_exposure_minor, -1) DESC, l.size DESC",
+    "loan_balance": "coalesce(l.loan_balance_minor, -1) DESC, l.size DESC",
+    "guarantees_out": "coalesce(l.guarantees_out_minor, -1) DESC, l.size DESC",
+}
+
+
+def linkages(order_by: str = "size") -> LiteralString:
+    """Stored linkages of $kind with $min_size..$max_size members, ordered by ``order_by``
+    (a key of :data:`LINKAGE_ORDERS`), with their members."""
+    if order_by not in LINKAGE_ORDERS:
+        raise ValueError(
+            f"linkages can be ordered by {', '.join(LINKAGE_ORDERS)}, not {order_by!r}"
+        )
+    order = _literal(LINKAGE_ORDERS[order_by])
+    return _literal(f"""
+MATCH (l:RiskLinkage {{kind: $kind}})
 WHERE l.size >= $min_size AND l.size <= $max_size
-WITH l ORDER BY l.size DESC, coalesce(l.score, 0.0) DESC, l.linkage_id LIMIT $limit
-RETURN l {.*} AS linkage,
-       [(c:Customer)-[m:MEMBER_OF]->(l) | {id: c.customer_id, position: m.position, role: m.role}]
+WITH l ORDER BY {order}, l.linkage_id LIMIT $limit
+RETURN l {{.*}} AS linkage,
+       [(c:Customer)-[m:MEMBER_OF]->(l) | {{id: c.customer_id, position: m.position, role: m.role}}]
          AS members
-"""
+""")
+
+
+LINKAGES: Final[LiteralString] = linkages("size")
 
 GROUP_OF_CUSTOMER: Final[LiteralString] = """
 MATCH (:Customer {customer_id: $customer_id})-[:MEMBER_OF]->(l:RiskLinkage {kind: 'CONTROL_GROUP'})
@@ -321,7 +385,7 @@ MATCH (c)-[rels:GUARANTEES*1..{hops}]-(:Customer)
 UNWIND rels AS r
 WITH DISTINCT r LIMIT $limit
 RETURN startNode(r).customer_id AS src, endNode(r).customer_id AS dst,
-       coalesce(r.amount, 0.0) AS amount
+       coalesce(r.amount_minor, 0) AS amount_minor
 """)
 
 

@@ -12,6 +12,8 @@ from neo4j import AsyncManagedTransaction
 from graph.errors import QueryFailedError
 from graph.model import TieKind
 from graph.queries import analytics as q
+from graph.queries import marketing as mq
+from graph.queries.marketing import RiskFlagRule
 from graph.store import GraphStore, to_native
 
 
@@ -241,11 +243,11 @@ class AnalyticsRepository:
     async def record_run(self, run_id: str, properties: dict[str, Any]) -> None:
         await self.store.write("record algorithm run", _record, run_id, properties)
 
-    async def segment_inputs(self) -> list[tuple[str, float | None, Any, Any]]:
-        """(customer id, aum, onboarded_at, last_active_at) as Python values."""
+    async def segment_inputs(self) -> list[tuple[str, int | None, Any, Any]]:
+        """(customer id, aum in minor units, onboarded_at, last_active_at) as Python values."""
         rows = await self.store.read("read segment inputs", _rows, q.READ_SEGMENT_INPUTS, {})
         return [
-            (str(i), None if a is None else float(a), to_native(o), to_native(last))
+            (str(i), None if a is None else int(a), to_native(o), to_native(last))
             for i, a, o, last in rows
         ]
 
@@ -285,6 +287,23 @@ class AnalyticsRepository:
         )
         return written
 
+    async def profiled_algorithms(self) -> list[str]:
+        """Community algorithms whose partition has stored Community profiles."""
+        page = await self._collected("read profiled algorithms", q.PROFILED_ALGORITHMS)
+        return [str(a) for a in page["algorithms"]]
+
+    async def refresh_community_profiles(self, rows: list[dict[str, Any]], run_id: str) -> int:
+        """Rewrite the tier, product and scenario parts of existing Community profiles."""
+        written = 0
+        for start in range(0, len(rows), self.batch_size):
+            written += await self.store.write(
+                "refresh community profiles",
+                _write_params,
+                q.REFRESH_COMMUNITY_PROFILES,
+                {"rows": rows[start : start + self.batch_size], "run_id": run_id},
+            )
+        return written
+
     # --- referral ------------------------------------------------------------------------------
     async def product_ids(self, product_id: str | None = None) -> list[str]:
         page = await self._collected("read products", q.READ_PRODUCT_IDS, product_id=product_id)
@@ -300,12 +319,31 @@ class AnalyticsRepository:
         )
         return sorted(str(i) for i in page["ids"])
 
-    async def targetable(self, *, risk_rating_limit: int) -> list[str]:
-        """Customers with marketing consent who are not flagged by risk."""
+    async def contactable(self, rule: RiskFlagRule) -> list[str]:
+        """Customers with marketing consent who are not risk-flagged (possible introducers)."""
         page = await self._collected(
-            "read targetable customers", q.READ_TARGETABLE, risk_rating_limit=risk_rating_limit
+            "read contactable customers", mq.read_contactable(rule), **rule.parameters()
         )
         return [str(i) for i in page["ids"]]
+
+    async def eligible_targets(self, product_id: str, rule: RiskFlagRule, as_of: date) -> list[str]:
+        """Who may be targeted for a product: contactable and meeting its eligibility rules."""
+        page = await self._collected(
+            "read eligible targets",
+            mq.read_eligible_targets(rule),
+            product_id=product_id,
+            as_of=as_of,
+            **rule.parameters(),
+        )
+        return [str(i) for i in page["ids"]]
+
+    async def risk_flags(self, ids: Sequence[str], rule: RiskFlagRule) -> dict[str, list[str]]:
+        """Customer -> the reasons it is risk-flagged (RISK_RATING, RISK_LINKAGE,
+        NEAR_DEFAULT), for the flagged ones among ``ids``."""
+        page = await self._collected(
+            "read risk flags", mq.read_risk_flags(rule), ids=list(ids), **rule.parameters()
+        )
+        return {str(r["id"]): [str(x) for x in r["reasons"]] for r in page["rows"]}
 
     async def replace_referral_targets(
         self, product_id: str, scenario_id: str, rows: list[dict[str, Any]], run_id: str
@@ -319,12 +357,13 @@ class AnalyticsRepository:
         page = await self._collected("read referrals", q.READ_CONVERTED_REFERRALS)
         return [str(i) for i in page["src"]], [str(i) for i in page["dst"]]
 
-    async def guarantee_columns(self) -> tuple[list[str], list[str], list[float]]:
+    async def guarantee_columns(self) -> tuple[list[str], list[str], list[int]]:
+        """Guarantor ids, borrower ids and amounts in minor units (0 where unknown)."""
         page = await self._collected("read guarantees", q.READ_GUARANTEE_COLUMNS)
         return (
             [str(i) for i in page["src"]],
             [str(i) for i in page["dst"]],
-            [float(a) for a in page["amount"]],
+            [int(a) for a in page["amount"]],
         )
 
     async def rm_book(self, rm_id: str) -> list[str]:
@@ -339,7 +378,7 @@ class RiskInputRepository:
         self.store = store
         self.batch_size = batch_size
 
-    async def guarantees(self) -> list[tuple[str, str, float]]:
+    async def guarantees(self) -> list[tuple[str, str, int]]:
         src, dst, amount = await AnalyticsRepository(self.store).guarantee_columns()
         return list(zip(src, dst, amount, strict=True))
 
@@ -347,9 +386,15 @@ class RiskInputRepository:
         rows = await self.store.read("read identifier uses", _rows, q.READ_IDENTIFIER_USES, {})
         return [(str(c), str(i)) for c, i in rows]
 
-    async def transfers(self) -> list[tuple[str, str, float, float]]:
+    async def transfers(self) -> list[tuple[str, str, int, float]]:
+        """(payer, payee, amount in minor units, epoch seconds) of every transfer."""
         rows = await self.store.read("read transfers", _rows, q.READ_TRANSFERS, {})
-        return [(str(s), str(d), float(a or 0.0), float(t)) for s, d, a, t in rows]
+        return [(str(s), str(d), int(a or 0), float(t)) for s, d, a, t in rows]
+
+    async def loan_balances(self) -> dict[str, int]:
+        """Customer -> sum of their open LOAN-category holding balances, in minor units."""
+        rows = await self.store.read("read loan balances", _rows, q.READ_LOAN_BALANCES, {})
+        return {str(i): int(b) for i, b in rows}
 
     async def shareholdings(self) -> list[tuple[str, str, float]]:
         rows = await self.store.read("read shareholdings", _rows, q.READ_SHAREHOLDINGS, {})

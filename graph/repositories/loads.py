@@ -48,6 +48,13 @@ async def _counts(tx: AsyncManagedTransaction) -> tuple[dict[str, int], dict[str
     return labels, types
 
 
+async def _mark_stale(tx: AsyncManagedTransaction, reason: str, at: Any) -> int:
+    record = await (await tx.run(q.MARK_COMMUNITIES_STALE, reason=reason, at=at)).single(
+        strict=True
+    )
+    return int(record["marked"])
+
+
 async def _count_domain_nodes(tx: AsyncManagedTransaction) -> int:
     record = await (await tx.run(q.COUNT_DOMAIN_NODES)).single(strict=True)
     return int(record["count"])
@@ -97,6 +104,10 @@ class LoadRepository:
 
     async def record_run(self, run_id: str, properties: dict[str, Any]) -> None:
         await self.store.write("record load run", _record_run, run_id, properties)
+
+    async def mark_communities_stale(self, reason: str, at: Any) -> int:
+        """Flag every Community profile as describing the graph before a load."""
+        return await self.store.write("mark community profiles stale", _mark_stale, reason, at)
 
     async def domain_node_count(self) -> int:
         """Nodes other than the schema marker: zero means an empty database."""

@@ -10,6 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from neo4j import AsyncManagedTransaction
@@ -17,6 +18,7 @@ from neo4j import AsyncManagedTransaction
 from graph.errors import CrkgError
 from graph.model import NodeLabel, TieKind
 from graph.queries import views as q
+from graph.queries.marketing import RiskFlagRule
 from graph.store import GraphStore, to_native
 
 Row = dict[str, Any]
@@ -71,8 +73,11 @@ class LinkageRow:
 
 
 class ViewRepository:
-    def __init__(self, store: GraphStore) -> None:
+    """``risk_rule`` is the deployment's risk-flag rule (``RiskFlagRule.from_settings``)."""
+
+    def __init__(self, store: GraphStore, *, risk_rule: RiskFlagRule | None = None) -> None:
         self.store = store
+        self.risk_rule = risk_rule or RiskFlagRule()
 
     async def _read(self, operation: str, statement: Any, **params: Any) -> list[Row]:
         return await self.store.read(operation, _records, statement, params)
@@ -227,6 +232,34 @@ class ViewRepository:
         )
         return [_community(row["community"]) for row in rows]
 
+    async def community_penetration(self, community_id: str, product_id: str) -> Row | None:
+        """How many of a community's members hold a product (any product, zeros included).
+
+        ``{community_id, product_id, holders, size, share, stale, run_id}``; None when the
+        community or the product does not exist. ``stale`` is true when a load changed
+        customers, holdings or participation after the profile was computed.
+        """
+        rows = await self._read(
+            "community penetration",
+            q.COMMUNITY_PENETRATION,
+            community_id=community_id,
+            product_id=product_id,
+        )
+        row = rows[0]
+        if not row["community_found"] or not row["product_found"]:
+            return None
+        holders = int(json.loads(row["holders"] or "{}").get(product_id, 0))
+        size = int(row["size"])
+        return {
+            "community_id": community_id,
+            "product_id": product_id,
+            "holders": holders,
+            "size": size,
+            "share": holders / size if size else 0.0,
+            "stale": bool(row["stale"]),
+            "run_id": row["run_id"],
+        }
+
     async def community_members(self, keys: Sequence[str]) -> list[list[str]]:
         """Member pages; a key is ``algorithm property|local id|after|limit`` (a DataLoader's)."""
         pages_by_property: dict[str, list[Row]] = defaultdict(list)
@@ -252,12 +285,18 @@ class ViewRepository:
         community_property: str | None = None,
         community: str | None = None,
         branch_id: str | None = None,
+        exclude_flagged: bool = False,
     ) -> list[Row]:
+        """Rows ``{id, score, run_id, risk_flags}``, highest score first; ``risk_flags`` lists
+        why each customer is risk-flagged (RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT; empty
+        when not), and ``exclude_flagged`` leaves flagged customers out."""
         statement = q.influencers(
             metric_property,
             scenario=scenario_id is not None,
             community_property=community_property,
             branch=branch_id is not None,
+            rule=self.risk_rule,
+            exclude_flagged=exclude_flagged,
         )
         return await self._read(
             "influencers",
@@ -266,6 +305,7 @@ class ViewRepository:
             scenario_id=scenario_id,
             community=community,
             branch_id=branch_id,
+            **self.risk_rule.parameters(),
         )
 
     async def referral_targets(
@@ -275,25 +315,46 @@ class ViewRepository:
         scenario_key: str,
         scenario_id: str | None,
         limit: int,
-        risk_rating_limit: int,
+        as_of: date | None = None,
     ) -> list[Row]:
+        """Stored targets, best first, screened again now: each still consents, is not
+        risk-flagged and meets the product's eligibility on ``as_of`` (default today).
+
+        Each row is the REFERRAL_TARGET's properties plus ``id``; ``introducers_json`` keeps
+        only the introducers who still consent and are not flagged, and
+        ``introducers_dropped`` says how many were removed.
+        """
         rows = await self._read(
             "referral targets",
-            q.REFERRAL_TARGETS,
+            q.referral_targets(self.risk_rule),
             product_id=product_id,
             scenario_key=scenario_key,
             scenario_id=scenario_id,
             limit=limit,
-            risk_rating_limit=risk_rating_limit,
+            as_of=as_of or datetime.now(UTC).date(),
+            **self.risk_rule.parameters(),
         )
-        return [{"id": row["id"], **clean(row["target"])} for row in rows]
+        found = []
+        for row in rows:
+            target = clean(row["target"])
+            allowed = set(row["introducers_ok"])
+            stored = json.loads(target.get("introducers_json") or "[]")
+            kept = [i for i in stored if i.get("customer_id") in allowed]
+            target["introducers_json"] = json.dumps(kept, ensure_ascii=False)
+            target["introducer_ids"] = [i["customer_id"] for i in kept]
+            target["introducers_dropped"] = len(stored) - len(kept)
+            found.append({"id": row["id"], **target})
+        return found
 
     async def linkages(
-        self, kind: str, *, min_size: int, max_size: int, limit: int
+        self, kind: str, *, min_size: int, max_size: int, limit: int, order_by: str = "size"
     ) -> list[LinkageRow]:
+        """Stored linkages of one kind, largest first by ``order_by``: ``size`` (then score),
+        ``amount`` (amount_minor), ``score``, ``total_exposure``, ``loan_balance`` or
+        ``guarantees_out`` (control groups)."""
         rows = await self._read(
             f"{kind} linkages",
-            q.LINKAGES,
+            q.linkages(order_by),
             kind=kind,
             min_size=min_size,
             max_size=max_size,
@@ -307,6 +368,17 @@ class ViewRepository:
             for row in rows
         ]
 
+    async def control_groups(
+        self, first: int, order_by: str = "total_exposure"
+    ) -> list[LinkageRow]:
+        """Related-party (control) groups, largest ``total_exposure_minor`` first by default
+        (or ``loan_balance``, ``guarantees_out``, ``size``). Each row's properties carry
+        ``loan_balance_minor``, ``guarantees_out_minor`` and ``total_exposure_minor`` (integer
+        minor units) and its members (controller at position 0)."""
+        return await self.linkages(
+            "CONTROL_GROUP", min_size=1, max_size=1_000_000, limit=first, order_by=order_by
+        )
+
     async def control_group(self, customer_id: str) -> tuple[LinkageRow, list[Row]] | None:
         rows = await self._read("related-party group", q.GROUP_OF_CUSTOMER, customer_id=customer_id)
         if not rows:
@@ -317,14 +389,15 @@ class ViewRepository:
 
     async def guarantees_around(
         self, customer_id: str, *, hops: int, limit: int
-    ) -> list[tuple[str, str, float]]:
+    ) -> list[tuple[str, str, int]]:
+        """(guarantor, borrower, amount in integer minor units) within ``hops``."""
         rows = await self._read(
             "guarantees around",
             q.guarantees_around(hops),
             customer_id=customer_id,
             limit=limit,
         )
-        return [(str(r["src"]), str(r["dst"]), float(r["amount"])) for r in rows]
+        return [(str(r["src"]), str(r["dst"]), int(r["amount_minor"])) for r in rows]
 
     async def algorithm_runs(self, name: str | None, limit: int) -> list[Row]:
         rows = await self._read("algorithm runs", q.ALGORITHM_RUNS, name=name, limit=limit)
@@ -343,7 +416,12 @@ class ViewRepository:
 
 def _community(properties: Row) -> Row:
     row = clean(properties)
-    for key in ("tier_mix_json", "product_penetration_json", "dominant_scenarios_json"):
+    for key in (
+        "tier_mix_json",
+        "product_penetration_json",
+        "product_holders_json",
+        "dominant_scenarios_json",
+    ):
         text = row.pop(key, None)
         row[key.removesuffix("_json")] = json.loads(text) if text else None
     return row

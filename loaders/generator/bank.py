@@ -38,6 +38,7 @@ from loaders.generator.marketing import (
     adopt_products,
     build_holdings,
     plan_campaigns,
+    product_eligibility,
     referral_cascades,
 )
 from loaders.generator.people import CITY_NAMES, Branches, People, generate_people, new_devices
@@ -51,6 +52,7 @@ from loaders.generator.risk import (
     build_identifiers,
     build_shareholdings,
     build_transfers,
+    plan_defaults,
 )
 from loaders.generator.scenarios import Ecosystem, build_ecosystem
 from loaders.generator.social import Social, build_social
@@ -92,6 +94,7 @@ class _Bank:
     identifiers: Identifiers
     transfers: Transfers
     shares: Shareholdings
+    defaulted: I64  # day each customer defaulted, -1 = never
 
 
 class _Ids:
@@ -148,6 +151,7 @@ def _simulate(n: int, seed: int, ties_per_customer: float, step: Callable[[str],
     identifiers = build_identifiers(stream(seed, "identifiers"), people)
     transfers = build_transfers(stream(seed, "transfers"), people, social)
     shares = build_shareholdings(stream(seed, "shareholdings"), people)
+    defaulted = plan_defaults(stream(seed, "defaults"), people, guarantees)
     return _Bank(
         comm=comm,
         people=people,
@@ -161,6 +165,7 @@ def _simulate(n: int, seed: int, ties_per_customer: float, step: Callable[[str],
         identifiers=identifiers,
         transfers=transfers,
         shares=shares,
+        defaulted=defaulted,
     )
 
 
@@ -229,6 +234,10 @@ def _tables(bank: _Bank, ids: _Families) -> dict[str, r.Table]:
                 "phone": r.blank_where(phone == 0, r.integers(phone)),
                 "id_number": r.strings(p.id_number),
                 "email": r.strings(p.email),
+                "birth_date": r.blank_where(p.is_company, r.dates(p.birth)),
+                "defaulted_at": r.blank_where(
+                    bank.defaulted < 0, r.dates(np.maximum(bank.defaulted, 0))
+                ),
             },
         ),
         "relationship_managers": table(
@@ -256,6 +265,10 @@ def _tables(bank: _Bank, ids: _Families) -> dict[str, r.Table]:
                 "product_id": lambda ix: r.take(ids.products.array, ix),
                 "name": r.strings(PRODUCT_NAMES),
                 "category": r.lookup(PRODUCT_CATEGORIES, PRODUCT_CATEGORY),
+                **{
+                    column: r.strings(np.array(values))
+                    for column, values in product_eligibility().items()
+                },
             },
         ),
         "scenarios": table(
@@ -697,6 +710,15 @@ def _write_ground_truth(
             }
         )
     _jsonl(folder / "control_groups.jsonl", groups)
+    defaulted = np.flatnonzero(bank.defaulted >= 0)
+    in_circle = np.zeros(bank.people.n, dtype=np.bool_)
+    for circle in bank.guarantees.circles:
+        in_circle[circle] = True
+    with (folder / "defaulted_borrowers.csv").open("w", encoding="utf-8", newline="\n") as out:
+        out.write("customer_id,defaulted_at,in_circle\n")
+        for c in defaulted.tolist():
+            day = np.datetime64(int(bank.defaulted[c]), "D")
+            out.write(f"{label(c)},{day},{'true' if in_circle[c] else 'false'}\n")
     with (folder / "bad_rows.csv").open("w", encoding="utf-8", newline="\n") as handle:
         handle.write("file,line,reason_code\n")
         for name in FILE_ORDER:
@@ -709,6 +731,7 @@ def _write_ground_truth(
         "identifier_rings": len(idents.rings),
         "fund_cycles": len(tr.cycles),
         "control_groups": len(sh.groups),
+        "defaulted_borrowers": len(defaulted),
         "bad_rows": sum(len(v) for v in bad.values()),
     }
     return counts
@@ -758,7 +781,8 @@ def generate_bank(
     fixed reference date 2026-06-30, never from the clock. ``ground_truth/`` holds
     ``communities.csv``, ``influencers.csv``, ``guarantee_circles.jsonl``,
     ``identifier_rings.jsonl``, ``fund_cycles.jsonl``, ``control_groups.jsonl``,
-    ``bad_rows.csv`` (file, line, reason_code) and ``summary.json`` (counts).
+    ``defaulted_borrowers.csv`` (customer_id, defaulted_at, in_circle), ``bad_rows.csv``
+    (file, line, reason_code) and ``summary.json`` (counts).
 
     Examples
     --------
@@ -767,7 +791,7 @@ def generate_bank(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     summary = generate_bank(Path(tmp), customers=1_000, seed=7)
     ...     (Path(tmp) / "customers.csv").read_text(encoding="utf-8").splitlines()[0]
-    'customer_id,kind,name,city,branch_id,rm_id,aum,risk_rating,consent_marketing,onboarded_at,last_active_at,phone,id_number,email'
+    'customer_id,kind,name,city,branch_id,rm_id,aum,risk_rating,consent_marketing,onboarded_at,last_active_at,phone,id_number,email,birth_date,defaulted_at'
     >>> summary.rows["customers"]
     1000
     """

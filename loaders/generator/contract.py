@@ -3,12 +3,17 @@
 The generator writes exactly these columns in this order, and plants bad rows against exactly
 these rules, so a validator that enforces the same :data:`SPECS` rejects exactly the planted
 rows. Value rules follow the graph model (``graph/model.py``): strength in [0, 1], pct in
-(0, 100], aum, amounts and activity >= 0, risk_rating an integer 1..5; balance is any number.
+(0, 100], aum, amounts and activity >= 0, risk_rating an integer 1..5; balance is any amount.
+
+Money columns (``aum``, ``balance``, ``amount``) are exact decimals with at most two places,
+stored as integer minor units in ``<column>_minor`` (``graph/money.py``). List columns
+(``eligible_kinds``, ``eligible_scenario_kinds``) hold ``;``-separated enum values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Final
 
 CUSTOMER_KINDS: Final = ("PERSON", "COMPANY")
@@ -20,6 +25,9 @@ LINK_KINDS: Final = ("EMPLOYEE", "OWNER", "CUSTOMER", "STUDENT", "SUPPLIER")
 IDENTIFIER_KINDS: Final = ("PHONE", "DEVICE", "ADDRESS", "EMAIL")
 HOLDING_STATUSES: Final = ("ACTIVE", "DORMANT", "CLOSED")
 PARTICIPATION_ROLES: Final = ("EMPLOYEE", "STUDENT", "CUSTOMER", "OWNER", "SUPPLIER", "CAR_OWNER")
+TIERS: Final = ("MASS", "AFFLUENT", "HIGH_NET_WORTH", "PRIVATE")  # lowest first
+LIST_SEPARATOR: Final = ";"
+MONEY_SUFFIX: Final = "_minor"
 
 # Enum values the validator should accept: the graph model's allow-lists are wider than what
 # the generator emits (e.g. HOSPITAL partners), so bad enums are chosen outside both.
@@ -31,6 +39,7 @@ ACCEPTED_ENUMS: Final[dict[str, tuple[str, ...]]] = {
     "product_category": (*PRODUCT_CATEGORIES, "PAYMENT", "OTHER"),
     "link_kind": LINK_KINDS,
     "identifier_kind": IDENTIFIER_KINDS,
+    "tier": TIERS,
 }
 
 
@@ -42,8 +51,9 @@ class NumberRule:
     low: float | None = None
     low_inclusive: bool = True
     high: float | None = None
+    money: bool = False  # an exact decimal of at most 2 places, stored as minor units
 
-    def in_range(self, value: float) -> bool:
+    def in_range(self, value: float | Decimal) -> bool:
         """Whether a parsed value lies inside the range (``high`` is always inclusive)."""
         if self.low is not None and (
             value < self.low or (value == self.low and not self.low_inclusive)
@@ -68,9 +78,18 @@ class FileSpec:
     refs: dict[str, str] = field(default_factory=dict)  # column -> referenced file
     loop: tuple[str, str] | None = None  # the two endpoints that must differ
     text: tuple[str, ...] = ()  # free-text columns (where invalid UTF-8 is planted)
+    enum_lists: dict[str, str] = field(default_factory=dict)  # column -> ACCEPTED_ENUMS entry
+    ordered: tuple[tuple[str, str], ...] = ()  # (low, high) columns: low <= high when both set
+
+    def property_of(self, column: str) -> str:
+        """The graph property a column is stored in (money: ``<column>_minor``)."""
+        rule = self.numbers.get(column)
+        return f"{column}{MONEY_SUFFIX}" if rule is not None and rule.money else column
 
 
 _NON_NEGATIVE = NumberRule(low=0.0)
+_MONEY = NumberRule(low=0.0, money=True)
+_AGE = NumberRule(integer=True, low=0, high=150)
 
 SPECS: Final[dict[str, FileSpec]] = {
     spec.name: spec
@@ -92,13 +111,15 @@ SPECS: Final[dict[str, FileSpec]] = {
                 "phone",
                 "id_number",
                 "email",
+                "birth_date",
+                "defaulted_at",
             ),
             required=("customer_id", "kind", "name"),
             key=("customer_id",),
             enums={"kind": "customer_kind"},
-            numbers={"aum": _NON_NEGATIVE, "risk_rating": NumberRule(integer=True, low=1, high=5)},
+            numbers={"aum": _MONEY, "risk_rating": NumberRule(integer=True, low=1, high=5)},
             booleans=("consent_marketing",),
-            dates=("onboarded_at", "last_active_at"),
+            dates=("onboarded_at", "last_active_at", "birth_date", "defaulted_at"),
             refs={"rm_id": "relationship_managers"},
             text=("name",),
         ),
@@ -119,11 +140,26 @@ SPECS: Final[dict[str, FileSpec]] = {
         ),
         FileSpec(
             "products",
-            ("product_id", "name", "category"),
+            (
+                "product_id",
+                "name",
+                "category",
+                "eligible_kinds",
+                "min_age",
+                "max_age",
+                "eligible_scenario_kinds",
+                "min_tier",
+            ),
             required=("product_id", "name", "category"),
             key=("product_id",),
-            enums={"category": "product_category"},
+            enums={"category": "product_category", "min_tier": "tier"},
+            numbers={"min_age": _AGE, "max_age": _AGE},
             text=("name",),
+            enum_lists={
+                "eligible_kinds": "customer_kind",
+                "eligible_scenario_kinds": "scenario_kind",
+            },
+            ordered=(("min_age", "max_age"),),
         ),
         FileSpec(
             "scenarios",
@@ -150,7 +186,7 @@ SPECS: Final[dict[str, FileSpec]] = {
             ("customer_id", "product_id", "since", "balance", "status"),
             required=("customer_id", "product_id"),
             key=("customer_id", "product_id"),
-            numbers={"balance": NumberRule()},
+            numbers={"balance": NumberRule(money=True)},
             dates=("since",),
             refs={"customer_id": "customers", "product_id": "products"},
         ),
@@ -191,7 +227,7 @@ SPECS: Final[dict[str, FileSpec]] = {
             ("src_id", "dst_id", "amount", "at"),
             required=("src_id", "dst_id", "amount", "at"),
             key=("src_id", "dst_id", "at"),
-            numbers={"amount": _NON_NEGATIVE},
+            numbers={"amount": _MONEY},
             datetimes=("at",),
             refs={"src_id": "customers", "dst_id": "customers"},
             loop=("src_id", "dst_id"),
@@ -201,7 +237,7 @@ SPECS: Final[dict[str, FileSpec]] = {
             ("guarantor_id", "borrower_id", "amount", "start", "end"),
             required=("guarantor_id", "borrower_id", "amount", "start"),
             key=("guarantor_id", "borrower_id"),
-            numbers={"amount": _NON_NEGATIVE},
+            numbers={"amount": _MONEY},
             dates=("start", "end"),
             refs={"guarantor_id": "customers", "borrower_id": "customers"},
             loop=("guarantor_id", "borrower_id"),

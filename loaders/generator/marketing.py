@@ -39,6 +39,7 @@ PRODUCT_CATEGORY: Final = np.array(
     [PRODUCT_CATEGORIES.index(p[1]) for p in vocab.PRODUCTS], dtype=np.int64
 )
 PRODUCT_KEYS: Final = tuple(p[3] for p in vocab.PRODUCTS)
+_PERSONS_ONLY: Final = np.array([p[2] == "P" for p in vocab.PRODUCTS], dtype=np.bool_)
 # Products whose campaigns run inside one kind of scenario.
 _CAMPAIGN_SCENARIO: Final = {
     "card_payroll": "PAYROLL",
@@ -56,6 +57,43 @@ _LOAN_MEDIAN: Final = {
     "supply_chain_finance": 1_000_000.0,
 }
 MAX_LEVELS: Final = 4
+
+# Who may be offered each product, written to products.csv as data (never guessed from the
+# category): (eligible kinds, min age, max age, eligible scenario kinds, min tier). The kinds
+# follow each product's audience in vocab.PRODUCTS (P persons, C companies, B both: no rule).
+_RULES: Final[dict[str, tuple[str, int | None, int | None, str, str]]] = {
+    "card_campus": ("PERSON", 16, 28, "", ""),  # students are 18-23
+    "card_payroll": ("PERSON", 18, None, "PAYROLL", ""),
+    "card_platinum": ("PERSON", 18, None, "", "AFFLUENT"),
+    "card_standard": ("PERSON", 18, None, "", ""),
+    "card_car": ("PERSON", 18, None, "", ""),
+    "mortgage": ("PERSON", 18, 65, "", ""),
+    "consumer_loan": ("PERSON", 18, 65, "", ""),
+    "auto_loan": ("PERSON", 18, 70, "", ""),
+    "supply_chain_finance": ("COMPANY", None, None, "SUPPLY_CHAIN", ""),
+    "insurance_annuity": ("PERSON", 18, 65, "", ""),
+}
+
+
+def product_eligibility() -> dict[str, list[str]]:
+    """The products file's eligibility columns as text, one entry per product (in order)."""
+    columns: dict[str, list[str]] = {
+        "eligible_kinds": [],
+        "min_age": [],
+        "max_age": [],
+        "eligible_scenario_kinds": [],
+        "min_tier": [],
+    }
+    audience = {"P": "PERSON", "C": "COMPANY", "B": ""}
+    for _, _, who, key in vocab.PRODUCTS:
+        kinds, low, high, scenarios, tier = _RULES.get(key, (audience[who], None, None, "", ""))
+        columns["eligible_kinds"].append(kinds)
+        # both ages or neither, so a row never carries half a band
+        columns["min_age"].append("" if low is None else str(low))
+        columns["max_age"].append("" if low is None else str(150 if high is None else high))
+        columns["eligible_scenario_kinds"].append(scenarios)
+        columns["min_tier"].append(tier)
+    return columns
 
 
 @dataclass(frozen=True)
@@ -229,6 +267,9 @@ def referral_cascades(
         referrer_pos, referee, at = referrer_pos[on_time], referee[on_time], as_i64(at[on_time])
         taken[referee] = True
         converted = rng.random(len(referee)) < 0.35
+        # a company cannot take up a persons' product (its eligibility says PERSON)
+        for_persons = _PERSONS_ONLY[campaigns.product[campaign[referrer_pos]]]
+        converted &= ~(people.is_company[referee] & for_persons)
         out.append((frontier[referrer_pos], referee, at, campaign[referrer_pos], converted))
         frontier = referee[converted]
         campaign = campaign[referrer_pos][converted]

@@ -397,3 +397,22 @@ def build_identifiers(rng: np.random.Generator, people: People) -> Identifiers:
         rings=rings,
         phone=as_i64(phone),
     )
+
+
+def plan_defaults(rng: np.random.Generator, people: People, guarantees: Guarantees) -> I64:
+    """Day each customer defaulted (-1: never): one member of every other guarantee circle,
+    and about 2 % of the other borrowers. Only borrowers default (a default is on a loan)."""
+    defaulted = np.full(people.n, -1, dtype=np.int64)
+    in_circle = np.zeros(people.n, dtype=np.bool_)
+    for circle in guarantees.circles:
+        in_circle[circle] = True
+    for circle in guarantees.circles[::2]:
+        defaulted[circle[int(rng.integers(0, len(circle)))]] = 0
+    others = np.unique(guarantees.borrower[~in_circle[guarantees.borrower]])
+    chosen = others[rng.random(len(others)) < 0.02]
+    if len(chosen) == 0 and len(others):
+        chosen = others[:1]
+    defaulted[chosen] = 0
+    planted = np.flatnonzero(defaulted == 0)
+    defaulted[planted] = REF_DAY - rng.integers(10, 700, len(planted))
+    return as_i64(defaulted)

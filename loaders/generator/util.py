@@ -35,6 +35,7 @@ STAGES: Final[dict[str, int]] = {
     "transfers": 10,
     "shareholdings": 11,
     "bad_rows": 12,
+    "defaults": 13,
 }
 
 

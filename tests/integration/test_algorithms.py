@@ -18,7 +18,9 @@ from algorithms.inproc.community import modularity
 from algorithms.registry import Engine
 from algorithms.runner import InvalidParametersError, UnknownAlgorithmError, run_algorithm
 from graph.model import TieKind
+from graph.money import parse_minor
 from graph.repositories.analytics import AnalyticsRepository
+from graph.repositories.views import ViewRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from loaders.generator import generate_bank
@@ -232,3 +234,77 @@ async def test_segmentation_writes_tier_and_stage_for_every_customer(
         assert stored[customer][0] == expected, customer
     assert set(result.summary["stages"]) == {"NEW", "ACTIVE", "CHURN_RISK", "DORMANT"}
     assert Counter(stage for _, stage in stored.values()) == Counter(result.summary["stages"])
+
+
+def _minor(text: str) -> int:
+    return parse_minor(text) if text else 0
+
+
+async def test_risk_linkages_store_exact_money_and_what_is_shared(
+    loaded: GraphStore, test_settings: CrkgSettings, bank: Path
+) -> None:
+    """Issue 9: circles and cycles carry integer sums, rings say which identifier kinds they
+    share, control groups carry their loans, guarantees out and total exposure."""
+    for name in ("guarantee_circles", "identifier_rings", "fund_cycles", "control_groups"):
+        await run_algorithm(loaded, test_settings, name)
+    views = ViewRepository(loaded)
+
+    with (bank / "guarantees.csv").open(encoding="utf-8") as handle:
+        guarantees = [
+            (r["guarantor_id"], r["borrower_id"], _minor(r["amount"]))
+            for r in csv.DictReader(handle)
+        ]
+    amount = {(g, b): a for g, b, a in guarantees}
+    circles = await views.linkages("GUARANTEE_CIRCLE", min_size=2, max_size=10, limit=1000)
+    assert circles
+    for circle in circles:
+        ids = [m["id"] for m in circle.members]
+        links = zip(ids, ids[1:] + ids[:1], strict=True)
+        assert circle.properties["amount_minor"] == sum(amount[link] for link in links)
+        assert type(circle.properties["amount_minor"]) is int
+    by_amount = await views.linkages(
+        "GUARANTEE_CIRCLE", min_size=2, max_size=10, limit=1000, order_by="amount"
+    )
+    amounts = [c.properties["amount_minor"] for c in by_amount]
+    assert amounts == sorted(amounts, reverse=True)
+
+    truth = {frozenset(r["members"]): r["kind"] for r in _truth(bank, "identifier_rings.jsonl")}
+    rings = await views.linkages("IDENTIFIER_RING", min_size=2, max_size=1000, limit=1000)
+    assert {r.properties["shared_kinds"][0] for r in rings} == set(truth.values())
+    for ring in rings:
+        members = frozenset(m["id"] for m in ring.members)
+        assert ring.properties["shared_kinds"] == [truth[members]]
+        assert ring.properties["identifier_count"] == 1  # one planted device or phone each
+        assert ring.properties["score"] == pytest.approx(len(members) - 1)
+
+    cycles = await views.linkages("FUND_CYCLE", min_size=2, max_size=10, limit=1000)
+    planted = {
+        frozenset(c["members"]): [_minor(t["amount"]) for t in c["transfers"]]
+        for c in _truth(bank, "fund_cycles.jsonl")
+    }
+    for cycle in cycles:
+        paid = planted[frozenset(m["id"] for m in cycle.members)]
+        assert cycle.properties["amount_minor"] == sum(paid)
+        assert cycle.properties["min_amount_minor"] == min(paid)
+
+    with (bank / "products.csv").open(encoding="utf-8") as handle:
+        loans = {r["product_id"] for r in csv.DictReader(handle) if r["category"] == "LOAN"}
+    balance: Counter[str] = Counter()
+    with (bank / "holdings.csv").open(encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            if r["product_id"] in loans and r["status"] != "CLOSED":
+                balance[r["customer_id"]] += _minor(r["balance"])
+    groups = await views.control_groups(first=1000)
+    assert len(groups) == len(_truth(bank, "control_groups.jsonl"))
+    for group in groups:
+        members = {m["id"] for m in group.members}
+        loans_minor = sum(balance[m] for m in members)
+        out = sum(a for g, b, a in guarantees if g in members and b not in members)
+        props = group.properties
+        assert (props["loan_balance_minor"], props["guarantees_out_minor"]) == (loans_minor, out)
+        assert props["total_exposure_minor"] == loans_minor + out
+    totals = [g.properties["total_exposure_minor"] for g in groups]
+    assert totals == sorted(totals, reverse=True)
+    assert any(g.properties["loan_balance_minor"] for g in groups)
+    with pytest.raises(ValueError, match="ordered by"):
+        await views.control_groups(first=5, order_by="name")

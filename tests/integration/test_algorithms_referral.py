@@ -25,8 +25,9 @@ from algorithms.inproc.risk import exposure
 from algorithms.inproc.segmentation import network_value
 from algorithms.paths import warmest_paths_between
 from algorithms.registry import Engine
-from algorithms.runner import RISK_RATING_LIMIT, InvalidParametersError, run_algorithm
+from algorithms.runner import InvalidParametersError, run_algorithm
 from algorithms.scope import Scope
+from graph.money import parse_minor
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from loaders.generator import generate_bank
@@ -133,6 +134,7 @@ async def test_referral_targets_exclude_holders_no_consent_and_risk(
             "MATCH (c:Customer)-[:MEMBER_OF]->(:RiskLinkage) RETURN DISTINCT c.customer_id AS id",
         )
     }
+    RISK_RATING_LIMIT = test_settings.risk_flag_rating
     excluded = (
         holders
         | flagged
@@ -291,11 +293,18 @@ async def test_exposure_equals_the_inproc_function(
     rows = _csv(bank, "guarantees.csv")
     graph = GraphData.from_edges(
         [(r["guarantor_id"], r["borrower_id"]) for r in rows],
-        amount=[float(r["amount"]) for r in rows],
+        amount=[parse_minor(r["amount"]) for r in rows],  # integer minor units, exactly
     )
     for customer in graph.node_ids:
         expected = exposure(graph, customer, hops=3, decay=0.4).total
-        assert result.values[customer] == pytest.approx(expected), customer
+        assert result.values[customer] == expected, customer
+        assert type(result.values[customer]) is int
+    stored = await _query(
+        db,
+        "MATCH (c:Customer) WHERE c.score_exposure_minor > 0 RETURN c.customer_id AS id, "
+        "c.score_exposure_minor AS v",
+    )
+    assert {r["id"]: r["v"] for r in stored} == {k: v for k, v in result.values.items() if v}
     assert sum(1 for v in result.values.values() if v > 0) == len({r["guarantor_id"] for r in rows})
 
 
@@ -305,7 +314,8 @@ async def test_network_value_blends_stored_aum_and_pagerank(
     pr = await run_algorithm(db, test_settings, "pagerank", engine=Engine.INPROC)
     result = await run_algorithm(db, test_settings, "network_value", {"value_weight": 0.3})
     aum = {
-        r["customer_id"]: float(r["aum"]) if r["aum"] else None for r in _csv(bank, "customers.csv")
+        r["customer_id"]: parse_minor(r["aum"]) if r["aum"] else None
+        for r in _csv(bank, "customers.csv")
     }
     expected = network_value(aum, pr.values, value_weight=0.3)
     assert result.values == pytest.approx(expected)

@@ -29,7 +29,7 @@ def _customer(customer_id: str, name: str = "张伟", **fields: object) -> Custo
 async def test_upserting_the_same_customer_twice_leaves_one_node(
     customers: CustomerRepository,
 ) -> None:
-    zhang = _customer("C001", city="上海", aum=1_250_000.5, onboarded_at=date(2021, 3, 4))
+    zhang = _customer("C001", city="上海", aum_minor=125_000_050, onboarded_at=date(2021, 3, 4))
     first = await customers.upsert([zhang])
     second = await customers.upsert([zhang])
     assert first.nodes_created == 1
@@ -48,13 +48,13 @@ async def test_changed_fields_update_in_place_and_rm_link_moves(
             RelationshipManager(rm_id="RM2", name="王芳", branch_id="B1"),
         ]
     )
-    await customers.upsert([_customer("C002", rm_id="RM1", aum=10.0)])
-    result = await customers.upsert([_customer("C002", rm_id="RM2", aum=20.0)])
+    await customers.upsert([_customer("C002", rm_id="RM1", aum_minor=1000)])
+    result = await customers.upsert([_customer("C002", rm_id="RM2", aum_minor=2000)])
     assert result.nodes_created == 0
     assert result.relationships_deleted == 1
     stored = await customers.get("C002")
     assert stored is not None
-    assert (stored.rm_id, stored.aum) == ("RM2", 20.0)
+    assert (stored.rm_id, stored.aum_minor) == ("RM2", 2000)
 
 
 async def test_batches_cover_every_row(customers: CustomerRepository) -> None:
@@ -103,13 +103,13 @@ async def test_a_write_that_meets_a_transient_error_is_retried_and_succeeds(
     """Hold a real write lock longer than the server's lock timeout (2 s in tests): the
     upsert's first attempt fails with Neo.TransientError.Transaction.LockAcquisitionTimeout,
     the driver retries it, and once the lock is released the retry succeeds."""
-    await customers.upsert([_customer("LOCKED", aum=1.0)])
+    await customers.upsert([_customer("LOCKED", aum_minor=100)])
     caplog.set_level(logging.WARNING, logger="graph.store")
 
     async with empty_db.driver.session(database=empty_db.database) as session:
         blocker = await session.begin_transaction()
-        await blocker.run("MATCH (c:Customer {customer_id: 'LOCKED'}) SET c.aum = 0.0")
-        upsert = asyncio.create_task(customers.upsert([_customer("LOCKED", aum=2.0)]))
+        await blocker.run("MATCH (c:Customer {customer_id: 'LOCKED'}) SET c.aum_minor = 0")
+        upsert = asyncio.create_task(customers.upsert([_customer("LOCKED", aum_minor=200)]))
         await asyncio.sleep(3.5)  # longer than the lock timeout: one attempt has failed
         assert not upsert.done()
         await blocker.rollback()
@@ -118,6 +118,6 @@ async def test_a_write_that_meets_a_transient_error_is_retried_and_succeeds(
     assert result.nodes_created == 0
     stored = await customers.get("LOCKED")
     assert stored is not None
-    assert stored.aum == 2.0
+    assert stored.aum_minor == 200
     retries = [r for r in caplog.records if "retrying after a transient error" in r.message]
     assert retries, "the upsert succeeded without ever meeting the lock timeout"

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
 import networkx as nx
 import pytest
+from neo4j import AsyncDriver, AsyncGraphDatabase
 
 from algorithms.engines import gds_client
+from algorithms.registry import Engine
+from algorithms.runner import run_algorithm
 from graph.settings import CrkgSettings
-from graph.store import GraphStore, resolve_target
+from graph.store import GraphStore, open_driver, resolve_target
+from loaders.bulk import bulk_load
+from tests.conftest import cli_env
+from tests.integration.exports import write_bank
 
 # b, c, d and e all point at a; a points back at b only; e also points at d.
 EDGES = [("b", "a"), ("c", "a"), ("d", "a"), ("e", "a"), ("a", "b"), ("e", "d")]
@@ -57,3 +67,66 @@ def test_pagerank_on_a_known_graph(small_graph: None, test_settings: CrkgSetting
     total = sum(by_customer.values())
     for customer, expected in oracle.items():
         assert by_customer[customer] / total == pytest.approx(expected, abs=1e-3)
+
+
+# --- issue 9: a bank without every tie kind ---------------------------------------------------
+@pytest.fixture(scope="module")
+async def bank_without_some_ties(
+    driver: AsyncDriver, test_settings: CrkgSettings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[GraphStore]:
+    """A bank whose ties are FRIEND, FAMILY and COLLEAGUE only, bulk-imported into a fresh
+    store: the database has never seen a CLASSMATE, BUSINESS or SPOUSE relationship, not even
+    the type's token (an online load into the shared test database would find old tokens)."""
+    bank = tmp_path_factory.mktemp("few-kinds") / "bank"
+    write_bank(bank, customers=60, ties=150)
+    await driver.execute_query("MATCH (n) DETACH DELETE n", database_=test_settings.neo4j_database)
+    await bulk_load(test_settings, bank)
+    # The import replaced the store: the session driver's execute_query bookmarks name
+    # transactions of the old store, which the new one may never reach. Forget them.
+    driver._query_bookmark_manager = AsyncGraphDatabase.bookmark_manager()
+    fresh = await open_driver(test_settings)
+    try:
+        store = GraphStore.from_settings(fresh, test_settings)
+        records, _, _ = await fresh.execute_query(
+            "CALL db.relationshipTypes() YIELD relationshipType "
+            "RETURN collect(relationshipType) AS t",
+            database_=store.database,
+        )
+        assert not {"CLASSMATE", "BUSINESS", "SPOUSE"} & set(records[0]["t"])
+        yield store
+    finally:
+        await fresh.close()
+
+
+async def test_gds_runs_on_a_bank_without_every_tie_kind(
+    bank_without_some_ties: GraphStore, test_settings: CrkgSettings
+) -> None:
+    store = bank_without_some_ties
+    result = await run_algorithm(store, test_settings, "pagerank", engine=Engine.GDS)
+    inproc = await run_algorithm(store, test_settings, "pagerank", engine=Engine.INPROC)
+    assert sum(result.values.values()) == pytest.approx(1.0)
+    for customer, score in inproc.values.items():
+        assert result.values[customer] == pytest.approx(score, abs=1e-4)
+    assert result.summary["projected_relationships"] == 2 * 150  # undirected: each tie twice
+    assert set(result.summary["tie_kinds_absent"]) == {"CLASSMATE", "BUSINESS", "SPOUSE"}
+    only_absent = await run_algorithm(
+        store, test_settings, "wcc", {"tie_kinds": ["CLASSMATE", "SPOUSE"]}, engine=Engine.GDS
+    )
+    assert len(set(only_absent.values.values())) == 60  # no ties of those kinds: singletons
+
+
+def test_the_cli_runs_gds_on_that_bank(
+    bank_without_some_ties: GraphStore, test_settings: CrkgSettings
+) -> None:
+    crkg = [sys.executable, "-m", "api"]
+    done = subprocess.run(
+        [*crkg, "algo", "run", "pagerank"],
+        env=cli_env(test_settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "pagerank on gds" in done.stdout
+    assert "Traceback" not in done.stderr

@@ -208,10 +208,10 @@ async def test_an_incremental_export_updates_in_place_and_deletes(
     assert third.rows_changed == 1
     records, _, _ = await db.driver.execute_query(
         "MATCH (c:Customer {customer_id: 'C0000001'})-[:MANAGED_BY]->(rm) "
-        "RETURN c.city AS city, c.aum AS aum, rm.rm_id AS rm",
+        "RETURN c.city AS city, c.aum_minor AS aum, rm.rm_id AS rm",
         database_=db.database,
     )
-    assert dict(records[0]) == {"city": "北京", "aum": 43.0, "rm": "RM3"}
+    assert dict(records[0]) == {"city": "北京", "aum": 4300, "rm": "RM3"}  # minor units
 
 
 async def test_an_unreadable_file_fails_the_load_before_any_write(

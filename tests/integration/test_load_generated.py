@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from neo4j import AsyncGraphDatabase
 
 from graph.repositories.loads import LoadRepository
 from graph.repositories.schema import SchemaRepository
@@ -69,6 +70,42 @@ async def _assert_counts_equal_loaded(store: GraphStore, report: LoadReport) -> 
         assert sum(types.get(t, 0) for t in rel_types) == loaded[file], file
 
 
+def _minor(text: str) -> int:
+    whole, _, cents = text.partition(".")
+    return int(whole) * 100 + int((cents + "00")[:2])
+
+
+async def _assert_money_and_rules_exact(store: GraphStore, bank: Path) -> None:
+    """Money is stored as integer minor units equal to the export's text; rules as lists."""
+    good = _planted(bank)
+    with (bank / "customers.csv").open(encoding="utf-8", errors="surrogateescape") as handle:
+        expected = {
+            r["customer_id"]: _minor(r["aum"])
+            for line, r in enumerate(csv.DictReader(handle), start=2)
+            if ("customers", line) not in good and r["aum"]
+        }
+    records, _, _ = await store.driver.execute_query(
+        "MATCH (c:Customer) WHERE c.aum_minor IS NOT NULL "
+        "RETURN c.customer_id AS id, c.aum_minor AS aum, c.aum IS NULL AS no_float",
+        database_=store.database,
+    )
+    stored = {r["id"]: r["aum"] for r in records}
+    assert all(type(v) is int for v in stored.values())
+    assert all(r["no_float"] for r in records)
+    assert {k: stored[k] for k in expected} == expected
+    records, _, _ = await store.driver.execute_query(
+        "MATCH ()-[g:GUARANTEES]->() RETURN sum(g.amount_minor) AS total, "
+        "count(g.amount) AS floats, "
+        "COLLECT { MATCH (p:Product) WHERE p.eligible_kinds IS NOT NULL "
+        "RETURN p.eligible_kinds } AS kinds",
+        database_=store.database,
+    )
+    assert type(records[0]["total"]) is int
+    assert records[0]["floats"] == 0
+    assert ["COMPANY"] in records[0]["kinds"]
+    assert all(isinstance(k, list) for k in records[0]["kinds"])
+
+
 async def test_online_load_rejects_exactly_the_planted_rows(
     empty_db: GraphStore, test_settings: CrkgSettings, generated_bank: Path, tmp_path: Path
 ) -> None:
@@ -80,6 +117,7 @@ async def test_online_load_rejects_exactly_the_planted_rows(
     assert len(planted) > 100
     assert _rejected(report) == planted
     await _assert_counts_equal_loaded(empty_db, report)
+    await _assert_money_and_rules_exact(empty_db, generated_bank)
 
     again = await Loader(empty_db, test_settings, rejects_dir=tmp_path).load(generated_bank)
     assert again.rows_changed == 0
@@ -90,12 +128,16 @@ async def test_bulk_import_builds_the_graph_the_online_load_would(
     empty_db: GraphStore, test_settings: CrkgSettings, generated_bank: Path, tmp_path: Path
 ) -> None:
     report = await bulk_load(test_settings, generated_bank)
+    # the session driver's execute_query bookmarks name transactions of the replaced store,
+    # which the new one may never reach: later tests would wait on them. Forget them.
+    empty_db.driver._query_bookmark_manager = AsyncGraphDatabase.bookmark_manager()
     assert _rejected(report) == _planted(generated_bank)
     # the import replaced the database under the session's driver: use a fresh one
     driver = await open_driver(test_settings)
     try:
         store = GraphStore.from_settings(driver, test_settings)
         await _assert_counts_equal_loaded(store, report)
+        await _assert_money_and_rules_exact(store, generated_bank)
         state = await SchemaRepository(store).state()
         assert "customer_id_unique" in state.constraints
         online = await Loader(store, test_settings, rejects_dir=tmp_path).load(generated_bank)

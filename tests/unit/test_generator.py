@@ -196,7 +196,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     for folder, seed in zip(runs, (3, 3, 4), strict=True):
         generate_bank(folder, customers=400, seed=seed, bad_row_rate=0.05)
     files = sorted(p.relative_to(runs[0]) for p in runs[0].rglob("*") if p.is_file())
-    assert len(files) == 15 + 8
+    assert len(files) == 15 + 9  # contract files + ground truth (defaulted_borrowers.csv too)
     for rel in files:
         assert (runs[0] / rel).read_bytes() == (runs[1] / rel).read_bytes(), rel
     assert (runs[0] / "customers.csv").read_bytes() != (runs[2] / "customers.csv").read_bytes()
@@ -619,3 +619,71 @@ def test_other_formats_carry_planted_bad_rows(
     assert validate(tmp_path, file_format) == planted
     reasons = {reason for _, _, reason in planted}
     assert reasons == {str(r) for r in PLANTED_REASONS} - {"BAD_UTF8"}
+
+
+# --- issue 9: eligibility, birth dates, defaulted borrowers ------------------------------------
+def _age(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def test_products_carry_sensible_eligibility_and_holders_fit_it(
+    tables: dict[str, list[Row]],
+) -> None:
+    products = {p["name"]: p for p in tables["products"]}
+    for corporate in ("单位结算账户", "供应链融资", "小微经营贷"):
+        assert products[corporate]["eligible_kinds"] == "COMPANY"
+    campus = products["校园信用卡"]
+    assert campus["eligible_kinds"] == "PERSON"
+    assert campus["min_age"]
+    assert campus["max_age"]
+    assert int(campus["min_age"]) <= 18
+    assert 23 <= int(campus["max_age"]) <= 30
+    assert products["代发专属信用卡"]["eligible_scenario_kinds"] == "PAYROLL"
+    assert products["白金信用卡"]["min_tier"] in ("AFFLUENT", "HIGH_NET_WORTH")
+    audience = {name: who for name, _, who, _ in vocab.PRODUCTS}
+    for name, product in products.items():  # B: persons and companies alike, no kind rule
+        expected = {"P": "PERSON", "C": "COMPANY", "B": ""}[audience[name]]
+        assert product["eligible_kinds"] == expected, name
+    # what the generator plants fits its own rules: holders are of the product's kind
+    kind = {c["customer_id"]: c["kind"] for c in tables["customers"]}
+    rule = {p["product_id"]: p["eligible_kinds"] for p in tables["products"]}
+    for product_id, kinds in rule.items():
+        holders = [h["customer_id"] for h in tables["holdings"] if h["product_id"] == product_id]
+        if kinds and holders:
+            fits = sum(kind[h] in kinds.split(";") for h in holders) / len(holders)
+            assert fits >= 0.95, (product_id, fits)
+
+
+def test_persons_have_birth_dates_that_match_their_id_numbers(
+    tables: dict[str, list[Row]],
+) -> None:
+    for c in tables["customers"]:
+        if c["kind"] == "COMPANY":
+            assert c["birth_date"] == ""
+            continue
+        birth = date.fromisoformat(c["birth_date"])
+        assert c["id_number"][6:14] == birth.strftime("%Y%m%d")
+        assert 18 <= _age(birth, REF_DATE) <= 86
+
+
+def test_defaulted_borrowers_are_planted_in_circles_and_elsewhere(
+    clean: Path, tables: dict[str, list[Row]]
+) -> None:
+    defaulted = {
+        c["customer_id"]: c["defaulted_at"] for c in tables["customers"] if c["defaulted_at"]
+    }
+    truth = read_csv(clean / "ground_truth" / "defaulted_borrowers.csv")
+    assert {t["customer_id"]: t["defaulted_at"] for t in truth} == defaulted
+    borrowers = {g["borrower_id"] for g in tables["guarantees"]}
+    assert set(defaulted) <= borrowers  # a default is a borrower's
+    in_circles = {
+        m
+        for circle in jsonl(clean / "ground_truth" / "guarantee_circles.jsonl")
+        for m in circle["members"]
+    }
+    assert {t["in_circle"] for t in truth} == {"true", "false"}
+    for t in truth:
+        assert (t["customer_id"] in in_circles) == (t["in_circle"] == "true")
+        assert date.fromisoformat(t["defaulted_at"]) <= REF_DATE
+    summary = json.loads((clean / "ground_truth" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["defaulted_borrowers"] == len(defaulted) > 0

@@ -56,7 +56,9 @@ def test_a_valid_row_is_typed() -> None:
     assert isinstance(outcome, ValidRow)
     assert outcome.op is Op.UPSERT
     values = outcome.values
-    assert (values["aum"], values["risk_rating"], values["consent_marketing"]) == (12.5, 3, True)
+    # money is exact: 12.5 is stored as 1250 minor units (分), never as a float
+    assert (values["aum"], values["risk_rating"], values["consent_marketing"]) == (1250, 3, True)
+    assert type(values["aum"]) is int
     assert values["onboarded_at"] == date(2024, 2, 29)
     assert values["kind"] == "PERSON"
     assert "city" not in values  # not in the row: left untouched, not cleared
@@ -144,3 +146,98 @@ def test_an_unclosed_quote_fails_the_file_instead_of_swallowing_rows(tmp_path: P
     )
     with pytest.raises(UnreadableFileError, match="broken CSV structure"):
         list(iter_rows(SourceFile("partners", path, "csv")))
+
+
+# --- money, product eligibility, defaults (issue 9) -------------------------------------------
+@pytest.mark.parametrize(
+    ("spec", "column", "text", "minor"),
+    [
+        ("customers", "aum", "14365721.54", 1436572154),
+        ("customers", "aum", "0.1", 10),
+        ("customers", "aum", "1e3", 100000),
+        ("holdings", "balance", "-20.05", -2005),
+        ("transfers", "amount", "99999999999.99", 9999999999999),
+        ("guarantees", "amount", "7", 700),
+    ],
+)
+def test_money_is_parsed_exactly_into_minor_units(
+    spec: str, column: str, text: str, minor: int
+) -> None:
+    row = {
+        "customers": {"customer_id": "C1", "kind": "PERSON", "name": "张"},
+        "holdings": {"customer_id": "C1", "product_id": "P1"},
+        "transfers": {"src_id": "A", "dst_id": "B", "at": "2026-01-01T00:00:00"},
+        "guarantees": {"guarantor_id": "A", "borrower_id": "B", "start": "2026-01-01"},
+    }[spec]
+    outcome = FileValidator(SPECS[spec]).validate(RawRow(2, {**row, column: text}))
+    assert isinstance(outcome, ValidRow), outcome
+    assert outcome.values[column] == minor
+    assert type(outcome.values[column]) is int
+    assert SPECS[spec].property_of(column) == f"{column}_minor"
+
+
+def test_money_with_more_than_two_places_is_refused_and_says_so() -> None:
+    outcome = FileValidator(SPECS["customers"]).validate(_customer(aum="10.005"))
+    assert isinstance(outcome, Reject)
+    assert (outcome.reason, outcome.column) == (RejectReason.BAD_NUMBER, "aum")
+    assert "more than 2 decimal places" in outcome.message
+
+
+def _product(**values: str) -> RawRow:
+    return RawRow(
+        2, {"product_id": "P1", "name": "校园信用卡", "category": "CREDIT_CARD", **values}
+    )
+
+
+def test_product_eligibility_columns_are_typed() -> None:
+    outcome = FileValidator(SPECS["products"]).validate(
+        _product(
+            eligible_kinds="person",
+            min_age="16",
+            max_age="28",
+            eligible_scenario_kinds="CAMPUS; PAYROLL",
+            min_tier="affluent",
+        )
+    )
+    assert isinstance(outcome, ValidRow), outcome
+    values = outcome.values
+    assert values["eligible_kinds"] == ("PERSON",)
+    assert (values["min_age"], values["max_age"]) == (16, 28)
+    assert values["eligible_scenario_kinds"] == ("CAMPUS", "PAYROLL")
+    assert values["min_tier"] == "AFFLUENT"
+    both = FileValidator(SPECS["products"]).validate(_product(eligible_kinds="COMPANY;PERSON"))
+    assert isinstance(both, ValidRow)
+    assert both.values["eligible_kinds"] == ("COMPANY", "PERSON")
+
+
+@pytest.mark.parametrize(
+    ("values", "reason", "column", "says"),
+    [
+        ({"eligible_kinds": "PERSON;ROBOT"}, RejectReason.BAD_ENUM, "eligible_kinds", "ROBOT"),
+        ({"eligible_kinds": ";"}, RejectReason.BAD_ENUM, "eligible_kinds", "empty"),
+        ({"eligible_scenario_kinds": "MOON"}, RejectReason.BAD_ENUM, "eligible_scenario_kinds", ""),
+        ({"min_tier": "GOLD"}, RejectReason.BAD_ENUM, "min_tier", "GOLD"),
+        ({"min_age": "sixteen"}, RejectReason.BAD_NUMBER, "min_age", ""),
+        ({"max_age": "200"}, RejectReason.OUT_OF_RANGE, "max_age", ""),
+        ({"min_age": "30", "max_age": "20"}, RejectReason.OUT_OF_RANGE, "min_age", "above max_age"),
+    ],
+)
+def test_bad_eligibility_rules_are_rejected_with_a_reason(
+    values: dict[str, str], reason: RejectReason, column: str, says: str
+) -> None:
+    outcome = FileValidator(SPECS["products"]).validate(_product(**values))
+    assert isinstance(outcome, Reject)
+    assert (outcome.reason, outcome.column) == (reason, column)
+    assert says in outcome.message
+
+
+def test_customers_carry_birth_and_default_dates() -> None:
+    outcome = FileValidator(SPECS["customers"]).validate(
+        _customer(birth_date="1990-05-04", defaulted_at="2025-11-30")
+    )
+    assert isinstance(outcome, ValidRow)
+    assert outcome.values["birth_date"] == date(1990, 5, 4)
+    assert outcome.values["defaulted_at"] == date(2025, 11, 30)
+    bad = FileValidator(SPECS["customers"]).validate(_customer(defaulted_at="2025-02-30"))
+    assert isinstance(bad, Reject)
+    assert (bad.reason, bad.column) == (RejectReason.BAD_DATE, "defaulted_at")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from fractions import Fraction
 
 import networkx as nx
 import numpy as np
@@ -13,6 +14,7 @@ from algorithms.graphdata import GraphData, InvalidGraphError, UnknownNodeError
 from algorithms.inproc.risk import (
     CircleKind,
     exposure,
+    exposure_totals,
     fund_flow_cycles,
     guarantee_circles,
     related_party_groups,
@@ -263,8 +265,11 @@ def test_exposure_reaches_what_networkx_bfs_reaches(direction: str) -> None:
                 reference[u][node]["amount"] for u in feeding if reference.has_edge(u, node)
             )
             assert party.amount == amount
-        assert party.weighted_amount == party.amount * 0.5 ** (party.hop - 1)
-    assert result.total == pytest.approx(sum(p.weighted_amount for p in result.parties))
+        # minor units, decayed exactly and rounded half-even once per value (issue 9)
+        exact = Fraction(party.amount) * Fraction(1, 2) ** (party.hop - 1)
+        assert party.weighted_amount == round(exact)
+    exact_total = sum(Fraction(p.amount) * Fraction(1, 2) ** (p.hop - 1) for p in result.parties)
+    assert result.total == round(exact_total)
     assert len(result.by_hop) == 3
 
 
@@ -283,3 +288,54 @@ def test_exposure_without_amounts_counts_links_and_checks_arguments() -> None:
         exposure(g, "a", decay=2.0)
     with pytest.raises(InvalidGraphError, match="hops"):
         exposure(g, "a", hops=0)
+
+
+# --- money is exact (issue 9) -----------------------------------------------------------------
+def test_exposure_is_exact_minor_units_rounded_half_even_once() -> None:
+    # 3 + 3 x 0.5 = 4.5 minor units: half-even gives 4; a float sum would store 4.5
+    g = GraphData.from_edges([("me", "x"), ("x", "y")], amount=[3, 3])
+    totals = exposure_totals(g, hops=2, decay=0.5)
+    assert totals == {"me": 4, "x": 3, "y": 0}
+    assert all(type(v) is int for v in totals.values())
+    assert exposure(g, "me", hops=2, decay=0.5).total == 4
+    # decay 0.1 is one tenth exactly, not the float 0.1000000000000000055...
+    big = GraphData.from_edges(
+        [("me", "x"), ("x", "y"), ("x", "z")], amount=[1436572154, 1436572155, 5]
+    )
+    expected = 1436572154 + Fraction(1436572160, 10)
+    assert exposure_totals(big, hops=2, decay=0.1)["me"] == round(expected) == 1580229370
+    result = exposure(big, "me", hops=2, decay=0.1)
+    assert result.by_hop == (1436572154, 143657216)
+    assert all(type(p.amount) is int and type(p.weighted_amount) is int for p in result.parties)
+
+
+def test_exposure_refuses_amounts_that_are_not_whole_minor_units() -> None:
+    g = GraphData.from_edges([("me", "x")], amount=[2.5])
+    with pytest.raises(InvalidGraphError, match="minor units"):
+        exposure_totals(g)
+    with pytest.raises(InvalidGraphError, match="minor units"):
+        exposure(g, "me")
+
+
+def test_circle_and_cycle_amounts_are_integer_sums() -> None:
+    g = GraphData.from_edges([("a", "b"), ("b", "a")], amount=[2**52 + 1, 3])
+    (circle,) = guarantee_circles(g)
+    assert circle.total_amount == 2**52 + 4
+    assert type(circle.total_amount) is int
+    assert type(circle.min_amount) is int
+    cycles = fund_flow_cycles(
+        GraphData.from_edges([("a", "b"), ("b", "a")], amount=[7, 5], time=[1.0, 2.0]),
+        window=10,
+    )
+    assert cycles[0].amounts == (7, 5)
+    assert (cycles[0].total_amount, cycles[0].min_amount) == (12, 5)
+
+
+def test_rings_say_which_identifier_kinds_they_share() -> None:
+    uses = [("c1", "DEVICE:aa"), ("c2", "DEVICE:aa"), ("c2", "PHONE:bb"), ("c3", "PHONE:bb"),
+            ("c4", "DEVICE:cc"), ("c5", "DEVICE:cc"), ("c4", "EMAIL:dd")]  # fmt: skip
+    rings = shared_identifier_rings(GraphData.from_edges(uses))
+    by_members = {r.members: r for r in rings}
+    assert by_members[("c1", "c2", "c3")].shared_kinds == ("DEVICE", "PHONE")
+    assert by_members[("c4", "c5")].shared_kinds == ("DEVICE",)  # c4's e-mail is not shared
+    assert by_members[("c1", "c2", "c3")].identifiers == ("DEVICE:aa", "PHONE:bb")

@@ -13,9 +13,10 @@ from graph.model import LifecycleStage, Tier
 
 
 def test_thresholds_are_inclusive_lower_bounds() -> None:
-    low, mid, high = DEFAULT_AUM_THRESHOLDS
+    # AUM in minor units (分), thresholds in currency units: compared exactly
+    low, mid, high = (int(t * 100) for t in DEFAULT_AUM_THRESHOLDS)
     tiers = value_tiers(
-        {"a": low - 0.01, "b": low, "c": mid, "d": high - 1, "e": high, "f": -5.0, "g": 0.0}
+        {"a": low - 1, "b": low, "c": mid, "d": high - 1, "e": high, "f": -500, "g": 0}
     )
     assert tiers == {
         "a": Tier.MASS,
@@ -29,13 +30,22 @@ def test_thresholds_are_inclusive_lower_bounds() -> None:
 
 
 def test_custom_thresholds_and_unknown_aum() -> None:
-    tiers = value_tiers({"a": 10, "b": 20, "c": None, "d": float("nan")}, thresholds=(5, 15, 25))
+    tiers = value_tiers({"a": 1000, "b": 2000, "c": None}, thresholds=(5, 15, 25))
     assert tiers == {"a": Tier.AFFLUENT, "b": Tier.HIGH_NET_WORTH}
+
+
+def test_thresholds_with_cents_compare_exactly() -> None:
+    # 100000.10 yuan is 10000010 分: one fen below stays MASS, a float would blur the edge
+    bounds = (100000.1, 1000000.01, 6000000.07)
+    tiers = value_tiers(
+        {"a": 10000009, "b": 10000010, "c": 100000000, "d": 600000007}, thresholds=bounds
+    )
+    assert tiers == {"a": Tier.MASS, "b": Tier.AFFLUENT, "c": Tier.AFFLUENT, "d": Tier.PRIVATE}
 
 
 def test_quantile_tiers_follow_the_distribution() -> None:
     rng = np.random.default_rng(0)
-    aum = {f"c{i}": float(value) for i, value in enumerate(rng.lognormal(11, 1.5, 10_000))}
+    aum = {f"c{i}": round(value * 100) for i, value in enumerate(rng.lognormal(11, 1.5, 10_000))}
     tiers = value_tiers(aum, quantiles=(0.5, 0.9, 0.99))
     counts = {tier: sum(t == tier for t in tiers.values()) for tier in Tier}
     assert counts == {

@@ -181,3 +181,27 @@ def test_scope_parsing() -> None:
     for bad in (["community=louvain"], ["galaxy=x"], ["window=2024-02-01..2024-01-01"], ["x"]):
         with pytest.raises(InvalidScopeError):
             Scope.parse(bad)
+
+
+def test_only_screened_holders_introduce_and_the_best_of_them_sets_influence() -> None:
+    # h1 is the warmest introducer of z but may not be contacted (no consent, or flagged)
+    ties = [("h1", "z"), ("h2", "m"), ("m", "z"), ("h2", "w")]
+    g = GraphData.from_edges(ties, directed=False, weight=[0.9, 0.8, 0.5, 0.7])
+    influence = {"h1": 0.9, "h2": 0.1, "z": 0.0, "m": 0.0, "w": 0.0}
+    free = {t.candidate: t for t in score_referral_targets(g, ["h1", "h2"], influence=influence)}
+    assert free["z"].introducers[0].node_id == "h1"
+    screened = {
+        t.candidate: t
+        for t in score_referral_targets(
+            g, ["h1", "h2"], influence=influence, introducers=["h2", "z", "m", "w"]
+        )
+    }
+    assert [i.node_id for i in screened["z"].introducers] == ["h2"]
+    assert screened["z"].introducers[0].path == ("z", "m", "h2")
+    assert screened["z"].introducer_influence < free["z"].introducer_influence
+    # h1 still holds the product: the link and tie signals are unchanged
+    assert screened["z"].tie_strength == free["z"].tie_strength == 0.9
+    # nobody may introduce: no referral can be made, so there is no target
+    assert score_referral_targets(g, ["h1", "h2"], introducers=[]) == []
+    only_h1 = score_referral_targets(g, ["h1", "h2"], introducers=["h1"])
+    assert {t.candidate for t in only_h1} == {"z", "m"}  # w is two ties from h2 only
