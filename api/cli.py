@@ -605,11 +605,17 @@ async def _demo_examples(settings: CrkgSettings) -> dict[str, dict[str, Any]]:
         product = await views.most_held_product()
         rm_id = await views.largest_book_rm()
         prospect = None if rm_id is None else await views.prospect_near_book(rm_id)
+        targeting = await views.scenario_targeting_example()
     examples: dict[str, dict[str, Any]] = {}
     if product is not None:
         examples["personalized_pagerank"] = {"seed_product_id": product}
     if rm_id is not None and prospect is not None:
         examples["referral_paths"] = {"from_rm_id": rm_id, "to_customer_id": prospect}
+    if targeting is not None:  # a second referral_targets run: one scenario's own targets
+        examples["referral_targets@scenario"] = {
+            "product_id": targeting[0],
+            "scenario_id": targeting[1],
+        }
     return examples
 
 
@@ -645,6 +651,7 @@ def demo(
     """End to end: Neo4j, schema, a synthetic bank loaded, every algorithm run, the API."""
     from algorithms.registry import REGISTRY
     from loaders.generator import generate_bank
+    from loaders.generator.bank import bank_is_current
 
     settings = _settings()
     if settings.uses_local_server:
@@ -660,7 +667,7 @@ def demo(
     )
     console.rule(f"3. a synthetic bank of {customers:,} customers")
     bank = settings.resolved_data_dir / "demo" / f"bank-{customers}"
-    if not (bank / "customers.csv").exists():
+    if not bank_is_current(bank):  # missing, or written by an older generator
         summary = generate_bank(bank, customers=customers, seed=42, bad_row_rate=0.002)
         console.print(f"generated in {summary.elapsed_seconds:.1f}s: {bank}")
     else:
@@ -672,18 +679,23 @@ def demo(
     for column in ("algorithm", "engine", "seconds", "summary"):
         table.add_column(column)
     examples = _run(_demo_examples(settings))
-    for name, spec in REGISTRY.items():
+    runs = [(name, name) for name in REGISTRY] + [
+        (label, label.partition("@")[0]) for label in examples if "@" in label
+    ]
+    for label, name in runs:
+        spec = REGISTRY[name]
+        params = examples.get(label, {})
         try:
-            spec.params.model_validate(examples.get(name, {}))
+            spec.params.model_validate(params)
         except ValidationError:  # needs a subject this bank does not have (no RM, no product)
-            table.add_row(name, "-", "-", "skipped: no example subject in this bank")
+            table.add_row(label, "-", "-", "skipped: no example subject in this bank")
             continue
         with Progress(*_bar_columns(), console=err_console, transient=True) as bar:
-            run = _run(_run_with_progress(settings, name, examples.get(name, {}), "auto", [], bar))
+            run = _run(_run_with_progress(settings, name, params, "auto", [], bar))
         brief = json.dumps(
             {k: v for k, v in run.summary.items() if k != "top"}, ensure_ascii=False, default=str
         )
-        table.add_row(name, run.engine.value, f"{run.seconds:.1f}", brief[:120])
+        table.add_row(label, run.engine.value, f"{run.seconds:.1f}", brief[:120])
     console.print(table)
     console.rule("6. the API")
     _print_demo_tokens(settings)

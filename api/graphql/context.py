@@ -43,6 +43,7 @@ class Loaders:
         self.identifiers = DataLoader[str, list[Row]](load_fn=views.identifiers)
         self.community = DataLoader[str, Row | None](load_fn=views.communities)
         self.community_members = DataLoader[str, list[str]](load_fn=views.community_members)
+        self.group_shareholdings = DataLoader[str, list[Row]](load_fn=views.group_shareholdings)
 
         async def contributions(ids: list[str]) -> list[list[Row]]:
             return await views.pagerank_contributions(ids, EXPLANATION_TIES, EXPLANATION_TOP)

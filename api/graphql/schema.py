@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 import time
+from decimal import Decimal
 from typing import Any, Literal
 
 import strawberry
@@ -27,6 +28,7 @@ from api.graphql.performance import CrkgSchema, cached_validation
 from api.graphql.types import (
     AlgorithmName,
     AlgorithmRun,
+    CircleOrder,
     Community,
     CommunityAlgorithm,
     CommunityConnection,
@@ -36,11 +38,13 @@ from api.graphql.types import (
     CustomerInput,
     Exposure,
     ExposureDirection,
+    GroupOrder,
     GuaranteeCircle,
     InfluenceMetric,
     InfluenceScore,
     Introducer,
     Job,
+    Money,
     PageInfo,
     Path,
     Principal,
@@ -51,24 +55,24 @@ from api.graphql.types import (
     RingKind,
     RiskRing,
     ScopeInput,
-    Shareholding,
     Subgraph,
     SubgraphNode,
     Tie,
     TieInput,
     UpsertResult,
-    _units,
     community_key,
     customer_connection,
     decode_cursor,
     encode_cursor,
     load_customer,
     load_customers,
+    money,
 )
 from api.security.auth import ROLE_PERMISSIONS, Permission
 from api.security.limits import schema_config, security_extensions
 from graph.errors import NotComputedError, NotFoundError, QueryTimeoutError
 from graph.model import NodeLabel, TieKind, Tier
+from graph.money import to_decimal
 from graph.repositories.analytics import AnalyticsRepository
 from graph.settings import CrkgSettings
 
@@ -386,6 +390,9 @@ class Query:
             community_property=community_property,
             community=community,
             branch_id=None if scope is None else scope.branch_id,
+            # marketing never sees a risk-flagged customer as an influencer; risk roles do,
+            # with the reasons
+            exclude_flagged=not context.principal.can(Permission.READ_RISK),
         )
         customers = {
             str(c.row["customer_id"]): c
@@ -398,6 +405,7 @@ class Query:
                 metric=metric,
                 run_id=r.get("run_id"),
                 customer=customers[r["id"]],
+                flags=list(r.get("risk_flags") or []),
             )
             for rank, r in enumerate(rows, start=1)
             if r["id"] in customers
@@ -445,21 +453,29 @@ class Query:
 
     @strawberry.field(description="Guarantee circles up to maxLength customers")
     async def guarantee_circles(
-        self, info: strawberry.Info, max_length: int = 6, first: int | None = 50
+        self,
+        info: strawberry.Info,
+        max_length: int = 6,
+        first: int | None = 50,
+        order_by: CircleOrder = CircleOrder.SIZE,
     ) -> list[GuaranteeCircle] | None:
         context = context_value(info)
         context.principal.require(Permission.READ_RISK)
         _check_range("maxLength", max_length, 2, 10)
         size = context.page_size(first)
         rows = await context.views.linkages(
-            "GUARANTEE_CIRCLE", min_size=2, max_size=max_length, limit=size
+            "GUARANTEE_CIRCLE",
+            min_size=2,
+            max_size=max_length,
+            limit=size,
+            order_by=order_by.value,
         )
         return [
             GuaranteeCircle(
                 id=strawberry.ID(r.properties["linkage_id"]),
                 kind=str(r.properties.get("subtype")),
                 length=int(r.properties["size"]),
-                total_amount=_units(r.properties.get("amount_minor")),
+                total_amount=money(info, r.properties.get("amount_minor")),
                 member_rows=r.members,
                 run_id=r.properties.get("run_id"),
             )
@@ -482,7 +498,10 @@ class Query:
                 kind=kind,
                 size=int(r.properties["size"]),
                 score=r.properties.get("score"),
-                amount=_units(r.properties.get("amount_minor")),
+                shared_kinds=list(r.properties.get("shared_kinds") or []),
+                identifier_count=r.properties.get("identifier_count"),
+                amount=money(info, r.properties.get("amount_minor")),
+                min_amount=money(info, r.properties.get("min_amount_minor")),
                 run_id=r.properties.get("run_id"),
                 member_rows=r.members,
             )
@@ -525,13 +544,14 @@ class Query:
             direction=direction.value,
         )
         parties = sorted(result.parties, key=lambda p: (p.hop, -p.weighted_amount, p.node_id))
+        currency = context.settings.currency
         return Exposure(
             customer=center,
             hops=hops,
             decay=decay,
             direction=direction,
-            total=result.total / 100,
-            by_hop=[v / 100 for v in result.by_hop],
+            total=Money(amount=to_decimal(result.total), currency=currency),
+            by_hop=[Money(amount=to_decimal(v), currency=currency) for v in result.by_hop],
             party_count=len(parties),
             truncated=len(edges) >= MAX_EXPOSURE_EDGES,
             party_rows=parties,
@@ -545,25 +565,19 @@ class Query:
         context.principal.require(Permission.READ_RISK)
         await _require(info, NodeLabel.CUSTOMER, str(customer_id))
         found = await context.views.control_group(str(customer_id))
-        if found is None:
-            return None
-        row, holdings = found
-        controller_id = next((m["id"] for m in row.members if m.get("role") == "CONTROLLER"), None)
-        return RelatedPartyGroup(
-            id=strawberry.ID(row.properties["linkage_id"]),
-            size=len(row.members),
-            controller=None if controller_id is None else await load_customer(info, controller_id),
-            member_rows=row.members,
-            shareholdings=[
-                Shareholding(
-                    holder_id=strawberry.ID(h["src"]),
-                    company_id=strawberry.ID(h["dst"]),
-                    pct=float(h["pct"]),
-                )
-                for h in holdings
-            ],
-            run_id=row.properties.get("run_id"),
-        )
+        return None if found is None else RelatedPartyGroup.from_linkage(info, found)
+
+    @strawberry.field(description="Related-party (control) groups, most at stake first")
+    async def related_party_groups(
+        self,
+        info: strawberry.Info,
+        first: int | None = 50,
+        order_by: GroupOrder = GroupOrder.TOTAL_EXPOSURE,
+    ) -> list[RelatedPartyGroup] | None:
+        context = context_value(info)
+        context.principal.require(Permission.READ_RISK)
+        rows = await context.views.control_groups(context.page_size(first), order_by.value)
+        return [RelatedPartyGroup.from_linkage(info, row) for row in rows]
 
     @strawberry.field(description="Recorded algorithm runs, newest first")
     async def algorithm_runs(
@@ -784,6 +798,8 @@ def _as_text(value: Any) -> Any:
     """GraphQL gives typed values; the file rules read text (as CSV cells)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, int | float):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -16,9 +17,17 @@ from algorithms.registry import REGISTRY, Engine
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
 from api.security.auth import Permission
-from api.security.masking import mask_email, mask_id_number, mask_name, mask_phone
-from graph.model import LifecycleStage, TieKind, Tier
-from graph.repositories.views import MEMBER_KEY_SEPARATOR, Row
+from api.security.masking import (
+    amount_band,
+    mask_email,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+)
+from graph.errors import NotFoundError
+from graph.model import LifecycleStage, NodeLabel, TieKind, Tier
+from graph.money import to_decimal
+from graph.repositories.views import MEMBER_KEY_SEPARATOR, LinkageRow, Row
 
 # --- enums (the only way a choice reaches Cypher) -------------------------------------------
 # The domain's enums become GraphQL enums of the same values.
@@ -55,6 +64,20 @@ class InfluenceMetric(Enum):
 class RingKind(Enum):
     SHARED_IDENTIFIER = "IDENTIFIER_RING"
     FUND_FLOW = "FUND_CYCLE"
+
+
+@strawberry.enum(description="how guarantee circles are ordered (largest first)")
+class CircleOrder(Enum):
+    SIZE = "size"
+    AMOUNT = "amount"
+
+
+@strawberry.enum(description="how related-party groups are ordered (largest first)")
+class GroupOrder(Enum):
+    TOTAL_EXPOSURE = "total_exposure"
+    LOAN_BALANCE = "loan_balance"
+    GUARANTEES_OUT = "guarantees_out"
+    SIZE = "size"
 
 
 @strawberry.enum
@@ -107,6 +130,50 @@ class MaskedString:
     masked: bool
 
 
+@strawberry.type(description="An exact amount of money in the bank's one currency (CRKG_CURRENCY)")
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@strawberry.type(
+    description="A financial figure: exact when your role may read it (risk and admin; an RM "
+    "for their own book), otherwise only the band it lies in, saying it is masked"
+)
+class MaskedMoney:
+    amount: Decimal | None = strawberry.field(description="exact; null when masked")
+    low: Decimal | None = strawberry.field(description="the band's lower bound, when masked")
+    high: Decimal | None = strawberry.field(
+        description="the band's upper bound (exclusive; null: open-ended), when masked"
+    )
+    currency: str
+    masked: bool
+
+
+@strawberry.type(description="A risk rating 1..5: withheld (null, masked) unless you may read it")
+class MaskedRating:
+    value: int | None
+    masked: bool
+
+
+def money(info: strawberry.Info, minor: Any) -> Money | None:
+    """Stored integer minor units as an exact amount (None stays None)."""
+    if minor is None:
+        return None
+    return Money(amount=to_decimal(int(minor)), currency=context_value(info).settings.currency)
+
+
+def _masked_money(info: strawberry.Info, minor: Any, *, exact: bool) -> MaskedMoney | None:
+    if minor is None:
+        return None
+    amount = to_decimal(int(minor))
+    currency = context_value(info).settings.currency
+    if exact:
+        return MaskedMoney(amount=amount, low=None, high=None, currency=currency, masked=False)
+    low, high = amount_band(amount)
+    return MaskedMoney(amount=None, low=low, high=high, currency=currency, masked=True)
+
+
 @strawberry.type
 class PageInfo:
     has_next_page: bool
@@ -134,7 +201,7 @@ class Holding:
     name: str
     category: str
     since: date | None
-    balance: float | None
+    balance: MaskedMoney | None
     status: str | None
 
 
@@ -156,12 +223,15 @@ class Scores:
     personalized_pagerank: float | None
     referral_influence: float | None
     network_value: float | None
-    exposure_score: strawberry.Private[float | None]
+    exposure_minor: strawberry.Private[int | None]
 
-    @strawberry.field(description="guarantee exposure within k hops (risk roles only)")
-    def exposure(self, info: strawberry.Info) -> float | None:
+    @strawberry.field(
+        description="guarantee exposure within k hops, as the latest exposure run stored it "
+        "(its hops, decay and direction are that run's parameters; risk roles only)"
+    )
+    def exposure(self, info: strawberry.Info) -> Money | None:
         context_value(info).principal.require(Permission.READ_RISK)
-        return self.exposure_score
+        return money(info, self.exposure_minor)
 
 
 @strawberry.type
@@ -220,9 +290,14 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _units(minor: Any) -> float | None:
-    """Stored integer minor units in currency units (issue 9 interim, until Money lands)."""
-    return None if minor is None else int(minor) / 100
+def _financials_exact(info: strawberry.Info, row: Row, field_name: str) -> bool:
+    """Whether this caller reads the customer's exact figures (audited like unmasked PII)."""
+    context = context_value(info)
+    rm_id = row.get("rm_id")
+    exact = context.principal.may_read_financials([rm_id] if rm_id else [])
+    if exact:
+        context.audit.record(str(row["customer_id"]), field_name)
+    return exact
 
 
 @strawberry.type(description="A customer's 360 view; PII masked by role (see `masked`).")
@@ -261,13 +336,21 @@ class Customer:
     def branch_id(self) -> str | None:
         return self.row.get("branch_id")
 
-    @strawberry.field
-    def aum(self) -> float | None:
-        return _units(self.row.get("aum_minor"))
+    @strawberry.field(description="assets under management: exact or banded by role")
+    def aum(self, info: strawberry.Info) -> MaskedMoney | None:
+        minor = self.row.get("aum_minor")
+        if minor is None:
+            return None
+        return _masked_money(info, minor, exact=_financials_exact(info, self.row, "aum"))
 
-    @strawberry.field
-    def risk_rating(self) -> int | None:
-        return self.row.get("risk_rating")
+    @strawberry.field(description="1 (lowest) .. 5: withheld unless you may read it")
+    def risk_rating(self, info: strawberry.Info) -> MaskedRating | None:
+        rating = self.row.get("risk_rating")
+        if rating is None:
+            return None
+        if _financials_exact(info, self.row, "risk_rating"):
+            return MaskedRating(value=int(rating), masked=False)
+        return MaskedRating(value=None, masked=True)
 
     @strawberry.field
     def consent_marketing(self) -> bool:
@@ -311,13 +394,14 @@ class Customer:
     @strawberry.field
     async def products(self, info: strawberry.Info) -> list[Holding] | None:
         rows = await context_value(info).loaders.holdings.load(str(self.row["customer_id"]))
+        exact = bool(rows) and _financials_exact(info, self.row, "balance")
         return [
             Holding(
                 product_id=strawberry.ID(r["product_id"]),
                 name=r["name"],
                 category=r["category"],
                 since=r.get("since"),
-                balance=_units(r.get("balance_minor")),
+                balance=_masked_money(info, r.get("balance_minor"), exact=exact),
                 status=r.get("status"),
             )
             for r in rows
@@ -358,7 +442,7 @@ class Customer:
             personalized_pagerank=_float(self.row.get("score_personalized_pagerank")),
             referral_influence=_float(self.row.get("score_referral_influence")),
             network_value=_float(self.row.get("score_network_value")),
-            exposure_score=_units(self.row.get("score_exposure_minor")),
+            exposure_minor=self.row.get("score_exposure_minor"),
         )
 
     @strawberry.field(description="The neighbours contributing most to this customer's PageRank")
@@ -455,8 +539,13 @@ class Community:
     density: float | None
     tier_mix: JSON | None = strawberry.field(description="{tier: members}")
     product_penetration: JSON | None = strawberry.field(
-        description="{product_id: share of members holding it}"
+        description="{product_id: share of members holding it}, every product (zeros included)"
     )
+    stale: bool = strawberry.field(
+        description="a load changed customers, holdings or participation since the profile "
+        "was computed; the next segmentation or community run refreshes it"
+    )
+    stale_reason: str | None
     dominant_scenarios: list[ScenarioShare]
     central_member_ids: list[strawberry.ID]
     run_id: str | None
@@ -471,6 +560,8 @@ class Community:
             internal_ties=row.get("internal_ties"),
             density=_float(row.get("density")),
             tier_mix=row.get("tier_mix"),
+            stale=bool(row.get("stale")),
+            stale_reason=row.get("stale_reason"),
             product_penetration=row.get("product_penetration"),
             dominant_scenarios=[
                 ScenarioShare(scenario_id=strawberry.ID(s), members=int(n))
@@ -480,6 +571,18 @@ class Community:
             run_id=row.get("run_id"),
             local_id=str(row["local_id"]),
         )
+
+    @strawberry.field(description="the share of members holding this product (any product)")
+    async def penetration(self, info: strawberry.Info, product_id: strawberry.ID) -> float:
+        shares: dict[str, Any] = (
+            self.product_penetration if isinstance(self.product_penetration, dict) else {}
+        )
+        if str(product_id) in shares:
+            return float(shares[str(product_id)])
+        views = context_value(info).views
+        if await views.missing(NodeLabel.PRODUCT, [str(product_id)]):
+            raise NotFoundError(NodeLabel.PRODUCT.value, str(product_id))
+        return 0.0  # a product added after the profile was computed: nobody held it then
 
     @strawberry.field
     async def central_members(self, info: strawberry.Info) -> list[Customer]:
@@ -567,6 +670,16 @@ class InfluenceScore:
     metric: InfluenceMetric
     run_id: str | None
     customer: Customer
+    flags: strawberry.Private[list[str]]
+
+    @strawberry.field(
+        description="why this customer is risk-flagged (RISK_RATING, RISK_LINKAGE, "
+        "NEAR_DEFAULT); empty when not. Risk roles only: for everyone else flagged customers "
+        "are left out of the list"
+    )
+    def risk_flags(self, info: strawberry.Info) -> list[str] | None:
+        context_value(info).principal.require(Permission.READ_RISK)
+        return self.flags
 
 
 @strawberry.type
@@ -629,7 +742,7 @@ class GuaranteeCircle:
     id: strawberry.ID
     kind: str = strawberry.field(description="MUTUAL (two customers) or CIRCLE")
     length: int
-    total_amount: float | None
+    total_amount: Money | None = strawberry.field(description="the sum of the circle's guarantees")
     run_id: str | None
     member_rows: strawberry.Private[list[Row]]
 
@@ -643,8 +756,24 @@ class RiskRing:
     id: strawberry.ID
     kind: RingKind
     size: int
-    score: float | None
-    amount: float | None
+    score: float | None = strawberry.field(
+        description="SHARED_IDENTIFIER: the mean number of identifier-sharing links per member "
+        "(1: two customers on one phone; 9: ten on one device); FUND_FLOW: null"
+    )
+    shared_kinds: list[str] = strawberry.field(
+        description="SHARED_IDENTIFIER: which identifier kinds the members share (PHONE, "
+        "DEVICE, ADDRESS, EMAIL); FUND_FLOW: empty"
+    )
+    identifier_count: int | None = strawberry.field(
+        description="SHARED_IDENTIFIER: how many shared identifiers; FUND_FLOW: null"
+    )
+    amount: Money | None = strawberry.field(
+        description="FUND_FLOW: the sum of the cycle's transfers; SHARED_IDENTIFIER: null"
+    )
+    min_amount: Money | None = strawberry.field(
+        description="FUND_FLOW: the most that can have gone all the way round (the smallest "
+        "transfer); SHARED_IDENTIFIER: null"
+    )
     run_id: str | None
     member_rows: strawberry.Private[list[Row]]
 
@@ -656,8 +785,8 @@ class RiskRing:
 @strawberry.type
 class ExposedParty:
     hop: int
-    amount: float
-    weighted_amount: float
+    amount: Money = strawberry.field(description="the guarantees reaching this party")
+    weighted_amount: Money = strawberry.field(description="amount × decay^(hop-1)")
     customer: Customer
 
 
@@ -667,8 +796,8 @@ class Exposure:
     hops: int
     decay: float
     direction: ExposureDirection
-    total: float
-    by_hop: list[float]
+    total: Money
+    by_hop: list[Money]
     party_count: int
     truncated: bool = strawberry.field(
         description="the guarantees around were more than one request reads; totals are partial"
@@ -678,6 +807,7 @@ class Exposure:
     @strawberry.field(description="nearest first, then by weighted amount")
     async def parties(self, info: strawberry.Info, first: int | None = 100) -> list[ExposedParty]:
         page = self.party_rows[: context_value(info).page_size(first, default=100)]
+        currency = context_value(info).settings.currency
         customers = {
             str(c.row["customer_id"]): c
             for c in await load_customers(info, [p.node_id for p in page])
@@ -685,8 +815,8 @@ class Exposure:
         return [
             ExposedParty(
                 hop=p.hop,
-                amount=p.amount / 100,
-                weighted_amount=p.weighted_amount / 100,
+                amount=Money(amount=to_decimal(p.amount), currency=currency),
+                weighted_amount=Money(amount=to_decimal(p.weighted_amount), currency=currency),
                 customer=customers[p.node_id],
             )
             for p in page
@@ -701,14 +831,53 @@ class Shareholding:
     pct: float
 
 
-@strawberry.type
+@strawberry.type(description="A related-party (control) group: a controller and what it controls")
 class RelatedPartyGroup:
     id: strawberry.ID
     size: int
-    controller: Customer | None
-    shareholdings: list[Shareholding]
+    loan_balance: Money | None = strawberry.field(
+        description="the members' outstanding LOAN-category balances"
+    )
+    guarantees_out: Money | None = strawberry.field(
+        description="guarantees the members give for borrowers outside the group"
+    )
+    total_exposure: Money | None = strawberry.field(
+        description="loanBalance + guaranteesOut: what the bank has at stake on the group"
+    )
     run_id: str | None
     member_rows: strawberry.Private[list[Row]]
+
+    @classmethod
+    def from_linkage(cls, info: strawberry.Info, row: LinkageRow) -> RelatedPartyGroup:
+        properties = row.properties
+        return cls(
+            id=strawberry.ID(properties["linkage_id"]),
+            size=len(row.members),
+            loan_balance=money(info, properties.get("loan_balance_minor")),
+            guarantees_out=money(info, properties.get("guarantees_out_minor")),
+            total_exposure=money(info, properties.get("total_exposure_minor")),
+            run_id=properties.get("run_id"),
+            member_rows=row.members,
+        )
+
+    @strawberry.field(description="who controls the group (position 0)")
+    async def controller(self, info: strawberry.Info) -> Customer | None:
+        controller_id = next(
+            (m["id"] for m in self.member_rows if m.get("role") == "CONTROLLER"), None
+        )
+        return None if controller_id is None else await load_customer(info, controller_id)
+
+    @strawberry.field(description="shareholdings between the members")
+    async def shareholdings(self, info: strawberry.Info) -> list[Shareholding]:
+        rows = await context_value(info).loaders.group_shareholdings.load(str(self.id))
+        return [
+            Shareholding(
+                holder_id=strawberry.ID(h["src"]),
+                company_id=strawberry.ID(h["dst"]),
+                pct=float(h["pct"]),
+            )
+            for h in rows
+        ]
 
     @strawberry.field(description="the controller first, then the controlled companies")
     async def members(self, info: strawberry.Info, first: int | None = 100) -> list[LinkageMember]:
@@ -783,7 +952,7 @@ class CustomerInput:
     city: str | None = None
     branch_id: str | None = None
     rm_id: str | None = None
-    aum: float | None = None
+    aum: Decimal | None = None
     risk_rating: int | None = None
     consent_marketing: bool | None = None
     onboarded_at: date | None = None

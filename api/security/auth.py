@@ -10,6 +10,7 @@ read_network       x   x         x     x
 read_targets       x   x               x
 read_pii_own_book  x
 read_pii_all                           x
+read_financials                  x     x
 read_identifiers                 x     x
 read_risk                        x     x
 read_runs                        x     x
@@ -26,6 +27,9 @@ Decisions the design leaves open:
 * **An RM reads unmasked PII of their own book only** (``read_pii_own_book``); whether a
   customer is in the book is data, so :meth:`Principal.may_unmask_pii` takes the customer's
   managing RM ids.
+* **Financial figures** (AUM, balances, risk rating) are exact for risk and admin
+  (``read_financials``) and for an RM on their own book; everyone else sees the band an
+  amount lies in and no rating, so an RM cannot read another RM's customers' wealth.
 * **Run metadata** (``read_runs``: which algorithm ran when, with which parameters) is for
   the people who act on its results' freshness: risk and admin.
 * ``read_network`` (connections, paths, communities, influencers) is separate from
@@ -74,6 +78,8 @@ class Permission(StrEnum):
     """Unmasked PII of the customers the caller manages as their RM."""
     READ_PII_ALL = "read_pii_all"
     """Unmasked PII of every customer."""
+    READ_FINANCIALS = "read_financials"
+    """Exact AUM, balances and risk ratings of every customer (others see bands)."""
     READ_IDENTIFIERS = "read_identifiers"
     """Identifier nodes (kind and keyed hash) and who shares them."""
     READ_RISK = "read_risk"
@@ -92,7 +98,12 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
         Role.RM: _EVERY_ROLE | {Permission.READ_TARGETS, Permission.READ_PII_OWN_BOOK},
         Role.MARKETER: _EVERY_ROLE | {Permission.READ_TARGETS},
         Role.RISK: _EVERY_ROLE
-        | {Permission.READ_IDENTIFIERS, Permission.READ_RISK, Permission.READ_RUNS},
+        | {
+            Permission.READ_IDENTIFIERS,
+            Permission.READ_RISK,
+            Permission.READ_RUNS,
+            Permission.READ_FINANCIALS,
+        },
         Role.ADMIN: frozenset(Permission),
     }
 )
@@ -144,6 +155,16 @@ class Principal:
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
             raise ForbiddenError(self.role, permission)
+
+    def may_read_financials(self, managing_rm_ids: Iterable[str]) -> bool:
+        """Whether this caller sees exact AUM, balances and risk rating of such a customer."""
+        if self.can(Permission.READ_FINANCIALS):
+            return True
+        return (
+            self.can(Permission.READ_PII_OWN_BOOK)
+            and self.rm_id is not None
+            and self.rm_id in set(managing_rm_ids)
+        )
 
     def may_unmask_pii(self, managing_rm_ids: Iterable[str]) -> bool:
         """Whether this caller sees the unmasked PII of a customer managed by these RMs."""

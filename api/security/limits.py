@@ -136,6 +136,8 @@ LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
     ("Exposure", "byHop"): ListBound(4, why="hops <= 4"),
     ("RelatedPartyGroup", "shareholdings"): ListBound(200, why="shareholdings inside a group"),
     ("Principal", "permissions"): ListBound(20, why="the permission table"),
+    ("InfluenceScore", "riskFlags"): ListBound(3, why="RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT"),
+    ("RiskRing", "sharedKinds"): ListBound(4, why="phone, device, address, e-mail"),
     ("UpsertResult", "rejected"): ListBound(1_000, why="at most 1,000 input rows"),
 }
 

@@ -27,7 +27,9 @@ A mask never returns the raw value: the kept part is always shorter than the val
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from decimal import Decimal
 
 MASK = "*"
 # The fewest raw values a masked value must leave possible (where the kind of value has
@@ -205,3 +207,33 @@ def mask_email(email: str | None) -> Masked:
     if not at:  # no domain: all of it is the identifying part
         local, domain = domain, ""
     return Masked(f"{local[:1]}{_LOCAL_PART_HIDDEN}{at}{domain}", masked=True)
+
+
+# Bands of a masked amount, in currency units: 0, 10k, 50k, 100k, 500k, 1M, 5M, 10M, 50M, 100M.
+AMOUNT_BAND_EDGES: tuple[int, ...] = (
+    0, 10_000, 50_000, 100_000, 500_000, 1_000_000, 5_000_000, 10_000_000, 50_000_000, 100_000_000,
+)  # fmt: skip
+
+
+def amount_band(units: Decimal) -> tuple[Decimal | None, Decimal | None]:
+    """The band ``[low, high)`` of ``AMOUNT_BAND_EDGES`` an amount lies in (None: open-ended).
+
+    A negative amount (an overdrawn balance) gets the band of its size, negated:
+    ``(-high, -low]``, written low first.
+
+    Examples
+    --------
+    >>> amount_band(Decimal("14365721.54"))
+    (Decimal('10000000'), Decimal('50000000'))
+    >>> amount_band(Decimal("0")), amount_band(Decimal("250000000"))
+    ((Decimal('0'), Decimal('10000')), (Decimal('100000000'), None))
+    >>> amount_band(Decimal("-20000")), amount_band(Decimal("-250000000"))
+    ((Decimal('-50000'), Decimal('-10000')), (None, Decimal('-100000000')))
+    """
+    size = abs(units)
+    index = bisect_right(AMOUNT_BAND_EDGES, size) - 1
+    low = Decimal(AMOUNT_BAND_EDGES[index])
+    high = Decimal(AMOUNT_BAND_EDGES[index + 1]) if index + 1 < len(AMOUNT_BAND_EDGES) else None
+    if units >= 0:
+        return low, high
+    return (None if high is None else -high), -low

@@ -128,6 +128,15 @@ RETURN p.product_id AS id, count(h) AS holders ORDER BY holders DESC, id LIMIT 1
 """
 
 
+SCENARIO_TARGETING_EXAMPLE: Final[LiteralString] = """
+MATCH (s:Scenario)<-[:PARTICIPATES_IN]-(c:Customer)
+WITH s, count(c) AS members
+MATCH (p:Product) WHERE s.kind IN coalesce(p.eligible_scenario_kinds, [])
+RETURN p.product_id AS product_id, s.scenario_id AS scenario_id
+ORDER BY members DESC, s.scenario_id, p.product_id LIMIT 1
+"""
+
+
 def prospect_two_ties_from_book() -> LiteralString:
     """A customer outside an RM's book, two ties from it (the demo's referral-path example)."""
     types = tie_types(())
@@ -363,15 +372,21 @@ LINKAGES: Final[LiteralString] = linkages("size")
 GROUP_OF_CUSTOMER: Final[LiteralString] = """
 MATCH (:Customer {customer_id: $customer_id})-[:MEMBER_OF]->(l:RiskLinkage {kind: 'CONTROL_GROUP'})
 WITH l ORDER BY l.size DESC, l.linkage_id LIMIT 1
-MATCH (c:Customer)-[m:MEMBER_OF]->(l)
-WITH l, collect({id: c.customer_id, position: m.position, role: m.role}) AS members,
-     collect(c) AS nodes
-CALL (nodes) {
-  UNWIND nodes AS a
-  MATCH (a)-[h:HOLDS_SHARES]->(b:Customer) WHERE b IN nodes
+RETURN l {.*} AS linkage,
+       [(c:Customer)-[m:MEMBER_OF]->(l) | {id: c.customer_id, position: m.position, role: m.role}]
+         AS members
+"""
+
+SHAREHOLDINGS_IN_GROUPS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (l:RiskLinkage {linkage_id: id})
+CALL (l) {
+  MATCH (a:Customer)-[:MEMBER_OF]->(l), (b:Customer)-[:MEMBER_OF]->(l)
+  MATCH (a)-[h:HOLDS_SHARES]->(b)
   RETURN collect({src: a.customer_id, dst: b.customer_id, pct: h.pct}) AS holdings
 }
-RETURN l {.*} AS linkage, members, holdings
+UNWIND holdings AS holding
+RETURN collect({id: id, holding: holding}) AS rows
 """
 
 

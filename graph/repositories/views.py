@@ -191,6 +191,12 @@ class ViewRepository:
         rows = await self._read("most held product", q.MOST_HELD_PRODUCT)
         return str(rows[0]["id"]) if rows else None
 
+    async def scenario_targeting_example(self) -> tuple[str, str] | None:
+        """(product, scenario) for the demo's scenario run: the largest scenario and a product
+        made for its kind (the payroll card in the largest payroll scenario)."""
+        rows = await self._read("scenario targeting example", q.SCENARIO_TARGETING_EXAMPLE)
+        return (str(rows[0]["product_id"]), str(rows[0]["scenario_id"])) if rows else None
+
     async def prospect_near_book(self, rm_id: str) -> str | None:
         rows = await self._read(
             "prospect near a book", q.prospect_two_ties_from_book(), rm_id=rm_id
@@ -379,13 +385,19 @@ class ViewRepository:
             "CONTROL_GROUP", min_size=1, max_size=1_000_000, limit=first, order_by=order_by
         )
 
-    async def control_group(self, customer_id: str) -> tuple[LinkageRow, list[Row]] | None:
+    async def control_group(self, customer_id: str) -> LinkageRow | None:
+        """The largest control group ``customer_id`` belongs to, or None."""
         rows = await self._read("related-party group", q.GROUP_OF_CUSTOMER, customer_id=customer_id)
         if not rows:
             return None
         row = rows[0]
         members = sorted(row["members"], key=lambda m: (m["position"] is None, m["position"]))
-        return LinkageRow(clean(row["linkage"]), members), list(row["holdings"])
+        return LinkageRow(clean(row["linkage"]), members)
+
+    async def group_shareholdings(self, ids: Sequence[str]) -> list[list[Row]]:
+        """The shareholdings between the members of each group (a DataLoader's batch)."""
+        rows = await self._batch("shareholdings in groups", q.SHAREHOLDINGS_IN_GROUPS, ids)
+        return _grouped(rows, ids, lambda r: r["holding"])
 
     async def guarantees_around(
         self, customer_id: str, *, hops: int, limit: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -737,6 +738,31 @@ def _write_ground_truth(
     return counts
 
 
+def generator_fingerprint() -> str:
+    """A hash of the generator's own source: a bank written by other code has another one.
+
+    ``crkg demo`` compares it with the reused bank's ``summary.json`` and regenerates a bank
+    that an older generator wrote (the same seed gives other data once the code changed).
+    """
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def bank_is_current(out_dir: Path) -> bool:
+    """Whether ``out_dir`` holds a complete bank written by this generator."""
+    summary = out_dir / GROUND_TRUTH_DIR / "summary.json"
+    if not (out_dir / "customers.csv").exists() or not summary.exists():
+        return False
+    try:
+        written = json.loads(summary.read_text(encoding="utf-8")).get("generator")
+    except (OSError, ValueError):
+        return False
+    return bool(written == generator_fingerprint())
+
+
 def generate_bank(
     out_dir: Path,
     *,
@@ -863,7 +889,13 @@ def generate_bank(
     }
     (out_dir / GROUND_TRUTH_DIR / "summary.json").write_text(
         json.dumps(
-            {"customers": customers, "seed": seed, "file_format": fmt, **summary_counts},
+            {
+                "customers": customers,
+                "seed": seed,
+                "file_format": fmt,
+                "generator": generator_fingerprint(),
+                **summary_counts,
+            },
             ensure_ascii=False,
             indent=2,
         )

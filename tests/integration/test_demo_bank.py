@@ -128,7 +128,7 @@ async def test_influence_explanation_names_the_neighbours_carrying_pagerank(
 FULL_360 = """
 query($id: ID!) { customer(id: $id) {
   id name { value masked } tier
-  scores { pagerank exposure }
+  scores { pagerank exposure { amount } }
   riskLinkages { kind }
   identifiers { kind }
   influenceExplanation { share }
@@ -175,7 +175,7 @@ UNKNOWN_ID_QUERIES = [
     ("referralPaths", '{ referralPaths(toCustomerId: "C0000001", fromRmId: "RM9999") { hops } }'),
     ("referralTargets", '{ referralTargets(productId: "PRD9999") { rank } }'),
     ("referralTargets", '{ referralTargets(productId: "PRD0001", scenarioId: "S99999") { rank } }'),
-    ("exposure", '{ exposure(customerId: "C9999999") { total } }'),
+    ("exposure", '{ exposure(customerId: "C9999999") { total { amount } } }'),
     ("relatedPartyGroup", '{ relatedPartyGroup(customerId: "C9999999") { id } }'),
     ("community", '{ community(id: "louvain:C999999") { id } }'),
     ("customers", '{ customers(scenarioId: "S99999") { edges { cursor } } }'),
@@ -471,9 +471,9 @@ async def test_exposure_by_default_is_the_stored_exposure_score(
         "RETURN c.customer_id ORDER BY c.customer_id LIMIT 1"
     )
     data = apis[Role.RISK].data(
-        """query($id: ID!) { exposure(customerId: $id) { total direction hops }
-             both: exposure(customerId: $id, direction: BOTH) { total }
-             customer(id: $id) { scores { exposure } } }""",
+        """query($id: ID!) { exposure(customerId: $id) { total { amount } direction hops }
+             both: exposure(customerId: $id, direction: BOTH) { total { amount } }
+             customer(id: $id) { scores { exposure { amount } } } }""",
         id=customer_id,
     )
     assert data["exposure"]["direction"] == "OUT"

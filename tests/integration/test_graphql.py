@@ -14,6 +14,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from algorithms.runner import run_algorithm
 from api.app import create_app
 from api.security.auth import Role, mint_token
 from graph.errors import QueryTimeoutError
-from graph.money import parse_minor
+from graph.money import parse_minor, to_decimal
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from loaders.generator import generate_bank
@@ -143,10 +144,11 @@ def test_me_says_who_and_what(client: TestClient, test_settings: CrkgSettings) -
 CUSTOMER_360 = """
 query Customer360($id: ID!) {
   customer(id: $id) {
-    id kind city aum tier lifecycleStage managedByYou
+    id kind city aum { amount low high masked } riskRating { value masked } tier lifecycleStage
+    managedByYou
     name { value masked } phone { value masked } idNumber { value masked }
     relationshipManager { id name }
-    products { productId name category balance }
+    products { productId name category balance { amount masked } }
     scenarios { scenarioId name kind }
     communities { algorithm communityId }
     scores { pagerank }
@@ -178,6 +180,13 @@ async def test_rm_sees_own_customer_unmasked_and_it_is_audited(
     assert customer["tier"] is not None
     assert customer["scores"]["pagerank"] > 0
     assert [c["algorithm"] for c in customer["communities"]] == ["LOUVAIN"]
+    # their own customer's figures are exact decimals, as exported
+    assert customer["aum"]["masked"] is False
+    assert Decimal(customer["aum"]["amount"]) == Decimal(expected["aum"])
+    assert customer["riskRating"] == {"value": int(expected["risk_rating"]), "masked": False}
+    assert all(
+        p["balance"] is None or p["balance"]["masked"] is False for p in customer["products"]
+    )
 
     records, _, _ = await loaded_bank.driver.execute_query(
         "MATCH (a:AuditEvent {subject: $subject, customer_id: $id}) RETURN a",
@@ -205,6 +214,34 @@ def test_rm_sees_other_customers_masked(
     assert customer["name"]["masked"] is True
     assert customer["name"]["value"] != customers_by_id[other]["name"]
     assert "*" in customer["name"]["value"]
+
+
+def test_rm_sees_only_bands_of_other_books_figures(
+    client: TestClient,
+    test_settings: CrkgSettings,
+    rm_and_book: tuple[str, list[str]],
+    customers_by_id: dict[str, dict[str, str]],
+) -> None:
+    rm_id, _book = rm_and_book
+    other = next(
+        c
+        for c, row in sorted(customers_by_id.items())
+        if row["rm_id"] != rm_id and row["aum"] and row["risk_rating"]
+    )
+    customer = _api(client, test_settings, Role.RM, rm_id).data(CUSTOMER_360, id=other)["customer"]
+    exact = Decimal(customers_by_id[other]["aum"])
+    aum = customer["aum"]
+    assert aum["masked"] is True
+    assert aum["amount"] is None
+    assert Decimal(aum["low"]) <= exact
+    assert aum["high"] is None or exact < Decimal(aum["high"])
+    assert customer["riskRating"] == {"value": None, "masked": True}
+    for product in customer["products"]:
+        assert product["balance"] is None or product["balance"]["amount"] is None
+    marketer = _api(client, test_settings, Role.MARKETER, "mkt-1").data(CUSTOMER_360, id=other)
+    assert marketer["customer"]["aum"]["masked"] is True
+    risk = _api(client, test_settings, Role.RISK, "risk-1").data(CUSTOMER_360, id=other)
+    assert Decimal(risk["customer"]["aum"]["amount"]) == exact
 
 
 def test_connections_to_depth_two_by_kind_and_strength(
@@ -304,7 +341,17 @@ async def test_top_influencers_in_a_scenario(
         database_=test_settings.neo4j_database,
     )
     scores = {r["id"]: r["score"] for r in records if r["id"] in participants[scenario]}
-    expected = sorted(scores, key=lambda c: (-scores[c], c))[:10]
+    ranking = sorted(scores, key=lambda c: (-scores[c], c))
+    # the risk role sees the plain ranking, each with why it is flagged (if it is) ...
+    seen_by_risk = _api(client, test_settings, Role.RISK, "risk-1").data(
+        """query($s: ID!) { influencers(scope: {scenarioId: $s}, metric: PAGERANK, first: 100) {
+             customer { id } riskFlags } }""",
+        s=scenario,
+    )["influencers"]
+    assert [f["customer"]["id"] for f in seen_by_risk] == ranking[:100]
+    flagged = {f["customer"]["id"] for f in seen_by_risk if f["riskFlags"]}
+    # ... a marketer the same ranking without the risk-flagged customers
+    expected = [c for c in ranking[:100] if c not in flagged][:10]
     found = _api(client, test_settings, Role.MARKETER, "mkt-1").data(
         """query($s: ID!) { influencers(scope: {scenarioId: $s}, metric: PAGERANK, first: 10) {
              rank score customer { id name { masked } } } }""",
@@ -438,7 +485,7 @@ def test_guarantee_circles_are_the_planted_ones(
     planted = _jsonl(bank / "ground_truth" / "guarantee_circles.jsonl")
     circles = _api(client, test_settings, Role.RISK, "risk-1").data(
         """{ guaranteeCircles(maxLength: 6, first: 100) {
-             id kind length totalAmount members { position customer { id } } } }"""
+             id kind length totalAmount { amount currency } members { position customer { id } } } }"""
     )["guaranteeCircles"]
     found = {frozenset(m["customer"]["id"] for m in c["members"]) for c in circles}
     assert found == {frozenset(p["members"]) for p in planted}
@@ -446,7 +493,8 @@ def test_guarantee_circles_are_the_planted_ones(
     for circle in circles:
         assert circle["kind"] == kinds[frozenset(m["customer"]["id"] for m in circle["members"])]
         assert circle["length"] == len(circle["members"])
-        assert circle["totalAmount"] > 0
+        assert Decimal(circle["totalAmount"]["amount"]) > 0
+        assert circle["totalAmount"]["currency"] == "CNY"
 
 
 def test_shared_identifier_rings_are_the_planted_ones(
@@ -482,11 +530,15 @@ def test_exposure_around_a_defaulted_borrower(
     expected = exposure_of(graph, borrower, hops=2, decay=0.5, direction="in")
     found = _api(client, test_settings, Role.RISK, "risk-1").data(
         """query($id: ID!) { exposure(customerId: $id, hops: 2, decay: 0.5, direction: IN) {
-             total byHop parties { hop amount weightedAmount customer { id } } } }""",
+             total { amount } byHop { amount }
+             parties { hop amount { amount } weightedAmount { amount } customer { id } } } }""",
         id=borrower,
     )["exposure"]
-    assert found["total"] == pytest.approx(expected.total / 100)  # the API answers in units
-    assert found["byHop"] == pytest.approx([v / 100 for v in expected.by_hop])
+    # exact decimals in currency units, not floats
+    assert Decimal(found["total"]["amount"]) == to_decimal(expected.total)
+    assert [Decimal(h["amount"]) for h in found["byHop"]] == [
+        to_decimal(v) for v in expected.by_hop
+    ]
     assert {(p["customer"]["id"], p["hop"]) for p in found["parties"]} == {
         (p.node_id, p.hop) for p in expected.parties
     }
@@ -672,14 +724,16 @@ def test_exposure_scores_are_for_risk_roles(
     client: TestClient, test_settings: CrkgSettings
 ) -> None:
     marketer = _api(client, test_settings, Role.MARKETER, "mkt-1")
-    body = marketer.post('{ customer(id: "C0000001") { scores { pagerank exposure } } }')
+    body = marketer.post('{ customer(id: "C0000001") { scores { pagerank exposure { amount } } } }')
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     refused = marketer.post("{ influencers(metric: EXPOSURE) { score } }")
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     risk = _api(client, test_settings, Role.RISK, "risk-1")
     assert (
         "exposure"
-        in risk.data('{ customer(id: "C0000001") { scores { exposure } } }')["customer"]["scores"]
+        in risk.data('{ customer(id: "C0000001") { scores { exposure { amount } } } }')["customer"][
+            "scores"
+        ]
     )
 
 

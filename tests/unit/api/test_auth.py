@@ -320,6 +320,7 @@ EXPECTED_TABLE = {
     Permission.READ_TARGETS: {Role.RM, Role.MARKETER, Role.ADMIN},
     Permission.READ_PII_OWN_BOOK: {Role.RM, Role.ADMIN},
     Permission.READ_PII_ALL: {Role.ADMIN},
+    Permission.READ_FINANCIALS: {Role.RISK, Role.ADMIN},
     Permission.READ_IDENTIFIERS: {Role.RISK, Role.ADMIN},
     Permission.READ_RISK: {Role.RISK, Role.ADMIN},
     Permission.READ_RUNS: {Role.RISK, Role.ADMIN},
@@ -350,6 +351,14 @@ def test_an_rm_unmasks_only_their_own_book() -> None:
     assert rm.may_unmask_pii(["RM2", "RM1"])
     assert not rm.may_unmask_pii(["RM2"])
     assert not rm.may_unmask_pii([])
+
+
+def test_an_rm_reads_exact_figures_of_their_own_book_only() -> None:
+    rm = Principal(subject="RM1", role=Role.RM, rm_id="RM1")
+    assert rm.may_read_financials(["RM1"])
+    assert not rm.may_read_financials(["RM2"])
+    assert not Principal(subject="m", role=Role.MARKETER).may_read_financials(["m"])
+    assert Principal(subject="r", role=Role.RISK).may_read_financials([])
 
 
 @pytest.mark.parametrize(
