@@ -153,7 +153,7 @@ NESTED_QUERIES = {
         communities { algorithm community { id centralMembers { id communities { communityId
         community { size centralMembers { id } } } } } } } } pageInfo { hasNextPage } } }""",
     "a 360 with every list": """query($id: ID!) { customer(id: $id) { id
-        products { productId name balance } scenarios { scenarioId role }
+        products { productId name balance { amount } } scenarios { scenarioId role }
         communities { communityId } identifiers { kind sharedBy }
         riskLinkages { linkageId size } } }""",
     "a neighbourhood": """query($hub: ID!) { connections(customerId: $hub, depth: 2, first: 300) {
