@@ -1,7 +1,8 @@
 """The graph model v1 (DESIGN.md, "Graph model"): one pydantic class per node and relationship.
 
 Enums are the allow-lists: every label and relationship type that reaches Cypher comes from
-:class:`NodeLabel` or :class:`RelType`, never from user text. Monetary amounts are floats in
+:class:`NodeLabel` or :class:`RelType`, never from user text (a unit test reads every query
+and fails on a label or type missing here). Monetary amounts are floats in
 the deployment's currency (``CRKG_CURRENCY``) stored as integer *minor units* (分) in
 properties named ``<name>_minor`` (see ``graph/money.py``): never floats. Dates are
 ``datetime.date``, instants ``datetime.datetime``.
@@ -10,10 +11,24 @@ properties named ``<name>_minor`` (see ``graph/money.py``): never floats. Dates 
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from graph.enums import (
+    CustomerKind,
+    IdentifierKind,
+    LifecycleStage,
+    NodeLabel,
+    PartnerCategory,
+    PartnerLinkKind,
+    ProductCategory,
+    RelType,
+    RiskLinkageKind,
+    ScenarioKind,
+    TieKind,
+    Tier,
+)
 
 # Keys are bank identifiers: printable, no whitespace at the ends, bounded.
 Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
@@ -22,122 +37,6 @@ Strength = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 MinorUnits = Annotated[int, Field(strict=True)]  # an amount in minor units (分), exact
 NonNegativeMinor = Annotated[int, Field(strict=True, ge=0)]
-
-
-# --- allow-lists -----------------------------------------------------------------------------
-class NodeLabel(StrEnum):
-    CUSTOMER = "Customer"
-    RELATIONSHIP_MANAGER = "RelationshipManager"
-    PARTNER = "Partner"
-    PRODUCT = "Product"
-    SCENARIO = "Scenario"
-    IDENTIFIER = "Identifier"
-    CAMPAIGN = "Campaign"
-    LOAD_RUN = "LoadRun"
-    ALGORITHM_RUN = "AlgorithmRun"
-    RISK_LINKAGE = "RiskLinkage"
-
-
-class RelType(StrEnum):
-    FAMILY = "FAMILY"
-    SPOUSE = "SPOUSE"
-    FRIEND = "FRIEND"
-    COLLEAGUE = "COLLEAGUE"
-    CLASSMATE = "CLASSMATE"
-    BUSINESS = "BUSINESS"
-    REFERRED = "REFERRED"
-    TRANSFERRED_TO = "TRANSFERRED_TO"
-    GUARANTEES = "GUARANTEES"
-    HOLDS_SHARES = "HOLDS_SHARES"
-    HOLDS = "HOLDS"
-    PARTICIPATES_IN = "PARTICIPATES_IN"
-    LINKED_TO = "LINKED_TO"
-    HOSTS = "HOSTS"
-    MANAGED_BY = "MANAGED_BY"
-    USES = "USES"
-    MEMBER_OF = "MEMBER_OF"
-
-
-class TieKind(StrEnum):
-    """Social ties between customers; each is also a relationship type."""
-
-    FAMILY = "FAMILY"
-    SPOUSE = "SPOUSE"
-    FRIEND = "FRIEND"
-    COLLEAGUE = "COLLEAGUE"
-    CLASSMATE = "CLASSMATE"
-    BUSINESS = "BUSINESS"
-
-    @property
-    def rel_type(self) -> RelType:
-        return RelType(self.value)
-
-
-class CustomerKind(StrEnum):
-    PERSON = "PERSON"
-    COMPANY = "COMPANY"
-
-
-class PartnerCategory(StrEnum):
-    EMPLOYER = "EMPLOYER"
-    MERCHANT = "MERCHANT"
-    SCHOOL = "SCHOOL"
-    CORE_ENTERPRISE = "CORE_ENTERPRISE"
-    AUTO_SERVICE = "AUTO_SERVICE"
-    HOSPITAL = "HOSPITAL"
-    GOVERNMENT = "GOVERNMENT"
-    OTHER = "OTHER"
-
-
-class ProductCategory(StrEnum):
-    DEPOSIT = "DEPOSIT"
-    WEALTH = "WEALTH"
-    LOAN = "LOAN"
-    CREDIT_CARD = "CREDIT_CARD"
-    INSURANCE = "INSURANCE"
-    PAYMENT = "PAYMENT"
-    OTHER = "OTHER"
-
-
-class ScenarioKind(StrEnum):
-    PAYROLL = "PAYROLL"
-    CAMPUS = "CAMPUS"
-    MERCHANT = "MERCHANT"
-    SUPPLY_CHAIN = "SUPPLY_CHAIN"
-    CAR_SERVICE = "CAR_SERVICE"
-    HEALTHCARE = "HEALTHCARE"
-    OTHER = "OTHER"
-
-
-class IdentifierKind(StrEnum):
-    PHONE = "PHONE"
-    DEVICE = "DEVICE"
-    ADDRESS = "ADDRESS"
-    EMAIL = "EMAIL"
-
-
-class PartnerLinkKind(StrEnum):
-    EMPLOYEE = "EMPLOYEE"
-    OWNER = "OWNER"
-    CUSTOMER = "CUSTOMER"
-    STUDENT = "STUDENT"
-    SUPPLIER = "SUPPLIER"
-
-
-class Tier(StrEnum):
-    """Value tiers (derived by the segmentation algorithms)."""
-
-    MASS = "MASS"
-    AFFLUENT = "AFFLUENT"
-    HIGH_NET_WORTH = "HIGH_NET_WORTH"
-    PRIVATE = "PRIVATE"
-
-
-class LifecycleStage(StrEnum):
-    NEW = "NEW"
-    ACTIVE = "ACTIVE"
-    DORMANT = "DORMANT"
-    CHURN_RISK = "CHURN_RISK"
 
 
 # --- nodes -----------------------------------------------------------------------------------
@@ -293,13 +192,6 @@ class AlgorithmRun(NodeModel):
     progress: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
 
-class RiskLinkageKind(StrEnum):
-    GUARANTEE_CIRCLE = "GUARANTEE_CIRCLE"
-    IDENTIFIER_RING = "IDENTIFIER_RING"
-    FUND_CYCLE = "FUND_CYCLE"
-    CONTROL_GROUP = "CONTROL_GROUP"
-
-
 class RiskLinkage(NodeModel):
     """A risk structure found by an algorithm; its customers are (Customer)-[:MEMBER_OF]->it.
 
@@ -322,6 +214,56 @@ class RiskLinkage(NodeModel):
     guarantees_out_minor: MinorUnits | None = None
     total_exposure_minor: MinorUnits | None = None
     run_id: str
+
+
+class Community(NodeModel):
+    """One community of a stored partition, with its profile (``algorithms.communities``)."""
+
+    label: ClassVar[NodeLabel] = NodeLabel.COMMUNITY
+    key_property: ClassVar[str] = "community_id"
+
+    community_id: Key  # "<algorithm>:<local id>"
+    algorithm: str
+    local_id: str  # the value in Customer.community_<algorithm>
+    size: int = Field(ge=1)
+    internal_ties: int | None = None
+    density: float | None = None
+    central_members: tuple[str, ...] = ()
+    tier_mix_json: str | None = None
+    product_penetration_json: str | None = None
+    product_holders_json: str | None = None
+    dominant_scenarios_json: str | None = None
+    stale: bool = False  # a load changed what the profile counts since it was computed
+    stale_reason: str | None = None
+    run_id: str
+    profile_run_id: str | None = None
+
+
+class AuditEvent(NodeModel):
+    """One read of unmasked PII or exact financials: who, what, when, why."""
+
+    label: ClassVar[NodeLabel] = NodeLabel.AUDIT_EVENT
+    key_property: ClassVar[str] = "audit_id"
+
+    audit_id: Key
+    subject: str
+    role: str
+    customer_id: str
+    fields: list[str]
+    operation: str
+    purpose: str | None = None
+    at: datetime
+
+
+class SchemaVersion(NodeModel):
+    """The marker ``crkg init`` writes: which version of the schema the database has."""
+
+    label: ClassVar[NodeLabel] = NodeLabel.SCHEMA_VERSION
+    key_property: ClassVar[str] = "id"
+
+    id: Literal["crkg"] = "crkg"
+    version: int = Field(ge=1)
+    applied_at: datetime
 
 
 # --- relationships ---------------------------------------------------------------------------
@@ -472,6 +414,38 @@ class LinkageMembership(RelationshipModel):
     role: str | None = None
 
 
+class ReferralTargetLink(RelationshipModel):
+    """A customer to target for a product, per scenario (``"*"``: bank-wide), with its reasons."""
+
+    rel_type: ClassVar[RelType] = RelType.REFERRAL_TARGET
+    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
+    target_label: ClassVar[NodeLabel] = NodeLabel.PRODUCT
+
+    customer_id: Key
+    product_id: Key
+    scenario_id: str
+    rank: int = Field(ge=1)
+    score: float
+    introducer_ids: tuple[str, ...] = ()
+    introducers_json: str = "[]"
+    run_id: str
+
+
+__all__ = [
+    "CustomerKind",
+    "IdentifierKind",
+    "LifecycleStage",
+    "NodeLabel",
+    "PartnerCategory",
+    "PartnerLinkKind",
+    "ProductCategory",
+    "RelType",
+    "RiskLinkageKind",
+    "ScenarioKind",
+    "TieKind",
+    "Tier",
+]
+
 NODE_MODELS: tuple[type[NodeModel], ...] = (
     Customer,
     RelationshipManager,
@@ -483,6 +457,9 @@ NODE_MODELS: tuple[type[NodeModel], ...] = (
     LoadRun,
     AlgorithmRun,
     RiskLinkage,
+    Community,
+    AuditEvent,
+    SchemaVersion,
 )
 
 RELATIONSHIP_MODELS: tuple[type[GraphModel], ...] = (
@@ -498,4 +475,5 @@ RELATIONSHIP_MODELS: tuple[type[GraphModel], ...] = (
     ManagedBy,
     IdentifierUse,
     LinkageMembership,
+    ReferralTargetLink,
 )

@@ -2,21 +2,32 @@
 
 The driver is created by whoever owns the process (FastAPI's lifespan, a CLI command, a test
 fixture) with :func:`open_driver` and handed to :class:`GraphStore`; the store never closes a
-driver it did not create. Repositories run their Cypher through :meth:`GraphStore.read` and
-:meth:`GraphStore.write`, which use the driver's managed transactions: transient errors
-(deadlocks, lock timeouts, leader switches) are retried with back-off by the driver for up to
-``neo4j_max_transaction_retry_seconds``; each retry is logged here.
+driver it did not create. Repositories run their Cypher through the one set of helpers of
+:class:`QueryRunner` — :meth:`~QueryRunner.fetch`, :meth:`~QueryRunner.fetch_one` (read
+transactions, routed to readers on a cluster), :meth:`~QueryRunner.execute`,
+:meth:`~QueryRunner.execute_all` and :meth:`~QueryRunner.write_batches` (write
+transactions) — which use the driver's managed transactions: transient errors (deadlocks,
+lock timeouts, leader switches) are retried with back-off by the driver for up to
+``neo4j_max_transaction_retry_seconds``; each retry is logged here. Tests of the Cypher
+builders run the same repositories on a recording runner instead, with no database.
 """
 
 from __future__ import annotations
 
+import abc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Concatenate, LiteralString, ParamSpec, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, unit_of_work
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    SummaryCounters,
+    unit_of_work,
+)
 from neo4j.exceptions import (
     AuthError,
     ConfigurationError,
@@ -41,6 +52,75 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 TransactionWork = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
+Row = dict[str, Any]
+Statement = tuple[LiteralString, Mapping[str, Any]]
+BatchCallback = Callable[[int, int], Awaitable[None] | None]
+
+
+@dataclass(frozen=True)
+class Executed:
+    """What a write statement returned: its records and the server's update counters."""
+
+    records: list[Row]
+    counters: SummaryCounters = field(default_factory=lambda: SummaryCounters({}))
+
+    def single(self) -> Row:
+        if len(self.records) != 1:
+            raise QueryFailedError("write", None, f"{len(self.records)} records, expected one")
+        return self.records[0]
+
+    def count(self, column: str = "written") -> int:
+        """The integer ``column`` of the one record (0 when the statement returned none)."""
+        return int(self.records[0][column] or 0) if self.records else 0
+
+
+class QueryRunner(abc.ABC):
+    """The one set of transaction helpers every repository runs its Cypher through.
+
+    ``operation`` names the work in logs, errors and the API's round-trip counts; parameters
+    travel as keyword arguments (never formatted into the statement).
+    """
+
+    @abc.abstractmethod
+    async def fetch(self, operation: str, query: LiteralString, /, **params: Any) -> list[Row]:
+        """Every record of a read, as dicts."""
+
+    @abc.abstractmethod
+    async def fetch_one(self, operation: str, query: LiteralString, /, **params: Any) -> Row | None:
+        """The first record of a read (None when there is none)."""
+
+    @abc.abstractmethod
+    async def execute(self, operation: str, query: LiteralString, /, **params: Any) -> Executed:
+        """One statement in a write transaction (it may run more than once: keep it pure)."""
+
+    @abc.abstractmethod
+    async def execute_all(self, operation: str, statements: Sequence[Statement]) -> list[Executed]:
+        """Several statements in one write transaction, in order (all or nothing)."""
+
+    async def write_batches(
+        self,
+        operation: str,
+        query: LiteralString,
+        rows: Sequence[Any],
+        *,
+        batch_size: int,
+        on_batch: BatchCallback | None = None,
+        **params: Any,
+    ) -> int:
+        """``UNWIND $rows`` in batches, one transaction each; the sum of their ``written``.
+
+        ``on_batch(done, total)`` is called (and awaited when it returns an awaitable) after
+        each batch.
+        """
+        written = 0
+        for start in range(0, len(rows), batch_size):
+            batch = list(rows[start : start + batch_size])
+            written += (await self.execute(operation, query, rows=batch, **params)).count()
+            if on_batch is not None:
+                pending = on_batch(start + len(batch), len(rows))
+                if pending is not None:
+                    await pending
+        return written
 
 
 @dataclass(frozen=True)
@@ -120,8 +200,27 @@ async def verify_connection(driver: AsyncDriver, target: ConnectionTarget) -> No
         raise DatabaseUnavailableError(target.uri, _first_line(error)) from error
 
 
-class GraphStore:
-    """Runs transaction functions on one database, with retries and translated errors."""
+async def _records(tx: AsyncManagedTransaction, query: LiteralString, params: Row) -> list[Row]:
+    return [record.data() async for record in await tx.run(query, params)]
+
+
+async def _first(tx: AsyncManagedTransaction, query: LiteralString, params: Row) -> Row | None:
+    record = await (await tx.run(query, params)).fetch(1)
+    return record[0].data() if record else None
+
+
+async def _executed(tx: AsyncManagedTransaction, statements: Sequence[Statement]) -> list[Executed]:
+    done = []
+    for query, params in statements:
+        result = await tx.run(query, dict(params))
+        records = [record.data() async for record in result]
+        summary = await result.consume()
+        done.append(Executed(records, summary.counters))
+    return done
+
+
+class GraphStore(QueryRunner):
+    """Runs Cypher on one database, with retries and translated errors."""
 
     def __init__(
         self,
@@ -158,17 +257,18 @@ class GraphStore:
     def from_settings(cls, driver: AsyncDriver, settings: CrkgSettings) -> GraphStore:
         return cls(driver, settings.neo4j_database, uri=settings.neo4j_uri or settings.local_uri)
 
-    async def read(
-        self, operation: str, work: TransactionWork[P, T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """Run ``work`` in a read transaction (routed to a reader on a cluster)."""
-        return await self._run(operation, False, work, *args, **kwargs)
+    async def fetch(self, operation: str, query: LiteralString, /, **params: Any) -> list[Row]:
+        return await self._run(operation, False, _records, query, params)
 
-    async def write(
-        self, operation: str, work: TransactionWork[P, T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """Run ``work`` in a write transaction; it may run more than once, so keep it pure."""
-        return await self._run(operation, True, work, *args, **kwargs)
+    async def fetch_one(self, operation: str, query: LiteralString, /, **params: Any) -> Row | None:
+        return await self._run(operation, False, _first, query, params)
+
+    async def execute(self, operation: str, query: LiteralString, /, **params: Any) -> Executed:
+        (done,) = await self._run(operation, True, _executed, [(query, params)])
+        return done
+
+    async def execute_all(self, operation: str, statements: Sequence[Statement]) -> list[Executed]:
+        return await self._run(operation, True, _executed, list(statements))
 
     async def _run(
         self,

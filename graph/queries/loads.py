@@ -12,35 +12,19 @@ row can never disappear silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final, LiteralString
+from typing import Final, Literal, LiteralString
 
-from graph.model import NodeLabel, RelType
+from graph.targets import NodeTarget, RelationshipTarget
 
+# The properties every load stamps: a hash of what the row wrote, the load, the instant.
+BOOKKEEPING_PROPERTIES: Final[frozenset[str]] = frozenset(
+    {"crkg_row_hash", "crkg_load_id", "crkg_loaded_at"}
+)
 
-@dataclass(frozen=True)
-class NodeTarget:
-    label: NodeLabel
-    key_property: str
-
-
-@dataclass(frozen=True)
-class RelationshipTarget:
-    rel_type: RelType
-    source: NodeTarget
-    target: NodeTarget
-    # properties that tell two relationships of the same type between the same nodes apart
-    # (a transfer per instant); empty = at most one such relationship per pair
-    merge_properties: tuple[str, ...] = ()
-
-
-CUSTOMER: Final = NodeTarget(NodeLabel.CUSTOMER, "customer_id")
-RELATIONSHIP_MANAGER: Final = NodeTarget(NodeLabel.RELATIONSHIP_MANAGER, "rm_id")
-PARTNER: Final = NodeTarget(NodeLabel.PARTNER, "partner_id")
-PRODUCT: Final = NodeTarget(NodeLabel.PRODUCT, "product_id")
-SCENARIO: Final = NodeTarget(NodeLabel.SCENARIO, "scenario_id")
-CAMPAIGN: Final = NodeTarget(NodeLabel.CAMPAIGN, "campaign_id")
-IDENTIFIER: Final = NodeTarget(NodeLabel.IDENTIFIER, "key")
+WriteKind = Literal[
+    "upsert_nodes", "delete_nodes", "link", "upsert_rels", "delete_rels", "upsert_uses",
+    "delete_uses",
+]  # fmt: skip
 
 
 def _literal(text: str) -> LiteralString:
@@ -206,10 +190,27 @@ COUNT_DOMAIN_NODES: Final[LiteralString] = (
     "MATCH (n) WHERE NOT n:SchemaVersion RETURN count(n) AS count"
 )
 
-# Community profiles count tiers, holdings and scenario members: a load that changed any of
-# them leaves the profiles describing the graph before it, until they are recomputed.
-MARK_COMMUNITIES_STALE: Final[LiteralString] = """
-MATCH (k:Community)
-SET k.stale = true, k.stale_reason = $reason, k.stale_since = $at
-RETURN count(k) AS marked
-"""
+
+def write_statement(
+    kind: WriteKind,
+    *,
+    node: NodeTarget | None = None,
+    rel: RelationshipTarget | None = None,
+    owner_is_source: bool = True,
+) -> LiteralString:
+    """The statement that writes one planned batch of ``kind`` for its target."""
+    if kind == "upsert_nodes" and node is not None:
+        return upsert_nodes(node)
+    if kind == "delete_nodes" and node is not None:
+        return delete_nodes(node)
+    if kind == "link" and rel is not None:
+        return replace_single_link(rel, owner_is_source=owner_is_source)
+    if kind == "upsert_rels" and rel is not None:
+        return upsert_relationships(rel)
+    if kind == "delete_rels" and rel is not None:
+        return delete_relationships(rel)
+    if kind == "upsert_uses":
+        return UPSERT_IDENTIFIER_USES
+    if kind == "delete_uses":
+        return DELETE_IDENTIFIER_USES
+    raise ValueError(f"a {kind} write needs its target")

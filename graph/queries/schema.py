@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
+from graph.queries.ties import literal
+from graph.results import COMMUNITY_PROPERTIES
+
 # Bump when a statement below changes meaning; `crkg init` records it on the marker node.
 # 2: RiskLinkage; 3: Community, community ids, referral targets; 4: AuditEvent
 SCHEMA_VERSION: Final = 4
@@ -144,25 +147,16 @@ INDEXES: Final[tuple[tuple[str, LiteralString], ...]] = (
         "CREATE INDEX community_algorithm IF NOT EXISTS FOR (n:Community) ON (n.algorithm)",
     ),
     ("community_size", "CREATE INDEX community_size IF NOT EXISTS FOR (n:Community) ON (n.size)"),
-    # members of a community: WHERE c.community_<algorithm> = $local_id
-    (
-        "customer_community_wcc",
-        "CREATE INDEX customer_community_wcc IF NOT EXISTS FOR (n:Customer) ON (n.community_wcc)",
-    ),
-    (
-        "customer_community_louvain",
-        "CREATE INDEX customer_community_louvain IF NOT EXISTS "
-        "FOR (n:Customer) ON (n.community_louvain)",
-    ),
-    (
-        "customer_community_leiden",
-        "CREATE INDEX customer_community_leiden IF NOT EXISTS "
-        "FOR (n:Customer) ON (n.community_leiden)",
-    ),
-    (
-        "customer_community_label_propagation",
-        "CREATE INDEX customer_community_label_propagation IF NOT EXISTS "
-        "FOR (n:Customer) ON (n.community_label_propagation)",
+    # members of a community: WHERE c.community_<algorithm> = $local_id (one per partition)
+    *(
+        (
+            f"customer_{prop.value}",
+            literal(
+                f"CREATE INDEX customer_{prop.value} IF NOT EXISTS "
+                f"FOR (n:Customer) ON (n.{prop.value})"
+            ),
+        )
+        for prop in COMMUNITY_PROPERTIES
     ),
     (
         "referral_target_scenario_rank",

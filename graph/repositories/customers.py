@@ -1,94 +1,323 @@
-"""Customers: batched idempotent upserts and key look-ups."""
+"""Customers: the 360 view's batch look-ups (one per DataLoader), pages and searches, the
+customer sets algorithms start from, and the result properties algorithms write on them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
-from neo4j import AsyncManagedTransaction
-
-from graph.model import Customer, RelationshipManager
+from graph.errors import CrkgError, QueryFailedError
+from graph.model import NodeLabel
 from graph.queries import customers as q
-from graph.queries import relationship_managers as rmq
-from graph.store import GraphStore, to_native
+from graph.queries import ties as tq
+from graph.queries.loads import BOOKKEEPING_PROPERTIES
+from graph.queries.screens import RiskFlagRule
+from graph.read_models import (
+    CustomerRecord,
+    HoldingRecord,
+    IdentifierRecord,
+    Influencer,
+    ManagerRecord,
+    ParticipationRecord,
+    SegmentInputs,
+)
+from graph.store import BatchCallback, QueryRunner, Row, to_native
 
-DEFAULT_BATCH_SIZE = 5_000
+T = TypeVar("T")
 
-
-@dataclass(frozen=True)
-class UpsertResult:
-    rows: int
-    nodes_created: int
-    relationships_created: int
-    relationships_deleted: int
-    properties_set: int
-
-
-def _customer_row(customer: Customer) -> dict[str, Any]:
-    return {
-        "customer_id": customer.customer_id,
-        "rm_id": customer.rm_id,
-        "properties": customer.to_properties(),
-    }
-
-
-async def _upsert_batch(
-    tx: AsyncManagedTransaction, statement: Any, rows: list[dict[str, Any]]
-) -> tuple[int, int, int, int]:
-    summary = await (await tx.run(statement, rows=rows)).consume()
-    c = summary.counters
-    return c.nodes_created, c.relationships_created, c.relationships_deleted, c.properties_set
+# A name search needs a few words; Lucene refuses queries of more than 1,024 clauses (the CJK
+# analyser makes one per pair of characters), so longer texts are refused here, clearly.
+MAX_SEARCH_CHARACTERS = 100
+MAX_SEARCH_WORDS = 10
+_LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
 
 
-async def _get_customer(tx: AsyncManagedTransaction, customer_id: str) -> Customer | None:
-    record = await (await tx.run(q.GET_CUSTOMER, customer_id=customer_id)).single()
+def clean(properties: Row | None) -> Row:
+    """Node properties as Python values, without the loader's bookkeeping."""
+    if properties is None:
+        return {}
+    return {k: to_native(v) for k, v in properties.items() if k not in BOOKKEEPING_PROPERTIES}
+
+
+def grouped(rows: list[Row], ids: Sequence[str], build: Callable[[Row], T]) -> list[list[T]]:
+    """A batch's rows (each with its ``id``) as one list per id, in the order of ``ids``."""
+    groups: dict[str, list[T]] = defaultdict(list)
+    for row in rows:
+        groups[row["id"]].append(build(row))
+    return [groups.get(i, []) for i in ids]
+
+
+async def collected(runner: QueryRunner, operation: str, query: Any, **params: Any) -> Row:
+    """The one record of a statement that collects its result (``rows``, ``ids``, …)."""
+    record = await runner.fetch_one(operation, query, **params)
     if record is None:
-        return None
-    properties = {k: to_native(v) for k, v in record["customer"].items()}
-    known = {k: v for k, v in properties.items() if k in Customer.model_fields}
-    return Customer(**known, rm_id=record["rm_id"])
-
-
-async def _count(tx: AsyncManagedTransaction, customer_id: str | None) -> int:
-    if customer_id is None:
-        record = await (await tx.run(q.COUNT_CUSTOMERS)).single(strict=True)
-    else:
-        result = await tx.run(q.COUNT_CUSTOMERS_WITH_ID, customer_id=customer_id)
-        record = await result.single(strict=True)
-    return int(record["count"])
+        raise QueryFailedError(operation, None, "the statement returned no record")
+    return record
 
 
 class CustomerRepository:
-    def __init__(self, store: GraphStore, *, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        self.store = store
+    """``risk_rule`` is the deployment's risk-flag rule (``RiskFlagRule.from_settings``)."""
+
+    def __init__(
+        self,
+        runner: QueryRunner,
+        *,
+        risk_rule: RiskFlagRule | None = None,
+        batch_size: int = 10_000,
+    ) -> None:
+        self.runner = runner
+        self.risk_rule = risk_rule or RiskFlagRule()
         self.batch_size = batch_size
 
-    async def upsert(self, customers: Sequence[Customer]) -> UpsertResult:
-        """Create or update customers by ``customer_id``; running it twice changes nothing."""
-        rows = [_customer_row(c) for c in customers]
-        return await self._upsert("upsert customers", q.UPSERT_CUSTOMERS, rows)
+    async def _rows(self, operation: str, query: Any, ids: Sequence[str]) -> list[Row]:
+        found: list[Row] = (await collected(self.runner, operation, query, ids=list(ids)))["rows"]
+        return found
 
-    async def upsert_managers(self, managers: Sequence[RelationshipManager]) -> UpsertResult:
-        rows = [{"rm_id": m.rm_id, "properties": m.to_properties()} for m in managers]
-        return await self._upsert(
-            "upsert relationship managers", rmq.UPSERT_RELATIONSHIP_MANAGERS, rows
+    async def _ids(self, operation: str, query: Any, **params: Any) -> list[str]:
+        return [str(i) for i in (await collected(self.runner, operation, query, **params))["ids"]]
+
+    # --- batch look-ups (one per DataLoader) -------------------------------------------------
+    async def by_ids(self, ids: Sequence[str]) -> list[CustomerRecord | None]:
+        rows = await self._rows("customers by id", q.CUSTOMERS_BY_IDS, ids)
+        found = {
+            row["id"]: CustomerRecord.from_properties(
+                {k: to_native(v) for k, v in row["customer"].items() if v is not None},
+                row["rm_id"],
+            )
+            for row in rows
+        }
+        return [found.get(i) for i in ids]
+
+    async def managers(self, ids: Sequence[str]) -> list[ManagerRecord | None]:
+        rows = await self._rows("managers by id", q.MANAGERS_BY_IDS, ids)
+        found = {
+            row["id"]: ManagerRecord(
+                str(row["manager"]["rm_id"]), row["manager"]["name"], row["manager"]["branch_id"]
+            )
+            for row in rows
+        }
+        return [found.get(i) for i in ids]
+
+    async def holdings(self, ids: Sequence[str]) -> list[list[HoldingRecord]]:
+        rows = await self._rows("holdings by customer", q.HOLDINGS_BY_CUSTOMERS, ids)
+
+        def holding(row: Row) -> HoldingRecord:
+            product, held = row["product"], clean(row["holding"])
+            balance = held.get("balance_minor")
+            return HoldingRecord(
+                str(product["product_id"]),
+                product["name"],
+                product["category"],
+                held.get("since"),
+                None if balance is None else int(balance),
+                held.get("status"),
+            )
+
+        return grouped(rows, ids, holding)
+
+    async def scenarios(self, ids: Sequence[str]) -> list[list[ParticipationRecord]]:
+        rows = await self._rows("scenarios by customer", q.SCENARIOS_BY_CUSTOMERS, ids)
+
+        def participation(row: Row) -> ParticipationRecord:
+            scenario, part = row["scenario"], clean(row["participation"])
+            activity = part.get("activity")
+            return ParticipationRecord(
+                str(scenario["scenario_id"]),
+                scenario["name"],
+                scenario["kind"],
+                part.get("role"),
+                part.get("since"),
+                None if activity is None else float(activity),
+            )
+
+        return grouped(rows, ids, participation)
+
+    async def identifiers(self, ids: Sequence[str]) -> list[list[IdentifierRecord]]:
+        rows = await self._rows("identifiers by customer", q.IDENTIFIERS_BY_CUSTOMERS, ids)
+        return grouped(
+            rows, ids, lambda r: IdentifierRecord(r["kind"], r["key"], int(r["shared_by"]))
         )
 
-    async def _upsert(
-        self, operation: str, statement: Any, rows: list[dict[str, Any]]
-    ) -> UpsertResult:
-        totals = [0, 0, 0, 0]
-        for start in range(0, len(rows), self.batch_size):
-            batch = rows[start : start + self.batch_size]
-            counts = await self.store.write(operation, _upsert_batch, statement, batch)
-            totals = [a + b for a, b in zip(totals, counts, strict=True)]
-        return UpsertResult(len(rows), *totals)
+    async def missing(self, label: NodeLabel, ids: Sequence[str]) -> list[str]:
+        """The ids of ``ids`` that name no ``label`` node, in the order given."""
+        if not ids:
+            return []
+        found = set(
+            await self._ids(f"existing {label.value}", q.existing_keys(label), ids=list(ids))
+        )
+        return [i for i in ids if i not in found]
 
-    async def get(self, customer_id: str) -> Customer | None:
-        return await self.store.read("get customer", _get_customer, customer_id)
+    async def missing_customers(self, ids: Sequence[str]) -> list[str]:
+        page = await collected(self.runner, "check customers", q.CUSTOMERS_EXIST, ids=list(ids))
+        return [str(i) for i in page["missing"]]
 
-    async def count(self, customer_id: str | None = None) -> int:
-        return await self.store.read("count customers", _count, customer_id)
+    async def branch_exists(self, branch_id: str) -> bool:
+        row = await self.runner.fetch_one("branch exists", q.BRANCH_EXISTS, branch_id=branch_id)
+        return bool(row and row["exists"])
+
+    # --- pages, searches and rankings --------------------------------------------------------
+    async def page(
+        self,
+        *,
+        after: str,
+        limit: int,
+        search: str | None = None,
+        search_mode: Literal["names", "book_names", "id"] = "names",
+        book_rm_id: str | None = None,
+        tier: str | None = None,
+        scenario_id: str | None = None,
+        community_property: str | None = None,
+        community: str | None = None,
+    ) -> list[str]:
+        """One page of customer ids in id order (keyset after ``after``), filters optional."""
+        statement = q.list_customers(
+            search=None if search is None else search_mode,
+            tier=tier is not None,
+            scenario=scenario_id is not None,
+            community_property=community_property,
+        )
+        return await self._ids(
+            "list customers",
+            statement,
+            after=after,
+            limit=limit,
+            search=_lucene_terms(search) if search is not None else None,
+            raw_search=search,
+            book_rm_id=book_rm_id,
+            tier=tier,
+            scenario_id=scenario_id,
+            community=community,
+        )
+
+    async def influencers(
+        self,
+        metric_property: str,
+        *,
+        limit: int,
+        scenario_id: str | None = None,
+        community_property: str | None = None,
+        community: str | None = None,
+        branch_id: str | None = None,
+        exclude_flagged: bool = False,
+    ) -> list[Influencer]:
+        """Highest stored score first; each says why the customer is risk-flagged
+        (RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT; empty when not), and ``exclude_flagged``
+        leaves flagged customers out."""
+        statement = q.influencers(
+            metric_property,
+            scenario=scenario_id is not None,
+            community_property=community_property,
+            branch=branch_id is not None,
+            rule=self.risk_rule,
+            exclude_flagged=exclude_flagged,
+        )
+        rows = await self.runner.fetch(
+            "influencers",
+            statement,
+            limit=limit,
+            scenario_id=scenario_id,
+            community=community,
+            branch_id=branch_id,
+            **self.risk_rule.parameters(),
+        )
+        return [
+            Influencer(str(r["id"]), float(r["score"]), r["run_id"], list(r["risk_flags"]))
+            for r in rows
+        ]
+
+    # --- examples the demo picks its subjects with -------------------------------------------
+    async def largest_book_rm(self) -> str | None:
+        row = await self.runner.fetch_one("largest book", q.LARGEST_BOOK_RM)
+        return None if row is None else str(row["id"])
+
+    async def most_held_product(self) -> str | None:
+        row = await self.runner.fetch_one("most held product", q.MOST_HELD_PRODUCT)
+        return None if row is None else str(row["id"])
+
+    async def scenario_targeting_example(self) -> tuple[str, str] | None:
+        """(product, scenario) for the demo's scenario run: the largest scenario and a product
+        made for its kind (the payroll card in the largest payroll scenario)."""
+        row = await self.runner.fetch_one(
+            "scenario targeting example", q.SCENARIO_TARGETING_EXAMPLE
+        )
+        return None if row is None else (str(row["product_id"]), str(row["scenario_id"]))
+
+    async def prospect_near_book(self, rm_id: str) -> str | None:
+        row = await self.runner.fetch_one(
+            "prospect near a book", tq.prospect_two_ties_from_book(), rm_id=rm_id
+        )
+        return None if row is None else str(row["id"])
+
+    # --- customer sets algorithms start from -------------------------------------------------
+    async def product_ids(self, product_id: str | None = None) -> list[str]:
+        return await self._ids("read products", q.READ_PRODUCT_IDS, product_id=product_id)
+
+    async def holders(self, product_id: str) -> list[str]:
+        return sorted(await self._ids("read holders", q.READ_HOLDERS, product_id=product_id))
+
+    async def scenario_members(self, scenario_id: str) -> list[str]:
+        return sorted(
+            await self._ids(
+                "read scenario members", q.READ_SCENARIO_MEMBERS, scenario_id=scenario_id
+            )
+        )
+
+    async def rm_book(self, rm_id: str) -> list[str]:
+        return await self._ids("read RM book", q.READ_RM_BOOK, rm_id=rm_id)
+
+    async def segment_inputs(self) -> list[SegmentInputs]:
+        rows = await self.runner.fetch("read segment inputs", q.READ_SEGMENT_INPUTS)
+        return [
+            SegmentInputs(
+                str(r["id"]),
+                None if r["aum"] is None else int(r["aum"]),
+                to_native(r["onboarded_at"]),
+                to_native(r["last_active_at"]),
+            )
+            for r in rows
+        ]
+
+    # --- result properties -------------------------------------------------------------------
+    async def read_result(self, prop: str) -> dict[str, Any]:
+        """Customer id → the stored value of result property ``prop`` (where set)."""
+        rows = await self.runner.fetch(f"read {prop}", q.read_result(prop))
+        return {str(r["id"]): r["value"] for r in rows}
+
+    async def write_result(
+        self,
+        prop: str,
+        values: Mapping[str, Any],
+        run_id: str,
+        *,
+        on_batch: BatchCallback | None = None,
+    ) -> int:
+        """Write one result property in batches; every value must reach its customer."""
+        items = [{"id": k, "value": v} for k, v in values.items()]
+        written = await self.runner.write_batches(
+            f"write {prop}",
+            q.write_result(prop),
+            items,
+            batch_size=self.batch_size,
+            on_batch=on_batch,
+            run_id=run_id,
+        )
+        if written != len(items):
+            raise QueryFailedError(
+                f"write {prop}", None, f"{len(items) - written} customers vanished during the run"
+            )
+        return written
+
+
+def _lucene_terms(text: str) -> str:
+    """A user's search text as plain Lucene terms: operators escaped, nothing interpreted."""
+    stripped = text.strip()
+    if len(stripped) > MAX_SEARCH_CHARACTERS or len(stripped.split()) > MAX_SEARCH_WORDS:
+        raise CrkgError(
+            f"search has {len(stripped)} characters in {len(stripped.split())} words; "
+            f"at most {MAX_SEARCH_CHARACTERS} characters in {MAX_SEARCH_WORDS} words",
+            hint="search for a name or a customer id",
+        )
+    # lower case: AND / OR / NOT stay words (the analyser lower-cases what it indexed anyway)
+    escaped = "".join(f"\\{ch}" if ch in _LUCENE_SPECIAL else ch for ch in stripped.lower())
+    return escaped or '""'

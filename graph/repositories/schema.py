@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from neo4j import AsyncManagedTransaction
 
 from graph.queries import schema as q
-from graph.store import GraphStore
+from graph.store import QueryRunner, to_native
 
 
 @dataclass(frozen=True)
@@ -34,38 +31,9 @@ class SchemaState:
     indexes: dict[str, str]  # name -> state (ONLINE, POPULATING, FAILED)
 
 
-async def _create(tx: AsyncManagedTransaction, statement: Any) -> int:
-    summary = await (await tx.run(statement)).consume()
-    counters = summary.counters
-    return counters.constraints_added + counters.indexes_added
-
-
-async def _await_indexes(tx: AsyncManagedTransaction, timeout_seconds: int) -> None:
-    await (await tx.run(q.AWAIT_INDEXES, timeout_seconds=timeout_seconds)).consume()
-
-
-async def _record_version(tx: AsyncManagedTransaction, version: int) -> tuple[int, datetime]:
-    record = await (await tx.run(q.RECORD_SCHEMA_VERSION, version=version)).single(strict=True)
-    return int(record["version"]), record["applied_at"].to_native()
-
-
-async def _read_state(tx: AsyncManagedTransaction) -> SchemaState:
-    version_record = await (await tx.run(q.READ_SCHEMA_VERSION)).single()
-    constraints = [r["name"] async for r in await tx.run(q.LIST_CONSTRAINTS)]
-    indexes = {r["name"]: r["state"] async for r in await tx.run(q.LIST_INDEXES)}
-    if version_record is None:
-        return SchemaState(None, None, constraints, indexes)
-    return SchemaState(
-        int(version_record["version"]),
-        version_record["applied_at"].to_native(),
-        constraints,
-        indexes,
-    )
-
-
 class SchemaRepository:
-    def __init__(self, store: GraphStore) -> None:
-        self.store = store
+    def __init__(self, runner: QueryRunner) -> None:
+        self.runner = runner
 
     async def apply(self, *, index_timeout_seconds: int = 300) -> SchemaInitResult:
         """Create every constraint and index that is missing (idempotent), then record the version.
@@ -75,13 +43,31 @@ class SchemaRepository:
         created: list[str] = []
         present: list[str] = []
         for name, statement in (*q.CONSTRAINTS, *q.INDEXES):
-            added = await self.store.write(f"create {name}", _create, statement)
+            counters = (await self.runner.execute(f"create {name}", statement)).counters
+            added = counters.constraints_added + counters.indexes_added
             (created if added else present).append(name)
-        await self.store.read("await indexes", _await_indexes, index_timeout_seconds)
-        version, applied_at = await self.store.write(
-            "record schema version", _record_version, q.SCHEMA_VERSION
+        await self.runner.fetch(
+            "await indexes", q.AWAIT_INDEXES, timeout_seconds=index_timeout_seconds
         )
-        return SchemaInitResult(version, applied_at, created, present)
+        record = (
+            await self.runner.execute(
+                "record schema version", q.RECORD_SCHEMA_VERSION, version=q.SCHEMA_VERSION
+            )
+        ).single()
+        return SchemaInitResult(
+            int(record["version"]), to_native(record["applied_at"]), created, present
+        )
 
     async def state(self) -> SchemaState:
-        return await self.store.read("read schema state", _read_state)
+        version = await self.runner.fetch_one("read schema version", q.READ_SCHEMA_VERSION)
+        constraints = [
+            r["name"] for r in await self.runner.fetch("list constraints", q.LIST_CONSTRAINTS)
+        ]
+        indexes = {
+            r["name"]: r["state"] for r in await self.runner.fetch("list indexes", q.LIST_INDEXES)
+        }
+        if version is None:
+            return SchemaState(None, None, constraints, indexes)
+        return SchemaState(
+            int(version["version"]), to_native(version["applied_at"]), constraints, indexes
+        )

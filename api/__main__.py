@@ -1,5 +1,0 @@
-"""``python -m api`` is the ``crkg`` command."""
-
-from api.cli import main
-
-main()

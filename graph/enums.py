@@ -1,0 +1,136 @@
+"""The allow-lists: every label, relationship type and enum value the graph holds.
+
+Every label and relationship type that reaches Cypher comes from :class:`NodeLabel` or
+:class:`RelType`, never from user text; ``tests/unit/graph/test_labels.py`` reads every
+query and fails on one missing here. ``graph.model`` re-exports them with the models.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class NodeLabel(StrEnum):
+    CUSTOMER = "Customer"
+    RELATIONSHIP_MANAGER = "RelationshipManager"
+    PARTNER = "Partner"
+    PRODUCT = "Product"
+    SCENARIO = "Scenario"
+    IDENTIFIER = "Identifier"
+    CAMPAIGN = "Campaign"
+    LOAD_RUN = "LoadRun"
+    ALGORITHM_RUN = "AlgorithmRun"
+    RISK_LINKAGE = "RiskLinkage"
+    COMMUNITY = "Community"  # a community of a stored partition, with its profile
+    AUDIT_EVENT = "AuditEvent"  # a read of unmasked PII
+    SCHEMA_VERSION = "SchemaVersion"  # the marker `crkg init` writes
+
+
+class RelType(StrEnum):
+    FAMILY = "FAMILY"
+    SPOUSE = "SPOUSE"
+    FRIEND = "FRIEND"
+    COLLEAGUE = "COLLEAGUE"
+    CLASSMATE = "CLASSMATE"
+    BUSINESS = "BUSINESS"
+    REFERRED = "REFERRED"
+    TRANSFERRED_TO = "TRANSFERRED_TO"
+    GUARANTEES = "GUARANTEES"
+    HOLDS_SHARES = "HOLDS_SHARES"
+    HOLDS = "HOLDS"
+    PARTICIPATES_IN = "PARTICIPATES_IN"
+    LINKED_TO = "LINKED_TO"
+    HOSTS = "HOSTS"
+    MANAGED_BY = "MANAGED_BY"
+    USES = "USES"
+    MEMBER_OF = "MEMBER_OF"
+    REFERRAL_TARGET = "REFERRAL_TARGET"  # written by the referral_targets algorithm
+
+
+class TieKind(StrEnum):
+    """Social ties between customers; each is also a relationship type."""
+
+    FAMILY = "FAMILY"
+    SPOUSE = "SPOUSE"
+    FRIEND = "FRIEND"
+    COLLEAGUE = "COLLEAGUE"
+    CLASSMATE = "CLASSMATE"
+    BUSINESS = "BUSINESS"
+
+    @property
+    def rel_type(self) -> RelType:
+        return RelType(self.value)
+
+
+class CustomerKind(StrEnum):
+    PERSON = "PERSON"
+    COMPANY = "COMPANY"
+
+
+class PartnerCategory(StrEnum):
+    EMPLOYER = "EMPLOYER"
+    SCHOOL = "SCHOOL"
+    MERCHANT = "MERCHANT"
+    CORE_ENTERPRISE = "CORE_ENTERPRISE"
+    AUTO_SERVICE = "AUTO_SERVICE"
+    HOSPITAL = "HOSPITAL"
+    GOVERNMENT = "GOVERNMENT"
+    OTHER = "OTHER"
+
+
+class ProductCategory(StrEnum):
+    DEPOSIT = "DEPOSIT"
+    WEALTH = "WEALTH"
+    LOAN = "LOAN"
+    CREDIT_CARD = "CREDIT_CARD"
+    INSURANCE = "INSURANCE"
+    PAYMENT = "PAYMENT"
+    OTHER = "OTHER"
+
+
+class ScenarioKind(StrEnum):
+    PAYROLL = "PAYROLL"
+    CAMPUS = "CAMPUS"
+    MERCHANT = "MERCHANT"
+    SUPPLY_CHAIN = "SUPPLY_CHAIN"
+    CAR_SERVICE = "CAR_SERVICE"
+    HEALTHCARE = "HEALTHCARE"
+    OTHER = "OTHER"
+
+
+class IdentifierKind(StrEnum):
+    PHONE = "PHONE"
+    DEVICE = "DEVICE"
+    ADDRESS = "ADDRESS"
+    EMAIL = "EMAIL"
+
+
+class PartnerLinkKind(StrEnum):
+    EMPLOYEE = "EMPLOYEE"
+    OWNER = "OWNER"
+    CUSTOMER = "CUSTOMER"
+    STUDENT = "STUDENT"
+    SUPPLIER = "SUPPLIER"
+
+
+class Tier(StrEnum):
+    """Value tiers (derived by the segmentation algorithms)."""
+
+    MASS = "MASS"
+    AFFLUENT = "AFFLUENT"
+    HIGH_NET_WORTH = "HIGH_NET_WORTH"
+    PRIVATE = "PRIVATE"
+
+
+class LifecycleStage(StrEnum):
+    NEW = "NEW"
+    ACTIVE = "ACTIVE"
+    DORMANT = "DORMANT"
+    CHURN_RISK = "CHURN_RISK"
+
+
+class RiskLinkageKind(StrEnum):
+    GUARANTEE_CIRCLE = "GUARANTEE_CIRCLE"
+    IDENTIFIER_RING = "IDENTIFIER_RING"
+    FUND_CYCLE = "FUND_CYCLE"
+    CONTROL_GROUP = "CONTROL_GROUP"

@@ -1,0 +1,71 @@
+"""REFERRAL_TARGET relationships (customer → product, per scenario) and the screens a run
+applies when it picks targets and introducers, applied again when they are read."""
+
+from __future__ import annotations
+
+from typing import Final, LiteralString
+
+from graph.queries.screens import RiskFlagRule, may_contact, product_eligible, risk_flag_reasons
+from graph.queries.ties import literal
+
+DELETE_REFERRAL_TARGETS: Final[LiteralString] = """
+MATCH (p:Product {product_id: $product_id})<-[r:REFERRAL_TARGET {scenario_id: $scenario_id}]-()
+DELETE r
+"""
+
+WRITE_REFERRAL_TARGETS: Final[LiteralString] = """
+MATCH (p:Product {product_id: $product_id})
+UNWIND $rows AS row
+MATCH (c:Customer {customer_id: row.customer_id})
+CREATE (c)-[r:REFERRAL_TARGET]->(p)
+SET r = row.props, r.run_id = $run_id
+RETURN count(r) AS written
+"""
+
+
+def referral_targets(rule: RiskFlagRule) -> LiteralString:
+    """Stored targets of ($product_id, $scenario_key), screened again at read time.
+
+    A target must still consent, not be risk-flagged and meet the product's eligibility
+    rules on $as_of (rules or flags that changed since the run take effect at once); its
+    stored introducers are screened the same way (``introducers_ok``: the ids still allowed).
+    """
+    return literal(f"""
+MATCH (c:Customer)-[t:REFERRAL_TARGET {{scenario_id: $scenario_key}}]->
+      (p:Product {{product_id: $product_id}})
+WHERE {may_contact("c", rule)}
+  AND {product_eligible("c", "p")}
+  AND ($scenario_id IS NULL OR
+       EXISTS {{ (c)-[:PARTICIPATES_IN]->(:Scenario {{scenario_id: $scenario_id}}) }})
+WITH c, t ORDER BY t.rank LIMIT $limit
+RETURN c.customer_id AS id, t {{.*}} AS target,
+       [i IN coalesce(t.introducer_ids, []) WHERE EXISTS {{
+          MATCH (x:Customer {{customer_id: i}}) WHERE {may_contact("x", rule)} }}] AS introducers_ok
+ORDER BY t.rank
+""")
+
+
+def read_contactable(rule: RiskFlagRule) -> LiteralString:
+    """Every customer who may be contacted (consent, not flagged): the possible introducers."""
+    return literal(
+        f"MATCH (c:Customer) WHERE {may_contact('c', rule)} "
+        "WITH c.customer_id AS id ORDER BY id RETURN collect(id) AS ids"
+    )
+
+
+def read_eligible_targets(rule: RiskFlagRule) -> LiteralString:
+    """Who may be targeted for product $product_id: contactable and eligible for it."""
+    return literal(
+        "MATCH (p:Product {product_id: $product_id}) "
+        f"MATCH (c:Customer) WHERE {may_contact('c', rule)} AND {product_eligible('c', 'p')} "
+        "WITH c.customer_id AS id ORDER BY id RETURN collect(id) AS ids"
+    )
+
+
+def read_risk_flags(rule: RiskFlagRule) -> LiteralString:
+    """The flag reasons of the customers in $ids (only those flagged)."""
+    return literal(
+        "UNWIND $ids AS id MATCH (c:Customer {customer_id: id}) "
+        f"WITH id, {risk_flag_reasons('c', rule)} AS reasons WHERE size(reasons) > 0 "
+        "RETURN collect({id: id, reasons: reasons}) AS rows"
+    )
