@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from graph.errors import CrkgError
+from graph.gds import close_gds_clients
 from graph.localserver.manager import LocalNeo4j
-from graph.repositories.loads import LoadRepository
+from graph.repositories.loads import LoadRepository, WriteOp
 from graph.repositories.schema import SchemaRepository
 from graph.settings import CrkgSettings
 from graph.store import connected_store
-from loaders.generator.contract import LIST_SEPARATOR, SPECS
-from loaders.pipeline import Loader, LoadProgress, LoadReport
-from loaders.writes import WriteOp
+from loaders.contract import LIST_SEPARATOR, SPECS
+from loaders.pipeline import Loader
+from loaders.report import LoadProgress, LoadReport
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +247,7 @@ async def bulk_load(
         sink.close()
     say("stopping Neo4j for the import")
     server.stop()
+    close_gds_clients()  # they remember the old store (its bookmarks, its connections)
     say("running neo4j-admin database import")
     server.import_database(
         sink.import_arguments(settings.neo4j_database),

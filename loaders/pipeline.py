@@ -11,29 +11,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import queue
-import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from graph.errors import CrkgError
-from graph.model import RelType, TieKind
-from graph.queries import loads as q
+from graph.repositories.communities import CommunityRepository
 from graph.repositories.loads import LoadRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
-from loaders.generator.contract import SPECS, FileSpec
+from loaders.contract import NODE_FILES, SPECS, FileSpec
 from loaders.pii import IdentifierHasher, hasher_from_settings
+from loaders.plan import OnlineSink, WriteSink, plan_writes
 from loaders.rejects import Reject, RejectReason, RejectWriter
+from loaders.report import (
+    FileReport,
+    LoadProgress,
+    LoadReport,
+    NoProgress,
+    RecordsLoad,
+    TooManyRejectsError,
+    new_run_id,
+)
 from loaders.sources import (
     RawRow,
     SourceFile,
@@ -44,155 +51,8 @@ from loaders.sources import (
     read_header,
 )
 from loaders.validation import FileValidator, Op, ValidRow
-from loaders.writes import OnlineSink, WriteOp, WriteSink
 
 logger = logging.getLogger(__name__)
-
-# Which node label each node file fills, and where references point.
-NODE_FILES: dict[str, q.NodeTarget] = {
-    "relationship_managers": q.RELATIONSHIP_MANAGER,
-    "partners": q.PARTNER,
-    "products": q.PRODUCT,
-    "scenarios": q.SCENARIO,
-    "customers": q.CUSTOMER,
-    "campaigns": q.CAMPAIGN,
-}
-MANAGED_BY = q.RelationshipTarget(RelType.MANAGED_BY, q.CUSTOMER, q.RELATIONSHIP_MANAGER)
-HOSTS = q.RelationshipTarget(RelType.HOSTS, q.PARTNER, q.SCENARIO)
-# columns of node files that become relationships instead of properties
-LINK_COLUMNS: dict[str, tuple[str, q.RelationshipTarget, bool]] = {
-    "customers": ("rm_id", MANAGED_BY, True),
-    "scenarios": ("partner_id", HOSTS, False),
-}
-
-
-@dataclass(frozen=True)
-class RelationshipPlan:
-    source_column: str
-    target_column: str
-    target: q.RelationshipTarget
-
-
-def _rel(
-    rel_type: RelType, source: q.NodeTarget, target: q.NodeTarget, src: str, dst: str, *merge: str
-) -> RelationshipPlan:
-    return RelationshipPlan(src, dst, q.RelationshipTarget(rel_type, source, target, merge))
-
-
-RELATIONSHIP_FILES: dict[str, RelationshipPlan] = {
-    "holdings": _rel(RelType.HOLDS, q.CUSTOMER, q.PRODUCT, "customer_id", "product_id"),
-    "participation": _rel(
-        RelType.PARTICIPATES_IN, q.CUSTOMER, q.SCENARIO, "customer_id", "scenario_id"
-    ),
-    "partner_links": _rel(
-        RelType.LINKED_TO, q.CUSTOMER, q.PARTNER, "customer_id", "partner_id", "kind"
-    ),
-    "referrals": _rel(RelType.REFERRED, q.CUSTOMER, q.CUSTOMER, "referrer_id", "referee_id"),
-    "transfers": _rel(RelType.TRANSFERRED_TO, q.CUSTOMER, q.CUSTOMER, "src_id", "dst_id", "at"),
-    "guarantees": _rel(RelType.GUARANTEES, q.CUSTOMER, q.CUSTOMER, "guarantor_id", "borrower_id"),
-    "shareholdings": _rel(RelType.HOLDS_SHARES, q.CUSTOMER, q.CUSTOMER, "holder_id", "company_id"),
-}
-# files whose changes make community profiles stale (their tiers, holdings and scenarios)
-PROFILE_INPUTS = frozenset({"customers", "holdings", "participation"})
-SOCIAL_TARGETS = {
-    kind.value: q.RelationshipTarget(kind.rel_type, q.CUSTOMER, q.CUSTOMER) for kind in TieKind
-}
-
-
-class LoadProgress(Protocol):
-    def start_file(self, name: str, total_rows: int) -> None: ...
-    def advance(self, rows: int) -> None: ...
-    def finish_file(self, name: str) -> None: ...
-
-
-class _NoProgress:
-    def start_file(self, name: str, total_rows: int) -> None:
-        return None
-
-    def advance(self, rows: int) -> None:
-        return None
-
-    def finish_file(self, name: str) -> None:
-        return None
-
-
-class TooManyRejectsError(CrkgError):
-    exit_code = 7
-
-
-@dataclass
-class FileReport:
-    file: str
-    path: str
-    format: str
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    rows_changed: int = 0  # created, updated or deleted something
-    rows_deleted: int = 0  # op=DELETE rows among the loaded
-    seconds: float = 0.0
-    reasons: dict[str, int] = field(default_factory=dict)
-    ignored_columns: list[str] = field(default_factory=list)
-
-    @property
-    def balanced(self) -> bool:
-        return self.rows_read == self.rows_loaded + self.rows_rejected
-
-
-@dataclass
-class LoadReport:
-    run_id: str
-    source: str
-    started_at: datetime
-    rejects_file: str
-    files: list[FileReport] = field(default_factory=list)
-    finished_at: datetime | None = None
-    status: str = "RUNNING"
-    error: str | None = None
-
-    @property
-    def rows_read(self) -> int:
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(f.rows_loaded for f in self.files)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(f.rows_rejected for f in self.files)
-
-    @property
-    def rows_changed(self) -> int:
-        return sum(f.rows_changed for f in self.files)
-
-    def to_json(self) -> str:
-        body = asdict(self)
-        body.update(
-            rows_read=self.rows_read,
-            rows_loaded=self.rows_loaded,
-            rows_rejected=self.rows_rejected,
-            rows_changed=self.rows_changed,
-        )
-        return json.dumps(body, default=str, ensure_ascii=False, indent=2)
-
-
-@dataclass(frozen=True)
-class RecordsLoad:
-    """The outcome of ``Loader.load_records``: its LoadRun id, counts and every reject."""
-
-    run_id: str
-    report: FileReport
-    rejects: list[Reject]
-
-
-def new_run_id(now: datetime) -> str:
-    return f"load-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def _row_hash(payload: Any) -> str:
-    """A stable fingerprint of what a row writes (repr is stable for str, numbers, dates)."""
-    return hashlib.blake2b(repr(payload).encode("utf-8"), digest_size=12).hexdigest()
 
 
 class Loader:
@@ -218,7 +78,7 @@ class Loader:
         self.batch_size = batch_size or settings.load_batch_size
         self.rejects_dir = rejects_dir or settings.resolved_data_dir / "loads"
         self.max_reject_ratio = max_reject_ratio
-        self.progress: LoadProgress = progress or _NoProgress()
+        self.progress: LoadProgress = progress or NoProgress()
         self.hasher = hasher or hasher_from_settings(settings)
         # keys known to exist (accepted in this load or found in the database), per node file
         self.known: dict[str, set[str]] = {name: set() for name in NODE_FILES}
@@ -287,10 +147,10 @@ class Loader:
         """Community profiles count tiers, holdings and scenario members: after a load that
         changed customers, holdings or participation they are marked stale (and say why)
         until a segmentation or community run recomputes them."""
-        changed = [f.file for f in report.files if f.file in PROFILE_INPUTS and f.rows_changed]
+        changed = [f.file for f in report.files if SPECS[f.file].profile_input and f.rows_changed]
         if changed and self.record_runs:  # the bulk import starts from an empty database
             reason = f"load {report.run_id} changed {', '.join(sorted(set(changed)))}"
-            await self.repository.mark_communities_stale(reason, datetime.now(UTC))
+            await CommunityRepository(self.store).mark_stale(reason, datetime.now(UTC))
 
     @staticmethod
     def _check_balanced(result: FileReport) -> None:
@@ -483,7 +343,7 @@ class Loader:
             return 0, 0
         loaded_at = datetime.now(UTC)
         written = changed = 0
-        for op in self._plan(spec, rows):
+        for op in plan_writes(spec, rows, self.hasher):
             op_written, op_changed = await self.sink.write(op, report.run_id, loaded_at)
             if op.counted:
                 written += op_written
@@ -503,139 +363,6 @@ class Loader:
             else:
                 self.known[spec.name].discard(key)
                 self.checked_absent[spec.name].add(key)
-
-    def _plan(self, spec: FileSpec, rows: list[ValidRow]) -> list[WriteOp]:
-        """What to write for one validated chunk, independent of how it is written."""
-        upserts = [r for r in rows if r.op is Op.UPSERT]
-        deletes = [r for r in rows if r.op is Op.DELETE]
-        name = spec.name
-        ops: list[WriteOp] = []
-        if name in NODE_FILES:
-            target = NODE_FILES[name]
-            key_column = spec.key[0]
-            link = LINK_COLUMNS.get(name)
-            excluded = {key_column} | ({link[0]} if link else set())
-            columns = tuple(spec.property_of(c) for c in spec.columns if c not in excluded)
-            node_rows = []
-            for row in upserts:
-                props = {spec.property_of(c): v for c, v in row.values.items() if c not in excluded}
-                link_value = row.values.get(link[0], _ABSENT) if link else _ABSENT
-                node_rows.append(
-                    {
-                        "key": row.values[key_column],
-                        "props": props,
-                        "hash": _row_hash([props, link_value]),
-                    }
-                )
-            ops.append(
-                WriteOp(f"upsert {name}", "upsert_nodes", node_rows, node=target, columns=columns)
-            )
-            if link is not None:
-                column, rel, owner_is_source = link
-                # a row without the link column leaves the existing link alone
-                links = [
-                    {"owner": r.values[key_column], "other": r.values[column]}
-                    for r in upserts
-                    if column in r.values
-                ]
-                ops.append(
-                    WriteOp(
-                        f"link {name}",
-                        "link",
-                        links,
-                        rel=rel,
-                        owner_is_source=owner_is_source,
-                        counted=False,
-                    )
-                )
-            ops.append(
-                WriteOp(
-                    f"delete {name}",
-                    "delete_nodes",
-                    [{"key": r.values[key_column]} for r in deletes],
-                    node=target,
-                )
-            )
-        elif name == "identifiers":
-
-            def uses(row: ValidRow) -> dict[str, Any]:
-                key = self.hasher.key_for(row.values["kind"], str(row.values["value"]))
-                return {
-                    "src": row.values["customer_id"],
-                    "dst": key,
-                    "kind": row.values["kind"],
-                    "props": {},
-                    "hash": _row_hash(key),
-                }
-
-            ops.append(WriteOp("upsert identifiers", "upsert_uses", [uses(r) for r in upserts]))
-            ops.append(WriteOp("delete identifiers", "delete_uses", [uses(r) for r in deletes]))
-        elif name == "social":
-            for kind, tie_target in SOCIAL_TARGETS.items():
-                of_kind = [r for r in upserts if r.values["kind"] == kind]
-                ops.append(
-                    WriteOp(
-                        f"upsert social {kind}",
-                        "upsert_rels",
-                        [_rel_row(spec, r, "src_id", "dst_id", exclude={"kind"}) for r in of_kind],
-                        rel=tie_target,
-                        columns=_rel_columns(spec, "src_id", "dst_id", "kind"),
-                    )
-                )
-                gone = [r for r in deletes if r.values["kind"] == kind]
-                ops.append(
-                    WriteOp(
-                        f"delete social {kind}",
-                        "delete_rels",
-                        [_rel_row(spec, r, "src_id", "dst_id", exclude={"kind"}) for r in gone],
-                        rel=tie_target,
-                    )
-                )
-        else:
-            plan = RELATIONSHIP_FILES[name]
-            ops.append(
-                WriteOp(
-                    f"upsert {name}",
-                    "upsert_rels",
-                    [_rel_row(spec, r, plan.source_column, plan.target_column) for r in upserts],
-                    rel=plan.target,
-                    columns=_rel_columns(spec, plan.source_column, plan.target_column),
-                )
-            )
-            ops.append(
-                WriteOp(
-                    f"delete {name}",
-                    "delete_rels",
-                    [_rel_row(spec, r, plan.source_column, plan.target_column) for r in deletes],
-                    rel=plan.target,
-                )
-            )
-        return [op for op in ops if op.rows]
-
-
-_ABSENT = "<column absent>"  # hashed in place of a link column the row does not carry
-
-
-def _rel_columns(spec: FileSpec, *skip: str) -> tuple[str, ...]:
-    return tuple(spec.property_of(c) for c in spec.columns if c not in skip)
-
-
-def _rel_row(
-    spec: FileSpec,
-    row: ValidRow,
-    source_column: str,
-    target_column: str,
-    exclude: set[str] | None = None,
-) -> dict[str, Any]:
-    skip = {source_column, target_column} | (exclude or set())
-    # money columns are stored as <column>_minor (integer minor units)
-    props = {spec.property_of(c): v for c, v in row.values.items() if c not in skip}
-    return {
-        "src": row.values[source_column],
-        "dst": row.values[target_column],
-        "props": props,
-        "hash": _row_hash(props),
-    }
 
 
 def _next_chunk(

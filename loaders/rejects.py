@@ -6,24 +6,13 @@ import csv
 import json
 import os
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from loaders.contract import RejectReason  # the reason codes are part of the contract
 
-class RejectReason(StrEnum):
-    MISSING_REQUIRED = "MISSING_REQUIRED"  # a required value is empty
-    BAD_ENUM = "BAD_ENUM"  # not one of the allowed kinds / categories / ops
-    BAD_NUMBER = "BAD_NUMBER"  # not a number (or not an integer where one is needed)
-    BAD_BOOLEAN = "BAD_BOOLEAN"  # not true/false/1/0/yes/no
-    OUT_OF_RANGE = "OUT_OF_RANGE"  # a number outside its allowed range
-    BAD_DATE = "BAD_DATE"  # not an ISO 8601 date / date-time
-    DANGLING_REFERENCE = "DANGLING_REFERENCE"  # an endpoint neither in this load nor in the db
-    SELF_LOOP = "SELF_LOOP"  # both endpoints are the same customer
-    DUPLICATE_KEY = "DUPLICATE_KEY"  # the key appeared earlier in the same file (first wins)
-    BAD_UTF8 = "BAD_UTF8"  # bytes that are not UTF-8
-    MALFORMED_ROW = "MALFORMED_ROW"  # wrong number of fields, not a JSON object, …
+__all__ = ["Reject", "RejectReason", "RejectWriter"]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.errors import CrkgError
-from loaders.generator.contract import FILE_ORDER
+from loaders.contract import FILE_ORDER
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 

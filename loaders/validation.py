@@ -20,13 +20,10 @@ from enum import StrEnum
 from typing import Any
 
 from graph.money import MoneyError, parse_minor, to_decimal
-from loaders.generator.contract import ACCEPTED_ENUMS, LIST_SEPARATOR, FileSpec
+from loaders.contract import ACCEPTED_ENUMS, FALSE_WORDS, LIST_SEPARATOR, TRUE_WORDS, FileSpec
 from loaders.pii import normalise
 from loaders.rejects import Reject, RejectReason
 from loaders.sources import RawRow
-
-TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
-FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
 
 
 class Op(StrEnum):

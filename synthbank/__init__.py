@@ -1,19 +1,8 @@
-"""Synthetic bank generator: the 15 files of input contract v1 plus the ground truth behind them.
+"""The synthetic bank: the files of the input contract (``loaders.contract``) plus the ground
+truth planted in them, for the demo, the tests and the benchmarks.
 
-Deterministic for a seed and vectorised with numpy (a million customers in minutes). See
-:func:`generate_bank`; the reason codes of planted bad rows are :class:`RejectReason`.
+Deterministic for a seed and vectorised with numpy (a million customers in minutes); see
+:func:`synthbank.bank.generate_bank`. It imports the contract, never the reverse: loading an
+export does not import this package (nor numpy). This module imports nothing heavy, so the
+limits (:mod:`synthbank.limits`) are cheap to read.
 """
-
-from loaders.generator.bank import GenerationSummary, generate_bank
-from loaders.generator.contract import FILE_ORDER, SPECS, FileSpec, NumberRule
-from loaders.rejects import RejectReason
-
-__all__ = [
-    "FILE_ORDER",
-    "SPECS",
-    "FileSpec",
-    "GenerationSummary",
-    "NumberRule",
-    "RejectReason",
-    "generate_bank",
-]

@@ -32,10 +32,9 @@ from typing import Any, Final
 
 import numpy as np
 
-from loaders.generator.contract import FileSpec
-from loaders.generator.render import Table
-from loaders.generator.util import as_i64
-from loaders.rejects import RejectReason
+from loaders.contract import FileSpec, RejectReason
+from synthbank.render import Table
+from synthbank.util import as_i64
 
 # The generator plants every reason the loader knows except the two a well-formed writer
 # cannot produce by accident in a clean file (MALFORMED_ROW, BAD_BOOLEAN are covered by the

@@ -14,12 +14,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loaders.generator import render as r
-from loaders.generator.bad_rows import BadRow, FreshKeys, plan_bad_rows
-from loaders.generator.communities import Communities, plan_communities
-from loaders.generator.contract import (
+from loaders.contract import FILE_ORDER, SPECS
+from synthbank import render as r
+from synthbank.bad_rows import BadRow, FreshKeys, plan_bad_rows
+from synthbank.communities import Communities, plan_communities
+from synthbank.emitted import (
     CUSTOMER_KINDS,
-    FILE_ORDER,
     HOLDING_STATUSES,
     IDENTIFIER_KINDS,
     LINK_KINDS,
@@ -27,10 +27,10 @@ from loaders.generator.contract import (
     PARTNER_CATEGORIES,
     PRODUCT_CATEGORIES,
     SCENARIO_KINDS,
-    SPECS,
     TIE_KINDS,
 )
-from loaders.generator.marketing import (
+from synthbank.limits import MAX_BAD_ROW_RATE, MIN_CUSTOMERS, InvalidBankSpecError
+from synthbank.marketing import (
     PRODUCT_CATEGORY,
     PRODUCT_NAMES,
     Campaigns,
@@ -42,8 +42,8 @@ from loaders.generator.marketing import (
     product_eligibility,
     referral_cascades,
 )
-from loaders.generator.people import CITY_NAMES, Branches, People, generate_people, new_devices
-from loaders.generator.risk import (
+from synthbank.people import CITY_NAMES, Branches, People, generate_people, new_devices
+from synthbank.risk import (
     FUND_CYCLE_WINDOW_DAYS,
     Guarantees,
     Identifiers,
@@ -55,13 +55,11 @@ from loaders.generator.risk import (
     build_transfers,
     plan_defaults,
 )
-from loaders.generator.scenarios import Ecosystem, build_ecosystem
-from loaders.generator.social import Social, build_social
-from loaders.generator.util import DAY_SECONDS, I64, as_i64, first_occurrence, stream
-from loaders.generator.writer import FileFormat, line_bytes, write_table
+from synthbank.scenarios import Ecosystem, build_ecosystem
+from synthbank.social import Social, build_social
+from synthbank.util import DAY_SECONDS, I64, as_i64, first_occurrence, stream
+from synthbank.writer import FileFormat, line_bytes, write_table
 
-MIN_CUSTOMERS: Final = 200
-MAX_BAD_ROW_RATE: Final = 0.2
 GROUND_TRUTH_DIR: Final = "ground_truth"
 
 
@@ -788,7 +786,7 @@ def generate_bank(
         Mean number of social ties per customer (mean degree; rows = customers x ties / 2).
     bad_row_rate
         Share of extra, invalid rows planted in every file (0 to 0.2); see
-        :mod:`loaders.generator.bad_rows` for the reason codes and rules.
+        :mod:`synthbank.bad_rows` for the reason codes and rules.
     file_format
         ``"csv"``, ``"jsonl"`` or ``"parquet"``; same columns and text values in each.
     progress
@@ -823,15 +821,15 @@ def generate_bank(
     """
     started = time.perf_counter()
     if customers < MIN_CUSTOMERS:
-        raise ValueError(f"customers must be at least {MIN_CUSTOMERS}")
+        raise InvalidBankSpecError(f"customers must be at least {MIN_CUSTOMERS}")
     if seed < 0:
-        raise ValueError("seed must be non-negative")
+        raise InvalidBankSpecError("seed must be non-negative")
     if not 0.0 < ties_per_customer <= 200.0:
-        raise ValueError("ties_per_customer must be in (0, 200]")
+        raise InvalidBankSpecError("ties_per_customer must be in (0, 200]")
     if not 0.0 <= bad_row_rate <= MAX_BAD_ROW_RATE:
-        raise ValueError(f"bad_row_rate must be in [0, {MAX_BAD_ROW_RATE}]")
+        raise InvalidBankSpecError(f"bad_row_rate must be in [0, {MAX_BAD_ROW_RATE}]")
     if file_format not in ("csv", "jsonl", "parquet"):
-        raise ValueError(f"unknown file format {file_format!r}")
+        raise InvalidBankSpecError(f"unknown file format {file_format!r}")
     fmt: FileFormat = file_format
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

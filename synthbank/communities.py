@@ -7,8 +7,8 @@ from typing import Final
 
 import numpy as np
 
-from loaders.generator.people import CITY_WEIGHTS
-from loaders.generator.util import I64, as_i64, group_starts, weighted_index
+from synthbank.people import CITY_WEIGHTS
+from synthbank.util import I64, as_i64, group_starts, weighted_index
 
 MIN_COMMUNITY: Final = 20
 MAX_COMMUNITY: Final = 2_000

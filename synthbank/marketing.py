@@ -18,12 +18,12 @@ from typing import Final
 
 import numpy as np
 
-from loaders.generator import vocab
-from loaders.generator.contract import HOLDING_STATUSES, PRODUCT_CATEGORIES, SCENARIO_KINDS
-from loaders.generator.people import People
-from loaders.generator.scenarios import Ecosystem
-from loaders.generator.social import Social
-from loaders.generator.util import (
+from synthbank import vocab
+from synthbank.emitted import HOLDING_STATUSES, PRODUCT_CATEGORIES, SCENARIO_KINDS
+from synthbank.people import People
+from synthbank.scenarios import Ecosystem
+from synthbank.social import Social
+from synthbank.util import (
     I64,
     REF_DAY,
     Bool,

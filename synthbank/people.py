@@ -12,8 +12,8 @@ from typing import Final
 
 import numpy as np
 
-from loaders.generator import vocab
-from loaders.generator.util import (
+from synthbank import vocab
+from synthbank.util import (
     I64,
     REF_DAY,
     YEAR_DAYS,

@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loaders.generator.contract import FileSpec
-from loaders.generator.util import I64, Bool, Str, as_i64
+from loaders.contract import FileSpec
+from synthbank.util import I64, Bool, Str, as_i64
 
 Index = slice | I64
 Renderer = Callable[[Index], Any]  # returns a pyarrow StringArray with one value per row

@@ -20,9 +20,9 @@ from typing import Final
 
 import numpy as np
 
-from loaders.generator.people import People, new_devices, new_phones
-from loaders.generator.social import Social
-from loaders.generator.util import (
+from synthbank.people import People, new_devices, new_phones
+from synthbank.social import Social
+from synthbank.util import (
     DAY_SECONDS,
     I64,
     REF_DAY,

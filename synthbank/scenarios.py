@@ -16,10 +16,10 @@ from typing import Final
 
 import numpy as np
 
-from loaders.generator import vocab
-from loaders.generator.communities import Communities
-from loaders.generator.contract import LINK_KINDS, PARTICIPATION_ROLES, PARTNER_CATEGORIES
-from loaders.generator.people import (
+from synthbank import vocab
+from synthbank.communities import Communities
+from synthbank.emitted import LINK_KINDS, PARTICIPATION_ROLES, PARTNER_CATEGORIES
+from synthbank.people import (
     CITY_NAMES,
     DISTRICT_COUNTS,
     DISTRICT_STARTS,
@@ -27,7 +27,7 @@ from loaders.generator.people import (
     People,
     company_names,
 )
-from loaders.generator.util import (
+from synthbank.util import (
     I64,
     REF_DAY,
     YEAR_DAYS,

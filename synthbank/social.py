@@ -16,11 +16,11 @@ from typing import Final
 
 import numpy as np
 
-from loaders.generator.communities import Communities
-from loaders.generator.contract import TIE_KINDS
-from loaders.generator.people import People
-from loaders.generator.scenarios import Ecosystem
-from loaders.generator.util import (
+from synthbank.communities import Communities
+from synthbank.emitted import TIE_KINDS
+from synthbank.people import People
+from synthbank.scenarios import Ecosystem
+from synthbank.util import (
     I64,
     REF_DAY,
     YEAR_DAYS,

@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from loaders.generator.bad_rows import BadRow, as_record, csv_line, jsonl_line
-from loaders.generator.render import Table
+from synthbank.bad_rows import BadRow, as_record, csv_line, jsonl_line
+from synthbank.render import Table
 
 FileFormat = Literal["csv", "jsonl", "parquet"]
 Progress = Callable[[str, int, int], None]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.generator.contract import SPECS
+from loaders.contract import SPECS
 from loaders.pii import IdentifierHasher
 from loaders.rejects import Reject, RejectReason
 from loaders.sources import RawRow, SourceFile, UnreadableFileError, iter_rows

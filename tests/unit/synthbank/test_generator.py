@@ -21,10 +21,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from loaders.generator import FILE_ORDER, SPECS, RejectReason, generate_bank, vocab
-from loaders.generator import bank as bank_module
-from loaders.generator.bad_rows import CHECK_ORDER, PLANTED_REASONS
-from loaders.generator.contract import ACCEPTED_ENUMS, FileSpec
+from loaders.contract import ACCEPTED_ENUMS, FILE_ORDER, SPECS, FileSpec, RejectReason
+from synthbank import bank as bank_module
+from synthbank import vocab
+from synthbank.bad_rows import CHECK_ORDER, PLANTED_REASONS
+from synthbank.bank import generate_bank
 
 REF_DATE = date(2026, 6, 30)
 Row = dict[str, str]

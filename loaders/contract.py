@@ -1,0 +1,524 @@
+"""THE input contract: every file a bank export may hold, its columns, types, domains, keys
+and the graph target its rows become. One source for the validator, the loader's write plan,
+the bulk import, the synthetic bank (``synthbank``), ``crkg contract`` and the README table.
+
+Enum domains are the graph model's allow-lists (``graph.model``), never restated here.
+Value rules follow the model: strength in [0, 1], pct in (0, 100], aum, amounts and activity
+>= 0, risk_rating an integer 1..5, ages 0..150; balance is any amount. Money columns (``aum``,
+``balance``, ``amount``) are exact decimals with at most two places, stored as integer minor
+units in ``<column>_minor`` (``graph/money.py``). List columns (``eligible_kinds``,
+``eligible_scenario_kinds``) hold ``;``-separated enum values. Every file may also carry an
+``op`` column: ``UPSERT`` (the default) or ``DELETE``.
+
+Examples
+--------
+>>> SPECS["customers"].required
+('customer_id', 'kind', 'name')
+>>> describe_column(SPECS["customers"], "risk_rating").domain
+'1..5'
+>>> describe_column(SPECS["social"], "kind").domain
+'FAMILY, SPOUSE, FRIEND, COLLEAGUE, CLASSMATE, BUSINESS'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Final, Literal
+
+from graph.model import (
+    CustomerKind,
+    IdentifierKind,
+    NodeLabel,
+    PartnerCategory,
+    PartnerLinkKind,
+    ProductCategory,
+    RelType,
+    ScenarioKind,
+    TieKind,
+    Tier,
+)
+from graph.targets import (
+    CAMPAIGN,
+    CUSTOMER,
+    PARTNER,
+    PRODUCT,
+    RELATIONSHIP_MANAGER,
+    SCENARIO,
+    NodeTarget,
+    RelationshipTarget,
+)
+
+# v1 (DESIGN.md) plus the optional columns of issue 9 (birth_date, defaulted_at, product
+# eligibility): an export written for v1 loads unchanged.
+CONTRACT_VERSION: Final = "1.1"
+LIST_SEPARATOR: Final = ";"
+MONEY_SUFFIX: Final = "_minor"
+OPS: Final = ("UPSERT", "DELETE")
+# Booleans, case-insensitive.
+TRUE_WORDS: Final = frozenset({"true", "t", "yes", "y", "1"})
+FALSE_WORDS: Final = frozenset({"false", "f", "no", "n", "0"})
+
+# The enum domains a column may name, from the model's allow-lists.
+ENUM_DOMAINS: Final[dict[str, type[StrEnum]]] = {
+    "customer_kind": CustomerKind,
+    "tie_kind": TieKind,
+    "partner_category": PartnerCategory,
+    "scenario_kind": ScenarioKind,
+    "product_category": ProductCategory,
+    "link_kind": PartnerLinkKind,
+    "identifier_kind": IdentifierKind,
+    "tier": Tier,
+}
+ACCEPTED_ENUMS: Final[dict[str, tuple[str, ...]]] = {
+    name: tuple(member.value for member in enum) for name, enum in ENUM_DOMAINS.items()
+}
+
+
+@dataclass(frozen=True)
+class NumberRule:
+    """A numeric column: integer or decimal, with an optional inclusive/exclusive range."""
+
+    integer: bool = False
+    low: float | None = None
+    low_inclusive: bool = True
+    high: float | None = None
+    money: bool = False  # an exact decimal of at most 2 places, stored as minor units
+
+    def in_range(self, value: float | Decimal) -> bool:
+        """Whether a parsed value lies inside the range (``high`` is always inclusive)."""
+        if self.low is not None and (
+            value < self.low or (value == self.low and not self.low_inclusive)
+        ):
+            return False
+        return self.high is None or value <= self.high
+
+    def describe(self) -> str:
+        """The range in words: ``1..5``, ``>= 0``, ``> 0 and <= 100``, ``any``."""
+        low = None if self.low is None else _number(self.low)
+        high = None if self.high is None else _number(self.high)
+        if low is not None and high is not None and self.low_inclusive:
+            return f"{low}..{high}"
+        parts = []
+        if low is not None:
+            parts.append(f"{'>=' if self.low_inclusive else '>'} {low}")
+        if high is not None:
+            parts.append(f"<= {high}")
+        return " and ".join(parts) or "any"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass(frozen=True)
+class LinkColumn:
+    """A column of a node file stored as a relationship, not a property (a customer's rm_id
+    is its MANAGED_BY; a scenario's partner_id is the partner's HOSTS)."""
+
+    column: str
+    target: RelationshipTarget
+    owner_is_source: bool  # the row's node is the relationship's source (MANAGED_BY)
+
+
+@dataclass(frozen=True)
+class RelationshipColumns:
+    """Which columns of a relationship file hold its two ends."""
+
+    source_column: str
+    target_column: str
+    target: RelationshipTarget | None  # None: the type comes from the row (social ties)
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One file of the contract: columns in order, the rules a validator enforces and what
+    its rows become in the graph (``node`` for node files, ``relationship`` for the others;
+    ``identifiers`` become USES relationships to keyed-hash Identifier nodes)."""
+
+    name: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    key: tuple[str, ...]
+    enums: dict[str, str] = field(default_factory=dict)  # column -> ENUM_DOMAINS entry
+    numbers: dict[str, NumberRule] = field(default_factory=dict)
+    booleans: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    datetimes: tuple[str, ...] = ()
+    refs: dict[str, str] = field(default_factory=dict)  # column -> referenced file
+    loop: tuple[str, str] | None = None  # the two endpoints that must differ
+    text: tuple[str, ...] = ()  # free-text columns (where invalid UTF-8 is planted)
+    enum_lists: dict[str, str] = field(default_factory=dict)  # column -> ENUM_DOMAINS entry
+    ordered: tuple[tuple[str, str], ...] = ()  # (low, high) columns: low <= high when both set
+    node: NodeTarget | None = None
+    links: tuple[LinkColumn, ...] = ()
+    relationship: RelationshipColumns | None = None
+    profile_input: bool = False  # a change makes the stored community profiles stale
+
+    def property_of(self, column: str) -> str:
+        """The graph property a column is stored in (money: ``<column>_minor``)."""
+        rule = self.numbers.get(column)
+        return f"{column}{MONEY_SUFFIX}" if rule is not None and rule.money else column
+
+    @property
+    def link(self) -> LinkColumn | None:
+        return self.links[0] if self.links else None
+
+    def graph_target(self) -> str:
+        """What a row becomes, as a Cypher pattern."""
+        if self.node is not None:
+            return f"(:{self.node.label.value})"
+        if self.name == "identifiers":
+            return f"(:Customer)-[:{RelType.USES.value}]->(:{NodeLabel.IDENTIFIER.value})"
+        assert self.relationship is not None
+        rel = self.relationship.target
+        if rel is None:
+            return "(:Customer)-[:<kind>]->(:Customer)"
+        return f"(:{rel.source.label.value})-[:{rel.rel_type.value}]->(:{rel.target.label.value})"
+
+
+_NON_NEGATIVE = NumberRule(low=0.0)
+_MONEY = NumberRule(low=0.0, money=True)
+_AGE = NumberRule(integer=True, low=0, high=150)
+
+
+def _rel(
+    rel_type: RelType, source: NodeTarget, target: NodeTarget, src: str, dst: str, *merge: str
+) -> RelationshipColumns:
+    return RelationshipColumns(src, dst, RelationshipTarget(rel_type, source, target, merge))
+
+
+SPECS: Final[dict[str, FileSpec]] = {
+    spec.name: spec
+    for spec in (
+        FileSpec(
+            "customers",
+            (
+                "customer_id",
+                "kind",
+                "name",
+                "city",
+                "branch_id",
+                "rm_id",
+                "aum",
+                "risk_rating",
+                "consent_marketing",
+                "onboarded_at",
+                "last_active_at",
+                "phone",
+                "id_number",
+                "email",
+                "birth_date",
+                "defaulted_at",
+            ),
+            required=("customer_id", "kind", "name"),
+            key=("customer_id",),
+            enums={"kind": "customer_kind"},
+            numbers={"aum": _MONEY, "risk_rating": NumberRule(integer=True, low=1, high=5)},
+            booleans=("consent_marketing",),
+            dates=("onboarded_at", "last_active_at", "birth_date", "defaulted_at"),
+            refs={"rm_id": "relationship_managers"},
+            text=("name",),
+            node=CUSTOMER,
+            links=(
+                LinkColumn(
+                    "rm_id",
+                    RelationshipTarget(RelType.MANAGED_BY, CUSTOMER, RELATIONSHIP_MANAGER),
+                    owner_is_source=True,
+                ),
+            ),
+            profile_input=True,
+        ),
+        FileSpec(
+            "relationship_managers",
+            ("rm_id", "name", "branch_id"),
+            required=("rm_id", "name"),
+            key=("rm_id",),
+            text=("name",),
+            node=RELATIONSHIP_MANAGER,
+        ),
+        FileSpec(
+            "partners",
+            ("partner_id", "name", "category"),
+            required=("partner_id", "name", "category"),
+            key=("partner_id",),
+            enums={"category": "partner_category"},
+            text=("name",),
+            node=PARTNER,
+        ),
+        FileSpec(
+            "products",
+            (
+                "product_id",
+                "name",
+                "category",
+                "eligible_kinds",
+                "min_age",
+                "max_age",
+                "eligible_scenario_kinds",
+                "min_tier",
+            ),
+            required=("product_id", "name", "category"),
+            key=("product_id",),
+            enums={"category": "product_category", "min_tier": "tier"},
+            numbers={"min_age": _AGE, "max_age": _AGE},
+            text=("name",),
+            enum_lists={
+                "eligible_kinds": "customer_kind",
+                "eligible_scenario_kinds": "scenario_kind",
+            },
+            ordered=(("min_age", "max_age"),),
+            node=PRODUCT,
+        ),
+        FileSpec(
+            "scenarios",
+            ("scenario_id", "name", "kind", "partner_id"),
+            required=("scenario_id", "name", "kind"),
+            key=("scenario_id",),
+            enums={"kind": "scenario_kind"},
+            refs={"partner_id": "partners"},
+            text=("name",),
+            node=SCENARIO,
+            links=(
+                LinkColumn(
+                    "partner_id",
+                    RelationshipTarget(RelType.HOSTS, PARTNER, SCENARIO),
+                    owner_is_source=False,
+                ),
+            ),
+        ),
+        FileSpec(
+            "social",
+            ("src_id", "dst_id", "kind", "strength", "since"),
+            required=("src_id", "dst_id", "kind"),
+            key=("src_id", "dst_id", "kind"),
+            enums={"kind": "tie_kind"},
+            numbers={"strength": NumberRule(low=0.0, high=1.0)},
+            dates=("since",),
+            refs={"src_id": "customers", "dst_id": "customers"},
+            loop=("src_id", "dst_id"),
+            relationship=RelationshipColumns("src_id", "dst_id", None),
+        ),
+        FileSpec(
+            "holdings",
+            ("customer_id", "product_id", "since", "balance", "status"),
+            required=("customer_id", "product_id"),
+            key=("customer_id", "product_id"),
+            numbers={"balance": NumberRule(money=True)},
+            dates=("since",),
+            refs={"customer_id": "customers", "product_id": "products"},
+            relationship=_rel(RelType.HOLDS, CUSTOMER, PRODUCT, "customer_id", "product_id"),
+            profile_input=True,
+        ),
+        FileSpec(
+            "participation",
+            ("customer_id", "scenario_id", "role", "since", "activity"),
+            required=("customer_id", "scenario_id"),
+            key=("customer_id", "scenario_id"),
+            numbers={"activity": _NON_NEGATIVE},
+            dates=("since",),
+            refs={"customer_id": "customers", "scenario_id": "scenarios"},
+            relationship=_rel(
+                RelType.PARTICIPATES_IN, CUSTOMER, SCENARIO, "customer_id", "scenario_id"
+            ),
+            profile_input=True,
+        ),
+        FileSpec(
+            "partner_links",
+            ("customer_id", "partner_id", "kind", "since"),
+            required=("customer_id", "partner_id", "kind"),
+            key=("customer_id", "partner_id", "kind"),
+            enums={"kind": "link_kind"},
+            dates=("since",),
+            refs={"customer_id": "customers", "partner_id": "partners"},
+            relationship=_rel(
+                RelType.LINKED_TO, CUSTOMER, PARTNER, "customer_id", "partner_id", "kind"
+            ),
+        ),
+        FileSpec(
+            "referrals",
+            ("referrer_id", "referee_id", "referred_at", "product_id", "campaign_id", "converted"),
+            required=("referrer_id", "referee_id", "referred_at"),
+            key=("referrer_id", "referee_id"),
+            booleans=("converted",),
+            dates=("referred_at",),
+            refs={
+                "referrer_id": "customers",
+                "referee_id": "customers",
+                "product_id": "products",
+                "campaign_id": "campaigns",
+            },
+            relationship=_rel(RelType.REFERRED, CUSTOMER, CUSTOMER, "referrer_id", "referee_id"),
+        ),
+        FileSpec(
+            "transfers",
+            ("src_id", "dst_id", "amount", "at"),
+            required=("src_id", "dst_id", "amount", "at"),
+            key=("src_id", "dst_id", "at"),
+            numbers={"amount": _MONEY},
+            datetimes=("at",),
+            refs={"src_id": "customers", "dst_id": "customers"},
+            loop=("src_id", "dst_id"),
+            relationship=_rel(RelType.TRANSFERRED_TO, CUSTOMER, CUSTOMER, "src_id", "dst_id", "at"),
+        ),
+        FileSpec(
+            "guarantees",
+            ("guarantor_id", "borrower_id", "amount", "start", "end"),
+            required=("guarantor_id", "borrower_id", "amount", "start"),
+            key=("guarantor_id", "borrower_id"),
+            numbers={"amount": _MONEY},
+            dates=("start", "end"),
+            refs={"guarantor_id": "customers", "borrower_id": "customers"},
+            loop=("guarantor_id", "borrower_id"),
+            relationship=_rel(
+                RelType.GUARANTEES, CUSTOMER, CUSTOMER, "guarantor_id", "borrower_id"
+            ),
+        ),
+        FileSpec(
+            "shareholdings",
+            ("holder_id", "company_id", "pct"),
+            required=("holder_id", "company_id", "pct"),
+            key=("holder_id", "company_id"),
+            numbers={"pct": NumberRule(low=0.0, low_inclusive=False, high=100.0)},
+            refs={"holder_id": "customers", "company_id": "customers"},
+            relationship=_rel(RelType.HOLDS_SHARES, CUSTOMER, CUSTOMER, "holder_id", "company_id"),
+        ),
+        FileSpec(
+            "identifiers",
+            ("customer_id", "kind", "value"),
+            required=("customer_id", "kind", "value"),
+            key=("customer_id", "kind", "value"),
+            enums={"kind": "identifier_kind"},
+            refs={"customer_id": "customers"},
+        ),
+        FileSpec(
+            "campaigns",
+            ("campaign_id", "name", "product_id", "scenario_id", "start", "end"),
+            required=("campaign_id", "name"),
+            key=("campaign_id",),
+            dates=("start", "end"),
+            refs={"product_id": "products", "scenario_id": "scenarios"},
+            text=("name",),
+            node=CAMPAIGN,
+        ),
+    )
+}
+
+# Order in which files are loaded (and written by the generator): referenced files first.
+FILE_ORDER: Final[tuple[str, ...]] = (
+    "relationship_managers", "customers", "partners", "products", "scenarios", "campaigns",
+    "social", "holdings", "participation", "partner_links", "referrals", "transfers",
+    "guarantees", "shareholdings", "identifiers",
+)  # fmt: skip
+
+NODE_FILES: Final[dict[str, NodeTarget]] = {
+    name: spec.node for name, spec in SPECS.items() if spec.node is not None
+}
+
+
+class RejectReason(StrEnum):
+    """Why a row was rejected: one code per rejected row, the first failure wins."""
+
+    MISSING_REQUIRED = "MISSING_REQUIRED"  # a required value is empty
+    BAD_ENUM = "BAD_ENUM"  # not one of the allowed kinds / categories / ops
+    BAD_NUMBER = "BAD_NUMBER"  # not a number (or not an integer where one is needed)
+    BAD_BOOLEAN = "BAD_BOOLEAN"  # not true/false/1/0/yes/no
+    OUT_OF_RANGE = "OUT_OF_RANGE"  # a number outside its allowed range
+    BAD_DATE = "BAD_DATE"  # not an ISO 8601 date / date-time
+    DANGLING_REFERENCE = "DANGLING_REFERENCE"  # an endpoint neither in this load nor in the db
+    SELF_LOOP = "SELF_LOOP"  # both endpoints are the same customer
+    DUPLICATE_KEY = "DUPLICATE_KEY"  # the key appeared earlier in the same file (first wins)
+    BAD_UTF8 = "BAD_UTF8"  # bytes that are not UTF-8
+    MALFORMED_ROW = "MALFORMED_ROW"  # wrong number of fields, not a JSON object, …
+
+
+# --- the published contract (`crkg contract`, the README table) -------------------------------
+ColumnType = Literal[
+    "text", "enum", "enum list", "integer", "decimal", "money", "boolean", "date", "datetime"
+]
+
+
+@dataclass(frozen=True)
+class ColumnDescription:
+    name: str
+    type: ColumnType
+    required: bool
+    domain: str  # enum values, a range, a reference, or "" (free text)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "required": self.required,
+            "domain": self.domain,
+        }
+
+
+def describe_column(spec: FileSpec, column: str) -> ColumnDescription:
+    """One column of the contract in words: its type and the values it accepts."""
+    required = column in spec.required
+    kind: ColumnType
+    if column in spec.enums:
+        kind, domain = "enum", ", ".join(ACCEPTED_ENUMS[spec.enums[column]])
+    elif column in spec.enum_lists:
+        values = ", ".join(ACCEPTED_ENUMS[spec.enum_lists[column]])
+        kind, domain = "enum list", f"{LIST_SEPARATOR!r}-separated: {values}"
+    elif column in spec.numbers:
+        rule = spec.numbers[column]
+        kind = "money" if rule.money else ("integer" if rule.integer else "decimal")
+        domain = rule.describe()
+        if rule.money:
+            domain = f"{domain}, at most 2 decimal places"
+    elif column in spec.booleans:
+        kind, domain = "boolean", "true/false (also t/f, yes/no, y/n, 1/0)"
+    elif column in spec.dates:
+        kind, domain = "date", "ISO 8601 (2024-03-01)"
+    elif column in spec.datetimes:
+        kind, domain = "datetime", "ISO 8601 (2024-03-01T09:30:00, naive = UTC)"
+    else:
+        kind, domain = "text", ""
+    if column in spec.refs:
+        referenced = SPECS[spec.refs[column]]
+        reference = f"a {referenced.name}.{referenced.key[0]}"
+        domain = f"{domain}; {reference}" if domain else reference
+    for low, high in spec.ordered:
+        if column == high:
+            domain = f"{domain}; >= {low}"
+    return ColumnDescription(column, kind, required, domain)
+
+
+def describe() -> dict[str, Any]:
+    """The whole contract as data (``crkg contract --json``)."""
+    return {
+        "version": CONTRACT_VERSION,
+        "formats": ["csv", "jsonl", "parquet"],
+        "op": {"column": "op", "values": list(OPS), "default": OPS[0]},
+        "files": [
+            {
+                "name": name,
+                "graph": SPECS[name].graph_target(),
+                "key": list(SPECS[name].key),
+                "columns": [describe_column(SPECS[name], c).to_json() for c in SPECS[name].columns],
+            }
+            for name in FILE_ORDER
+        ],
+    }
+
+
+def markdown_table() -> str:
+    """The contract as the Markdown table the README shows (a test keeps the two equal)."""
+    lines = ["| file | column | type | required | domain |", "|---|---|---|---|---|"]
+    for name in FILE_ORDER:
+        spec = SPECS[name]
+        for position, column in enumerate(spec.columns):
+            described = describe_column(spec, column)
+            lines.append(
+                f"| {name if position == 0 else ''} | `{column}` | {described.type} | "
+                f"{'yes' if described.required else ''} | {_cell(described.domain)} |"
+            )
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")

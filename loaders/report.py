@@ -1,0 +1,107 @@
+"""What a load reports: rows read, loaded, rejected and changed per file, and how it ended.
+
+read = loaded + rejected for every file, always; the report is printed, written next to the
+rejects file and stored as the run's ``LoadRun`` node.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from graph.errors import CrkgError
+from loaders.rejects import Reject
+
+
+class LoadProgress(Protocol):
+    def start_file(self, name: str, total_rows: int) -> None: ...
+    def advance(self, rows: int) -> None: ...
+    def finish_file(self, name: str) -> None: ...
+
+
+class NoProgress:
+    def start_file(self, name: str, total_rows: int) -> None:
+        return None
+
+    def advance(self, rows: int) -> None:
+        return None
+
+    def finish_file(self, name: str) -> None:
+        return None
+
+
+class TooManyRejectsError(CrkgError):
+    exit_code = 7
+
+
+@dataclass
+class FileReport:
+    file: str
+    path: str
+    format: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_changed: int = 0  # created, updated or deleted something
+    rows_deleted: int = 0  # op=DELETE rows among the loaded
+    seconds: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_rejected
+
+
+@dataclass
+class LoadReport:
+    run_id: str
+    source: str
+    started_at: datetime
+    rejects_file: str
+    files: list[FileReport] = field(default_factory=list)
+    finished_at: datetime | None = None
+    status: str = "RUNNING"
+    error: str | None = None
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def rows_changed(self) -> int:
+        return sum(f.rows_changed for f in self.files)
+
+    def to_json(self) -> str:
+        body = asdict(self)
+        body.update(
+            rows_read=self.rows_read,
+            rows_loaded=self.rows_loaded,
+            rows_rejected=self.rows_rejected,
+            rows_changed=self.rows_changed,
+        )
+        return json.dumps(body, default=str, ensure_ascii=False, indent=2)
+
+
+@dataclass(frozen=True)
+class RecordsLoad:
+    """The outcome of ``Loader.load_records``: its LoadRun id, counts and every reject."""
+
+    run_id: str
+    report: FileReport
+    rejects: list[Reject]
+
+
+def new_run_id(now: datetime) -> str:
+    return f"load-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
