@@ -368,3 +368,10 @@ class GraphData:
                     data["time"] = min(data["time"], old["time"])
             graph.add_edge(u, v, **data)
         return graph
+
+
+def whole_minor(amounts: Float64Array) -> list[int]:
+    """Edge amounts as Python ints; they must be whole minor units (never fractions of 分)."""
+    if not np.all(amounts == np.round(amounts)):
+        raise InvalidGraphError("amounts must be whole minor units (integers), not fractions")
+    return [int(a) for a in amounts.tolist()]

@@ -22,12 +22,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from algorithms.graphdata import GraphData, UnknownNodeError
-from algorithms.inproc.referral import SearchDeadlineExceeded, WarmPath, warmest_paths
+from algorithms.graphdata import GraphData, InvalidGraphError, UnknownNodeError
+from algorithms.inproc.paths import SearchDeadlineExceeded, WarmPath, warmest_paths
 from graph.errors import ServiceBusyError
 from graph.model import TieKind
-from graph.repositories.analytics import AnalyticsRepository, TieColumns
-from graph.store import GraphStore
+from graph.read_models import TieColumns
+from graph.repositories.customers import CustomerRepository
+from graph.repositories.projections import ProjectionRepository
+from graph.store import QueryRunner
 
 __all__ = [
     "SearchDeadlineExceeded",
@@ -108,7 +110,7 @@ _VIRTUAL_SOURCE = "\x00sources"  # no customer id starts with NUL
 
 
 async def _ball(
-    repository: AnalyticsRepository,
+    repository: ProjectionRepository,
     start: Sequence[str],
     radius: int,
     kinds: Sequence[TieKind],
@@ -164,7 +166,7 @@ def _search(
 
 
 async def warmest_paths_between(
-    store: GraphStore,
+    store: QueryRunner,
     sources: Sequence[str],
     target: str,
     *,
@@ -226,15 +228,15 @@ async def warmest_paths_between(
         [(p.nodes, round(p.strength, 3)) for p in paths]
     """
     if not 1 <= max_hops <= 6:
-        raise ValueError(f"max_hops must be within 1..6, got {max_hops}")
+        raise InvalidGraphError(f"max_hops must be within 1..6, got {max_hops}")
     if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+        raise InvalidGraphError(f"k must be at least 1, got {k}")
     slot = slots.take() if slots is not None else None
     handed_over = False
     try:
-        repository = AnalyticsRepository(store)
+        repository = ProjectionRepository(store)
         starts = [s for s in dict.fromkeys(sources) if s != target]
-        missing = await repository.missing_customers([target])
+        missing = await CustomerRepository(store).missing_customers([target])
         if missing:
             raise UnknownNodeError(target)
         if not starts:

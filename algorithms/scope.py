@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Literal, Self
+from enum import StrEnum
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from graph.errors import CrkgError
-from graph.repositories.analytics import CustomerScope
+from graph.repositories.projections import CustomerScope
+from graph.results import COMMUNITY_PROPERTIES, community_property_of
 
-CommunityAlgorithm = Literal["wcc", "louvain", "leiden", "label_propagation"]
+# the algorithms whose partition a scope may name, from the result properties
+CommunityAlgorithm = StrEnum(  # type: ignore[misc]
+    "CommunityAlgorithm", {p.algorithm.upper(): p.algorithm for p in COMMUNITY_PROPERTIES}
+)
 
 
 class InvalidScopeError(CrkgError):
@@ -56,10 +61,6 @@ class Scope(BaseModel):
     @property
     def is_whole_graph(self) -> bool:
         return all(value is None for value in self.model_dump().values())
-
-    @property
-    def restricts_customers(self) -> bool:
-        return any((self.scenario_id, self.community_id, self.branch_id))
 
     @classmethod
     def parse(cls, texts: Iterable[str]) -> Scope:
@@ -102,7 +103,7 @@ class Scope(BaseModel):
             community_property=(
                 None
                 if self.community_algorithm is None
-                else f"community_{self.community_algorithm}"
+                else community_property_of(self.community_algorithm.value).value
             ),
             community_id=self.community_id,
             since_from=self.since_from,

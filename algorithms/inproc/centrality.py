@@ -28,12 +28,10 @@ from algorithms.graphdata import (
 from algorithms.inproc._adjacency import undirected_adjacency
 
 __all__ = [
-    "Contribution",
     "NodeScores",
     "PageRankResult",
     "betweenness",
     "degree",
-    "explain_pagerank",
     "pagerank",
     "personalized_pagerank",
 ]
@@ -70,19 +68,6 @@ class PageRankResult(NodeScores):
     alpha: float = 0.85
     weighted: bool = True
     iterations: int = 0
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """How much one in-neighbour adds to a node's PageRank.
-
-    ``contribution`` is ``pr[u] * w(u, v) / out_weight(u)``; ``share`` is the part of the
-    node's score it explains, ``alpha * contribution / pr[v]``.
-    """
-
-    node_id: str
-    contribution: float
-    share: float
 
 
 def _non_negative_weights(graph: GraphData, weighted: bool) -> None:
@@ -362,59 +347,6 @@ def personalized_pagerank(
         tol=tol,
         max_iter=max_iter,
     )
-
-
-def explain_pagerank(
-    graph: GraphData,
-    scores: PageRankResult,
-    node_id: str,
-    *,
-    top: int = 5,
-) -> list[Contribution]:
-    """The in-neighbours that contribute most to ``node_id``'s PageRank.
-
-    Parameters
-    ----------
-    graph : GraphData
-        The graph ``scores`` was computed on.
-    scores : PageRankResult
-        Its alpha and weighting are reused.
-    node_id : str
-        The node to explain.
-    top : int
-        How many contributors to return, largest contribution first (ties by id).
-
-    Examples
-    --------
-    >>> g = GraphData.from_edges([("a", "c"), ("b", "c"), ("b", "d"), ("c", "a")])
-    >>> pr = pagerank(g)
-    >>> [c.node_id for c in explain_pagerank(g, pr, "c")]
-    ['a', 'b']
-    """
-    if scores.node_ids != graph.node_ids:
-        raise InvalidGraphError("the scores were computed on another graph")
-    target = graph.index_of(node_id)
-    adjacency = graph.to_csr(weighted=scores.weighted)
-    out_weight = np.asarray(adjacency.sum(axis=1)).ravel()
-    column = adjacency[:, [target]].tocoo()
-    sources = column.coords[0]
-    values = column.data
-    keep = values > 0
-    sources, values = sources[keep], values[keep]
-    contribution = scores.values[sources] * values / out_weight[sources]
-    own = float(scores.values[target])
-    ranked = sorted(
-        zip(sources.tolist(), contribution.tolist(), strict=True),
-        key=lambda item: (-item[1], graph.node_ids[item[0]]),
-    )[: max(top, 0)]
-    return [
-        Contribution(
-            node_id=graph.node_ids[source],
-            contribution=value,
-            share=scores.alpha * value / own if own > 0 else 0.0,
-        )
-        for source, value in ranked
-    ]
 
 
 def betweenness(

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from algorithms.graphdata import GraphData
-from algorithms.inproc.referral import SearchDeadlineExceeded, warmest_paths
+from algorithms.inproc.paths import SearchDeadlineExceeded, warmest_paths
 from algorithms.paths import SearchSlots
 from graph.errors import ServiceBusyError
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from algorithms.graphdata import GraphData, InvalidGraphError
-from algorithms.inproc.referral import link_prediction, referral_targets, warmest_paths
+from algorithms.inproc.paths import warmest_paths
+from algorithms.inproc.referral import link_prediction
 
 NX_INDEX = {
     "adamic_adar": nx.adamic_adar_index,
@@ -49,43 +50,6 @@ def test_link_prediction_reads_directed_and_parallel_edges_as_simple_ties() -> N
         link_prediction(directed, ["a"], ["b"], method="jaccard")  # type: ignore[arg-type]
 
 
-def test_referral_targets_sum_pair_scores_and_name_introducers() -> None:
-    reference = _social(4)
-    g = GraphData.from_networkx(reference)
-    holders = [str(v) for v in range(0, 70, 7)]
-    targets = referral_targets(g, holders, method="adamic_adar", top_introducers=2)
-    assert {t.candidate for t in targets}.isdisjoint(holders)
-    assert [t.score for t in targets] == sorted((t.score for t in targets), reverse=True)
-    for target in targets:
-        pairs = {
-            h: s
-            for _, h, s in nx.adamic_adar_index(reference, [(target.candidate, h) for h in holders])
-        }
-        assert target.score == pytest.approx(sum(pairs.values()))
-        best = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))[:2]
-        best = [(h, s) for h, s in best if s > 0]
-        assert [(i.node_id, pytest.approx(i.score)) for i in target.introducers] == best
-        for introducer in target.introducers:
-            common = nx.common_neighbors(reference, target.candidate, introducer.node_id)
-            assert introducer.common_neighbors == len(list(common))
-    scored = {t.candidate for t in targets}
-    expected = {
-        c
-        for c in reference
-        if c not in holders
-        and any(next(iter(nx.adamic_adar_index(reference, [(c, h)])))[2] > 0 for h in holders)
-    }
-    assert scored == expected
-
-
-def test_referral_targets_only_scores_the_given_candidates() -> None:
-    g = GraphData.from_networkx(_social(5))
-    targets = referral_targets(g, ["1", "2"], candidates=["3", "1", "4"])
-    assert {t.candidate for t in targets} <= {"3", "4"}
-    assert referral_targets(g, [], candidates=["3"]) == []
-
-
-# --- warm paths ----------------------------------------------------------------------------
 def _with_strengths(reference: nx.Graph, seed: int) -> nx.Graph:
     rng = np.random.default_rng(seed)
     for u, v in reference.edges:

@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 from algorithms.graphdata import GraphData, InvalidGraphError, UnknownNodeError
+from algorithms.inproc.exposures import exposure, exposure_totals
 from algorithms.inproc.risk import (
     CircleKind,
-    exposure,
-    exposure_totals,
     fund_flow_cycles,
     guarantee_circles,
     related_party_groups,

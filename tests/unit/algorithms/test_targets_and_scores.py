@@ -10,16 +10,16 @@ import networkx as nx
 import pytest
 
 from algorithms.graphdata import GraphData
+from algorithms.inproc.exposures import exposure, exposure_totals
 from algorithms.inproc.referral import (
     TARGET_WEIGHTS,
     referral_influence,
     score_referral_targets,
 )
-from algorithms.inproc.risk import exposure, exposure_totals
 from algorithms.inproc.segmentation import network_value
 from algorithms.paths import _search
 from algorithms.scope import InvalidScopeError, Scope
-from graph.repositories.analytics import TieColumns
+from graph.read_models import TieColumns
 
 
 def _weighted_social(seed: int, n: int = 60, m: int = 200) -> tuple[nx.Graph, GraphData]:
@@ -176,7 +176,7 @@ def test_scope_parsing() -> None:
     scope = Scope.parse(["scenario=S1", "branch=B2", "window=2024-01-01..2024-06-30"])
     assert scope.to_customer_scope().parameters()["scope_scenario_id"] == "S1"
     assert not scope.is_whole_graph
-    assert scope.restricts_customers
+    assert scope.to_customer_scope().predicate("c") != "true"  # it restricts customers
     assert Scope.parse(["window=2024-01-01.."]).since_to is None
     for bad in (["community=louvain"], ["galaxy=x"], ["window=2024-02-01..2024-01-01"], ["x"]):
         with pytest.raises(InvalidScopeError):
