@@ -20,9 +20,27 @@ from strawberry.fastapi import BaseContext
 from api.graphql.errors import ClientError
 from api.graphql.jobs import JobRegistry
 from api.security.auth import AuthenticationError, Principal
-from graph.model import TieKind
-from graph.queries.marketing import RiskFlagRule
-from graph.repositories.views import Row, ViewRepository
+from graph.model import AuditEvent, TieKind
+from graph.queries.screens import RiskFlagRule
+from graph.read_models import (
+    CommunityRecord,
+    Contribution,
+    CustomerRecord,
+    HoldingRecord,
+    IdentifierRecord,
+    LinkageMembership,
+    ManagerRecord,
+    ParticipationRecord,
+    ShareholdingRecord,
+)
+from graph.repositories.algorithm_runs import AlgorithmRunRepository
+from graph.repositories.audit import AuditRepository
+from graph.repositories.communities import CommunityRepository
+from graph.repositories.customers import CustomerRepository
+from graph.repositories.projections import ProjectionRepository
+from graph.repositories.referral_targets import ReferralTargetRepository
+from graph.repositories.risk_linkages import RiskLinkageRepository
+from graph.repositories.ties import TieRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 
@@ -31,24 +49,43 @@ EXPLANATION_TIES: tuple[TieKind, ...] = tuple(TieKind)
 EXPLANATION_TOP = 5
 
 
+class Repositories:
+    """The request's repositories, all on its scoped store (timeout, round-trip count)."""
+
+    def __init__(self, store: GraphStore, risk_rule: RiskFlagRule) -> None:
+        self.customers = CustomerRepository(store, risk_rule=risk_rule)
+        self.ties = TieRepository(store)
+        self.communities = CommunityRepository(store)
+        self.linkages = RiskLinkageRepository(store)
+        self.referral_targets = ReferralTargetRepository(store, risk_rule=risk_rule)
+        self.runs = AlgorithmRunRepository(store)
+        self.projections = ProjectionRepository(store)
+        self.audit = AuditRepository(store)
+
+
 class Loaders:
     """One DataLoader per kind of look-up; created per request so nothing leaks between users."""
 
-    def __init__(self, views: ViewRepository) -> None:
-        self.customer = DataLoader[str, Row | None](load_fn=views.customers)
-        self.manager = DataLoader[str, Row | None](load_fn=views.managers)
-        self.holdings = DataLoader[str, list[Row]](load_fn=views.holdings)
-        self.scenarios = DataLoader[str, list[Row]](load_fn=views.scenarios)
-        self.linkages = DataLoader[str, list[Row]](load_fn=views.linkages_of)
-        self.identifiers = DataLoader[str, list[Row]](load_fn=views.identifiers)
-        self.community = DataLoader[str, Row | None](load_fn=views.communities)
-        self.community_members = DataLoader[str, list[str]](load_fn=views.community_members)
-        self.group_shareholdings = DataLoader[str, list[Row]](load_fn=views.group_shareholdings)
+    def __init__(self, repositories: Repositories) -> None:
+        customers, linkages = repositories.customers, repositories.linkages
+        self.customer = DataLoader[str, CustomerRecord | None](load_fn=customers.by_ids)
+        self.manager = DataLoader[str, ManagerRecord | None](load_fn=customers.managers)
+        self.holdings = DataLoader[str, list[HoldingRecord]](load_fn=customers.holdings)
+        self.scenarios = DataLoader[str, list[ParticipationRecord]](load_fn=customers.scenarios)
+        self.identifiers = DataLoader[str, list[IdentifierRecord]](load_fn=customers.identifiers)
+        self.linkages = DataLoader[str, list[LinkageMembership]](load_fn=linkages.of_customers)
+        self.group_shareholdings = DataLoader[str, list[ShareholdingRecord]](
+            load_fn=linkages.group_shareholdings
+        )
+        communities = repositories.communities
+        self.community = DataLoader[str, CommunityRecord | None](load_fn=communities.by_ids)
+        self.community_members = DataLoader[str, list[str]](load_fn=communities.members)
+        ties = repositories.ties
 
-        async def contributions(ids: list[str]) -> list[list[Row]]:
-            return await views.pagerank_contributions(ids, EXPLANATION_TIES, EXPLANATION_TOP)
+        async def contributions(ids: list[str]) -> list[list[Contribution]]:
+            return await ties.pagerank_contributions(ids, EXPLANATION_TIES, EXPLANATION_TOP)
 
-        self.contributions = DataLoader[str, list[Row]](load_fn=contributions)
+        self.contributions = DataLoader[str, list[Contribution]](load_fn=contributions)
 
 
 @dataclass
@@ -60,19 +97,19 @@ class AuditTrail:
     def record(self, customer_id: str, field_name: str) -> None:
         self.fields_by_customer[customer_id].add(field_name)
 
-    def events(self, principal: Principal, operation: str, purpose: str | None) -> list[Row]:
+    def events(self, principal: Principal, operation: str, purpose: str | None) -> list[AuditEvent]:
         now = datetime.now(UTC)
         return [
-            {
-                "audit_id": f"audit-{secrets.token_hex(8)}",
-                "subject": principal.subject,
-                "role": principal.role.value,
-                "customer_id": customer_id,
-                "fields": sorted(fields),
-                "operation": operation,
-                "purpose": purpose,
-                "at": now,
-            }
+            AuditEvent(
+                audit_id=f"audit-{secrets.token_hex(8)}",
+                subject=principal.subject,
+                role=principal.role.value,
+                customer_id=customer_id,
+                fields=sorted(fields),
+                operation=operation,
+                purpose=purpose,
+                at=now,
+            )
             for customer_id, fields in sorted(self.fields_by_customer.items())
         ]
 
@@ -96,8 +133,8 @@ class RequestContext(BaseContext):
             transaction_timeout=settings.api_query_timeout_seconds,
             on_round_trip=self._count,
         )
-        self.views = ViewRepository(self.store, risk_rule=RiskFlagRule.from_settings(settings))
-        self.loaders = Loaders(self.views)
+        self.repositories = Repositories(self.store, RiskFlagRule.from_settings(settings))
+        self.loaders = Loaders(self.repositories)
         self.audit = AuditTrail()
         self.jobs = jobs
         self.purpose = purpose  # the X-Crkg-Purpose header: the "why" of the audit record
@@ -127,9 +164,9 @@ class RequestContext(BaseContext):
     def total_round_trips(self) -> int:
         return sum(self.round_trips.values())
 
-    def pii_visible(self, customer: Row) -> bool:
+    def pii_visible(self, customer: CustomerRecord) -> bool:
         """Unmasked PII for this customer? (an RM for their own book, or a role allowed all)"""
-        rm_id = customer.get("rm_id")
+        rm_id = customer.rm_id
         return self.principal.may_unmask_pii([rm_id] if rm_id else [])
 
     def page_size(self, first: int | None, default: int = 50) -> int:

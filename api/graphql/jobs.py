@@ -33,7 +33,7 @@ class JobStatus(StrEnum):
 
 
 @dataclass
-class Job:
+class AlgorithmJob:
     job_id: str
     algorithm: str
     parameters: dict[str, Any]
@@ -47,7 +47,7 @@ class Job:
     finished_at: datetime | None = None
 
 
-def _public_message(job: Job, error: CrkgError | None) -> str:
+def _public_message(job: AlgorithmJob, error: CrkgError | None) -> str:
     """What a client may read about a failed job: the reason when it is about the request,
     else a reference to the server log (database and server errors carry URIs and Cypher)."""
     if error is not None and not isinstance(error, DatabaseError | LocalServerError):
@@ -62,14 +62,14 @@ class JobRegistry:
         self.store = store
         self.settings = settings
         self.keep = keep
-        self.jobs: dict[str, Job] = {}
+        self.jobs: dict[str, AlgorithmJob] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._one_at_a_time = asyncio.Lock()
 
     def submit(
         self, algorithm: str, parameters: Mapping[str, Any], engine: Engine, requested_by: str
-    ) -> Job:
-        job = Job(
+    ) -> AlgorithmJob:
+        job = AlgorithmJob(
             job_id=f"job-{secrets.token_hex(8)}",
             algorithm=algorithm,
             parameters=dict(parameters),
@@ -84,10 +84,10 @@ class JobRegistry:
         task.add_done_callback(self._tasks.discard)
         return job
 
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str) -> AlgorithmJob | None:
         return self.jobs.get(job_id)
 
-    async def _run(self, job: Job) -> None:
+    async def _run(self, job: AlgorithmJob) -> None:
         async with self._one_at_a_time:
             job.status = JobStatus.RUNNING
             try:

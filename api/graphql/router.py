@@ -88,7 +88,7 @@ class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
         events = context.audit.events(context.principal, context.operation, context.purpose)
         if events:
             try:
-                await context.views.record_audit_events(events)
+                await context.repositories.audit.record(events)
             except CrkgError as error:
                 logger.error("audit write failed, response withheld: %s", error.message)
                 result = ExecutionResult(

@@ -26,9 +26,10 @@ from graphql import (
 )
 
 from algorithms.registry import REGISTRY
+from api.graphql.admin.queries import MAX_UPSERT_ROWS
+from api.graphql.common.enums import CommunityAlgorithm
 from api.graphql.context import EXPLANATION_TOP
-from api.graphql.schema import MAX_UPSERT_ROWS, build_schema
-from api.graphql.types import CommunityAlgorithm
+from api.graphql.schema import build_schema
 from api.security.auth import Permission
 from api.security.limits import (
     LIST_BOUNDS,

@@ -1,0 +1,71 @@
+"""Root fields of customers: one customer's 360 view, and pages of customers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import strawberry
+
+from api.graphql.common.checks import community_key, require, require_community, require_customer
+from api.graphql.common.cursors import decode_cursor
+from api.graphql.common.enums import customer_property
+from api.graphql.common.types import Customer, CustomerConnection, customer_connection
+from api.graphql.context import context_value
+from api.graphql.errors import ClientError
+from api.graphql.permissions import requires
+from api.security.auth import Permission
+from graph.model import NodeLabel, Tier
+
+
+@strawberry.field(
+    description="A customer's 360 view", extensions=requires(Permission.READ_CUSTOMERS)
+)
+async def customer(info: strawberry.Info, id: strawberry.ID) -> Customer | None:
+    return await require_customer(info, str(id))
+
+
+@strawberry.field(
+    description="Customers in id order, filtered; Relay-style pages",
+    extensions=requires(Permission.READ_CUSTOMERS),
+)
+async def customers(
+    info: strawberry.Info,
+    search: str | None = None,
+    tier: Tier | None = None,
+    scenario_id: strawberry.ID | None = None,
+    community_id: strawberry.ID | None = None,
+    first: int | None = 50,
+    after: str | None = None,
+) -> CustomerConnection | None:
+    context = context_value(info)
+    size = context.page_size(first)
+    if search is not None and not search.strip():
+        raise ClientError("search must not be blank")
+    community_property = community = None
+    if community_id is not None:
+        await require_community(info, str(community_id))
+        algorithm, community = community_key(str(community_id))
+        community_property = customer_property(algorithm)
+    if scenario_id is not None:
+        await require(info, NodeLabel.SCENARIO, str(scenario_id))
+    principal = context.principal
+    # who may match names: admins all; an RM their own book (names they may unmask);
+    # everyone else exact ids only, so masked names cannot be probed by search
+    if principal.can(Permission.READ_PII_ALL):
+        search_mode: Literal["names", "book_names", "id"] = "names"
+    elif principal.can(Permission.READ_PII_OWN_BOOK) and principal.rm_id is not None:
+        search_mode = "book_names"
+    else:
+        search_mode = "id"
+    ids = await context.repositories.customers.page(
+        after=decode_cursor("customer", after) or "",
+        limit=size + 1,
+        search=search,
+        search_mode=search_mode,
+        book_rm_id=principal.rm_id,
+        tier=None if tier is None else tier.value,
+        scenario_id=None if scenario_id is None else str(scenario_id),
+        community_property=community_property,
+        community=community,
+    )
+    return await customer_connection(info, ids, size)

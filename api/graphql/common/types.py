@@ -1,0 +1,453 @@
+"""The customer 360 type and the value types every area returns.
+
+A :class:`Customer` is built from a :class:`~graph.read_models.CustomerRecord` and resolves its
+related data through the request's DataLoaders; PII fields come back masked unless the caller
+may see them, and say which they are; financial figures are exact or banded by role. Every
+unmasked value a response carries is recorded for the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import strawberry
+
+from api.graphql.common.cursors import encode_cursor
+from api.graphql.common.enums import CommunityAlgorithm, customer_property
+from api.graphql.context import context_value
+from api.graphql.permissions import requires
+from api.security.auth import Permission
+from api.security.masking import (
+    Masked,
+    amount_band,
+    mask_email,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+)
+from graph.model import LifecycleStage, Tier
+from graph.money import to_decimal
+from graph.read_models import CustomerRecord
+from graph.results import ResultProperty
+
+if TYPE_CHECKING:
+    from api.graphql.network.types import Community
+
+T = TypeVar("T")
+
+
+# --- small value types ---------------------------------------------------------------------------
+@strawberry.type(description="A PII value: masked unless you may see it, and saying which.")
+class MaskedString:
+    value: str | None
+    masked: bool
+
+
+@strawberry.type(description="An exact amount of money in the bank's one currency (CRKG_CURRENCY)")
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@strawberry.type(
+    description="A financial figure: exact when your role may read it (risk and admin; an RM "
+    "for their own book), otherwise only the band it lies in, saying it is masked"
+)
+class MaskedMoney:
+    amount: Decimal | None = strawberry.field(description="exact; null when masked")
+    low: Decimal | None = strawberry.field(description="the band's lower bound, when masked")
+    high: Decimal | None = strawberry.field(
+        description="the band's upper bound (exclusive; null: open-ended), when masked"
+    )
+    currency: str
+    masked: bool
+
+
+@strawberry.type(description="A risk rating 1..5: withheld (null, masked) unless you may read it")
+class MaskedRating:
+    value: int | None
+    masked: bool
+
+
+def amount(info: strawberry.Info, minor: int) -> Money:
+    """Integer minor units as an exact amount in the deployment's currency."""
+    return Money(amount=to_decimal(int(minor)), currency=context_value(info).settings.currency)
+
+
+def money(info: strawberry.Info, minor: int | None) -> Money | None:
+    """Stored integer minor units as an exact amount (None stays None)."""
+    return None if minor is None else amount(info, minor)
+
+
+def masked_money(info: strawberry.Info, minor: int | None, *, exact: bool) -> MaskedMoney | None:
+    if minor is None:
+        return None
+    amount = to_decimal(int(minor))
+    currency = context_value(info).settings.currency
+    if exact:
+        return MaskedMoney(amount=amount, low=None, high=None, currency=currency, masked=False)
+    low, high = amount_band(amount)
+    return MaskedMoney(amount=None, low=low, high=high, currency=currency, masked=True)
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class RelationshipManager:
+    id: strawberry.ID
+    name: str
+    branch_id: str | None
+
+
+@strawberry.type
+class Holding:
+    product_id: strawberry.ID
+    name: str
+    category: str
+    since: date | None
+    balance: MaskedMoney | None
+    status: str | None
+
+
+@strawberry.type
+class Participation:
+    scenario_id: strawberry.ID
+    name: str
+    kind: str
+    role: str | None
+    since: date | None
+    activity: float | None
+
+
+@strawberry.type
+class Scores:
+    pagerank: float | None
+    degree: float | None
+    betweenness: float | None
+    personalized_pagerank: float | None
+    referral_influence: float | None
+    network_value: float | None
+    exposure_minor: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="guarantee exposure within k hops, as the latest exposure run stored it "
+        "(its hops, decay and direction are that run's parameters; risk roles only)",
+        extensions=requires(Permission.READ_RISK),
+    )
+    def exposure(self, info: strawberry.Info) -> Money | None:
+        return money(info, self.exposure_minor)
+
+    @classmethod
+    def from_record(cls, record: CustomerRecord) -> Scores:
+        def score(prop: ResultProperty) -> float | None:
+            value = record.result(prop)
+            return None if value is None else float(value)
+
+        exposure = record.result(ResultProperty.SCORE_EXPOSURE)
+        return cls(
+            pagerank=score(ResultProperty.SCORE_PAGERANK),
+            degree=score(ResultProperty.SCORE_DEGREE),
+            betweenness=score(ResultProperty.SCORE_BETWEENNESS),
+            personalized_pagerank=score(ResultProperty.SCORE_PERSONALIZED_PAGERANK),
+            referral_influence=score(ResultProperty.SCORE_REFERRAL_INFLUENCE),
+            network_value=score(ResultProperty.SCORE_NETWORK_VALUE),
+            exposure_minor=None if exposure is None else int(exposure),
+        )
+
+
+@strawberry.type
+class IdentifierView:
+    kind: str
+    key: str = strawberry.field(description="kind + keyed hash; raw values are never stored")
+    shared_by: int = strawberry.field(description="customers using this identifier")
+
+
+@strawberry.type
+class LinkageMembership:
+    linkage_id: strawberry.ID
+    kind: str
+    subtype: str | None
+    size: int
+    role: str | None
+
+
+@strawberry.type
+class Contribution:
+    """A neighbour's share of a customer's PageRank (score × tie strength / its total)."""
+
+    share: float
+    customer_id: strawberry.ID
+
+    @strawberry.field
+    async def customer(self, info: strawberry.Info) -> Customer | None:
+        return await load_customer(info, str(self.customer_id))
+
+
+@strawberry.type
+class CommunityMembership:
+    algorithm: CommunityAlgorithm
+    community_id: strawberry.ID
+
+    @strawberry.field
+    async def community(
+        self, info: strawberry.Info
+    ) -> Annotated[Community, strawberry.lazy("api.graphql.network.types")] | None:
+        from api.graphql.network.types import Community
+
+        record = await context_value(info).loaders.community.load(str(self.community_id))
+        return None if record is None else Community.from_record(record)
+
+
+# --- the customer --------------------------------------------------------------------------------
+def _financials_exact(info: strawberry.Info, record: CustomerRecord, field_name: str) -> bool:
+    """Whether this caller reads the customer's exact figures (audited like unmasked PII)."""
+    context = context_value(info)
+    exact = context.principal.may_read_financials([record.rm_id] if record.rm_id else [])
+    if exact:
+        context.audit.record(record.customer_id, field_name)
+    return exact
+
+
+@strawberry.type(description="A customer's 360 view; PII masked by role (see `masked`).")
+class Customer:
+    record: strawberry.Private[CustomerRecord]
+
+    def _masked(
+        self, info: strawberry.Info, field_name: str, raw: str | None, masker: Callable[..., Masked]
+    ) -> MaskedString:
+        context = context_value(info)
+        if context.pii_visible(self.record):
+            if raw is not None:
+                context.audit.record(self.record.customer_id, field_name)
+            return MaskedString(value=raw, masked=False)
+        masked = masker(raw)
+        return MaskedString(value=masked.value, masked=masked.masked)
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.record.customer_id)
+
+    @strawberry.field
+    def kind(self) -> str:
+        return str(self.record.kind)
+
+    @strawberry.field
+    def name(self, info: strawberry.Info) -> MaskedString:
+        return self._masked(info, "name", self.record.name, mask_name)
+
+    @strawberry.field
+    def phone(self, info: strawberry.Info) -> MaskedString:
+        return self._masked(info, "phone", self.record.phone, mask_phone)
+
+    @strawberry.field
+    def id_number(self, info: strawberry.Info) -> MaskedString:
+        return self._masked(info, "id_number", self.record.id_number, mask_id_number)
+
+    @strawberry.field
+    def email(self, info: strawberry.Info) -> MaskedString:
+        return self._masked(info, "email", self.record.email, mask_email)
+
+    @strawberry.field
+    def city(self) -> str | None:
+        return self.record.city
+
+    @strawberry.field
+    def branch_id(self) -> str | None:
+        return self.record.branch_id
+
+    @strawberry.field(description="assets under management: exact or banded by role")
+    def aum(self, info: strawberry.Info) -> MaskedMoney | None:
+        minor = self.record.aum_minor
+        if minor is None:
+            return None
+        return masked_money(info, minor, exact=_financials_exact(info, self.record, "aum"))
+
+    @strawberry.field(description="1 (lowest) .. 5: withheld unless you may read it")
+    def risk_rating(self, info: strawberry.Info) -> MaskedRating | None:
+        rating = self.record.risk_rating
+        if rating is None:
+            return None
+        if _financials_exact(info, self.record, "risk_rating"):
+            return MaskedRating(value=rating, masked=False)
+        return MaskedRating(value=None, masked=True)
+
+    @strawberry.field
+    def consent_marketing(self) -> bool:
+        return self.record.consent_marketing
+
+    @strawberry.field
+    def onboarded_at(self) -> date | None:
+        return self.record.onboarded_at
+
+    @strawberry.field
+    def last_active_at(self) -> date | None:
+        return self.record.last_active_at
+
+    @strawberry.field
+    def tier(self) -> Tier | None:
+        value = self.record.result(ResultProperty.TIER)
+        return None if value is None else Tier(value)
+
+    @strawberry.field
+    def lifecycle_stage(self) -> LifecycleStage | None:
+        value = self.record.result(ResultProperty.LIFECYCLE_STAGE)
+        return None if value is None else LifecycleStage(value)
+
+    @strawberry.field
+    def managed_by_you(self, info: strawberry.Info) -> bool:
+        rm_id = context_value(info).principal.rm_id
+        return rm_id is not None and self.record.rm_id == rm_id
+
+    @strawberry.field
+    async def relationship_manager(self, info: strawberry.Info) -> RelationshipManager | None:
+        if self.record.rm_id is None:
+            return None
+        manager = await context_value(info).loaders.manager.load(self.record.rm_id)
+        if manager is None:
+            return None
+        return RelationshipManager(
+            id=strawberry.ID(manager.rm_id), name=manager.name, branch_id=manager.branch_id
+        )
+
+    @strawberry.field
+    async def products(self, info: strawberry.Info) -> list[Holding] | None:
+        holdings = await context_value(info).loaders.holdings.load(self.record.customer_id)
+        exact = bool(holdings) and _financials_exact(info, self.record, "balance")
+        return [
+            Holding(
+                product_id=strawberry.ID(h.product_id),
+                name=h.name,
+                category=h.category,
+                since=h.since,
+                balance=masked_money(info, h.balance_minor, exact=exact),
+                status=h.status,
+            )
+            for h in holdings
+        ]
+
+    @strawberry.field
+    async def scenarios(self, info: strawberry.Info) -> list[Participation] | None:
+        found = await context_value(info).loaders.scenarios.load(self.record.customer_id)
+        return [
+            Participation(
+                scenario_id=strawberry.ID(p.scenario_id),
+                name=p.name,
+                kind=p.kind,
+                role=p.role,
+                since=p.since,
+                activity=p.activity,
+            )
+            for p in found
+        ]
+
+    @strawberry.field
+    def communities(self) -> list[CommunityMembership] | None:
+        memberships = []
+        for algorithm in CommunityAlgorithm:
+            local_id = self.record.result(ResultProperty(customer_property(algorithm)))
+            if local_id is not None:
+                memberships.append(
+                    CommunityMembership(
+                        algorithm=algorithm,
+                        community_id=strawberry.ID(f"{algorithm.value}:{local_id}"),
+                    )
+                )
+        return memberships
+
+    @strawberry.field
+    def scores(self) -> Scores:
+        return Scores.from_record(self.record)
+
+    @strawberry.field(description="The neighbours contributing most to this customer's PageRank")
+    async def influence_explanation(self, info: strawberry.Info) -> list[Contribution] | None:
+        found = await context_value(info).loaders.contributions.load(self.record.customer_id)
+        return [
+            Contribution(share=c.share, customer_id=strawberry.ID(c.customer_id)) for c in found
+        ]
+
+    @strawberry.field(
+        description="Phones, devices, addresses, e-mails (keyed hashes): risk only",
+        extensions=requires(Permission.READ_IDENTIFIERS),
+    )
+    async def identifiers(self, info: strawberry.Info) -> list[IdentifierView] | None:
+        found = await context_value(info).loaders.identifiers.load(self.record.customer_id)
+        return [IdentifierView(kind=i.kind, key=i.key, shared_by=i.shared_by) for i in found]
+
+    @strawberry.field(
+        description="Risk linkages this customer belongs to: risk only",
+        extensions=requires(Permission.READ_RISK),
+    )
+    async def risk_linkages(self, info: strawberry.Info) -> list[LinkageMembership] | None:
+        found = await context_value(info).loaders.linkages.load(self.record.customer_id)
+        return [
+            LinkageMembership(
+                linkage_id=strawberry.ID(m.linkage_id),
+                kind=m.kind,
+                subtype=m.subtype,
+                size=m.size,
+                role=m.role,
+            )
+            for m in found
+        ]
+
+
+async def load_customers(info: strawberry.Info, ids: Iterable[str]) -> dict[str, Customer]:
+    """The customers of ``ids`` that exist, by id, in the order of ``ids`` (one batched read,
+    through the request's DataLoader). Every list of customers the API returns is built with
+    this and :func:`with_customers`: a customer deleted since its id was read drops out."""
+    wanted = list(dict.fromkeys(ids))
+    records = await context_value(info).loaders.customer.load_many(wanted)
+    return {
+        customer_id: Customer(record=record)
+        for customer_id, record in zip(wanted, records, strict=True)
+        if record is not None
+    }
+
+
+async def load_customer(info: strawberry.Info, customer_id: str) -> Customer | None:
+    return (await load_customers(info, [customer_id])).get(customer_id)
+
+
+async def with_customers(
+    info: strawberry.Info, items: Iterable[T], customer_id: Callable[[T], str]
+) -> list[tuple[T, Customer]]:
+    """Each item whose customer exists, with it, in the items' order (one batched read)."""
+    kept = list(items)
+    customers = await load_customers(info, [customer_id(item) for item in kept])
+    return [(item, customers[customer_id(item)]) for item in kept if customer_id(item) in customers]
+
+
+@strawberry.type
+class CustomerEdge:
+    cursor: str
+    node: Customer
+
+
+@strawberry.type
+class CustomerConnection:
+    edges: list[CustomerEdge]
+    page_info: PageInfo
+
+
+async def customer_connection(
+    info: strawberry.Info, ids: list[str], page_size: int
+) -> CustomerConnection:
+    """``ids`` holds one more than the page when there is a next page."""
+    page = ids[:page_size]
+    found = await with_customers(info, page, lambda i: i)
+    return CustomerConnection(
+        edges=[CustomerEdge(cursor=encode_cursor("customer", i), node=c) for i, c in found],
+        page_info=PageInfo(
+            has_next_page=len(ids) > page_size,
+            # from the page, not the customers that loaded: a customer deleted between the
+            # two reads must not end the pagination
+            end_cursor=encode_cursor("customer", page[-1]) if page else None,
+        ),
+    )

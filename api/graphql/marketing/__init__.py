@@ -1,0 +1,1 @@
+"""The marketing area: referral targets with their introducers, and referral paths."""

@@ -1,0 +1,104 @@
+"""Root fields of marketing: whom to target for a product, and how an RM reaches a prospect."""
+
+from __future__ import annotations
+
+import strawberry
+
+from api.graphql.common.checks import check_range, require
+from api.graphql.common.types import with_customers
+from api.graphql.context import context_value
+from api.graphql.errors import ClientError
+from api.graphql.marketing.types import ReferralTarget
+from api.graphql.network.queries import warm_paths
+from api.graphql.network.types import Path
+from api.graphql.permissions import requires
+from api.security.auth import Permission
+from graph.errors import NotComputedError
+from graph.model import NodeLabel, TieKind
+
+# the newest referral_targets runs searched for one that covers a (product, scenario)
+REFERRAL_RUNS_SEARCHED = 1_000
+
+
+async def _referral_run_covers(info: strawberry.Info, product: str, scenario: str | None) -> bool:
+    """Whether a succeeded ``referral_targets`` run scored ``product`` for ``scenario``.
+
+    A run covers the product it names (or every product, with ``product_id`` null) within
+    the scenario it names (or bank-wide, with ``scenario_id`` null).
+    """
+    runs = context_value(info).repositories.runs
+    for run in await runs.latest("referral_targets", REFERRAL_RUNS_SEARCHED):
+        if run.status != "SUCCEEDED":
+            continue
+        parameters = run.parameters or {}
+        if parameters.get("scenario_id") == scenario and parameters.get("product_id") in (
+            None,
+            product,
+        ):
+            return True
+    return False
+
+
+@strawberry.field(
+    description="Warmest paths from an RM's book (yours by default) to a prospect",
+    extensions=requires(Permission.READ_TARGETS),
+)
+async def referral_paths(
+    info: strawberry.Info,
+    to_customer_id: strawberry.ID,
+    from_rm_id: strawberry.ID | None = None,
+    k: int = 3,
+    max_hops: int = 4,
+) -> list[Path] | None:
+    context = context_value(info)
+    check_range("k", k, 1, 10)
+    check_range("maxHops", max_hops, 1, 6)
+    rm_id = str(from_rm_id) if from_rm_id is not None else context.principal.rm_id
+    if rm_id is None:
+        raise ClientError("fromRmId is required unless you are an RM")
+    await require(info, NodeLabel.RELATIONSHIP_MANAGER, rm_id)
+    await require(info, NodeLabel.CUSTOMER, str(to_customer_id))
+    book = await context.repositories.customers.rm_book(rm_id)
+    book = [c for c in book if c != str(to_customer_id)]
+    if not book:
+        return []
+    return await warm_paths(
+        info, book, str(to_customer_id), k=k, max_hops=max_hops, kinds=list(TieKind)
+    )
+
+
+@strawberry.field(
+    description="Whom to target for a product (consenting, not risk-flagged)",
+    extensions=requires(Permission.READ_TARGETS),
+)
+async def referral_targets(
+    info: strawberry.Info,
+    product_id: strawberry.ID,
+    scenario_id: strawberry.ID | None = None,
+    first: int | None = 50,
+) -> list[ReferralTarget] | None:
+    context = context_value(info)
+    size = context.page_size(first)
+    product = str(product_id)
+    scenario = None if scenario_id is None else str(scenario_id)
+    await require(info, NodeLabel.PRODUCT, product)
+    if scenario is not None:
+        await require(info, NodeLabel.SCENARIO, scenario)
+    # answered from a run for exactly this (product, scenario); the bank-wide run is not
+    # filtered to a scenario silently: a missing run is an error that says what to run
+    if not await _referral_run_covers(info, product, scenario):
+        where = "bank-wide" if scenario is None else f"in scenario {scenario}"
+        command = f"crkg algo run referral_targets -p product_id={product}"
+        if scenario is not None:
+            command += f" -p scenario_id={scenario}"
+        raise NotComputedError(
+            f"no referral_targets run has scored product {product} {where}",
+            hint=f"run `{command}` (or the runAlgorithm mutation with these params)",
+        )
+    found = await context.repositories.referral_targets.screened(
+        product, scenario_key=scenario or "*", scenario_id=scenario, limit=size
+    )
+    return [
+        ReferralTarget.from_record(record, customer)
+        for record, customer in await with_customers(info, found, lambda r: r.customer_id)
+    ]

@@ -1,0 +1,1 @@
+"""The network area: connections, paths, communities and influencers."""

@@ -1,0 +1,259 @@
+"""Root fields of the network: who a customer is tied to, the warmest paths between two
+customers, communities, and the most influential customers.
+
+Neighbourhoods and paths are bounded Cypher reads (a path search reads the ties around both
+ends, then searches in a worker thread that stops at the request's deadline); communities
+and scores are what algorithm runs stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import strawberry
+
+from algorithms.graphdata import UnknownNodeError
+from algorithms.paths import search_slots, warmest_paths_between
+from api.graphql.common.checks import (
+    check_range,
+    community_key,
+    require,
+    require_community,
+    require_customer,
+)
+from api.graphql.common.cursors import decode_cursor, encode_cursor
+from api.graphql.common.enums import CommunityAlgorithm, customer_property
+from api.graphql.common.types import PageInfo, load_customers, with_customers
+from api.graphql.context import context_value
+from api.graphql.errors import ClientError
+from api.graphql.network.types import (
+    Community,
+    CommunityConnection,
+    CommunityEdge,
+    InfluenceMetric,
+    InfluenceScore,
+    Path,
+    ScopeInput,
+    Subgraph,
+    SubgraphNode,
+    Tie,
+)
+from api.graphql.permissions import requires
+from api.security.auth import Permission
+from graph.errors import NotFoundError, QueryTimeoutError
+from graph.model import NodeLabel, TieKind
+
+
+async def warm_paths(
+    info: strawberry.Info,
+    sources: list[str],
+    target: str,
+    *,
+    k: int,
+    max_hops: int,
+    kinds: list[TieKind],
+) -> list[Path]:
+    """Yen's k warmest paths (cost −log strength), read from the ties around both ends."""
+    context = context_value(info)
+    timeout = context.settings.api_query_timeout_seconds
+    try:
+        # the reads have the server-side timeout; the search in its thread stops at the
+        # deadline, so the timeout ends the work and not only the wait
+        found = await asyncio.wait_for(
+            warmest_paths_between(
+                context.store,
+                sources,
+                target,
+                k=k,
+                max_hops=max_hops,
+                tie_kinds=tuple(kinds),
+                deadline=time.monotonic() + timeout,
+                slots=search_slots(context.settings.api_max_concurrent_searches),
+            ),
+            timeout=timeout,
+        )
+    except UnknownNodeError:
+        return []  # the prospect is not in the graph: no path
+    except TimeoutError:  # the wait's, or the search's own SearchDeadlineExceeded
+        raise QueryTimeoutError("the warm-path search", timeout) from None
+    return [
+        Path(
+            customer_ids=[strawberry.ID(n) for n in path.nodes],
+            hops=path.hops,
+            strength=path.strength,
+            cost=path.cost,
+        )
+        for path in found
+    ]
+
+
+async def require_scope(info: strawberry.Info, scope: ScopeInput | None) -> None:
+    if scope is None:
+        return
+    if scope.scenario_id is not None:
+        await require(info, NodeLabel.SCENARIO, str(scope.scenario_id))
+    if scope.community_id is not None:
+        await require_community(info, str(scope.community_id))
+    customers = context_value(info).repositories.customers
+    if scope.branch_id is not None and not await customers.branch_exists(scope.branch_id):
+        raise NotFoundError("branch", scope.branch_id)
+
+
+@strawberry.field(
+    description="Who a customer is tied to, up to `depth` ties away",
+    extensions=requires(Permission.READ_NETWORK),
+)
+async def connections(
+    info: strawberry.Info,
+    customer_id: strawberry.ID,
+    depth: int = 1,
+    types: list[TieKind] | None = None,
+    min_strength: float | None = None,
+    first: int | None = 100,
+) -> Subgraph | None:
+    context = context_value(info)
+    check_range("depth", depth, 1, 3)
+    size = context.page_size(first)
+    strength = 0.0 if min_strength is None else min_strength
+    if not 0.0 <= strength <= 1.0:
+        raise ClientError(f"minStrength must be between 0 and 1, got {strength}")
+    center = await require_customer(info, str(customer_id))
+    found = await context.repositories.ties.neighbourhood(
+        str(customer_id),
+        kinds=types or list(TieKind),
+        depth=depth,
+        min_strength=strength,
+        limit=size + 1,
+    )
+    kept = await with_customers(info, found.nodes[:size], lambda node: node[0])
+    members = {str(customer_id), *(node[0] for node, _ in kept)}
+    return Subgraph(
+        center=center,
+        nodes=[SubgraphNode(hops=hop, customer=customer) for (_, hop), customer in kept],
+        ties=[
+            Tie(
+                from_id=strawberry.ID(t.src),
+                to_id=strawberry.ID(t.dst),
+                kind=TieKind(t.kind),
+                strength=t.strength,
+                since=t.since,
+            )
+            for t in found.ties
+            if t.src in members and t.dst in members
+        ],
+        truncated=len(found.nodes) > size,
+    )
+
+
+@strawberry.field(
+    description="The k warmest paths of ties between two customers",
+    extensions=requires(Permission.READ_NETWORK),
+)
+async def paths(
+    info: strawberry.Info,
+    from_id: strawberry.ID,
+    to_id: strawberry.ID,
+    k: int = 1,
+    max_hops: int = 4,
+    types: list[TieKind] | None = None,
+) -> list[Path] | None:
+    check_range("k", k, 1, 10)
+    check_range("maxHops", max_hops, 1, 6)
+    if from_id == to_id:
+        raise ClientError("fromId and toId are the same customer")
+    await require(info, NodeLabel.CUSTOMER, str(from_id), str(to_id))
+    return await warm_paths(
+        info, [str(from_id)], str(to_id), k=k, max_hops=max_hops, kinds=types or list(TieKind)
+    )
+
+
+@strawberry.field(
+    description="Communities with their profiles, largest first",
+    extensions=requires(Permission.READ_NETWORK),
+)
+async def communities(
+    info: strawberry.Info,
+    algorithm: CommunityAlgorithm | None = CommunityAlgorithm.LOUVAIN,
+    min_size: int = 1,
+    first: int | None = 50,
+    after: str | None = None,
+) -> CommunityConnection | None:
+    context = context_value(info)
+    size = context.page_size(first)
+    offset_text = decode_cursor("community", after)
+    # ASCII digits only (isdigit() takes "²"), and an offset the database can skip to
+    if offset_text is not None and not re.fullmatch(r"[0-9]{1,9}", offset_text):
+        raise ClientError(f"after: {after!r} is not a communities cursor")
+    offset = 0 if offset_text is None else int(offset_text) + 1
+    records = await context.repositories.communities.page(
+        algorithm=None if algorithm is None else algorithm.value,
+        min_size=min_size,
+        offset=offset,
+        limit=size + 1,
+    )
+    edges = [
+        CommunityEdge(cursor=encode_cursor("community", offset + i), node=Community.from_record(r))
+        for i, r in enumerate(records[:size])
+    ]
+    return CommunityConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(records) > size, end_cursor=edges[-1].cursor if edges else None
+        ),
+    )
+
+
+@strawberry.field(extensions=requires(Permission.READ_NETWORK))
+async def community(info: strawberry.Info, id: strawberry.ID) -> Community | None:
+    community_key(str(id))  # a clear error for a malformed id
+    record = await context_value(info).loaders.community.load(str(id))
+    if record is None:
+        raise NotFoundError(NodeLabel.COMMUNITY.value, str(id))
+    return Community.from_record(record)
+
+
+@strawberry.field(
+    description="Highest stored influence scores, optionally within a scope",
+    extensions=requires(Permission.READ_NETWORK),
+)
+async def influencers(
+    info: strawberry.Info,
+    scope: ScopeInput | None = None,
+    metric: InfluenceMetric = InfluenceMetric.PAGERANK,
+    first: int | None = 20,
+) -> list[InfluenceScore] | None:
+    context = context_value(info)
+    if metric is InfluenceMetric.EXPOSURE:
+        context.principal.require(Permission.READ_RISK)
+    size = context.page_size(first)
+    await require_scope(info, scope)
+    community_property = community_id = None
+    if scope is not None and scope.community_id is not None:
+        algorithm, community_id = community_key(str(scope.community_id))
+        community_property = customer_property(algorithm)
+    found = await context.repositories.customers.influencers(
+        metric.value,
+        limit=size,
+        scenario_id=None if scope is None or scope.scenario_id is None else str(scope.scenario_id),
+        community_property=community_property,
+        community=community_id,
+        branch_id=None if scope is None else scope.branch_id,
+        # marketing never sees a risk-flagged customer as an influencer; risk roles do,
+        # with the reasons
+        exclude_flagged=not context.principal.can(Permission.READ_RISK),
+    )
+    customers = await load_customers(info, [r.customer_id for r in found])
+    return [
+        InfluenceScore(
+            rank=rank,
+            score=r.score,
+            metric=metric,
+            run_id=r.run_id,
+            customer=customers[r.customer_id],
+            flags=r.risk_flags,
+        )
+        for rank, r in enumerate(found, start=1)
+        if r.customer_id in customers
+    ]

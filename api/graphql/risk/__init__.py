@@ -1,0 +1,1 @@
+"""The risk area: guarantee circles, risk rings, exposure and related-party groups."""
