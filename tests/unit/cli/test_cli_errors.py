@@ -6,11 +6,11 @@ import neo4j.exceptions as neo4j_errors
 import pytest
 import typer
 
-from api.cli import _friendly_errors
+from cli.common import friendly_errors
 
 
 def _failing(error: BaseException) -> typer.Exit:
-    @_friendly_errors
+    @friendly_errors
     def command() -> None:
         raise error
 

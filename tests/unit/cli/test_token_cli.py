@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
 from api.security.auth import Role, TokenVerifier
+from cli.main import app
 from graph.settings import CrkgSettings, get_settings
 
 

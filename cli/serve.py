@@ -1,0 +1,41 @@
+"""``crkg serve``: the API (GraphQL at /graphql, /healthz, /readyz, /metrics)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli import common
+from cli.common import console, friendly_errors
+from graph.settings import CrkgSettings
+from graph.store import connected_store
+
+
+@friendly_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (CRKG_API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (CRKG_API_PORT)")] = None,
+) -> None:
+    """Serve the API: GraphQL at /graphql, /healthz, /readyz, /metrics."""
+    serve_api(common.settings(), host, port)
+
+
+async def _check_database(settings: CrkgSettings) -> None:
+    async with connected_store(settings):
+        pass
+
+
+def serve_api(settings: CrkgSettings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    bind_host = host or settings.api_host
+    bind_port = port or settings.api_port
+    common.run(_check_database(settings))  # a clear error now, not a lifespan traceback later
+    console.print(
+        f"crkg API on http://{bind_host}:{bind_port}/graphql  "
+        "(/healthz, /readyz, /metrics) — Ctrl+C stops"
+    )
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
