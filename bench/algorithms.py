@@ -12,7 +12,7 @@ Per algorithm (PageRank, WCC, Louvain) it times, ``--rounds`` times each:
 
 - GDS end to end, as ``crkg algo run --engine gds`` computes: native projection, compute,
   streaming the result back and mapping node ids to customer ids;
-- in-process: the computation on the graph already built (``compute_inproc``);
+- in-process: the computation on the graph already built (the registry entry's in-process function);
 - networkx: the same computation on its graph already built.
 
 Times are taken without tracing; peak memory comes from a separate pass under tracemalloc
@@ -42,24 +42,21 @@ from typing import Any
 
 import networkx as nx
 
-from algorithms.engines import (
-    compute_inproc,
-    gds_client,
-    native_tie_projection,
-    run_gds,
-    tie_graph,
-)
+from algorithms.engines import InProcess, OnGds, run_on_gds, tie_graph
 from algorithms.graphdata import GraphData
 from algorithms.inproc._adjacency import prebuild, undirected_adjacency
-from algorithms.registry import REGISTRY, Engine, PageRankParams
+from algorithms.params import PageRankParams
+from algorithms.registry import REGISTRY, Engine
 from algorithms.runner import run_algorithm
+from graph.gds import gds_client, native_tie_projection
 from graph.localserver.manager import LocalNeo4j
-from graph.repositories.analytics import AnalyticsRepository, TieColumns
+from graph.read_models import TieColumns
 from graph.repositories.loads import LoadRepository
+from graph.repositories.projections import ProjectionRepository
 from graph.settings import CrkgSettings
 from graph.store import ConnectionTarget, connected_store, resolve_target
 from loaders.bulk import bulk_load
-from loaders.generator import generate_bank
+from synthbank.bank import generate_bank
 
 TARGET_VS_NETWORKX = 30.0
 TARGET_GDS_PAGERANK_SECONDS = 15.0
@@ -97,7 +94,7 @@ def _bank_dir(settings: CrkgSettings, instance: str, customers: int, seed: int) 
 async def _customer_count(settings: CrkgSettings) -> tuple[int, int]:
     async with connected_store(settings) as store:
         nodes = await LoadRepository(store).domain_node_count()
-        customers = len(await AnalyticsRepository(store).customer_ids()) if nodes else 0
+        customers = len(await ProjectionRepository(store).customer_ids()) if nodes else 0
     return nodes, customers
 
 
@@ -128,7 +125,7 @@ def _ensure_loaded(
 
 async def _read(settings: CrkgSettings) -> tuple[list[str], TieColumns]:
     async with connected_store(settings) as store:
-        repository = AnalyticsRepository(store)
+        repository = ProjectionRepository(store)
         customers = await repository.customer_ids()
         columns = await repository.tie_columns(
             REGISTRY["pagerank"].params().tie_kinds, customers=customers
@@ -159,7 +156,7 @@ def _networkx(name: str, graph: nx.Graph) -> Any:
 def _gds_pagerank(
     target: ConnectionTarget, params: PageRankParams | None
 ) -> tuple[float, float, int, int]:
-    """Native UNDIRECTED projection (as ``run_gds``) and PageRank in stats mode, timed apart.
+    """Native UNDIRECTED projection (as the GDS engine) and PageRank in stats mode, timed apart.
 
     ``params`` None runs GDS's own defaults (20 iterations, tolerance 1e-7) instead of
     crkg's (``PageRankParams``: 100 iterations, tolerance 1e-9).
@@ -174,19 +171,16 @@ def _gds_pagerank(
             max_iterations=params.max_iterations,
             tolerance=params.tolerance,
         )
-    try:
-        started = time.perf_counter()
-        with gds.graph.project.native(
-            f"crkg-bench-{uuid.uuid4().hex[:12]}", "Customer", projection
-        ) as graph:
-            projected = time.perf_counter()
-            stats = gds.page_rank.stats(graph, **config)
-            computed = time.perf_counter()
-            relationships = int(graph.relationship_count())
-        iterations = int(stats.ran_iterations)
-        return projected - started, computed - projected, relationships, iterations
-    finally:
-        gds.close()
+    started = time.perf_counter()
+    with gds.graph.project.native(
+        f"crkg-bench-{uuid.uuid4().hex[:12]}", "Customer", projection
+    ) as graph:
+        projected = time.perf_counter()
+        stats = gds.page_rank.stats(graph, **config)
+        computed = time.perf_counter()
+        relationships = int(graph.relationship_count())
+    iterations = int(stats.ran_iterations)
+    return projected - started, computed - projected, relationships, iterations
 
 
 async def _guarantee_circles(settings: CrkgSettings) -> tuple[float, int, int]:
@@ -259,9 +253,13 @@ def main() -> None:
     for name in ALGORITHMS:
         spec = REGISTRY[name]
         params = spec.params()
-        gds_times = [_timed(partial(run_gds, spec, params, target))[0] for _ in range(rounds)]
+        gds_engine, inproc_engine = spec.engines[Engine.GDS], spec.engines[Engine.INPROC]
+        assert isinstance(gds_engine, OnGds)
+        assert isinstance(inproc_engine, InProcess)
+        run_gds = partial(run_on_gds, name, gds_engine.stream, params, target)
+        gds_times = [_timed(run_gds)[0] for _ in range(rounds)]
 
-        ours = partial(compute_inproc, spec, params, graph)
+        ours = partial(inproc_engine.compute, graph, params)
         in_times = [_timed(ours)[0] for _ in range(rounds)]
         in_mib = _peak_mib(ours)
         if name == "louvain" and args.skip_networkx_louvain:

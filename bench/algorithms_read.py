@@ -15,30 +15,18 @@ import time
 from pathlib import Path
 
 from graph.model import TieKind
-from graph.queries.analytics import tie_types
-from graph.repositories.analytics import AnalyticsRepository, _rows
+from graph.repositories.projections import ProjectionRepository
 from graph.settings import CrkgSettings
 from graph.store import connected_store
-
-
-def read_ties_per_record(kinds: tuple[TieKind, ...]) -> str:
-    """The read before paging, one record per tie: the peer this benchmark measures against."""
-    return (
-        f"MATCH (a:Customer)-[r:{tie_types(kinds)}]->(b:Customer) "
-        "WHERE coalesce(r.strength, 1.0) >= $min_strength "
-        "RETURN a.customer_id AS src, b.customer_id AS dst, coalesce(r.strength, 1.0) AS weight"
-    )
 
 
 async def _compare(settings: CrkgSettings, rounds: int) -> None:
     kinds = tuple(TieKind)
     async with connected_store(settings) as store:
-        repository = AnalyticsRepository(store)
+        repository = ProjectionRepository(store)
         for _ in range(rounds):
             started = time.perf_counter()
-            rows = await store.read(
-                "read ties per record", _rows, read_ties_per_record(kinds), {"min_strength": 0.0}
-            )
+            rows = await repository.tie_records(kinds)  # the read before paging
             middle = time.perf_counter()
             columns = await repository.tie_columns(kinds)
             ended = time.perf_counter()

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -76,13 +75,9 @@ def bench_app() -> FastAPI:
     settings = CrkgSettings()
     app = create_app(settings)
 
-    async def page(tx: Any, first: int) -> list[dict[str, Any]]:
-        result = await tx.run(PLAIN_JSON_PAGE, first=first)
-        return [record.data() async for record in result]
-
     @app.get("/bench/customers.json")
     async def plain_json(request: Request, first: int = PAGE) -> JSONResponse:
-        rows = await request.app.state.store.read("bench page", page, first)
+        rows = await request.app.state.store.fetch("bench page", PLAIN_JSON_PAGE, first=first)
         customers = [
             {
                 "id": r["id"],
@@ -104,20 +99,17 @@ async def _prepare(settings: CrkgSettings) -> list[str]:
     async with connected_store(settings) as store:
         await SchemaRepository(store).apply()  # this code's schema version, or /readyz says no
 
-        async def probe(tx: Any) -> tuple[list[str], bool, bool]:
-            ids = [
-                r["id"] async for r in await tx.run("MATCH (c:Customer) RETURN c.customer_id AS id")
-            ]
-            record = await (
-                await tx.run(
-                    "MATCH (c:Customer) RETURN count(c.tier) > 0 AS tiers, "
-                    "count(c.score_pagerank) > 0 AS scores, "
-                    "count(c.community_louvain) > 0 AS louvain"
-                )
-            ).single(strict=True)
-            return ids, bool(record["tiers"]), bool(record["scores"] and record["louvain"])
-
-        ids, has_tiers, has_scores = await store.read("bench probe", probe)
+        ids = [
+            str(r["id"])
+            for r in await store.fetch("bench ids", "MATCH (c:Customer) RETURN c.customer_id AS id")
+        ]
+        record = await store.fetch_one(
+            "bench probe",
+            "MATCH (c:Customer) RETURN count(c.tier) > 0 AS tiers, "
+            "count(c.score_pagerank) > 0 AS scores, count(c.community_louvain) > 0 AS louvain",
+        )
+        assert record is not None
+        has_tiers, has_scores = bool(record["tiers"]), bool(record["scores"] and record["louvain"])
         if not has_tiers:
             await run_algorithm(store, settings, "segmentation")
         if not has_scores:

@@ -21,13 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from graph.localserver.manager import LocalNeo4j
-from graph.queries import loads as q
+from graph.repositories.loads import LoadRepository, WriteOp
 from graph.repositories.schema import SchemaRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore, open_driver
 from loaders.bulk import bulk_load
-from loaders.generator import generate_bank
-from loaders.pipeline import NODE_FILES, SOCIAL_TARGETS, Loader, LoadReport
+from loaders.contract import NODE_FILES
+from loaders.pipeline import Loader
+from loaders.plan import SOCIAL_TARGETS
+from loaders.report import LoadReport
+from synthbank.bank import generate_bank
 
 TARGET_RELS_PER_SECOND = 30_000
 TARGET_VS_ROW_AT_A_TIME = 40.0
@@ -82,23 +85,22 @@ async def _row_at_a_time(settings: CrkgSettings, bank: Path, sample: int) -> tup
                 )
             if len(rows) >= sample:
                 break
-    statement = q.upsert_relationships(SOCIAL_TARGETS["FRIEND"])
+    friend = SOCIAL_TARGETS["FRIEND"]
     driver = await open_driver(settings)
     try:
-        await driver.execute_query(
-            q.delete_relationships(SOCIAL_TARGETS["FRIEND"]),
-            rows=rows,
-            database_=settings.neo4j_database,
-        )
+        repository = LoadRepository(GraphStore.from_settings(driver, settings))
         loaded_at = datetime.now(UTC)
+        await repository.write(
+            WriteOp("delete FRIEND", "delete_rels", rows, rel=friend),
+            load_id="bench",
+            loaded_at=loaded_at,
+        )
         started = time.perf_counter()
-        for row in rows:
-            await driver.execute_query(
-                statement,
-                rows=[row],
+        for row in rows:  # the same statement as a load, one transaction per row
+            await repository.write(
+                WriteOp("upsert FRIEND", "upsert_rels", [row], rel=friend),
                 load_id="bench",
                 loaded_at=loaded_at,
-                database_=settings.neo4j_database,
             )
         return len(rows), time.perf_counter() - started
     finally:

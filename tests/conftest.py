@@ -2,6 +2,10 @@
 runs against the real managed Neo4j + GDS, started once per session on its own instance and
 port so a developer's demo database is never touched. Nothing here is mocked or skipped: if
 the server cannot start, the database tests fail and say why.
+
+Every test that needs the server carries the one ``db`` marker, so ``pytest -m "not db"``
+runs with no Neo4j at all: collection fails on an integration test without it, and on any
+test that asks for a database fixture without it.
 """
 
 from __future__ import annotations
@@ -18,9 +22,30 @@ from graph.settings import CrkgSettings, Environment
 from graph.store import GraphStore, open_driver
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INTEGRATION = PROJECT_ROOT / "tests" / "integration"
+DATABASE_FIXTURES = frozenset({"local_server", "driver", "store", "empty_db"})
 TEST_BOLT_PORT = int(os.environ.get("CRKG_TEST_BOLT_PORT", "7688"))
 # Two developers (or two agents) on one machine each take their own instance and port.
 TEST_INSTANCE = os.environ.get("CRKG_TEST_INSTANCE", "test")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a test that needs the server but lacks the ``db`` marker (and so would run,
+    and fail, under ``-m "not db"``)."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("db") is None
+        and (
+            Path(str(item.path)).is_relative_to(INTEGRATION)
+            or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests that need the server must be marked @pytest.mark.db (module: pytestmark):\n  "
+            + "\n  ".join(unmarked)
+        )
 
 
 def make_test_settings(**overrides: object) -> CrkgSettings:

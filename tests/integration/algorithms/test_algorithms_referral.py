@@ -21,7 +21,7 @@ import pytest
 
 from algorithms.graphdata import GraphData
 from algorithms.inproc.centrality import pagerank
-from algorithms.inproc.risk import exposure
+from algorithms.inproc.exposures import exposure
 from algorithms.inproc.segmentation import network_value
 from algorithms.paths import warmest_paths_between
 from algorithms.registry import Engine

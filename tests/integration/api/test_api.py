@@ -27,6 +27,8 @@ from graph.settings import CrkgSettings, Environment
 from graph.store import GraphStore, open_driver
 from tests.conftest import make_test_settings
 
+pytestmark = pytest.mark.db
+
 
 async def test_health_and_readiness(store: GraphStore, test_settings: CrkgSettings) -> None:
     await SchemaRepository(store).apply()

@@ -401,7 +401,7 @@ async def test_every_field_answers_safely_for_every_role(
 
 
 # --- the README's examples, verbatim ------------------------------------------------------------
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 ROLES_IN_README = {
     "relationship manager": Role.RM,
     "marketer": Role.MARKETER,

@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from neo4j import AsyncDriver
 
 from algorithms.graphdata import GraphData
-from algorithms.inproc.risk import exposure as exposure_of
+from algorithms.inproc.exposures import exposure as exposure_of
 from algorithms.runner import run_algorithm
 from api.app import create_app
 from api.security.auth import Role, mint_token

@@ -19,6 +19,8 @@ from loaders.bulk import bulk_load
 from tests.conftest import cli_env
 from tests.integration.exports import write_bank
 
+pytestmark = pytest.mark.db
+
 # b, c, d and e all point at a; a points back at b only; e also points at d.
 EDGES = [("b", "a"), ("c", "a"), ("d", "a"), ("e", "a"), ("a", "b"), ("e", "d")]
 KNOWN_ORDER = ["a", "b", "d"]  # c and e (no in-links) share the last place

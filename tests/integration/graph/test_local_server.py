@@ -17,6 +17,8 @@ from graph.settings import CrkgSettings
 from graph.store import open_driver
 from tests.conftest import cli_env, make_test_settings
 
+pytestmark = pytest.mark.db
+
 CRKG = [sys.executable, "-m", "cli"]
 
 

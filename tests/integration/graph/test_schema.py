@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from graph.model import NODE_MODELS
 from graph.queries.schema import CONSTRAINTS, INDEXES, SCHEMA_VERSION
 from graph.repositories.schema import SchemaRepository
 from graph.store import GraphStore
+
+pytestmark = pytest.mark.db
 
 
 async def _drop_schema(store: GraphStore) -> None:
