@@ -566,6 +566,29 @@ def token(
 
     settings = _settings()
     print(mint_token(settings, role=role, subject=subject, ttl_minutes=ttl_minutes))
+    if role is Role.RM and _run(_rm_missing(settings, subject)):
+        err_console.print(
+            f"[bold yellow]warning:[/] the database has no RelationshipManager {subject!r}: "
+            "the API refuses this token (rm_ids are case-sensitive)",
+            highlight=False,
+        )
+
+
+async def _rm_missing(settings: CrkgSettings, rm_id: str) -> bool:
+    """True when the database answers and has no such RM (unreachable: nothing to say)."""
+    from graph.model import NodeLabel
+    from graph.repositories.views import ViewRepository
+
+    quick = settings.model_copy(
+        update={"neo4j_connection_timeout_seconds": 2.0, "neo4j_max_transaction_retry_seconds": 2.0}
+    )
+    try:
+        async with connected_store(quick) as store:
+            return bool(
+                await ViewRepository(store).missing(NodeLabel.RELATIONSHIP_MANAGER, [rm_id])
+            )
+    except CrkgError:
+        return False
 
 
 async def _check_database(settings: CrkgSettings) -> None:
@@ -576,10 +599,11 @@ async def _check_database(settings: CrkgSettings) -> None:
 def _serve(settings: CrkgSettings, host: str | None, port: int | None) -> None:
     import uvicorn
 
-    from api.app import create_app
+    from api.app import check_bind_host, create_app
 
     bind_host = host or settings.api_host
     bind_port = port or settings.api_port
+    check_bind_host(settings, bind_host)  # development stays on this machine
     _run(_check_database(settings))  # a clear error now, not a lifespan traceback later
     console.print(
         f"crkg API on http://{bind_host}:{bind_port}/graphql  "
