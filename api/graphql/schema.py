@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -70,6 +69,7 @@ from api.graphql.types import (
 )
 from api.security.auth import ROLE_PERMISSIONS, Permission
 from api.security.limits import schema_config, security_extensions
+from api.security.requests import shown
 from graph.errors import NotComputedError, NotFoundError, QueryTimeoutError
 from graph.model import NodeLabel, TieKind, Tier
 from graph.money import to_decimal
@@ -91,10 +91,19 @@ async def _warm_paths(
 ) -> list[Path]:
     """Yen's k warmest paths (cost −log strength), read from the ties around both ends."""
     context = context_value(info)
-    timeout = context.settings.api_query_timeout_seconds
+    deadline, timeout = context.search_deadline()
+    by_request = timeout < context.settings.api_query_timeout_seconds
+    what, limit = (
+        ("the request", context.settings.api_request_timeout_seconds)
+        if by_request
+        else ("the warm-path search", timeout)
+    )
+    if timeout <= 0:
+        raise QueryTimeoutError(what, limit)
     try:
         # the reads have the server-side timeout; the search in its thread stops at the
-        # deadline, so the timeout ends the work and not only the wait
+        # deadline, so the timeout ends the work and not only the wait; one search per
+        # user at a time (the caller's subject owns its slot)
         found = await asyncio.wait_for(
             warmest_paths_between(
                 context.store,
@@ -103,15 +112,16 @@ async def _warm_paths(
                 k=k,
                 max_hops=max_hops,
                 tie_kinds=tuple(kinds),
-                deadline=time.monotonic() + timeout,
+                deadline=deadline,
                 slots=search_slots(context.settings.api_max_concurrent_searches),
+                owner=context.principal.subject,
             ),
             timeout=timeout,
         )
     except UnknownNodeError:
         return []  # the prospect is not in the graph: no path
     except TimeoutError:  # the wait's, or the search's own SearchDeadlineExceeded
-        raise QueryTimeoutError("the warm-path search", timeout) from None
+        raise QueryTimeoutError(what, limit) from None
     return [
         Path(
             customer_ids=[strawberry.ID(n) for n in path.nodes],
@@ -307,9 +317,13 @@ class Query:
         context = context_value(info)
         _check_range("k", k, 1, 10)
         _check_range("maxHops", max_hops, 1, 6)
-        rm_id = str(from_rm_id) if from_rm_id is not None else context.principal.rm_id
+        principal = context.principal
+        rm_id = str(from_rm_id) if from_rm_id is not None else principal.rm_id
         if rm_id is None:
             raise ClientError("fromRmId is required unless you are an RM")
+        if rm_id != principal.rm_id:
+            # another RM's book as sources: marketers and admins only
+            principal.require(Permission.SEARCH_ANY_BOOK)
         await _require(info, NodeLabel.RELATIONSHIP_MANAGER, rm_id)
         await _require(info, NodeLabel.CUSTOMER, str(to_customer_id))
         book = await AnalyticsRepository(context.store).rm_book(rm_id)
@@ -375,6 +389,10 @@ class Query:
         context = context_value(info)
         if metric is InfluenceMetric.EXPOSURE:
             context.principal.require(Permission.READ_RISK)
+        if metric is InfluenceMetric.NETWORK_VALUE:
+            # a blend of the AUM rank: ranking by it ranks wealth, which only those who read
+            # exact figures may do (an RM's own-book variant is not offered)
+            context.principal.require(Permission.READ_FINANCIALS)
         size = context.page_size(first)
         await _require_scope(info, scope)
         community_property = community = None
@@ -704,7 +722,11 @@ def algorithm_parameters(spec: AlgorithmSpec, params: dict[str, Any]) -> dict[st
             if problem["type"] == "extra_forbidden":
                 lines.append(f"  {field}: not a parameter of {spec.name} (known: {known})")
             else:
-                got = "" if problem["type"] == "missing" else f" (got {problem['input']!r})"
+                got = (
+                    ""
+                    if problem["type"] == "missing"
+                    else f" (got {shown(repr(problem['input']))})"
+                )
                 message = problem["msg"].removeprefix("Value error, ")
                 lines.append(f"  {field}: {message[:1].lower()}{message[1:]}{got}")
         noun = "parameter" if len(lines) == 1 else "parameters"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -17,6 +18,7 @@ from algorithms.registry import REGISTRY, Engine
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
 from api.security.auth import Permission
+from api.security.limits import MAX_ID_LENGTH
 from api.security.masking import (
     amount_band,
     mask_email,
@@ -24,6 +26,7 @@ from api.security.masking import (
     mask_name,
     mask_phone,
 )
+from api.security.requests import shown
 from graph.errors import NotFoundError
 from graph.model import LifecycleStage, NodeLabel, TieKind, Tier
 from graph.money import to_decimal
@@ -100,15 +103,20 @@ def encode_cursor(kind: str, value: str | int) -> str:
 
 
 def decode_cursor(kind: str, cursor: str | None) -> str | None:
+    """The value inside a cursor of ``kind``; a cursor the API cannot have issued (not
+    base64 of ``kind:value``, a value longer than an id or holding control characters, which
+    no id holds) is a ``BAD_REQUEST``."""
     if cursor is None:
         return None
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
-        raise ClientError(f"after: {cursor!r} is not a cursor this API issued") from None
+        raise ClientError(f"after: {shown(cursor)!r} is not a cursor this API issued") from None
     prefix, _, value = text.partition(":")
     if prefix != kind or not value:
-        raise ClientError(f"after: {cursor!r} is not a {kind} cursor")
+        raise ClientError(f"after: {shown(cursor)!r} is not a {kind} cursor")
+    if len(value) > MAX_ID_LENGTH or any(unicodedata.category(c)[0] == "C" for c in value):
+        raise ClientError(f"after: {shown(cursor)!r} is not a {kind} cursor this API issued")
     return value
 
 
@@ -119,7 +127,7 @@ def community_key(community_id: str) -> tuple[CommunityAlgorithm, str]:
         return CommunityAlgorithm(algorithm), local_id
     except ValueError:
         raise ClientError(
-            f"communityId {community_id!r} is not <algorithm>:<id>, e.g. louvain:C12"
+            f"communityId {shown(community_id)!r} is not <algorithm>:<id>, e.g. louvain:C12"
         ) from None
 
 
@@ -153,6 +161,15 @@ class MaskedMoney:
 @strawberry.type(description="A risk rating 1..5: withheld (null, masked) unless you may read it")
 class MaskedRating:
     value: int | None
+    masked: bool
+
+
+@strawberry.type(
+    description="A score computed from a financial figure: exact when your role may read that "
+    "figure (risk and admin; an RM for their own book), otherwise withheld (null, masked)"
+)
+class MaskedScore:
+    value: float | None
     masked: bool
 
 
@@ -222,8 +239,21 @@ class Scores:
     betweenness: float | None
     personalized_pagerank: float | None
     referral_influence: float | None
-    network_value: float | None
     exposure_minor: strawberry.Private[int | None]
+    row: strawberry.Private[Row]
+
+    @strawberry.field(
+        description="value × percentile rank of AUM + (1 − value) × percentile rank of "
+        "PageRank: the AUM rank can be solved for, so it is a financial figure, exact only "
+        "where aum is (audited like it) and withheld elsewhere"
+    )
+    def network_value(self, info: strawberry.Info) -> MaskedScore | None:
+        value = self.row.get("score_network_value")
+        if value is None:
+            return None
+        if _financials_exact(info, self.row, "network_value"):
+            return MaskedScore(value=float(value), masked=False)
+        return MaskedScore(value=None, masked=True)
 
     @strawberry.field(
         description="guarantee exposure within k hops, as the latest exposure run stored it "
@@ -441,8 +471,8 @@ class Customer:
             betweenness=_float(self.row.get("score_betweenness")),
             personalized_pagerank=_float(self.row.get("score_personalized_pagerank")),
             referral_influence=_float(self.row.get("score_referral_influence")),
-            network_value=_float(self.row.get("score_network_value")),
             exposure_minor=self.row.get("score_exposure_minor"),
+            row=self.row,
         )
 
     @strawberry.field(description="The neighbours contributing most to this customer's PageRank")
@@ -579,8 +609,8 @@ class Community:
         )
         if str(product_id) in shares:
             return float(shares[str(product_id)])
-        views = context_value(info).views
-        if await views.missing(NodeLabel.PRODUCT, [str(product_id)]):
+        # one check per product per request (a DataLoader), not one per community
+        if not await context_value(info).loaders.product_exists.load(str(product_id)):
             raise NotFoundError(NodeLabel.PRODUCT.value, str(product_id))
         return 0.0  # a product added after the profile was computed: nobody held it then
 
@@ -835,17 +865,13 @@ class Shareholding:
 class RelatedPartyGroup:
     id: strawberry.ID
     size: int
-    loan_balance: Money | None = strawberry.field(
-        description="the members' outstanding LOAN-category balances"
-    )
     guarantees_out: Money | None = strawberry.field(
         description="guarantees the members give for borrowers outside the group"
     )
-    total_exposure: Money | None = strawberry.field(
-        description="loanBalance + guaranteesOut: what the bank has at stake on the group"
-    )
     run_id: str | None
     member_rows: strawberry.Private[list[Row]]
+    loan_balance_minor: strawberry.Private[int | None]
+    total_exposure_minor: strawberry.Private[int | None]
 
     @classmethod
     def from_linkage(cls, info: strawberry.Info, row: LinkageRow) -> RelatedPartyGroup:
@@ -853,12 +879,32 @@ class RelatedPartyGroup:
         return cls(
             id=strawberry.ID(properties["linkage_id"]),
             size=len(row.members),
-            loan_balance=money(info, properties.get("loan_balance_minor")),
             guarantees_out=money(info, properties.get("guarantees_out_minor")),
-            total_exposure=money(info, properties.get("total_exposure_minor")),
             run_id=properties.get("run_id"),
             member_rows=row.members,
+            loan_balance_minor=properties.get("loan_balance_minor"),
+            total_exposure_minor=properties.get("total_exposure_minor"),
         )
+
+    def _audited(self, info: strawberry.Info, minor: int | None, field_name: str) -> Money | None:
+        # a sum of the members' holding balances (with one borrowing member, that member's
+        # balance): audited for every member, as reading the balances themselves is
+        if minor is not None:
+            audit = context_value(info).audit
+            for member in self.member_rows:
+                audit.record(str(member["id"]), field_name)
+        return money(info, minor)
+
+    @strawberry.field(description="the members' outstanding LOAN-category balances (audited)")
+    def loan_balance(self, info: strawberry.Info) -> Money | None:
+        return self._audited(info, self.loan_balance_minor, "group_loan_balance")
+
+    @strawberry.field(
+        description="loanBalance + guaranteesOut: what the bank has at stake on the group "
+        "(audited, as loanBalance)"
+    )
+    def total_exposure(self, info: strawberry.Info) -> Money | None:
+        return self._audited(info, self.total_exposure_minor, "group_total_exposure")
 
     @strawberry.field(description="who controls the group (position 0)")
     async def controller(self, info: strawberry.Info) -> Customer | None:
