@@ -9,7 +9,10 @@ deadline, checked inside the search loop: when the caller's timeout fires, the t
 too instead of keeping a core busy. And a process runs at most a few searches at once
 (:class:`SearchSlots`): one more is refused at once with :class:`~graph.errors.
 ServiceBusyError` rather than queued behind them past its own timeout. A search keeps its
-slot until its thread has really ended.
+slot until its thread has really ended. The slots are shared fairly: one owner (the API
+passes the caller's subject) holds at most ``per_owner`` of them (one, by default), so a
+single user looping hub-to-hub searches — or one request of aliased searches — cannot keep
+every other user's searches ``BUSY``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import TypeVar
 
 from algorithms.graphdata import GraphData, InvalidGraphError, UnknownNodeError
 from algorithms.inproc.paths import SearchDeadlineExceeded, WarmPath, warmest_paths
-from graph.errors import ServiceBusyError
+from graph.errors import CrkgError, ServiceBusyError
 from graph.model import TieKind
 from graph.read_models import TieColumns
 from graph.repositories.customers import CustomerRepository
@@ -32,6 +35,7 @@ from graph.repositories.projections import ProjectionRepository
 from graph.store import QueryRunner
 
 __all__ = [
+    "OwnerBusyError",
     "SearchDeadlineExceeded",
     "SearchSlot",
     "SearchSlots",
@@ -79,26 +83,80 @@ class SearchSlot:
         return future
 
 
-class SearchSlots:
-    """At most ``limit`` warm-path searches of this process at once."""
+class OwnerBusyError(ServiceBusyError):
+    """The owner (a user) already runs as many searches as one owner may."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, per_owner: int) -> None:
+        CrkgError.__init__(
+            self,
+            f"you already have {per_owner} warm-path search{'es' if per_owner > 1 else ''} "
+            "running, the most one user runs at once",
+            hint="wait for it to answer (a request with several paths or referralPaths "
+            "fields runs them one at a time: send them one per request)",
+        )
+        self.limit = per_owner
+
+
+class SearchSlots:
+    """At most ``limit`` warm-path searches of this process at once, and at most
+    ``per_owner`` of them for any one owner.
+
+    Examples
+    --------
+    >>> slots = SearchSlots(2, per_owner=1)
+    >>> first = slots.take("alice")
+    >>> slots.take("alice")
+    Traceback (most recent call last):
+    ...
+    algorithms.paths.OwnerBusyError: you already have 1 warm-path search running, ...
+    >>> second = slots.take("bob")
+    >>> slots.take("carol")
+    Traceback (most recent call last):
+    ...
+    graph.errors.ServiceBusyError: 2 warm-path searches already running in this process, ...
+    >>> first.release(); slots.take("carol").release()
+    """
+
+    def __init__(self, limit: int, *, per_owner: int = 1) -> None:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
+        if per_owner < 1:
+            raise ValueError(f"per_owner must be at least 1, got {per_owner}")
         self.limit = limit
-        self._free = threading.BoundedSemaphore(limit)
+        self.per_owner = per_owner
+        self._lock = threading.Lock()
+        self._taken = 0
+        self._by_owner: dict[str, int] = {}
 
-    def take(self) -> SearchSlot:
-        """A slot, or :class:`~graph.errors.ServiceBusyError` when all are taken."""
-        if not self._free.acquire(blocking=False):
-            raise ServiceBusyError("warm-path searches", self.limit)
-        return SearchSlot(self._free.release)
+    def take(self, owner: str | None = None) -> SearchSlot:
+        """A slot, or :class:`OwnerBusyError` when ``owner`` holds its share, or
+        :class:`~graph.errors.ServiceBusyError` when all are taken. ``None``: no owner
+        (only the process-wide limit applies)."""
+        with self._lock:
+            if owner is not None and self._by_owner.get(owner, 0) >= self.per_owner:
+                raise OwnerBusyError(self.per_owner)
+            if self._taken >= self.limit:
+                raise ServiceBusyError("warm-path searches", self.limit)
+            self._taken += 1
+            if owner is not None:
+                self._by_owner[owner] = self._by_owner.get(owner, 0) + 1
+        return SearchSlot(functools.partial(self._release, owner))
+
+    def _release(self, owner: str | None) -> None:
+        with self._lock:
+            self._taken -= 1
+            if owner is not None:
+                left = self._by_owner[owner] - 1
+                if left:
+                    self._by_owner[owner] = left
+                else:
+                    del self._by_owner[owner]
 
 
 @functools.cache
-def search_slots(limit: int) -> SearchSlots:
+def search_slots(limit: int, per_owner: int = 1) -> SearchSlots:
     """The process's slots for searches (one set per limit, shared by every request)."""
-    return SearchSlots(limit)
+    return SearchSlots(limit, per_owner=per_owner)
 
 
 def _check_deadline(deadline: float | None) -> None:
@@ -176,6 +234,7 @@ async def warmest_paths_between(
     min_strength: float = 0.0,
     deadline: float | None = None,
     slots: SearchSlots | None = None,
+    owner: str | None = None,
 ) -> list[WarmPath]:
     """The ``k`` warmest paths of ties from any of ``sources`` to ``target``.
 
@@ -205,6 +264,9 @@ async def warmest_paths_between(
     slots : SearchSlots, optional
         Where to take a place for the search (held from the first read until the search's
         thread has ended); ``None`` runs it without a bound.
+    owner : str, optional
+        Whose search it is (the API passes the caller's subject): an owner holds at most
+        ``slots.per_owner`` places at once.
 
     Returns
     -------
@@ -218,7 +280,8 @@ async def warmest_paths_between(
     SearchDeadlineExceeded
         The deadline passed (a :class:`TimeoutError`).
     ServiceBusyError
-        Every slot is taken by other searches.
+        Every slot is taken by other searches, or (:class:`OwnerBusyError`) ``owner``
+        already holds its share.
 
     Examples
     --------
@@ -231,7 +294,7 @@ async def warmest_paths_between(
         raise InvalidGraphError(f"max_hops must be within 1..6, got {max_hops}")
     if k < 1:
         raise InvalidGraphError(f"k must be at least 1, got {k}")
-    slot = slots.take() if slots is not None else None
+    slot = slots.take(owner) if slots is not None else None
     handed_over = False
     try:
         repository = ProjectionRepository(store)

@@ -1,7 +1,16 @@
-"""The FastAPI application: one Neo4j driver per process, created in the lifespan."""
+"""The FastAPI application: one Neo4j driver per process, created in the lifespan.
+
+The ASGI layers, outermost first: Starlette's error middleware (any exception is a 500 with
+a reference), the metrics (every response counted, 413s and 5xx included), the body size
+limit (``CRKG_API_MAX_BODY_BYTES``, enforced while the body streams in), the cancellation of
+requests whose client went away, then the routes. Every 4xx the app answers — refusals at
+the edge, Starlette's own 404 and 405 — is ``{"errors": [{"message", "extensions":
+{"code"}}]}``. The OpenAPI document and ``/docs`` exist in development only.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -10,15 +19,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import SettingsDep, StoreDep
 from api.graphql.jobs import JobRegistry
-from api.graphql.router import STATIC_DIR, CrkgGraphQLRouter, make_context_getter
+from api.graphql.router import (
+    STATIC_DIR,
+    CrkgGraphQLRouter,
+    make_context_getter,
+    manager_check,
+)
 from api.graphql.schema import build_schema
 from api.metrics import ApiMetrics, MetricsMiddleware
-from api.security.auth import TokenVerifier
+from api.security.auth import AuthConfigurationError, TokenVerifier
 from api.security.errors import ErrorCode
-from api.security.requests import RequestRefused
+from api.security.requests import BodySizeLimit, CancelOnDisconnect, RequestRefused
 from graph.errors import CrkgError
 from graph.queries.schema import SCHEMA_VERSION
 from graph.repositories.schema import SchemaRepository
@@ -41,28 +56,53 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
         app.state.settings = app_settings
         app.state.store = GraphStore.from_settings(driver, app_settings)
         app.state.jobs = JobRegistry(app.state.store, app_settings)
+        app.state.managers = manager_check(app.state.store, app_settings)
         try:
             yield
         finally:
             await app.state.jobs.shutdown()
             await driver.close()
 
+    development = app_settings.environment is Environment.DEVELOPMENT
     app = FastAPI(
         title="crkg",
         summary="Customer relationship knowledge graph",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs" if app_settings.environment is not Environment.PRODUCTION else None,
+        # the route map is for developers: outside development it only helps an attacker
+        openapi_url="/openapi.json" if development else None,
+        docs_url="/docs" if development else None,
         redoc_url=None,
     )
 
     app.state.metrics = metrics
+    # added innermost first: the metrics see the size limit's 413s
+    app.add_middleware(CancelOnDisconnect)
+    app.add_middleware(BodySizeLimit, max_bytes=app_settings.api_max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.exception_handler(RequestRefused)
     async def refused(request: Request, error: RequestRefused) -> JSONResponse:
         logger.info("refused %s %s: %s", request.method, request.url.path, error.message)
-        return JSONResponse(error.body(), status_code=error.status)
+        return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        """Starlette's own refusals (an unknown path, a method a route does not take)."""
+        code = {
+            404: ErrorCode.NOT_FOUND,
+            405: ErrorCode.METHOD_NOT_ALLOWED,
+            401: ErrorCode.UNAUTHENTICATED,
+            413: ErrorCode.REQUEST_TOO_LARGE,
+            415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        }.get(error.status_code, ErrorCode.BAD_REQUEST)
+        message = {
+            404: f"nothing is served at {request.url.path}",
+            405: f"{request.method} is not served at {request.url.path}"
+            + (" (GraphQL: POST application/json)" if request.url.path == "/graphql" else ""),
+        }.get(error.status_code, str(error.detail))
+        body = {"errors": [{"message": message, "extensions": {"code": str(code)}}]}
+        return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception) -> JSONResponse:
@@ -85,7 +125,6 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
         }
         return JSONResponse(body, status_code=500)
 
-    development = app_settings.environment is Environment.DEVELOPMENT
     router = CrkgGraphQLRouter(
         build_schema(app_settings),
         graphql_ide="graphiql" if development else None,
@@ -96,6 +135,7 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
             lambda request: request.app.state.jobs,
             lambda request: request.app.state.store,
             metrics,
+            lambda request: request.app.state.managers,
         ),
         subscription_protocols=(),
         multipart_uploads_enabled=False,
@@ -142,3 +182,47 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=200 if ready else 503)
 
     return app
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding to ``host`` keeps the API on this machine.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("localhost")
+    (True, True, True)
+    >>> is_loopback("0.0.0.0"), is_loopback("10.1.2.3"), is_loopback("api.bank.internal")
+    (False, False, False)
+    """
+    name = host.strip().strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def check_bind_host(settings: CrkgSettings, host: str) -> None:
+    """Refuse to serve the development API beyond this machine.
+
+    Development turns on GraphiQL, introspection, "did you mean" suggestions, the OpenAPI
+    document and locally minted tokens; bound to a non-loopback address, anyone who reaches
+    the port gets them. Refused unless ``CRKG_API_ALLOW_REMOTE_DEV=true``, and then with a
+    loud warning.
+    """
+    if settings.environment is not Environment.DEVELOPMENT or is_loopback(host):
+        return
+    if not settings.api_allow_remote_dev:
+        raise AuthConfigurationError(
+            f"refusing to serve the development API on {host}: development turns on "
+            "GraphiQL, introspection and locally minted tokens for anyone who reaches it",
+            hint="bind to 127.0.0.1, set CRKG_ENVIRONMENT=production (or test), or set "
+            "CRKG_API_ALLOW_REMOTE_DEV=true if you really mean it",
+        )
+    logger.warning(
+        "SERVING THE DEVELOPMENT API ON %s (CRKG_API_ALLOW_REMOTE_DEV=true): GraphiQL, "
+        "introspection and locally minted tokens are reachable from other machines",
+        host,
+    )

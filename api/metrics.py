@@ -45,6 +45,21 @@ class ApiMetrics:
         self.auth_failures = Counter(
             "crkg_auth_failures", "requests refused with 401", registry=self.registry
         )
+        self.graphql_errors = Counter(
+            "crkg_graphql_errors",
+            "GraphQL errors answered, by extensions.code",
+            ["code"],
+            registry=self.registry,
+        )
+        # internal errors answer HTTP 200 (the rest of the document stands), so the HTTP
+        # status counter never sees them: this one is what to alert on
+        self.internal_errors = Counter(
+            "crkg_graphql_internal_errors",
+            "GraphQL errors answered as INTERNAL_ERROR, by field path (schema field names, "
+            "list indices left out)",
+            ["field"],
+            registry=self.registry,
+        )
 
     def exposition(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

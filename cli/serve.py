@@ -29,10 +29,11 @@ async def _check_database(settings: CrkgSettings) -> None:
 def serve_api(settings: CrkgSettings, host: str | None, port: int | None) -> None:
     import uvicorn
 
-    from api.app import create_app
+    from api.app import check_bind_host, create_app
 
     bind_host = host or settings.api_host
     bind_port = port or settings.api_port
+    check_bind_host(settings, bind_host)  # development stays on this machine
     common.run(_check_database(settings))  # a clear error now, not a lifespan traceback later
     console.print(
         f"crkg API on http://{bind_host}:{bind_port}/graphql  "

@@ -8,7 +8,10 @@ import typer
 
 from api.security.auth import Role
 from cli import common
-from cli.common import friendly_errors
+from cli.common import err_console, friendly_errors
+from graph.errors import CrkgError
+from graph.settings import CrkgSettings
+from graph.store import connected_store
 
 
 @friendly_errors
@@ -26,3 +29,26 @@ def token(
 
     settings = common.settings()
     print(mint_token(settings, role=role, subject=subject, ttl_minutes=ttl_minutes))
+    if role is Role.RM and common.run(_rm_missing(settings, subject)):
+        err_console.print(
+            f"[bold yellow]warning:[/] the database has no RelationshipManager {subject!r}: "
+            "the API refuses this token (rm_ids are case-sensitive)",
+            highlight=False,
+        )
+
+
+async def _rm_missing(settings: CrkgSettings, rm_id: str) -> bool:
+    """True when the database answers and has no such RM (unreachable: nothing to say)."""
+    from graph.model import NodeLabel
+    from graph.repositories.customers import CustomerRepository
+
+    quick = settings.model_copy(
+        update={"neo4j_connection_timeout_seconds": 2.0, "neo4j_max_transaction_retry_seconds": 2.0}
+    )
+    try:
+        async with connected_store(quick) as store:
+            return bool(
+                await CustomerRepository(store).missing(NodeLabel.RELATIONSHIP_MANAGER, [rm_id])
+            )
+    except CrkgError:
+        return False

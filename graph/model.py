@@ -250,7 +250,8 @@ class AuditEvent(NodeModel):
     role: str
     customer_id: str
     fields: list[str]
-    operation: str
+    operation: str  # the client-declared operation name: a label, never trusted
+    document_sha256: str | None = None  # what ran, whatever its label
     purpose: str | None = None
     at: datetime
 

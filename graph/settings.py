@@ -110,8 +110,29 @@ class CrkgSettings(BaseSettings):
         default=50_000, ge=1, description="upper bound on the values a response can hold"
     )
     api_query_timeout_seconds: float = Field(default=10.0, gt=0)
+    api_request_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="deadline of a whole request: every transaction and search it makes",
+    )
     api_max_concurrent_searches: int = Field(
         default=2, ge=1, description="warm-path searches one API process runs at once"
+    )
+    api_max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="largest HTTP request body (413 above)"
+    )
+    api_max_document_bytes: int = Field(
+        default=20 * 1024, ge=256, description="largest GraphQL document, checked before parsing"
+    )
+    api_allow_remote_dev: bool = Field(
+        default=False,
+        description="allow `crkg serve` in development on a non-loopback address (GraphiQL, "
+        "introspection and minted tokens reachable from elsewhere)",
+    )
+    api_rm_check_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="how long the answer 'this rm token names an existing RM' is kept",
     )
 
     # --- authentication -------------------------------------------------------------------
@@ -123,11 +144,31 @@ class CrkgSettings(BaseSettings):
     auth_jwt_issuer: str = "crkg"
     auth_jwt_audience: str = "crkg-api"
     auth_token_ttl_minutes: int = Field(default=480, ge=1, le=10_080)
+    auth_max_token_ttl_minutes: int = Field(
+        default=24 * 60,
+        ge=1,
+        le=10_080,
+        description="longest lifetime (exp - iat) of a token the API accepts or crkg token mints",
+    )
+    auth_revoked_tokens_file: Path | None = Field(
+        default=None,
+        description="a file of revoked token ids (jti), one per line; re-read when it changes",
+    )
 
     @field_validator("currency")
     @classmethod
     def _two_decimal_currency(cls, value: str) -> str:
         return check_currency(value)
+
+    @model_validator(mode="after")
+    def _minted_tokens_within_the_maximum(self) -> CrkgSettings:
+        if self.auth_token_ttl_minutes > self.auth_max_token_ttl_minutes:
+            raise ValueError(
+                f"CRKG_AUTH_TOKEN_TTL_MINUTES ({self.auth_token_ttl_minutes}) is above "
+                f"CRKG_AUTH_MAX_TOKEN_TTL_MINUTES ({self.auth_max_token_ttl_minutes}): the API "
+                "would refuse the tokens crkg token mints"
+            )
+        return self
 
     @model_validator(mode="after")
     def _external_database_needs_a_password(self) -> CrkgSettings:

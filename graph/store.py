@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from graph.settings import CrkgSettings
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
+_SHORTEST_TIMEOUT = 0.05  # seconds
 T = TypeVar("T")
 
 TransactionWork = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
@@ -230,6 +232,8 @@ class GraphStore(QueryRunner):
         uri: str = "Neo4j",
         transaction_timeout: float | None = None,
         on_round_trip: Callable[[str], None] | None = None,
+        deadline: float | None = None,
+        deadline_seconds: float | None = None,
     ) -> None:
         self.driver = driver
         self.database = database
@@ -237,20 +241,29 @@ class GraphStore(QueryRunner):
         # the server aborts a transaction that runs longer (the API bounds every request)
         self.transaction_timeout = transaction_timeout
         self.on_round_trip = on_round_trip  # told of every transaction (the API counts them)
+        # a time.monotonic() time no transaction may run past (the API's request deadline,
+        # ``deadline_seconds`` long): each gets at most what is left, none starts after it
+        self.deadline = deadline
+        self.deadline_seconds = deadline_seconds
 
     def scoped(
         self,
         *,
         transaction_timeout: float | None = None,
         on_round_trip: Callable[[str], None] | None = None,
+        deadline: float | None = None,
+        deadline_seconds: float | None = None,
     ) -> GraphStore:
-        """The same driver and database with a timeout and an observer of its own."""
+        """The same driver and database with a timeout, a deadline and an observer of its
+        own."""
         return GraphStore(
             self.driver,
             self.database,
             uri=self.uri,
             transaction_timeout=transaction_timeout,
             on_round_trip=on_round_trip,
+            deadline=deadline,
+            deadline_seconds=deadline_seconds,
         )
 
     @classmethod
@@ -289,8 +302,15 @@ class GraphStore(QueryRunner):
                 )
             return await work(tx, *args, **kwargs)
 
-        if self.transaction_timeout is not None:
-            attempt = unit_of_work(timeout=self.transaction_timeout)(attempt)
+        timeout, by_deadline = self.transaction_timeout, False
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= _SHORTEST_TIMEOUT:  # the server reads a timeout under 1 ms as none
+                raise QueryTimeoutError(f"the request (at {operation})", self.deadline_seconds)
+            if timeout is None or left < timeout:
+                timeout, by_deadline = left, True
+        if timeout is not None:
+            attempt = unit_of_work(timeout=timeout)(attempt)
         if self.on_round_trip is not None:
             self.on_round_trip(operation)
         try:
@@ -304,6 +324,10 @@ class GraphStore(QueryRunner):
             raise DatabaseUnavailableError(self.uri, _first_line(error)) from error
         except Neo4jError as error:
             if error.code and "TransactionTimedOut" in error.code:
+                if by_deadline:
+                    raise QueryTimeoutError(
+                        f"the request (at {operation})", self.deadline_seconds
+                    ) from error
                 raise QueryTimeoutError(operation, self.transaction_timeout) from error
             raise QueryFailedError(operation, error.code, error.message or str(error)) from error
 

@@ -1,14 +1,22 @@
 """Per-request state: who asks, the request's DataLoaders, its audit trail and round trips.
 
-A request gets a store of its own (the process's driver, a server-side transaction timeout
-and a round-trip counter) and DataLoaders that batch every look-up made while resolving one
-level of the query into a single Cypher statement, so a page of 1,000 customers with their
-products and RMs costs a handful of round trips, not thousands.
+A request gets a store of its own (the process's driver, a server-side transaction timeout,
+the request's deadline and a round-trip counter) and DataLoaders that batch every look-up
+made while resolving one level of the query into a single Cypher statement, so a page of
+1,000 customers with their products and RMs costs a handful of round trips, not thousands.
+
+The deadline (``CRKG_API_REQUEST_TIMEOUT_SECONDS`` from the request's start) bounds the
+whole request, not each transaction: every transaction gets at most what is left of it
+(and none starts after it), a warm-path search stops at it, and the router cancels what is
+still running shortly after it and answers ``TIMEOUT``. The audit write alone has its own
+timeout: it comes last and must not be starved by the reads before it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +28,7 @@ from strawberry.fastapi import BaseContext
 from api.graphql.errors import ClientError
 from api.graphql.jobs import JobRegistry
 from api.security.auth import AuthenticationError, Principal
-from graph.model import AuditEvent, TieKind
+from graph.model import AuditEvent, NodeLabel, TieKind
 from graph.queries.screens import RiskFlagRule
 from graph.read_models import (
     CommunityRecord,
@@ -87,6 +95,13 @@ class Loaders:
 
         self.contributions = DataLoader[str, list[Contribution]](load_fn=contributions)
 
+        async def products_exist(ids: list[str]) -> list[bool]:
+            missing = set(await customers.missing(NodeLabel.PRODUCT, ids))
+            return [i not in missing for i in ids]
+
+        # one existence check per product per request, however many communities ask
+        self.product_exists = DataLoader[str, bool](load_fn=products_exist)
+
 
 @dataclass
 class AuditTrail:
@@ -97,7 +112,16 @@ class AuditTrail:
     def record(self, customer_id: str, field_name: str) -> None:
         self.fields_by_customer[customer_id].add(field_name)
 
-    def events(self, principal: Principal, operation: str, purpose: str | None) -> list[AuditEvent]:
+    def events(
+        self,
+        principal: Principal,
+        operation: str,
+        purpose: str | None,
+        document_sha256: str | None = None,
+    ) -> list[AuditEvent]:
+        """One event per customer. ``operation`` is the operation name *as the client
+        declared it* (never trusted: a label); ``document_sha256`` the hash of the document
+        text that ran, which identifies what was asked whatever its label."""
         now = datetime.now(UTC)
         return [
             AuditEvent(
@@ -107,6 +131,7 @@ class AuditTrail:
                 customer_id=customer_id,
                 fields=sorted(fields),
                 operation=operation,
+                document_sha256=document_sha256,
                 purpose=purpose,
                 at=now,
             )
@@ -124,21 +149,39 @@ class RequestContext(BaseContext):
         jobs: JobRegistry,
         purpose: str | None = None,
         operation: str = "graphql",
+        document: str | None = None,
     ) -> None:
         super().__init__()
         self._principal = principal
         self.settings = settings
         self.round_trips: Counter[str] = Counter()
+        self.started = time.monotonic()
+        self.deadline = self.started + settings.api_request_timeout_seconds
         self.store = store.scoped(
             transaction_timeout=settings.api_query_timeout_seconds,
             on_round_trip=self._count,
+            deadline=self.deadline,
+            deadline_seconds=settings.api_request_timeout_seconds,
         )
         self.repositories = Repositories(self.store, RiskFlagRule.from_settings(settings))
+        # the audit write: after every read, with a timeout of its own (see the module doc)
+        self.audit_repository = AuditRepository(
+            store.scoped(
+                transaction_timeout=settings.api_query_timeout_seconds,
+                on_round_trip=self._count,
+            )
+        )
         self.loaders = Loaders(self.repositories)
         self.audit = AuditTrail()
         self.jobs = jobs
         self.purpose = purpose  # the X-Crkg-Purpose header: the "why" of the audit record
-        self.operation = operation  # the "which operation" of the audit record
+        self.operation = operation  # the client-declared operation name of the audit record
+        self.document_sha256 = (
+            None
+            if document is None
+            else hashlib.sha256(document.encode("utf-8", "surrogatepass")).hexdigest()
+        )
+        self.internal_error_fields: list[str] = []
 
     @classmethod
     def anonymous(
@@ -159,6 +202,20 @@ class RequestContext(BaseContext):
 
     def _count(self, operation: str) -> None:
         self.round_trips[operation] += 1
+
+    def remaining(self) -> float:
+        """Seconds left before the request's deadline (negative once past it)."""
+        return self.deadline - time.monotonic()
+
+    def search_deadline(self) -> tuple[float, float]:
+        """(a ``time.monotonic()`` deadline, its length) for a warm-path search: the query
+        timeout, or what is left of the request if that is less."""
+        timeout = min(self.settings.api_query_timeout_seconds, max(self.remaining(), 0.0))
+        return time.monotonic() + timeout, timeout
+
+    def record_internal_error(self, field_path: str) -> None:
+        """Told by the error masking of every INTERNAL_ERROR (the router counts them)."""
+        self.internal_error_fields.append(field_path)
 
     @property
     def total_round_trips(self) -> int:

@@ -13,7 +13,17 @@ overlapping-fields rule compares the fields of a selection set pairwise). So:
 * a document and the standard rules' verdict depend only on the query text and the schema,
   so both are cached per text. The request-specific rules (introspection off) still run on
   every request. strawberry's own ``ValidationCache`` cannot be used: it keys on the rule
-  list, which holds fresh rules per request.
+  list, which holds fresh rules per request;
+* the caches are bounded by the bytes of the texts they hold (:data:`CACHE_TEXT_BYTES`), not
+  only by their number of entries, and a text longer than :data:`CACHE_LARGEST_TEXT` is not
+  cached at all: a parsed document takes about a hundred times its text in memory, and
+  every fresh comment makes a fresh text, so a count alone let a few hundred large texts
+  hold gigabytes;
+* parsing or validating that still waits for the worker is dropped when its request is
+  cancelled (its client went away: ``api.security.requests.CancelOnDisconnect``); work the
+  worker has started runs to its end (a Python thread cannot be stopped), which the
+  document size limit keeps short;
+* GraphQL's validation errors carry ``extensions.code = GRAPHQL_VALIDATION_FAILED``.
 """
 
 from __future__ import annotations
@@ -31,10 +41,16 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
+from api.security.errors import ErrorCode, with_code
 from api.security.limits import enforce_list_bounds
 from graph.errors import CrkgError
 
 _STANDARD_RULES = frozenset(specified_rules)
+# The caches hold at most this many bytes of query text (a parsed document is ~100× its
+# text), and never a text longer than the second: the documents clients send again and
+# again are short (a customer 360 is ~500 bytes).
+CACHE_TEXT_BYTES = 512 * 1024
+CACHE_LARGEST_TEXT = 8 * 1024
 logger = logging.getLogger("crkg.api.graphql")
 T = TypeVar("T")
 
@@ -43,17 +59,29 @@ _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crkg-graphql-val
 
 
 async def _in_worker(function: Callable[..., T], *arguments: Any) -> T:
+    # Cancelling the await (the request was cancelled) cancels the executor's future too:
+    # work still queued behind other documents is then never started.
     return await asyncio.get_running_loop().run_in_executor(_WORKER, function, *arguments)
 
 
 class _TextCache(Generic[T]):
-    """A bounded LRU keyed by query text (bounded: texts come from users).
+    """An LRU keyed by query text, bounded by entries and by the bytes of the texts it
+    holds; a text longer than ``largest`` is never kept (texts come from users).
 
     Used from the event loop only: the worker computes, it does not touch the cache.
     """
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(
+        self,
+        maxsize: int,
+        *,
+        max_bytes: int = CACHE_TEXT_BYTES,
+        largest: int = CACHE_LARGEST_TEXT,
+    ) -> None:
         self.maxsize = maxsize
+        self.max_bytes = max_bytes
+        self.largest = largest
+        self.bytes = 0
         self.entries: OrderedDict[str, T] = OrderedDict()
 
     def get(self, text: str) -> T | None:
@@ -63,10 +91,20 @@ class _TextCache(Generic[T]):
         return found
 
     def put(self, text: str, value: T) -> None:
+        size = _size(text)
+        if size > self.largest:
+            return
+        if text not in self.entries:
+            self.bytes += size
         self.entries[text] = value
         self.entries.move_to_end(text)
-        while len(self.entries) > self.maxsize:
-            self.entries.popitem(last=False)
+        while len(self.entries) > self.maxsize or self.bytes > self.max_bytes:
+            evicted, _ = self.entries.popitem(last=False)
+            self.bytes -= _size(evicted)
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 class CachedStandardValidation(SchemaExtension):
@@ -109,6 +147,9 @@ class CachedStandardValidation(SchemaExtension):
             errors = self.verdicts.get(text)
             if errors is None:
                 errors = await _in_worker(validate_document, schema, document, standard)
+                for error in errors:  # tagged once, before the verdict is shared
+                    if not (error.extensions or {}).get("code"):
+                        with_code(error, ErrorCode.GRAPHQL_VALIDATION_FAILED)
                 self.verdicts.put(text, errors)
             extra = validate(schema, document, per_request) if per_request else []
             context.pre_execution_errors = [*errors, *extra]

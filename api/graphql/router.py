@@ -1,11 +1,22 @@
 """``/graphql``: authentication before anything else, audit before the response leaves.
 
-* No or bad bearer token → HTTP 401 (nothing parsed, nothing read).
-* Only ``application/json`` POST bodies run operations; GET serves GraphiQL in development
-  and never executes anything (so GET can never mutate).
-* A body that is not a JSON object, nests too deep or holds a lone UTF-16 surrogate → HTTP
-  400 with a code (``api.security.requests``), before GraphQL sees it.
+Every refusal before GraphQL is ``{"errors": [{"message", "extensions": {"code"}}]}``:
+
+* No or bad bearer token → HTTP 401 ``UNAUTHENTICATED`` (nothing parsed, nothing read).
+* An ``rm`` token whose rm_id names no RelationshipManager (a typo, another casing, a
+  deleted RM) → HTTP 403 ``NOT_FOUND`` naming it, on every request, before anything runs
+  (the answer is kept per token for ``CRKG_API_RM_CHECK_SECONDS``).
+* Only ``application/json`` POST bodies run operations (else HTTP 415
+  ``UNSUPPORTED_MEDIA_TYPE``); GET serves GraphiQL in development and never executes
+  anything, so GET can never mutate (a GET with a ``query`` is HTTP 400 ``GET_NOT_ALLOWED``).
+* A body that is not a JSON object in UTF-8, nests too deep or holds a lone UTF-16
+  surrogate → HTTP 400 with a code (``api.security.requests``), before GraphQL sees it.
+* ``X-Crkg-Purpose`` longer than :data:`MAX_PURPOSE_CHARACTERS` or holding control
+  characters → HTTP 400 ``INVALID_PURPOSE`` (it is stored in every audit record).
 * There are no subscriptions: a WebSocket upgrade is refused with HTTP 400 and a code.
+* A request runs until ``CRKG_API_REQUEST_TIMEOUT_SECONDS`` (plus a second's grace for its
+  transactions to report their own timeouts): then what still runs is cancelled and the
+  answer is ``TIMEOUT``.
 * GraphiQL (development only) is served from the package: its page and scripts come from
   ``api/static`` (vendored from npm by ``make install``), and its Content-Security-Policy
   lets the browser fetch nothing from any other origin.
@@ -15,12 +26,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
-from fastapi import HTTPException, Request, Response, WebSocket
+from cross_web import HTTPException as StrawberryHTTPException
+from fastapi import Request, Response, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIWebSocketRoute
 from graphql import GraphQLError
@@ -31,11 +45,13 @@ from strawberry.types import ExecutionResult
 from api.graphql.context import RequestContext
 from api.graphql.jobs import JobRegistry
 from api.metrics import ApiMetrics
-from api.security.auth import AuthenticationError, TokenVerifier
+from api.security.auth import AuthenticationError, ManagerCheck, TokenVerifier
 from api.security.errors import ErrorCode
 from api.security.limits import truncated_lists
-from api.security.requests import RequestRefused, graphql_body
+from api.security.requests import RequestRefused, graphql_body, shown
 from graph.errors import CrkgError
+from graph.model import NodeLabel
+from graph.repositories.customers import CustomerRepository
 from graph.settings import CrkgSettings, Environment
 from graph.store import GraphStore
 
@@ -50,9 +66,18 @@ GRAPHIQL_CSP = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-_NAMED_OPERATION = re.compile(r"\s*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)")
+# a named operation after any whitespace and comments (the name a client declares)
+_NAMED_OPERATION = re.compile(
+    r"(?:[\s,\ufeff]|#[^\n\r]*)*(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)"
+)
+_OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+ANONYMOUS_OPERATION = "(anonymous)"
 ROUND_TRIPS_HEADER = "X-Crkg-Db-Round-Trips"
 PURPOSE_HEADER = "X-Crkg-Purpose"
+MAX_PURPOSE_CHARACTERS = 200
+# Time a request's transactions get past its deadline to report their own TIMEOUT (on their
+# fields, the rest of the answer standing) before the router cancels whatever still runs.
+DEADLINE_GRACE_SECONDS = 1.0
 
 
 class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
@@ -65,6 +90,42 @@ class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
         # through the HTTP context getter, which cannot serve them: refuse them instead.
         self.routes[:] = [r for r in self.routes if not isinstance(r, APIWebSocketRoute)]
         self.add_api_websocket_route("", _refuse_websocket)
+
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        """strawberry's run, with its own HTTP refusals (plain text) given a code."""
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except StrawberryHTTPException as error:
+            raise RequestRefused(
+                error.status_code, _code_for_status(error.status_code), error.reason
+            ) from None
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """The operation, cancelled if it outlives the request's deadline (plus a grace)."""
+        context = kwargs.get("context")
+        if not isinstance(context, RequestContext) or not context.authenticated:
+            return await super().execute_operation(*args, **kwargs)
+        budget = max(context.remaining(), 0.0) + DEADLINE_GRACE_SECONDS
+        try:
+            async with asyncio.timeout(budget):
+                return await super().execute_operation(*args, **kwargs)
+        except TimeoutError:
+            seconds = self.settings.api_request_timeout_seconds
+            logger.warning("request ran past its deadline of %g s: cancelled", seconds)
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"the request took longer than its timeout of {seconds:g} s "
+                        "(CRKG_API_REQUEST_TIMEOUT_SECONDS) and was stopped",
+                        extensions={
+                            "code": str(ErrorCode.TIMEOUT),
+                            "hint": "ask for less at once (fewer aliases, smaller pages, "
+                            "fewer hops)",
+                        },
+                    )
+                ],
+            )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """GraphiQL from the package's own assets (strawberry's page loads them from a CDN)."""
@@ -85,10 +146,16 @@ class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
         context: RequestContext | None = getattr(request.state, "crkg_context", None)
         if context is None or not context.authenticated:
             return process_result(result)
-        events = context.audit.events(context.principal, context.operation, context.purpose)
+        events = (
+            context.audit.events(
+                context.principal, context.operation, context.purpose, context.document_sha256
+            )
+            if result.data is not None  # nothing is returned, so nothing was read
+            else []
+        )
         if events:
             try:
-                await context.repositories.audit.record(events)
+                await context.audit_repository.record(events)
             except CrkgError as error:
                 logger.error("audit write failed, response withheld: %s", error.message)
                 result = ExecutionResult(
@@ -106,6 +173,11 @@ class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
         self.metrics.round_trips.observe(trips)
         outcome = "ok" if not result.errors else ("error" if result.data else "rejected")
         self.metrics.operations.labels(outcome).inc()
+        for answered in result.errors or ():
+            code = (answered.extensions or {}).get("code") or "NONE"
+            self.metrics.graphql_errors.labels(str(code)).inc()
+        for field in context.internal_error_fields:
+            self.metrics.internal_errors.labels(field).inc()
         if self.settings.environment is not Environment.PRODUCTION and context.response:
             context.response.headers[ROUND_TRIPS_HEADER] = str(trips)
         response = process_result(result)
@@ -128,16 +200,52 @@ async def _refuse_websocket(websocket: WebSocket) -> None:
         await websocket.close(code=1008, reason=refused.message[:120])
 
 
+def _code_for_status(status: int) -> ErrorCode:
+    return {
+        401: ErrorCode.UNAUTHENTICATED,
+        403: ErrorCode.FORBIDDEN,
+        404: ErrorCode.NOT_FOUND,
+        405: ErrorCode.METHOD_NOT_ALLOWED,
+        413: ErrorCode.REQUEST_TOO_LARGE,
+        415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    }.get(status, ErrorCode.INVALID_REQUEST_BODY if status == 400 else ErrorCode.BAD_REQUEST)
+
+
 def _operation_of(body: dict[str, Any]) -> str:
-    """The operation name, else the start of the document (for the audit record)."""
+    """The operation name as the client declared it (``operationName``, else the name in
+    the document after any comments), else ``(anonymous)``: a label for the audit record,
+    never trusted (the record's document hash says what really ran)."""
     name = body.get("operationName")
     if isinstance(name, str) and name:
-        return name[:100]
-    query = body.get("query")
-    if not isinstance(query, str):
-        return "graphql"
-    named = _NAMED_OPERATION.match(query)
-    return named.group(1) if named else " ".join(query.split())[:120]
+        return name if _OPERATION_NAME.fullmatch(name) else shown(name, 100)
+    named = _NAMED_OPERATION.match(str(body.get("query") or ""))
+    return named.group(1)[:100] if named else ANONYMOUS_OPERATION
+
+
+def _purpose(request: Request) -> str | None:
+    """The ``X-Crkg-Purpose`` header: at most 200 printable characters (it is written into
+    every audit record of the request), or HTTP 400."""
+    raw = request.headers.get(PURPOSE_HEADER.lower())
+    if raw is None:
+        return None
+    # headers arrive as latin-1 text; a UTF-8 purpose (Chinese, …) is decoded as UTF-8
+    try:
+        purpose = raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        purpose = raw
+    purpose = purpose.strip()
+    if len(purpose) > MAX_PURPOSE_CHARACTERS:
+        raise RequestRefused(
+            400,
+            ErrorCode.INVALID_PURPOSE,
+            f"{PURPOSE_HEADER} is {len(purpose)} characters; at most "
+            f"{MAX_PURPOSE_CHARACTERS} (a short reason: a case number, a campaign)",
+        )
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in purpose):
+        raise RequestRefused(
+            400, ErrorCode.INVALID_PURPOSE, f"{PURPOSE_HEADER} holds control characters"
+        )
+    return purpose or None
 
 
 def make_context_getter(
@@ -146,36 +254,68 @@ def make_context_getter(
     jobs_of: Any,
     store_of: Any,
     metrics: ApiMetrics,
+    managers_of: Any = None,
 ) -> Any:
-    """The FastAPI dependency that authenticates the request and builds its context."""
+    """The FastAPI dependency that authenticates the request and builds its context.
+
+    ``managers_of(request)`` gives the process's :class:`ManagerCheck` (None: rm tokens are
+    not checked against the RelationshipManagers).
+    """
 
     async def get_context(request: Request, response: Response) -> RequestContext:
         store: GraphStore = store_of(request)
         jobs: JobRegistry = jobs_of(request)
         if request.method == "GET":  # the IDE page only; GET never executes operations
+            if "query" in request.query_params:
+                raise RequestRefused(
+                    400,
+                    ErrorCode.GET_NOT_ALLOWED,
+                    "GraphQL operations are POST application/json bodies; GET serves only "
+                    "the GraphiQL page (development)",
+                )
             context = RequestContext.anonymous(settings=settings, store=store, jobs=jobs)
             context.response = response
             return context
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            raise HTTPException(415, "GraphQL requests are JSON POST bodies (application/json)")
+            raise RequestRefused(
+                415,
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                "GraphQL requests are JSON POST bodies (Content-Type: application/json)",
+            )
         try:
             principal = verifier.principal_from_authorization_header(
                 request.headers.get("authorization")
             )
         except AuthenticationError as error:
             metrics.auth_failures.inc()
-            raise HTTPException(
-                401, error.message, headers={"WWW-Authenticate": 'Bearer realm="crkg"'}
+            raise RequestRefused(
+                401,
+                ErrorCode.UNAUTHENTICATED,
+                error.message if error.hint is None else f"{error.message} ({error.hint})",
+                headers={"WWW-Authenticate": 'Bearer realm="crkg"'},
             ) from None
+        managers: ManagerCheck | None = None if managers_of is None else managers_of(request)
+        if managers is not None and not await managers.exists(principal):
+            raise RequestRefused(
+                403,
+                ErrorCode.NOT_FOUND,
+                f"no {NodeLabel.RELATIONSHIP_MANAGER.value} with key "
+                f"{shown(str(principal.rm_id))!r}: the subject of your rm token must be your "
+                "rm_id exactly as the bank's data writes it (ids are case-sensitive); ask for "
+                "a token for the right rm_id",
+            )
+        purpose = _purpose(request)
+        # checked before strawberry decodes it again (Starlette keeps the raw body)
+        body = graphql_body(await request.body())
         context = RequestContext(
             principal=principal,
             settings=settings,
             store=store,
             jobs=jobs,
-            purpose=request.headers.get(PURPOSE_HEADER.lower()),
-            # checked before strawberry decodes it again (Starlette keeps the raw body)
-            operation=_operation_of(graphql_body(await request.body())),
+            purpose=purpose,
+            operation=_operation_of(body),
+            document=body.get("query"),
         )
         context.request = request
         context.response = response
@@ -183,3 +323,16 @@ def make_context_getter(
         return context
 
     return get_context
+
+
+def manager_check(store: GraphStore, settings: CrkgSettings) -> ManagerCheck:
+    """The process's check of rm tokens against the RelationshipManagers (on the process's
+    store: it is not a round trip of any one request)."""
+    customers = CustomerRepository(
+        store.scoped(transaction_timeout=settings.api_query_timeout_seconds)
+    )
+
+    async def missing(rm_ids: list[str]) -> list[str]:
+        return await customers.missing(NodeLabel.RELATIONSHIP_MANAGER, rm_ids)
+
+    return ManagerCheck(missing, ttl_seconds=settings.api_rm_check_seconds)

@@ -14,6 +14,7 @@ read_financials                  x     x
 read_identifiers                 x     x
 read_risk                        x     x
 read_runs                        x     x
+search_any_book        x               x
 run_algorithms                         x
 write_data                             x
 =================  ==  ========  ====  =====
@@ -35,15 +36,32 @@ Decisions the design leaves open:
 * ``read_network`` (connections, paths, communities, influencers) is separate from
   ``read_customers`` so it can be withdrawn from a role without touching profiles; today
   every role holds it, with names masked as for profiles.
+* **Network value is a financial figure**: ``score_network_value`` blends the AUM
+  percentile rank with the (public) PageRank percentile rank, so the AUM rank can be solved
+  for; it is exact only where AUM is (:meth:`Principal.may_read_financials`), and ranking
+  by it (``influencers(metric: NETWORK_VALUE)``) needs ``read_financials``.
+* **Referral paths from another RM's book** (``search_any_book``) are for marketers and
+  admins; an RM searches from their own book only. Which RM manages a customer is visible
+  to every role (the RM of a customer is who to call).
+
+Tokens (:class:`TokenVerifier`): only the configured algorithm; issuer, audience, expiry
+and issued-at enforced; a lifetime (``exp - iat``) above ``CRKG_AUTH_MAX_TOKEN_TTL_MINUTES``
+refused; a time that is not representable (``exp: 1e20``) is "malformed claims", never a
+crash; a token whose ``jti`` is listed in ``CRKG_AUTH_REVOKED_TOKENS_FILE`` is refused
+(:class:`RevocationList`, re-read when the file changes).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
+import threading
+import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -58,6 +76,8 @@ from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 
 from graph.errors import CrkgError
 from graph.settings import CrkgSettings, Environment
+
+logger = logging.getLogger("crkg.api.auth")
 
 
 class Role(StrEnum):
@@ -86,6 +106,9 @@ class Permission(StrEnum):
     """Guarantee circles, risk rings, exposure, related-party groups."""
     READ_RUNS = "read_runs"
     """Algorithm runs and jobs: what ran, when, with which parameters."""
+    SEARCH_ANY_BOOK = "search_any_book"
+    """Referral paths from any RM's book (``referralPaths(fromRmId:)``); an RM without it
+    searches from their own book only."""
     RUN_ALGORITHMS = "run_algorithms"
     WRITE_DATA = "write_data"
     """Upserting customers and ties."""
@@ -96,7 +119,7 @@ _EVERY_ROLE = frozenset({Permission.READ_CUSTOMERS, Permission.READ_NETWORK})
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {
         Role.RM: _EVERY_ROLE | {Permission.READ_TARGETS, Permission.READ_PII_OWN_BOOK},
-        Role.MARKETER: _EVERY_ROLE | {Permission.READ_TARGETS},
+        Role.MARKETER: _EVERY_ROLE | {Permission.READ_TARGETS, Permission.SEARCH_ANY_BOOK},
         Role.RISK: _EVERY_ROLE
         | {
             Permission.READ_IDENTIFIERS,
@@ -202,12 +225,16 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         leeway_seconds: float = CLOCK_SKEW_LEEWAY_SECONDS,
+        max_lifetime_minutes: int | None = None,
+        revoked: RevocationList | None = None,
     ) -> None:
         self.algorithm = algorithm
         self._key = key
         self.issuer = issuer
         self.audience = audience
         self.leeway_seconds = leeway_seconds
+        self.max_lifetime_minutes = max_lifetime_minutes
+        self.revoked = revoked
 
     @classmethod
     def from_settings(cls, settings: CrkgSettings) -> TokenVerifier:
@@ -216,11 +243,14 @@ class TokenVerifier:
             if settings.auth_jwt_algorithm == "RS256"
             else hmac_secret(settings)
         )
+        revoked = settings.auth_revoked_tokens_file
         return cls(
             algorithm=settings.auth_jwt_algorithm,
             key=key,
             issuer=settings.auth_jwt_issuer,
             audience=settings.auth_jwt_audience,
+            max_lifetime_minutes=settings.auth_max_token_ttl_minutes,
+            revoked=None if revoked is None else RevocationList(revoked),
         )
 
     def verify(self, token: str) -> Principal:
@@ -236,7 +266,26 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise AuthenticationError(_public_reason(error)) from None
-        return _principal_from_claims(claims)
+        except (OverflowError, ValueError, OSError):  # a time no clock can hold
+            raise AuthenticationError("malformed claims (a time that is not a date)") from None
+        principal = _principal_from_claims(claims)
+        self._check_lifetime(claims)
+        if self.revoked is not None and self.revoked.is_revoked(principal.token_id):
+            raise AuthenticationError(
+                "token revoked", hint="ask your identity provider for a new token"
+            )
+        return principal
+
+    def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
+        if self.max_lifetime_minutes is None:
+            return
+        lifetime = _seconds(claims["exp"]) - _seconds(claims["iat"])
+        if lifetime > self.max_lifetime_minutes * 60 + self.leeway_seconds:
+            raise AuthenticationError(
+                f"token lifetime of {lifetime / 60:.0f} min is above the maximum of "
+                f"{self.max_lifetime_minutes} min (CRKG_AUTH_MAX_TOKEN_TTL_MINUTES)",
+                hint="tokens must expire within that time of being issued",
+            )
 
     def principal_from_authorization_header(self, value: str | None) -> Principal:
         """The caller behind an ``Authorization: Bearer <jwt>`` header value."""
@@ -289,8 +338,102 @@ def _principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         role=role,
         rm_id=subject if role is Role.RM else None,
         token_id=token_id if isinstance(token_id, str) else None,
-        expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
+        expires_at=datetime.fromtimestamp(_seconds(claims["exp"]), tz=UTC),
     )
+
+
+def _seconds(value: Any) -> int:
+    """A NumericDate claim as whole seconds, or "malformed claims" if it is no date."""
+    try:
+        seconds = int(value)
+        datetime.fromtimestamp(seconds, tz=UTC)  # within what a clock can hold
+    except (OverflowError, ValueError, OSError, TypeError):
+        raise AuthenticationError("malformed claims (a time that is not a date)") from None
+    return seconds
+
+
+class RevocationList:
+    """Revoked token ids (``jti``), one per line of a file (``#`` starts a comment).
+
+    The file is looked at (its modification time) at most once a second and re-read when it
+    changed, so revoking a token is writing one line: no restart. A missing file revokes
+    nothing (and is logged once); a token without a ``jti`` cannot be revoked, only expire.
+    """
+
+    CHECK_EVERY_SECONDS = 1.0
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._ids: frozenset[str] = frozenset()
+        self._stamp: float | None = None
+        self._checked = -self.CHECK_EVERY_SECONDS
+        self._warned = False
+
+    def is_revoked(self, token_id: str | None) -> bool:
+        self._refresh()
+        return token_id is not None and token_id in self._ids
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._checked < self.CHECK_EVERY_SECONDS:
+            return
+        with self._lock:
+            self._checked = now
+            try:
+                stamp = self.path.stat().st_mtime
+            except OSError:
+                if not self._warned:
+                    logger.warning("revoked-tokens file %s not found: none revoked", self.path)
+                    self._warned = True
+                self._ids, self._stamp = frozenset(), None
+                return
+            if stamp == self._stamp:
+                return
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+            self._ids = frozenset(
+                line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()
+            )
+            self._stamp = stamp
+            logger.info("revoked-tokens file %s: %d token ids", self.path, len(self._ids))
+
+
+class ManagerCheck:
+    """Whether the rm_id of an ``rm`` token names a RelationshipManager, asked once per
+    token for ``ttl_seconds`` (both answers kept: a token for no RM is refused on every
+    request without a database round trip each time).
+
+    ``missing`` takes rm_ids and returns those that name no RelationshipManager (the API
+    gives it ``ViewRepository.missing``); the cache holds at most ``max_entries`` tokens.
+    """
+
+    def __init__(
+        self,
+        missing: Callable[[list[str]], Awaitable[list[str]]],
+        *,
+        ttl_seconds: float = 30.0,
+        max_entries: int = 10_000,
+    ) -> None:
+        self.missing = missing
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._known: OrderedDict[tuple[str | None, str], tuple[float, bool]] = OrderedDict()
+
+    async def exists(self, principal: Principal) -> bool:
+        """True for every principal but an ``rm`` whose rm_id names no RM."""
+        if principal.rm_id is None:
+            return True
+        key = (principal.token_id, principal.rm_id)
+        now = time.monotonic()
+        found = self._known.get(key)
+        if found is not None and now - found[0] < self.ttl_seconds:
+            return found[1]
+        exists = not await self.missing([principal.rm_id])
+        self._known[key] = (now, exists)
+        self._known.move_to_end(key)
+        while len(self._known) > self.max_entries:
+            self._known.popitem(last=False)
+        return exists
 
 
 # --- keys -----------------------------------------------------------------------------
@@ -382,6 +525,13 @@ def mint_token(
         raise AuthConfigurationError("a token needs a subject (for role rm: the RM's rm_id)")
     if ttl_minutes is not None and ttl_minutes <= 0:
         raise AuthConfigurationError(f"a token's lifetime must be positive, not {ttl_minutes} min")
+    if ttl_minutes is not None and ttl_minutes > settings.auth_max_token_ttl_minutes:
+        raise AuthConfigurationError(
+            f"a lifetime of {ttl_minutes} min is above the maximum of "
+            f"{settings.auth_max_token_ttl_minutes} min (CRKG_AUTH_MAX_TOKEN_TTL_MINUTES): "
+            "the API would refuse the token",
+            hint="mint a shorter-lived token, or raise CRKG_AUTH_MAX_TOKEN_TTL_MINUTES",
+        )
     issued = datetime.now(UTC).replace(microsecond=0)
     minutes = settings.auth_token_ttl_minutes if ttl_minutes is None else ttl_minutes
     lifetime = timedelta(minutes=minutes)

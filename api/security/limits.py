@@ -20,7 +20,17 @@ One walk over the operation measures what the limits need:
   :func:`enforce_list_bounds` cuts a list that would be longer (and the response says so),
   so the estimate stays an upper bound whatever the data;
 * **page sizes**: above ``api_max_page_size`` is refused outright and then counted at that
-  maximum, so a cost error, if any, is about the shape of the query.
+  maximum, so a cost error, if any, is about the shape of the query;
+* **argument lengths**: every ``ID`` argument (or input field) at most :data:`MAX_ID_LENGTH`
+  characters (the model's key length) and every ``String`` at most
+  :data:`MAX_STRING_LENGTH` (the model's longest name), whether written in the document or
+  passed as a variable, inside lists and input objects too (``ARGUMENT_TOO_LONG``; the
+  message repeats only a short prefix of the value).
+
+Before any of that, :class:`ParseLimiter` refuses a document longer than
+``api_max_document_bytes`` (``DOCUMENT_TOO_LARGE``) without parsing it: comments and
+whitespace are not tokens, so the token limit alone lets a document of megabytes through to
+the parser.
 
 Why not strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter``: both expand every
 fragment spread anew, so a few hundred bytes of fragments that each spread the next one
@@ -55,6 +65,8 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
@@ -66,8 +78,11 @@ from graphql import (
     GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationContext,
     ValueNode,
     VariableNode,
@@ -79,6 +94,7 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaEx
 from strawberry.schema.config import StrawberryConfig
 
 from api.security.errors import ErrorCode, MaskedErrors, with_code
+from api.security.requests import shown
 from graph.settings import CrkgSettings, Environment
 
 logger = logging.getLogger("crkg.api.limits")
@@ -86,6 +102,13 @@ logger = logging.getLogger("crkg.api.limits")
 ExtensionFactory: TypeAlias = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 PAGE_SIZE_ARGUMENTS = ("first", "limit")
+# Longest ID and String a request may pass: the model's key and name lengths (graph.model's
+# Key and Name), so nothing longer than the graph can hold reaches a resolver or the driver.
+MAX_ID_LENGTH: Final = 128
+MAX_STRING_LENGTH: Final = 512
+# An Int literal longer than this is beyond any page size (and beyond what int() reads
+# cheaply): it is measured as "too large", never converted.
+_LONGEST_INT_LITERAL = 18
 # Nesting of selection sets the walk follows. The parser stops documents nested deeper, but
 # not chains of fragment spreads; those are refused as too deep here instead of being
 # recursed into without bound.
@@ -223,7 +246,11 @@ def security_extensions(settings: CrkgSettings) -> list[ExtensionFactory]:
     )
     extensions: list[ExtensionFactory] = [
         partial(MaskedErrors, hide_suggestions=not in_development),
-        partial(ParseLimiter, max_token_count=settings.api_max_tokens),
+        partial(
+            ParseLimiter,
+            max_token_count=settings.api_max_tokens,
+            max_document_bytes=settings.api_max_document_bytes,
+        ),
         partial(QueryLimiter, limits),
     ]
     if not in_development:
@@ -263,13 +290,34 @@ def _tag_errors(rule: type[ASTValidationRule], code: ErrorCode) -> type[ASTValid
 
 
 class ParseLimiter(MaxTokensLimiter):
-    """Strawberry's token limit, with codes on the errors of the parser's own limits.
+    """A document size limit before parsing, and strawberry's token limit with codes on the
+    errors of the parser's own limits.
 
+    A document longer than ``max_document_bytes`` (UTF-8) is refused unparsed with
+    ``DOCUMENT_TOO_LARGE``: comments and whitespace cost the parser time but are not tokens.
     graphql-core's parser stops at ``max_tokens`` and at 200 levels of nesting; both are
     syntax errors without a code, tagged here ``TOO_MANY_TOKENS`` and ``QUERY_TOO_DEEP``.
     """
 
+    def __init__(self, max_token_count: int, max_document_bytes: int | None = None) -> None:
+        super().__init__(max_token_count=max_token_count)
+        self.max_document_bytes = max_document_bytes
+
     def on_parse(self) -> Iterator[None]:
+        text = self.execution_context.query
+        if self.max_document_bytes is not None and text is not None:
+            size = len(text.encode("utf-8", "surrogatepass"))
+            if size > self.max_document_bytes:
+                # raised before the parser runs: strawberry answers it as the only error
+                raise with_code(
+                    GraphQLError(
+                        f"the document is {size} bytes; at most {self.max_document_bytes} "
+                        "are parsed (CRKG_API_MAX_DOCUMENT_BYTES)"
+                    ),
+                    ErrorCode.DOCUMENT_TOO_LARGE,
+                    bytes=size,
+                    limit=self.max_document_bytes,
+                )
         yield
         too_many_tokens = f"more than {self.max_token_count} tokens"
         for error in self.execution_context.pre_execution_errors or ():
@@ -291,6 +339,8 @@ class QueryLimits:
     max_fields: int = 300
     page_size_arguments: Sequence[str] = PAGE_SIZE_ARGUMENTS
     list_bounds: Mapping[tuple[str, str], ListBound] = field(default_factory=lambda: LIST_BOUNDS)
+    max_id_length: int = MAX_ID_LENGTH
+    max_string_length: int = MAX_STRING_LENGTH
 
 
 @dataclass(frozen=True)
@@ -331,9 +381,10 @@ class OperationMeasure:
     page_size_violations: tuple[LimitViolation, ...]
     nesting_exceeded: bool = False
     fields: int = 0
+    argument_violations: tuple[LimitViolation, ...] = ()
 
     def violations(self, limits: QueryLimits) -> list[LimitViolation]:
-        found = []
+        found = list(self.argument_violations)
         if self.fields > limits.max_fields:
             found.append(
                 LimitViolation(
@@ -435,6 +486,7 @@ class _OperationWalk:
     variables: Mapping[str, Any]
     operation: OperationDefinitionNode
     page_size_violations: list[LimitViolation] = field(default_factory=list)
+    argument_violations: list[LimitViolation] = field(default_factory=list)
     nesting_exceeded: bool = False
     # Cost, depth and aliases are linear in how often a fragment is spread, so each fragment
     # is measured once: a fragment spread twice in a fragment spread twice ... stays cheap.
@@ -453,6 +505,7 @@ class _OperationWalk:
             page_size_violations=tuple(self.page_size_violations),
             nesting_exceeded=self.nesting_exceeded,
             fields=total.fields,
+            argument_violations=tuple(self.argument_violations),
         )
 
     def _selections(
@@ -500,6 +553,7 @@ class _OperationWalk:
             )
             return _Measure(cost=1, aliases=aliases + below.aliases, fields=1 + below.fields)
         assert parent is not None  # a definition was found on it
+        self._check_arguments(node, parent, definition)
         page = self._page_size(node, definition) or self._declared_length(node, parent, definition)
         if node.selection_set is None:
             if page is None:
@@ -569,6 +623,76 @@ class _OperationWalk:
             size = requested
         return PageStep(key, argument, size)
 
+    # --- argument lengths --------------------------------------------------------------
+    def _check_arguments(
+        self, node: FieldNode, parent: GraphQLNamedType, definition: GraphQLField
+    ) -> None:
+        for argument in node.arguments or ():
+            declared = definition.args.get(argument.name.value)
+            if declared is None:
+                continue  # validation reports it
+            where = f"{parent.name}.{node.name.value}({argument.name.value}:)"
+            self._check_value(argument.value, declared.type, where, node)
+
+    def _check_value(
+        self, value: ValueNode, of_type: GraphQLInputType, where: str, node: FieldNode
+    ) -> None:
+        """A literal, or the variable's value, against its type's longest length."""
+        if isinstance(value, VariableNode):
+            given = self.variables.get(value.name.value)
+            self._check_python(given, of_type, where, node, depth=0)
+            return
+        inner = of_type.of_type if isinstance(of_type, GraphQLNonNull) else of_type
+        if isinstance(value, ListValueNode) and isinstance(inner, GraphQLList):
+            for item in value.values:
+                self._check_value(item, inner.of_type, where, node)
+            return
+        named = get_named_type(of_type)
+        if isinstance(value, ObjectValueNode) and isinstance(named, GraphQLInputObjectType):
+            for member in value.fields:
+                declared = named.fields.get(member.name.value)
+                if declared is not None:
+                    self._check_value(
+                        member.value, declared.type, f"{where}.{member.name.value}", node
+                    )
+            return
+        if isinstance(value, StringValueNode | IntValueNode):
+            self._check_text(value.value, named, where, node)
+
+    def _check_python(
+        self, value: Any, of_type: GraphQLInputType, where: str, node: FieldNode, depth: int
+    ) -> None:
+        if value is None or depth > MAX_WALK_NESTING:
+            return
+        inner = of_type.of_type if isinstance(of_type, GraphQLNonNull) else of_type
+        named = get_named_type(of_type)
+        if isinstance(inner, GraphQLList):
+            for item in value if isinstance(value, list) else [value]:
+                self._check_python(item, inner.of_type, where, node, depth + 1)
+        elif isinstance(named, GraphQLInputObjectType) and isinstance(value, dict):
+            for key, item in value.items():
+                declared = named.fields.get(key)
+                if declared is not None:
+                    self._check_python(item, declared.type, f"{where}.{key}", node, depth + 1)
+        elif isinstance(value, str | int) and not isinstance(value, bool):
+            self._check_text(str(value), named, where, node)
+
+    def _check_text(self, text: str, named: GraphQLNamedType, where: str, node: FieldNode) -> None:
+        most = {"ID": self.limits.max_id_length, "String": self.limits.max_string_length}.get(
+            named.name
+        )
+        if most is None or len(text) <= most:
+            return
+        self.argument_violations.append(
+            LimitViolation(
+                ErrorCode.ARGUMENT_TOO_LONG,
+                f"{where}: {len(text)} characters, at most {most} for {named.name} "
+                f"({shown(text, 16)!r})",
+                node,
+                {"length": len(text), "limit": most},
+            )
+        )
+
     def _refuse_page(self, code: ErrorCode, message: str, node: FieldNode) -> None:
         details = {"limit": self.limits.max_page_size}
         self.page_size_violations.append(LimitViolation(code, message, node, details))
@@ -578,6 +702,12 @@ class _OperationWalk:
         if value is None:
             return _ABSENT
         if isinstance(value, IntValueNode):
+            if len(value.value.lstrip("-")) > _LONGEST_INT_LITERAL:
+                return (
+                    -(10**_LONGEST_INT_LITERAL)
+                    if value.value.startswith("-")
+                    else 10**_LONGEST_INT_LITERAL
+                )
             return int(value.value)
         if isinstance(value, VariableNode):
             name = value.name.value

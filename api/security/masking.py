@@ -209,9 +209,12 @@ def mask_email(email: str | None) -> Masked:
     return Masked(f"{local[:1]}{_LOCAL_PART_HIDDEN}{at}{domain}", masked=True)
 
 
-# Bands of a masked amount, in currency units: 0, 10k, 50k, 100k, 500k, 1M, 5M, 10M, 50M, 100M.
+# Bands of a masked amount, in currency units: 0, 10k, 50k, 100k, 500k, 1M, 5M, 6M, 10M, 50M,
+# 100M. The default tier thresholds (segmentation: 100k, 1M, 6M) are edges, so a customer's
+# tier, which every role sees, says nothing about their AUM that its band does not.
 AMOUNT_BAND_EDGES: tuple[int, ...] = (
-    0, 10_000, 50_000, 100_000, 500_000, 1_000_000, 5_000_000, 10_000_000, 50_000_000, 100_000_000,
+    0, 10_000, 50_000, 100_000, 500_000, 1_000_000, 5_000_000, 6_000_000, 10_000_000,
+    50_000_000, 100_000_000,
 )  # fmt: skip
 
 

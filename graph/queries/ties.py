@@ -28,19 +28,38 @@ def tie_types(kinds: Sequence[TieKind]) -> LiteralString:
 
 
 def neighbourhood(kinds: Sequence[TieKind], depth: int) -> LiteralString:
-    """Customers within ``depth`` ties (nearest first), then the ties among all of them."""
+    """Customers within ``depth`` ties (nearest first), then the ties among all of them.
+
+    Breadth first over DISTINCT frontiers, one level at a time, never over paths: level
+    ``h`` is every customer one qualifying tie (kind in ``kinds``, strength at least
+    ``$min_strength``, checked while expanding) from level ``h - 1`` that no earlier level
+    holds, in id order, cut to what is left of ``$limit``; a level is expanded only while
+    the levels before it left room, and then it is whole. So the answer is the one of a
+    search over all paths — nearest first, by id within a hop, the first ``$limit`` — while
+    each level costs one expansion of at most ``$limit`` customers, whatever their degrees
+    (a variable-length pattern from a hub enumerates degree^depth paths instead).
+    """
     if not 1 <= depth <= 3:
         raise ValueError("depth must be 1, 2 or 3")
     types = tie_types(kinds)
+    levels = []
+    for hop in range(1, depth + 1):
+        levels.append(f"""
+CALL (seen, frontier, found) {{
+  UNWIND CASE WHEN size(found) < $limit THEN frontier ELSE [] END AS f
+  MATCH (f)-[r:{types}]-(n:Customer)
+  WHERE coalesce(r.strength, 1.0) >= $min_strength AND NOT n IN seen
+  WITH DISTINCT n ORDER BY n.customer_id LIMIT $limit
+  RETURN collect(n) AS level
+}}
+WITH c, seen, found, level[..($limit - size(found))] AS level
+WITH c, seen + level AS seen, level AS frontier,
+     found + [x IN level | {{node: x, hop: {hop}}}] AS found""")
     return literal(f"""
 MATCH (c:Customer {{customer_id: $customer_id}})
-OPTIONAL MATCH path = (c)-[rels:{types}*1..{depth}]-(n:Customer)
-WHERE n <> c AND all(r IN rels WHERE coalesce(r.strength, 1.0) >= $min_strength)
-WITH c, n, min(length(path)) AS hop
-ORDER BY hop, n.customer_id
-WITH c, collect({{node: n, hop: hop}})[..$limit] AS found
-WITH c, [x IN found WHERE x.node IS NOT NULL] AS found
-WITH c, found, [c] + [x IN found | x.node] AS members
+WITH c, [c] AS seen, [c] AS frontier, [] AS found
+{"".join(levels)}
+WITH c, found, seen AS members
 CALL (members) {{
   UNWIND members AS a
   MATCH (a)-[r:{types}]->(b:Customer)

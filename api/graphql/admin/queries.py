@@ -26,6 +26,7 @@ from api.graphql.context import context_value
 from api.graphql.errors import ClientError
 from api.graphql.permissions import requires
 from api.security.auth import ROLE_PERMISSIONS, Permission
+from api.security.requests import shown
 from graph.errors import NotFoundError
 from graph.model import TieKind
 from loaders.pipeline import Loader  # the file loader's rules, for rows from the API
@@ -100,7 +101,11 @@ def algorithm_parameters(spec: Algorithm, params: dict[str, Any]) -> dict[str, A
             if problem["type"] == "extra_forbidden":
                 lines.append(f"  {field}: not a parameter of {spec.name} (known: {known})")
             else:
-                got = "" if problem["type"] == "missing" else f" (got {problem['input']!r})"
+                got = (
+                    ""
+                    if problem["type"] == "missing"
+                    else f" (got {shown(repr(problem['input']))})"
+                )
                 message = problem["msg"].removeprefix("Value error, ")
                 lines.append(f"  {field}: {message[:1].lower()}{message[1:]}{got}")
         noun = "parameter" if len(lines) == 1 else "parameters"

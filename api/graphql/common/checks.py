@@ -11,6 +11,7 @@ from api.graphql.common.enums import CommunityAlgorithm
 from api.graphql.common.types import Customer, load_customer
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
+from api.security.requests import shown
 from graph.errors import NotFoundError
 from graph.model import NodeLabel
 
@@ -36,7 +37,7 @@ def community_key(community_id: str) -> tuple[Any, str]:
         return CommunityAlgorithm(algorithm), local_id
     except ValueError:
         raise ClientError(
-            f"communityId {community_id!r} is not <algorithm>:<id>, e.g. louvain:C12"
+            f"communityId {shown(community_id)!r} is not <algorithm>:<id>, e.g. louvain:C12"
         ) from None
 
 

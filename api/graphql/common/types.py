@@ -72,6 +72,15 @@ class MaskedRating:
     masked: bool
 
 
+@strawberry.type(
+    description="A score computed from a financial figure: exact when your role may read that "
+    "figure (risk and admin; an RM for their own book), otherwise withheld (null, masked)"
+)
+class MaskedScore:
+    value: float | None
+    masked: bool
+
+
 def amount(info: strawberry.Info, minor: int) -> Money:
     """Integer minor units as an exact amount in the deployment's currency."""
     return Money(amount=to_decimal(int(minor)), currency=context_value(info).settings.currency)
@@ -133,8 +142,21 @@ class Scores:
     betweenness: float | None
     personalized_pagerank: float | None
     referral_influence: float | None
-    network_value: float | None
     exposure_minor: strawberry.Private[int | None]
+    record: strawberry.Private[CustomerRecord]
+
+    @strawberry.field(
+        description="value × percentile rank of AUM + (1 − value) × percentile rank of "
+        "PageRank: the AUM rank can be solved for, so it is a financial figure, exact only "
+        "where aum is (audited like it) and withheld elsewhere"
+    )
+    def network_value(self, info: strawberry.Info) -> MaskedScore | None:
+        value = self.record.result(ResultProperty.SCORE_NETWORK_VALUE)
+        if value is None:
+            return None
+        if _financials_exact(info, self.record, "network_value"):
+            return MaskedScore(value=float(value), masked=False)
+        return MaskedScore(value=None, masked=True)
 
     @strawberry.field(
         description="guarantee exposure within k hops, as the latest exposure run stored it "
@@ -157,8 +179,8 @@ class Scores:
             betweenness=score(ResultProperty.SCORE_BETWEENNESS),
             personalized_pagerank=score(ResultProperty.SCORE_PERSONALIZED_PAGERANK),
             referral_influence=score(ResultProperty.SCORE_REFERRAL_INFLUENCE),
-            network_value=score(ResultProperty.SCORE_NETWORK_VALUE),
             exposure_minor=None if exposure is None else int(exposure),
+            record=record,
         )
 
 

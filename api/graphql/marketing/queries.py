@@ -53,9 +53,13 @@ async def referral_paths(
     context = context_value(info)
     check_range("k", k, 1, 10)
     check_range("maxHops", max_hops, 1, 6)
-    rm_id = str(from_rm_id) if from_rm_id is not None else context.principal.rm_id
+    principal = context.principal
+    rm_id = str(from_rm_id) if from_rm_id is not None else principal.rm_id
     if rm_id is None:
         raise ClientError("fromRmId is required unless you are an RM")
+    if rm_id != principal.rm_id:
+        # another RM's book as sources: marketers and admins only
+        principal.require(Permission.SEARCH_ANY_BOOK)
     await require(info, NodeLabel.RELATIONSHIP_MANAGER, rm_id)
     await require(info, NodeLabel.CUSTOMER, str(to_customer_id))
     book = await context.repositories.customers.rm_book(rm_id)

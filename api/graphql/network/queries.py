@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 
 import strawberry
 
@@ -57,10 +56,19 @@ async def warm_paths(
 ) -> list[Path]:
     """Yen's k warmest paths (cost −log strength), read from the ties around both ends."""
     context = context_value(info)
-    timeout = context.settings.api_query_timeout_seconds
+    deadline, timeout = context.search_deadline()
+    by_request = timeout < context.settings.api_query_timeout_seconds
+    what, limit = (
+        ("the request", context.settings.api_request_timeout_seconds)
+        if by_request
+        else ("the warm-path search", timeout)
+    )
+    if timeout <= 0:
+        raise QueryTimeoutError(what, limit)
     try:
         # the reads have the server-side timeout; the search in its thread stops at the
-        # deadline, so the timeout ends the work and not only the wait
+        # deadline, so the timeout ends the work and not only the wait; one search per
+        # user at a time (the caller's subject owns its slot)
         found = await asyncio.wait_for(
             warmest_paths_between(
                 context.store,
@@ -69,15 +77,16 @@ async def warm_paths(
                 k=k,
                 max_hops=max_hops,
                 tie_kinds=tuple(kinds),
-                deadline=time.monotonic() + timeout,
+                deadline=deadline,
                 slots=search_slots(context.settings.api_max_concurrent_searches),
+                owner=context.principal.subject,
             ),
             timeout=timeout,
         )
     except UnknownNodeError:
         return []  # the prospect is not in the graph: no path
     except TimeoutError:  # the wait's, or the search's own SearchDeadlineExceeded
-        raise QueryTimeoutError("the warm-path search", timeout) from None
+        raise QueryTimeoutError(what, limit) from None
     return [
         Path(
             customer_ids=[strawberry.ID(n) for n in path.nodes],
@@ -227,6 +236,10 @@ async def influencers(
     context = context_value(info)
     if metric is InfluenceMetric.EXPOSURE:
         context.principal.require(Permission.READ_RISK)
+    if metric is InfluenceMetric.NETWORK_VALUE:
+        # a blend of the AUM rank: ranking by it ranks wealth, which only those who read
+        # exact figures may do (an RM's own-book variant is not offered)
+        context.principal.require(Permission.READ_FINANCIALS)
     size = context.page_size(first)
     await require_scope(info, scope)
     community_property = community_id = None

@@ -134,8 +134,8 @@ class Community:
         )
         if str(product_id) in shares:
             return float(shares[str(product_id)])
-        customers = context_value(info).repositories.customers
-        if await customers.missing(NodeLabel.PRODUCT, [str(product_id)]):
+        # one check per product per request (a DataLoader), not one per community
+        if not await context_value(info).loaders.product_exists.load(str(product_id)):
             raise NotFoundError(NodeLabel.PRODUCT.value, str(product_id))
         return 0.0  # a product added after the profile was computed: nobody held it then
 

@@ -6,7 +6,8 @@
   const fetcher = GraphiQL.createFetcher({ url });
 
   const defaultHeaders = JSON.stringify(
-    { Authorization: "Bearer <a token from `crkg token --role … --subject …`>" },
+    // HTTP header values must be ISO-8859-1: an ellipsis here made every fetch fail
+    { Authorization: "Bearer PASTE-A-TOKEN-HERE (crkg token --role admin --subject you)" },
     null,
     2,
   );

@@ -76,8 +76,14 @@ def schema(test_settings: CrkgSettings) -> GraphQLSchema:
     return build_schema(test_settings)._schema
 
 
-def _post(client: TestClient, settings: CrkgSettings, query: str, **variables: Any) -> Any:
-    token = mint_token(settings, role=Role.ADMIN, subject="bounds")
+def _post(
+    client: TestClient,
+    settings: CrkgSettings,
+    query: str,
+    subject: str = "bounds",
+    **variables: Any,
+) -> Any:
+    token = mint_token(settings, role=Role.ADMIN, subject=subject)
     response = client.post(
         "/graphql",
         json={"query": query, "variables": variables},
@@ -322,17 +328,76 @@ def test_searches_beyond_the_limit_are_refused_until_a_slot_frees(
     examples: dict[str, str],
 ) -> None:
     with ThreadPoolExecutor(max_workers=1) as pool:
-        slow = pool.submit(_post, slow_client, test_settings, PATHS, to=slow_clique)
+        slow = pool.submit(_post, slow_client, test_settings, PATHS, "slow-user", to=slow_clique)
         deadline = time.monotonic() + 5
         while not _search_threads() and time.monotonic() < deadline:
             time.sleep(0.02)  # until the slow one holds the only slot
         assert _search_threads(), "the slow search never started"
-        busy = _post(slow_client, test_settings, PATHS, to=examples["hub"])
+        busy = _post(slow_client, test_settings, PATHS, "another-user", to=examples["hub"])
         [error] = busy["errors"]
         assert error["extensions"]["code"] == "BUSY"
         assert "1 warm-path searches already running" in error["message"]
         assert slow.result()["errors"][0]["extensions"]["code"] == "TIMEOUT"
     time.sleep(0.2)
-    again = _post(slow_client, test_settings, PATHS, to="SLOW05")
+    again = _post(slow_client, test_settings, PATHS, "another-user", to="SLOW05")
     assert not again.get("errors"), again
     assert again["data"]["paths"][0]["customerIds"] == ["SLOW00", "SLOW05"]
+
+
+@pytest.fixture
+def fair_client(loaded_bank: GraphStore, test_settings: CrkgSettings) -> Iterator[TestClient]:
+    settings = test_settings.model_copy(
+        update={"api_query_timeout_seconds": SEARCH_TIMEOUT, "api_max_concurrent_searches": 2}
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_one_user_cannot_take_every_search_slot(
+    fair_client: TestClient, test_settings: CrkgSettings, slow_clique: str
+) -> None:
+    """The review: three threads of one marketer looping hub-to-hub searches made every
+    RM's paths BUSY. One user holds one slot; the other slot stays free for everyone else."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        slow = pool.submit(_post, fair_client, test_settings, PATHS, "attacker", to=slow_clique)
+        deadline = time.monotonic() + 5
+        while not _search_threads() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _search_threads(), "the slow search never started"
+        second = _post(fair_client, test_settings, PATHS, "attacker", to=slow_clique)
+        [error] = second["errors"]
+        assert error["extensions"]["code"] == "BUSY"
+        assert "you already have 1 warm-path search running" in error["message"]
+        victim = _post(fair_client, test_settings, PATHS, "victim-rm", to="SLOW05")
+        assert not victim.get("errors"), victim
+        assert victim["data"]["paths"][0]["customerIds"] == ["SLOW00", "SLOW05"]
+        assert slow.result()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+
+
+def test_aliased_searches_of_one_request_run_one_at_a_time(
+    fair_client: TestClient, test_settings: CrkgSettings, slow_clique: str
+) -> None:
+    query = """{ a: paths(fromId: "SLOW00", toId: "SLOWTARGET", k: 10, maxHops: 6) { hops }
+                 b: paths(fromId: "SLOW00", toId: "SLOWTARGET", k: 10, maxHops: 6) { hops } }"""
+    body = _post(fair_client, test_settings, query, "aliases")
+    found = sorted(e["extensions"]["code"] for e in body["errors"])
+    assert found == ["BUSY", "TIMEOUT"], body["errors"]
+
+
+def test_a_search_stops_at_the_requests_deadline(
+    loaded_bank: GraphStore, test_settings: CrkgSettings, slow_clique: str
+) -> None:
+    # each transaction may take 30 s, but the whole request only 1.5 s
+    settings = test_settings.model_copy(
+        update={"api_query_timeout_seconds": 30.0, "api_request_timeout_seconds": SEARCH_TIMEOUT}
+    )
+    with TestClient(create_app(settings)) as client:
+        started = time.monotonic()
+        body = _post(client, settings, PATHS, to=slow_clique)
+        answered = time.monotonic() - started
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "TIMEOUT"
+    assert "the request took longer than its timeout of 1.5 s" in error["message"]
+    assert answered < SEARCH_TIMEOUT + 3
+    time.sleep(0.2)
+    assert not [t for t in _search_threads() if t.is_alive()]

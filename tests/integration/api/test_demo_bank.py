@@ -197,12 +197,22 @@ def test_an_unknown_id_is_not_found_not_empty(
 
 
 def test_a_token_for_an_rm_that_does_not_exist_is_told_so(
-    client: TestClient, test_settings: CrkgSettings
+    client: TestClient, test_settings: CrkgSettings, demo: DemoBank
 ) -> None:
-    ghost = api_for(client, test_settings, Role.RM, "RM9999")
-    errors = ghost.errors('{ referralPaths(toCustomerId: "C0000001") { hops } }')
-    assert codes(errors) == {"NOT_FOUND"}
-    assert "RM9999" in errors[0]["message"]
+    # refused at the edge on every request (users review #5: a mistyped or mis-cased rm_id
+    # used to see the whole bank masked and no reason why)
+    for subject in ("RM9999", demo.largest_book_rm.lower()):
+        ghost = api_for(client, test_settings, Role.RM, subject)
+        for query in ('{ referralPaths(toCustomerId: "C0000001") { hops } }', "{ me { rmId } }"):
+            response = client.post(
+                "/graphql",
+                json={"query": query},
+                headers={"Authorization": f"Bearer {ghost.token}"},
+            )
+            assert response.status_code == 403
+            [error] = response.json()["errors"]
+            assert error["extensions"]["code"] == "NOT_FOUND"
+            assert subject in error["message"]
 
 
 # --- defect: scenario targeting silently filtered the bank-wide list ---------------------------
@@ -479,3 +489,82 @@ async def test_exposure_by_default_is_the_stored_exposure_score(
     assert data["exposure"]["direction"] == "OUT"
     assert data["exposure"]["total"] == data["customer"]["scores"]["exposure"]
     assert data["both"]["total"] != data["exposure"]["total"]
+
+
+# --- attacker review #1: no visible score gives back a masked figure -------------------------
+def _visible_scores(schema: Any) -> list[str]:
+    """Every number of `Customer.scores` a role can be shown (new scores join by themselves)."""
+    from graphql import GraphQLObjectType, get_named_type, is_leaf_type
+
+    scores = schema.type_map["Scores"]
+    selections = []
+    for name, field in scores.fields.items():
+        named = get_named_type(field.type)
+        if is_leaf_type(named):
+            selections.append(name)
+        elif isinstance(named, GraphQLObjectType):
+            selections.append(f"{name} {{ {' '.join(named.fields)} }}")
+    return selections
+
+
+def _numbers(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, dict):
+        inner = value.get("value", value.get("amount"))
+        return float(inner) if isinstance(inner, int | float | str) and inner is not None else None
+    return None
+
+
+@pytest.mark.parametrize("role", [Role.MARKETER, Role.RM])
+async def test_no_visible_score_is_a_function_of_a_masked_aum(
+    apis: dict[Role, Api], demo: DemoBank, test_settings: CrkgSettings, role: Role
+) -> None:
+    """The review recovered every customer's AUM rank from networkValue and PageRank. For
+    the customers whose AUM a role sees only as a band (every one for a marketer, other
+    books for an RM), no visible score — alone or with another — may predict where in its
+    band a customer's AUM lies (tests/support/leakage.py; a leak predicts it with R² near 1)."""
+    from decimal import Decimal
+
+    from api.graphql.schema import build_schema
+    from tests.support.leakage import worst_leak
+
+    selection = " ".join(_visible_scores(build_schema(test_settings)._schema))
+    query = f"""query($after: String) {{ customers(first: 1000, after: $after) {{
+        edges {{ node {{ id tier aum {{ masked low }} scores {{ {selection} }} }} }}
+        pageInfo {{ hasNextPage endCursor }} }} }}"""
+    rows: list[dict[str, Any]] = []
+    after = None
+    while True:
+        body = apis[role].post(query, after=after)
+        # refused scores (exposure) are FORBIDDEN on their own paths; nothing else may fail
+        assert {e["extensions"]["code"] for e in body.get("errors") or []} <= {"FORBIDDEN"}
+        page = body["data"]["customers"]
+        rows += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    masked = [
+        r
+        for r in rows
+        if r["aum"] and r["aum"]["masked"] and demo.customers.get(r["id"], {}).get("aum")
+    ]
+    assert len(masked) > 5_000
+    visible: dict[str, list[float]] = {}
+    for name in [*masked[0]["scores"], "tier"]:
+        values = [
+            _numbers(r["scores"].get(name))
+            if name != "tier"
+            else float(["MASS", "AFFLUENT", "HIGH_NET_WORTH", "PRIVATE"].index(r["tier"]))
+            if r["tier"]
+            else None
+            for r in masked
+        ]
+        if all(v is not None for v in values):  # shown for every masked customer
+            visible[name] = [float(v) for v in values if v is not None]
+    assert "pagerank" in visible, visible.keys()
+    hidden = [float(Decimal(demo.customers[r["id"]]["aum"])) for r in masked]
+    leak = worst_leak(hidden, [r["aum"]["low"] for r in masked], visible)
+    print(f"{role.value}: worst predictor of the AUM inside its band {leak}")
+    assert leak.r2 < 0.3, leak
+    assert "networkValue" not in visible  # withheld wherever aum is masked

@@ -71,3 +71,20 @@ def test_a_slot_handed_to_a_worker_thread_frees_when_the_thread_ends() -> None:
             time.sleep(0.01)
     else:
         pytest.fail("the slot was not freed when the thread ended")
+
+
+def test_one_owner_cannot_take_every_slot() -> None:
+    # the attacker review: three threads of one marketer kept every RM's paths BUSY
+    slots = SearchSlots(2, per_owner=1)
+    mine = slots.take("marketer-1")
+    with pytest.raises(ServiceBusyError, match="you already have 1 warm-path search running"):
+        slots.take("marketer-1")  # a second thread, or a second alias, of the same user
+    theirs = slots.take("RM0047")  # another user still gets the free slot
+    with pytest.raises(ServiceBusyError, match="2 warm-path searches already running"):
+        slots.take("RM0001")  # the process-wide limit still holds
+    mine.release()
+    slots.take("RM0001").release()
+    again = slots.take("marketer-1")  # released: the owner may search again
+    again.release()
+    theirs.release()
+    assert [slots.take(f"u{i}") for i in range(2)]  # every slot free again

@@ -324,6 +324,7 @@ EXPECTED_TABLE = {
     Permission.READ_IDENTIFIERS: {Role.RISK, Role.ADMIN},
     Permission.READ_RISK: {Role.RISK, Role.ADMIN},
     Permission.READ_RUNS: {Role.RISK, Role.ADMIN},
+    Permission.SEARCH_ANY_BOOK: {Role.MARKETER, Role.ADMIN},
     Permission.RUN_ALGORITHMS: {Role.ADMIN},
     Permission.WRITE_DATA: {Role.ADMIN},
 }
@@ -366,3 +367,79 @@ def test_an_rm_reads_exact_figures_of_their_own_book_only() -> None:
 )
 def test_other_roles_unmask_by_permission_alone(role: Role, unmasks: bool) -> None:
     assert Principal(subject="someone", role=role).may_unmask_pii(["someone"]) is unmasks
+
+
+# --- times, lifetimes, revocation (the attacker review's tokens) ---------------------------
+@pytest.mark.parametrize("exp", [1e20, 10**30, -(10**30)])
+def test_a_time_no_clock_can_hold_is_malformed_not_a_crash(
+    verifier: TokenVerifier, exp: float
+) -> None:
+    token = jwt.encode(claims(exp=exp), SECRET, algorithm="HS256")
+    reason = rejection(lambda: verifier.verify(token))
+    assert reason in ("malformed claims (a time that is not a date)", "token expired")
+
+
+def test_a_token_living_longer_than_the_maximum_is_refused(tmp_path: Path) -> None:
+    settings = settings_for(
+        tmp_path, auth_jwt_secret=SECRET, auth_max_token_ttl_minutes=60, auth_token_ttl_minutes=60
+    )
+    verifier = TokenVerifier.from_settings(settings)
+    assert verifier.verify(hs256(exp=timedelta(minutes=59))).subject == "RM0001"
+    hundred_years = hs256(exp=timedelta(days=36_500))
+    reason = rejection(lambda: verifier.verify(hundred_years))
+    assert "above the maximum of 60 min" in reason
+    assert "CRKG_AUTH_MAX_TOKEN_TTL_MINUTES" in reason
+
+
+def test_the_default_maximum_lifetime_is_a_day(verifier: TokenVerifier) -> None:
+    assert verifier.verify(hs256(exp=timedelta(hours=23))).role is Role.RM
+    assert "maximum of 1440 min" in rejection(
+        lambda: verifier.verify(hs256(exp=timedelta(hours=25)))
+    )
+
+
+def test_crkg_token_refuses_to_mint_beyond_the_maximum(settings: CrkgSettings) -> None:
+    with pytest.raises(AuthConfigurationError, match="above the maximum of 1440 min"):
+        mint_token(settings, role=Role.ADMIN, subject="ops", ttl_minutes=1441)
+    assert mint_token(settings, role=Role.ADMIN, subject="ops", ttl_minutes=1440)
+
+
+def test_the_minting_default_cannot_exceed_the_maximum(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="CRKG_AUTH_TOKEN_TTL_MINUTES"):
+        settings_for(tmp_path, auth_token_ttl_minutes=600, auth_max_token_ttl_minutes=60)
+
+
+def test_a_revoked_token_is_refused_once_its_id_is_listed(tmp_path: Path) -> None:
+    revoked = tmp_path / "revoked.txt"
+    settings = settings_for(tmp_path, auth_jwt_secret=SECRET, auth_revoked_tokens_file=revoked)
+    verifier = TokenVerifier.from_settings(settings)
+    token = hs256(jti="stolen-1")
+    assert verifier.verify(token).token_id == "stolen-1"  # no file yet: nothing revoked
+    revoked.write_text("# revoked after the laptop was lost\nstolen-1  # RM0001\nother\n")
+    assert verifier.revoked is not None
+    verifier.revoked._checked -= 10  # as if a second had passed: the file is looked at again
+    assert rejection(lambda: verifier.verify(token)) == "token revoked"
+    assert verifier.verify(hs256(jti="fresh-2")).token_id == "fresh-2"
+
+
+async def test_an_rm_token_is_checked_against_the_rms_once_per_token() -> None:
+    from api.security.auth import ManagerCheck
+
+    asked: list[list[str]] = []
+    known = {"RM0001"}
+
+    async def missing(rm_ids: list[str]) -> list[str]:
+        asked.append(rm_ids)
+        return [r for r in rm_ids if r not in known]
+
+    check = ManagerCheck(missing, ttl_seconds=60)
+    real = Principal(subject="RM0001", role=Role.RM, rm_id="RM0001", token_id="t1")
+    ghost = Principal(subject="rm0001", role=Role.RM, rm_id="rm0001", token_id="t2")
+    marketer = Principal(subject="m", role=Role.MARKETER, token_id="t3")
+    assert await check.exists(real)
+    assert not await check.exists(ghost)
+    assert await check.exists(marketer)
+    for _ in range(5):
+        assert await check.exists(real)
+        assert not await check.exists(ghost)
+    assert asked == [["RM0001"], ["rm0001"]]  # once per token, not once per request

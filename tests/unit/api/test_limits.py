@@ -57,6 +57,12 @@ class Customer:
         return ["vip"]
 
 
+@strawberry.input
+class Place:
+    branch_id: strawberry.ID
+    note: str | None = None
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -73,6 +79,11 @@ class Query:
     def opened_since(self, day: dt.date) -> str:
         called()
         return day.isoformat()
+
+    @strawberry.field
+    def find(self, text: str, tags: list[str] | None = None, where: Place | None = None) -> str:
+        called()
+        return text
 
     @strawberry.field
     def broken(self) -> str:
@@ -301,7 +312,14 @@ def test_a_document_too_deep_to_parse_is_too_deep(tmp_path: Path) -> None:
 
 
 def test_a_long_chain_of_fragments_is_too_deep_not_an_internal_error(tmp_path: Path) -> None:
-    schema = build_schema(settings_for(tmp_path, Environment.PRODUCTION, api_max_tokens=20_000))
+    schema = build_schema(
+        settings_for(
+            tmp_path,
+            Environment.PRODUCTION,
+            api_max_tokens=20_000,
+            api_max_document_bytes=100_000,  # the walk, not the size limit, is tested here
+        )
+    )
     levels = 600  # past the interpreter's recursion limit if walked without a bound
     fragments = [f"fragment F{i} on Customer {{ ...F{i + 1} }}" for i in range(levels)]
     query = (
@@ -491,3 +509,154 @@ def test_introspection_of_the_ide_fits_the_default_field_limit(
         input_value_deprecation=True,
     )
     assert dev_schema.execute_sync(query).errors is None
+
+
+# --- document size, before parsing ------------------------------------------------------
+def test_a_document_padded_with_comments_is_refused_before_parsing(tmp_path: Path) -> None:
+    schema = build_schema(
+        settings_for(tmp_path, Environment.PRODUCTION, api_max_document_bytes=20_000)
+    )
+    # comments are not tokens: the token limit alone let megabytes reach the parser
+    padded = "# " + "x" * 40_000_000 + "\n{ customer(id: 1) { id } }"
+    started = time.perf_counter()
+    result = refused(schema, padded, "DOCUMENT_TOO_LARGE")
+    assert time.perf_counter() - started < 1.0
+    [error] = result.errors or []
+    assert "at most 20000" in error.message
+    assert len(response(result)) < 500  # the document is not echoed back
+    Calls.count = 0
+    assert schema.execute_sync("# short\n{ customer(id: 1) { id } }").errors is None
+
+
+# --- argument lengths ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "variables", "where"),
+    [
+        ('{ customer(id: "' + "C" * 129 + '") { id } }', {}, "Query.customer(id:)"),
+        (
+            "query($id: ID!) { customer(id: $id) { id } }",
+            {"id": "C" * 100_000},
+            "Query.customer(id:)",
+        ),
+        ('{ find(text: "' + "t" * 513 + '") }', {}, "Query.find(text:)"),
+        (
+            'query($t: [String!]) { find(text: "a", tags: $t) }',
+            {"t": ["ok", "t" * 600]},
+            "Query.find(tags:)",
+        ),
+        (
+            'query($w: Place) { find(text: "a", where: $w) }',
+            {"w": {"branchId": "B" * 200}},
+            "Query.find(where:).branchId",
+        ),
+        (
+            '{ find(text: "a", where: {branchId: "' + "B" * 130 + '"}) }',
+            {},
+            "Query.find(where:).branchId",
+        ),
+    ],
+)
+def test_an_id_or_string_longer_than_the_model_holds_is_refused(
+    schema: strawberry.Schema, query: str, variables: dict[str, Any], where: str
+) -> None:
+    result = refused(schema, query, "ARGUMENT_TOO_LONG", **variables)
+    text = response(result)
+    assert where in text
+    assert len(text) < 600, "the long value must not be echoed back"
+
+
+def test_ids_and_strings_up_to_the_model_lengths_pass(schema: strawberry.Schema) -> None:
+    assert schema.execute_sync('{ customer(id: "' + "C" * 128 + '") { id } }').errors is None
+    result = schema.execute_sync(
+        "query($t: String!) { find(text: $t) }", variable_values={"t": "名" * 512}
+    )
+    assert result.errors is None
+
+
+def test_the_limits_are_the_models_key_and_name_lengths() -> None:
+    from typing import get_args
+
+    from api.security.limits import MAX_ID_LENGTH, MAX_STRING_LENGTH
+    from graph.model import Key, Name
+
+    def longest(annotated: Any) -> int:
+        return next(m.max_length for m in get_args(annotated)[1:] if hasattr(m, "max_length"))
+
+    assert (longest(Key), longest(Name)) == (MAX_ID_LENGTH, MAX_STRING_LENGTH)
+
+
+def test_an_int_literal_of_thousands_of_digits_is_a_page_size_error_not_internal(
+    schema: strawberry.Schema,
+) -> None:
+    result = refused(
+        schema, "{ customers(first: " + "9" * 5000 + ") { id } }", "PAGE_SIZE_TOO_LARGE"
+    )
+    assert "INTERNAL_ERROR" not in codes(result)
+    assert len(response(result)) < 1000
+
+
+# --- GraphQL's own errors carry a code ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "variables", "code"),
+    [
+        ("{ me { role } ", None, "GRAPHQL_PARSE_FAILED"),
+        ("{ custome(id: 1) { id } }", None, "GRAPHQL_VALIDATION_FAILED"),
+        ('{ customers(first: "x") { id } }', None, "GRAPHQL_VALIDATION_FAILED"),
+        ("query($d: Date!) { openedSince(day: $d) }", {"d": "not a date"}, "BAD_USER_INPUT"),
+        ("query($n: Int) { customers(first: $n) { id } }", {"n": 1.5}, "BAD_USER_INPUT"),
+    ],
+)
+def test_graphqls_own_errors_carry_a_code(
+    schema: strawberry.Schema, query: str, variables: dict[str, Any] | None, code: str
+) -> None:
+    result = schema.execute_sync(query, variable_values=variables)
+    assert result.errors
+    assert codes(result) == [code] * len(result.errors), response(result)
+    assert Calls.count == 0
+
+
+async def test_validation_errors_carry_a_code_through_the_cached_validation(
+    tmp_path: Path,
+) -> None:
+    from api.graphql.performance import cached_validation
+
+    settings = settings_for(tmp_path, Environment.PRODUCTION)
+    cached = strawberry.Schema(
+        query=Query,
+        extensions=[*security_extensions(settings), cached_validation()],
+        config=schema_config(settings),
+    )
+    for _ in range(2):  # computed, then from the cache
+        result = await cached.execute("{ custome(id: 1) { id } }")
+        assert codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+def test_the_text_caches_are_bounded_by_bytes_and_skip_large_texts() -> None:
+    from api.graphql.performance import _TextCache
+
+    cache: _TextCache[int] = _TextCache(1000, max_bytes=10_000, largest=2_000)
+    cache.put("x" * 2_001, 1)
+    assert cache.entries == {}  # too large to keep
+    for i in range(100):  # ~1.5 KB each: only the last few fit in 10 KB
+        cache.put(f"# {i}\n" + "y" * 1_500, i)
+    assert cache.bytes <= 10_000
+    assert 0 < len(cache.entries) <= 6
+    assert cache.get("# 99\n" + "y" * 1_500) == 99
+    assert cache.get("# 0\n" + "y" * 1_500) is None
+    assert cache.bytes == sum(len(t.encode()) for t in cache.entries)
+
+
+def test_an_internal_error_is_told_to_the_context_with_its_field_path(
+    schema: strawberry.Schema,
+) -> None:
+    class Context:
+        def __init__(self) -> None:
+            self.fields: list[str] = []
+
+        def record_internal_error(self, field_path: str) -> None:
+            self.fields.append(field_path)
+
+    context = Context()
+    result = schema.execute_sync("{ a0: broken }", context_value=context)
+    assert codes(result) == ["INTERNAL_ERROR"]
+    assert context.fields == ["broken"]  # the field's name, never the client's alias

@@ -53,3 +53,64 @@ def test_a_lone_surrogate_in_a_key_or_value_is_refused_naming_where(
     assert refused.value.code == "INVALID_UNICODE"
     assert refused.value.message.startswith(f"{where}: a lone UTF-16 surrogate")
     json.dumps(refused.value.body(), ensure_ascii=False).encode()  # the answer can be sent
+
+
+# --- strict text: UTF-8 only, RFC 8259 JSON only, the API's own words ----------------------
+def test_a_body_that_is_not_utf8_is_refused_even_if_python_could_read_it() -> None:
+    # json.loads(bytes) detects UTF-16 and UTF-32 and would accept them
+    for encoding in ("utf-16", "utf-16-le", "utf-32"):
+        with pytest.raises(RequestRefused) as refused:
+            graphql_body('{"query": "{ me { role } }"}'.encode(encoding))
+        assert refused.value.code == "INVALID_JSON"
+        assert "UTF-8" in refused.value.message
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_nan_and_infinity_are_not_json(constant: str) -> None:
+    with pytest.raises(RequestRefused) as refused:
+        graphql_body(f'{{"query": "q", "variables": {{"x": {constant}}}}}'.encode())
+    assert refused.value.code == "INVALID_JSON"
+
+
+def test_a_number_too_long_to_read_is_refused_without_naming_python() -> None:
+    with pytest.raises(RequestRefused) as refused:
+        graphql_body(b'{"query": "q", "variables": {"s": ' + b"9" * 5000 + b"}}")
+    assert refused.value.code == "INVALID_JSON"
+    assert "5000 digits" in refused.value.message
+    for internal in ("sys.", "set_int_max_str_digits", "4300", "Exceeds"):
+        assert internal not in refused.value.message
+
+
+def test_a_syntax_error_says_where() -> None:
+    with pytest.raises(RequestRefused) as refused:
+        graphql_body(b'{"query": ')
+    assert refused.value.code == "INVALID_JSON"
+    assert "line 1 column 11" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("payload", "said"),
+    [
+        ({"query": 42}, "query must be a string, not a number"),
+        ({"query": "{ me { role } }", "variables": "x"}, "variables must be a JSON object"),
+        ({"query": "{ me { role } }", "variables": [1]}, "variables must be a JSON object"),
+        ({"query": "{ me { role } }", "operationName": 1}, "operationName must be a string"),
+        ({"query": "{ me { role } }", "extensions": 1}, "extensions must be a JSON object"),
+        ({}, "no GraphQL document"),
+        ({"query": "   "}, "no GraphQL document"),
+        ({"query": None}, "no GraphQL document"),
+    ],
+)
+def test_a_body_of_the_wrong_shape_is_refused_with_a_code(
+    payload: dict[str, object], said: str
+) -> None:
+    with pytest.raises(RequestRefused) as refused:
+        graphql_body(json.dumps(payload).encode())
+    assert refused.value.code == "INVALID_REQUEST_BODY"
+    assert said in refused.value.message
+
+
+def test_a_long_bad_value_is_echoed_only_as_a_prefix() -> None:
+    with pytest.raises(RequestRefused) as refused:
+        graphql_body(json.dumps({"query": "q", "variables": {"k" * 10_000: "\ud800"}}).encode())
+    assert len(refused.value.message) < 300

@@ -37,3 +37,19 @@ def test_an_unknown_role_is_refused(data_dir: Path) -> None:
     result = CliRunner().invoke(app, ["token", "--role", "superuser", "--subject", "x"])
     assert result.exit_code != 0
     assert "superuser" in result.output
+
+
+def test_a_token_longer_lived_than_the_maximum_is_not_minted(data_dir: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["token", "--role", "admin", "--subject", "ops", "--ttl-minutes", "100000"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "above the maximum of 1440 min" in result.output
+    assert "eyJ" not in result.output  # no token printed
+
+
+def test_without_a_database_an_rm_token_is_minted_without_a_warning(data_dir: Path) -> None:
+    # nothing answers (the managed server was never started here): nothing to check against
+    result = CliRunner().invoke(app, ["token", "--role", "rm", "--subject", "RM9999"])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
