@@ -35,7 +35,7 @@ from graph.model import TieKind
 from graph.queries.ties import neighbourhood
 from graph.settings import CrkgSettings, Environment
 from graph.store import GraphStore
-from synthbank import generate_bank
+from synthbank.bank import generate_bank
 from tests.conftest import cli_env, load_into_empty_db, make_test_settings
 from tests.integration.api_client import api_for, codes
 
