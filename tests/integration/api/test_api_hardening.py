@@ -671,14 +671,8 @@ async def test_a_hub_costs_one_bounded_expansion_per_level(
 
 # --- #5 the whole-request deadline ----------------------------------------------------------
 async def test_no_transaction_of_a_request_runs_past_its_deadline(loaded: GraphStore) -> None:
-    async def slow(tx: Any) -> int:
-        result = await tx.run(
-            "UNWIND range(1, 300000000) AS x WITH x WHERE x % 7 = 0 RETURN count(*) AS n"
-        )
-        return int((await result.single(strict=True))["n"])
-
-    async def quick(tx: Any) -> int:
-        return int((await (await tx.run("RETURN 1 AS n")).single(strict=True))["n"])
+    slow = "UNWIND range(1, 300000000) AS x WITH x WHERE x % 7 = 0 RETURN count(*) AS n"
+    quick = "RETURN 1 AS n"
 
     trips: list[str] = []
     started = time.monotonic()
@@ -688,15 +682,15 @@ async def test_no_transaction_of_a_request_runs_past_its_deadline(loaded: GraphS
         deadline=started + 1.0,
         deadline_seconds=1.0,
     )
-    assert await request.read("quick", quick) == 1
+    assert await request.fetch_one("quick", quick) == {"n": 1}
     with pytest.raises(
         QueryTimeoutError,
         match=r"the request \(at slow count\) took longer than its timeout of 1 s",
     ):
-        await request.read("slow count", slow)  # cut at what was left, not the 30 s
+        await request.fetch_one("slow count", slow)  # cut at what was left, not the 30 s
     assert time.monotonic() - started < 5
     with pytest.raises(QueryTimeoutError, match="the request"):
-        await request.read("after the deadline", quick)
+        await request.fetch_one("after the deadline", quick)
     assert trips == ["quick", "slow count"]  # nothing was sent after the deadline
 
 
