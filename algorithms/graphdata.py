@@ -209,14 +209,8 @@ class GraphData:
         times: ArrayLike | None = None
         if time is not None:
             times = [_as_seconds(value) for value in time]  # type: ignore[union-attr]
-        return cls(
-            node_ids=tuple(index),
-            src=np.asarray(src, dtype=np.int64),
-            dst=np.asarray(dst, dtype=np.int64),
-            directed=directed,
-            weight=None if weight is None else np.asarray(weight, dtype=np.float64),
-            time=None if times is None else np.asarray(times, dtype=np.float64),
-            amount=None if amount is None else np.asarray(amount, dtype=np.float64),
+        return cls.from_arrays(
+            tuple(index), src, dst, directed=directed, weight=weight, time=times, amount=amount
         )
 
     @classmethod

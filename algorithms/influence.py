@@ -81,14 +81,18 @@ def _normalised(frame: Any) -> Any:
     return frame
 
 
+def _gds_pagerank_options(params: PageRankParams) -> dict[str, Any]:
+    """The GDS spelling of :func:`_pagerank_options`."""
+    return {
+        "damping_factor": params.damping,
+        "max_iterations": params.max_iterations,
+        "tolerance": params.tolerance,
+        "relationship_weight_property": GDS_WEIGHT,
+    }
+
+
 def pagerank_gds(gds: Any, graph: Any, params: PageRankParams) -> tuple[Any, str]:
-    frame = gds.page_rank.stream(
-        graph,
-        damping_factor=params.damping,
-        max_iterations=params.max_iterations,
-        tolerance=params.tolerance,
-        relationship_weight_property=GDS_WEIGHT,
-    )
+    frame = gds.page_rank.stream(graph, **_gds_pagerank_options(params))
     return _normalised(frame), "score"
 
 
@@ -98,12 +102,7 @@ def personalized_pagerank_gds(
     if not source_nodes:
         raise InvalidParametersError("no seed customer (holder or participant) in the graph")
     frame = gds.page_rank.stream(
-        graph,
-        damping_factor=params.damping,
-        max_iterations=params.max_iterations,
-        tolerance=params.tolerance,
-        relationship_weight_property=GDS_WEIGHT,
-        source_nodes=[int(i) for i in source_nodes],
+        graph, source_nodes=[int(i) for i in source_nodes], **_gds_pagerank_options(params)
     )
     return _normalised(frame), "score"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from algorithms import communities, influence, referral, risk, segmentation
+from algorithms import communities, influence, k_core, referral, risk, segmentation
 from algorithms.context import Computed, RunContext
 from algorithms.engines import EngineFunction, InProcess, OnGds
 from algorithms.params import (
@@ -150,6 +150,16 @@ REGISTRY: dict[str, Algorithm] = {
             ResultProperty.SCORE_BETWEENNESS,
             influence.ScoreSummary,
             _tie_graph(influence.betweenness, influence.betweenness_gds),
+        ),
+        Algorithm(
+            "k_core",
+            "influence",
+            "cohesive core: the largest k such that a customer sits in a group where every "
+            "member has k ties inside it (k-core decomposition)",
+            AlgorithmParams,
+            ResultProperty.SCORE_K_CORE,
+            influence.ScoreSummary,
+            _tie_graph(k_core.k_core, k_core.k_core_gds),
         ),
         Algorithm(
             "guarantee_circles",

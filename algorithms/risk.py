@@ -18,7 +18,7 @@ from typing import Any, Literal, TypedDict
 
 from algorithms.context import Computed, RunContext
 from algorithms.graphdata import GraphData
-from algorithms.inproc import exposures, risk
+from algorithms.inproc import cycles, exposures, risk
 from algorithms.params import (
     ControlGroupParams,
     ExposureParams,
@@ -94,7 +94,7 @@ def find_guarantee_circles(
             subtype=c.kind.value,
             amount_minor=c.total_amount,
         )
-        for c in risk.guarantee_circles(graph, max_length=params.max_length)
+        for c in cycles.guarantee_circles(graph, max_length=params.max_length)
     ]
 
 
@@ -144,7 +144,7 @@ def find_fund_cycles(
             amount_minor=c.total_amount,
             min_amount_minor=c.min_amount,
         )
-        for c in risk.fund_flow_cycles(
+        for c in cycles.fund_flow_cycles(
             graph, window=params.window_days * 86_400, max_length=params.max_length
         )
     ]

@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from cli.common import console, friendly_errors
-from loaders.contract import CONTRACT_VERSION, FILE_ORDER, OPS, SPECS, describe, describe_column
+from loaders.contract import CONTRACT_VERSION, FILE_ORDER, OPS, SPECS
+from loaders.published_contract import describe, describe_column
 
 
 @friendly_errors

@@ -37,6 +37,7 @@ class ResultProperty(StrEnum):
     SCORE_PAGERANK = "score_pagerank"
     SCORE_DEGREE = "score_degree"
     SCORE_BETWEENNESS = "score_betweenness"
+    SCORE_K_CORE = "score_k_core"  # core number (integer)
     SCORE_PERSONALIZED_PAGERANK = "score_personalized_pagerank"
     SCORE_REFERRAL_INFLUENCE = "score_referral_influence"
     SCORE_NETWORK_VALUE = "score_network_value"

@@ -1,6 +1,7 @@
 """THE input contract: every file a bank export may hold, its columns, types, domains, keys
 and the graph target its rows become. One source for the validator, the loader's write plan,
-the bulk import, the synthetic bank (``synthbank``), ``crkg contract`` and the README table.
+the bulk import, the synthetic bank (``synthbank``) and, in words
+(:mod:`loaders.published_contract`), ``crkg contract`` and the README table.
 
 Enum domains are the graph model's allow-lists (``graph.model``), never restated here.
 Value rules follow the model: strength in [0, 1], pct in (0, 100], aum, amounts and activity
@@ -14,10 +15,10 @@ Examples
 --------
 >>> SPECS["customers"].required
 ('customer_id', 'kind', 'name')
->>> describe_column(SPECS["customers"], "risk_rating").domain
+>>> SPECS["customers"].numbers["risk_rating"].describe()
 '1..5'
->>> describe_column(SPECS["social"], "kind").domain
-'FAMILY, SPOUSE, FRIEND, COLLEAGUE, CLASSMATE, BUSINESS'
+>>> ACCEPTED_ENUMS[SPECS["social"].enums["kind"]]
+('FAMILY', 'SPOUSE', 'FRIEND', 'COLLEAGUE', 'CLASSMATE', 'BUSINESS')
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Final
 
 from graph.model import (
     CustomerKind,
@@ -431,94 +432,3 @@ class RejectReason(StrEnum):
     DUPLICATE_KEY = "DUPLICATE_KEY"  # the key appeared earlier in the same file (first wins)
     BAD_UTF8 = "BAD_UTF8"  # bytes that are not UTF-8
     MALFORMED_ROW = "MALFORMED_ROW"  # wrong number of fields, not a JSON object, …
-
-
-# --- the published contract (`crkg contract`, the README table) -------------------------------
-ColumnType = Literal[
-    "text", "enum", "enum list", "integer", "decimal", "money", "boolean", "date", "datetime"
-]
-
-
-@dataclass(frozen=True)
-class ColumnDescription:
-    name: str
-    type: ColumnType
-    required: bool
-    domain: str  # enum values, a range, a reference, or "" (free text)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "type": self.type,
-            "required": self.required,
-            "domain": self.domain,
-        }
-
-
-def describe_column(spec: FileSpec, column: str) -> ColumnDescription:
-    """One column of the contract in words: its type and the values it accepts."""
-    required = column in spec.required
-    kind: ColumnType
-    if column in spec.enums:
-        kind, domain = "enum", ", ".join(ACCEPTED_ENUMS[spec.enums[column]])
-    elif column in spec.enum_lists:
-        values = ", ".join(ACCEPTED_ENUMS[spec.enum_lists[column]])
-        kind, domain = "enum list", f"{LIST_SEPARATOR!r}-separated: {values}"
-    elif column in spec.numbers:
-        rule = spec.numbers[column]
-        kind = "money" if rule.money else ("integer" if rule.integer else "decimal")
-        domain = rule.describe()
-        if rule.money:
-            domain = f"{domain}, at most 2 decimal places"
-    elif column in spec.booleans:
-        kind, domain = "boolean", "true/false (also t/f, yes/no, y/n, 1/0)"
-    elif column in spec.dates:
-        kind, domain = "date", "ISO 8601 (2024-03-01)"
-    elif column in spec.datetimes:
-        kind, domain = "datetime", "ISO 8601 (2024-03-01T09:30:00, naive = UTC)"
-    else:
-        kind, domain = "text", ""
-    if column in spec.refs:
-        referenced = SPECS[spec.refs[column]]
-        reference = f"a {referenced.name}.{referenced.key[0]}"
-        domain = f"{domain}; {reference}" if domain else reference
-    for low, high in spec.ordered:
-        if column == high:
-            domain = f"{domain}; >= {low}"
-    return ColumnDescription(column, kind, required, domain)
-
-
-def describe() -> dict[str, Any]:
-    """The whole contract as data (``crkg contract --json``)."""
-    return {
-        "version": CONTRACT_VERSION,
-        "formats": ["csv", "jsonl", "parquet"],
-        "op": {"column": "op", "values": list(OPS), "default": OPS[0]},
-        "files": [
-            {
-                "name": name,
-                "graph": SPECS[name].graph_target(),
-                "key": list(SPECS[name].key),
-                "columns": [describe_column(SPECS[name], c).to_json() for c in SPECS[name].columns],
-            }
-            for name in FILE_ORDER
-        ],
-    }
-
-
-def markdown_table() -> str:
-    """The contract as the Markdown table the README shows (a test keeps the two equal)."""
-    lines = ["| file | column | type | required | domain |", "|---|---|---|---|---|"]
-    for name in FILE_ORDER:
-        spec = SPECS[name]
-        for position, column in enumerate(spec.columns):
-            described = describe_column(spec, column)
-            lines.append(
-                f"| {name if position == 0 else ''} | `{column}` | {described.type} | "
-                f"{'yes' if described.required else ''} | {_cell(described.domain)} |"
-            )
-    return "\n".join(lines)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")

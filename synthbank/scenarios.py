@@ -191,32 +191,23 @@ def build_ecosystem(rng: np.random.Generator, comm: Communities, people: People)
         joined = np.maximum(since, people.onboarded[customers])
         parts.append((customers, partners, ROLE[role], as_i64(joined), act))
 
-    employees = as_i64(np.flatnonzero(employer_of >= 0))
-    hired = np.maximum(
-        _since_years(rng, 0.0, 15.0, len(employees)),
-        people.birth[employees] + int(22 * YEAR_DAYS),
-    )
-    add(
-        employees,
-        employer_of[employees] + offsets[0],
-        "EMPLOYEE",
-        "EMPLOYEE",
-        as_i64(np.minimum(hired, REF_DAY)),
-        as_i64(np.minimum(12, (REF_DAY - hired) // 30 + 1)),  # payroll months in the last year
-    )
-    students = as_i64(np.flatnonzero(school_of >= 0))
-    enrolled = np.maximum(
-        _since_years(rng, 0.0, 4.0, len(students)),
-        people.birth[students] + int(18 * YEAR_DAYS),
-    )
-    add(
-        students,
-        school_of[students] + offsets[1],
-        "STUDENT",
-        "STUDENT",
-        as_i64(np.minimum(enrolled, REF_DAY)),
-        as_i64(rng.poisson(40, len(students))),  # campus card payments in 90 days
-    )
+    def members(of: I64, offset: int, kind: str, years: float, min_age: int) -> None:
+        """Everyone with an employer (a school) joins it, not before ``min_age``."""
+        who = as_i64(np.flatnonzero(of >= 0))
+        joined = np.maximum(
+            _since_years(rng, 0.0, years, len(who)), people.birth[who] + int(min_age * YEAR_DAYS)
+        )
+        activity = (
+            np.minimum(12, (REF_DAY - joined) // 30 + 1)  # payroll months in the last year
+            if kind == "EMPLOYEE"
+            else rng.poisson(40, len(who))  # campus card payments in 90 days
+        )
+        add(
+            who, of[who] + offset, kind, kind, as_i64(np.minimum(joined, REF_DAY)), as_i64(activity)
+        )
+
+    members(employer_of, offsets[0], "EMPLOYEE", 15.0, 22)
+    members(school_of, offsets[1], "STUDENT", 4.0, 18)
     # Merchant owners first, so that an owner who also shops there keeps the OWNER role.
     persons_by_city = as_i64(np.flatnonzero(person)[np.argsort(people.city[person], kind="stable")])
     owners = persons_by_city[

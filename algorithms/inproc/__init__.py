@@ -24,6 +24,13 @@ from algorithms.inproc.community import (
     modularity,
     weakly_connected_components,
 )
+from algorithms.inproc.cycles import (
+    CircleKind,
+    FundFlowCycle,
+    GuaranteeCircle,
+    fund_flow_cycles,
+    guarantee_circles,
+)
 from algorithms.inproc.exposures import ExposedParty, ExposureResult, exposure, exposure_totals
 from algorithms.inproc.paths import WarmPath, warmest_paths
 from algorithms.inproc.referral import (
@@ -36,13 +43,8 @@ from algorithms.inproc.referral import (
     score_referral_targets,
 )
 from algorithms.inproc.risk import (
-    CircleKind,
-    FundFlowCycle,
-    GuaranteeCircle,
     IdentifierRing,
     RelatedPartyGroup,
-    fund_flow_cycles,
-    guarantee_circles,
     related_party_groups,
     shared_identifier_rings,
 )

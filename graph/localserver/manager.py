@@ -26,36 +26,30 @@ import fcntl
 import json
 import logging
 import os
-import re
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import time
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from graph.errors import (
-    CorruptCacheError,
     LocalServerError,
     PortInUseError,
-    PrerequisiteMissingError,
     ServerCrashedError,
 )
+from graph.localserver import provision as provisioning
+from graph.localserver.java import JavaRuntime, find_java
+from graph.localserver.processes import is_our_server, pid_alive, port_is_free, tail
+from graph.localserver.provision import PinnedVersions
 from graph.settings import CrkgSettings
 
 logger = logging.getLogger(__name__)
 
-POM_FILE = Path(__file__).with_name("pom.xml")
-GDS_GROUP_ID = "org.neo4j.gds"
-SUPPORTED_JAVA_MAJORS = (17, 21)  # what Neo4j 5.26 runs on
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_ENTRY_POINT = "org.neo4j.server.startup.Neo4jAdminCommand"
 STOP_TIMEOUT_SECONDS = 60.0
-JVM_ROOT = Path("/usr/lib/jvm")  # where Debian and Ubuntu install JDKs
 
 # What bin/neo4j adds to the command line; the --add-opens are required on Java 17+.
 JVM_FLAGS = (
@@ -75,36 +69,11 @@ JVM_FLAGS = (
     "--add-opens=java.base/java.lang=ALL-UNNAMED",
 )
 
-ProgressCallback = Callable[[str], None]
+ProgressCallback = provisioning.ProgressCallback
 
 
 def _no_progress(_: str) -> None:
     return None
-
-
-@dataclass(frozen=True)
-class PinnedVersions:
-    neo4j: str
-    gds: str
-
-    @classmethod
-    def from_pom(cls, pom: Path = POM_FILE) -> PinnedVersions:
-        text = pom.read_text(encoding="utf-8")
-        found = {
-            name: re.search(rf"<{name}\.version>([^<]+)</{name}\.version>", text)
-            for name in ("neo4j", "gds")
-        }
-        missing = [name for name, match in found.items() if match is None]
-        if missing:
-            raise LocalServerError(f"{pom} does not pin {', '.join(missing)}.version")
-        return cls(neo4j=found["neo4j"].group(1), gds=found["gds"].group(1))  # type: ignore[union-attr]
-
-
-@dataclass(frozen=True)
-class JavaRuntime:
-    executable: Path
-    major: int
-    description: str
 
 
 @dataclass(frozen=True)
@@ -173,91 +142,14 @@ class LocalNeo4j:
 
     def verify_cache(self) -> None:
         """Raise :class:`CorruptCacheError` unless every jar the manifest lists is intact."""
-        try:
-            manifest = json.loads(self.manifest_file.read_text(encoding="utf-8"))
-            files: dict[str, int] = manifest["files"]
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise CorruptCacheError(
-                f"the server cache manifest {self.manifest_file} is unreadable ({error})",
-                hint=f"remove {self.distribution} and run `crkg neo4j start` again",
-            ) from error
-        for relative, size in files.items():
-            jar = self.distribution / relative
-            if not jar.is_file() or jar.stat().st_size != size or not zipfile.is_zipfile(jar):
-                raise CorruptCacheError(
-                    f"the cached server jar {jar} is missing or damaged",
-                    hint=f"remove {self.distribution} and run `crkg neo4j start` again",
-                )
+        provisioning.verify_cache(self.distribution)
 
     def provision(self, progress: ProgressCallback = _no_progress) -> None:
         """Resolve Neo4j and GDS through Maven into the cache (once; later calls verify)."""
         with self._locked(self.distribution.with_name(".provision.lock")):
-            self._provision(progress)
-
-    def _provision(self, progress: ProgressCallback) -> None:
-        if self.is_provisioned():
-            try:
-                self.verify_cache()
-                return
-            except CorruptCacheError as error:
-                progress(f"{error.message}; resolving it again")
-                shutil.rmtree(self.distribution)
-        maven = shutil.which(self.settings.maven_command)
-        if maven is None:
-            raise PrerequisiteMissingError(
-                f"Maven ({self.settings.maven_command!r}) is not on PATH; it is needed once, to "
-                f"resolve Neo4j {self.versions.neo4j} and GDS {self.versions.gds} from Maven "
-                "Central",
-                hint="install Maven 3.6+ (Debian/Ubuntu: `apt-get install maven`) or set "
-                "CRKG_MAVEN_COMMAND",
+            provisioning.provision(
+                self.settings, self.versions, self.distribution, self.maven_repo, progress
             )
-        java = find_java(self.settings)
-        staging = self.distribution.with_name(self.distribution.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        self.maven_repo.mkdir(parents=True, exist_ok=True)
-        maven_log = self.distribution.with_name(self.distribution.name + ".maven.log")
-        for folder, selector in (
-            ("plugins", f"-DincludeGroupIds={GDS_GROUP_ID}"),
-            ("lib", f"-DexcludeGroupIds={GDS_GROUP_ID}"),
-        ):
-            progress(
-                f"resolving {folder} (Neo4j {self.versions.neo4j}, GDS {self.versions.gds}) "
-                "from Maven Central"
-            )
-            command = [
-                maven,
-                "-B",
-                "-f",
-                str(POM_FILE),
-                f"-Dmaven.repo.local={self.maven_repo}",
-                "dependency:copy-dependencies",
-                "-DincludeScope=runtime",
-                f"-DoutputDirectory={staging / folder}",
-                selector,
-            ]
-            env = {**os.environ, "JAVA_HOME": str(java.executable.parent.parent)}
-            with maven_log.open("a", encoding="utf-8") as log:
-                completed = subprocess.run(
-                    command, stdout=log, stderr=subprocess.STDOUT, env=env, check=False
-                )
-            if completed.returncode != 0:
-                raise LocalServerError(
-                    f"Maven could not resolve the server (exit {completed.returncode}); "
-                    f"last lines of {maven_log}:\n{_tail(maven_log, 15)}",
-                    hint="Maven Central must be reachable the first time; later starts use "
-                    "the cache",
-                )
-        files = {
-            str(jar.relative_to(staging)): jar.stat().st_size
-            for jar in sorted(staging.rglob("*.jar"))
-        }
-        if not any(name.startswith("plugins/") for name in files):
-            raise LocalServerError(f"Maven resolved no GDS jars into {staging / 'plugins'}")
-        manifest = {"neo4j": self.versions.neo4j, "gds": self.versions.gds, "files": files}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        # The rename makes a half-finished resolution invisible: a crash leaves only staging.
-        staging.rename(self.distribution)
-        progress(f"cached {len(files)} jars in {self.distribution}")
 
     # --- credentials --------------------------------------------------------------------
     def credentials(self) -> Credentials | None:
@@ -339,7 +231,7 @@ class LocalNeo4j:
         if completed.returncode != 0:
             raise LocalServerError(
                 f"neo4j-admin database import failed (exit {completed.returncode}); last lines "
-                f"of {log_file}:\n{_tail(log_file, 20)}"
+                f"of {log_file}:\n{tail(log_file, 20)}"
             )
 
     # --- configuration --------------------------------------------------------------------
@@ -387,7 +279,7 @@ class LocalNeo4j:
             pid = int(self.pid_file.read_text(encoding="utf-8").strip())
         except (FileNotFoundError, ValueError):
             return None
-        return pid if _is_our_server(pid, self.home) else None
+        return pid if is_our_server(pid, self.home) else None
 
     @contextlib.contextmanager
     def _locked(self, path: Path) -> Iterator[None]:
@@ -412,7 +304,7 @@ class LocalNeo4j:
         java = find_java(self.settings)
         self.provision(progress)
         port = self.settings.local_bolt_port
-        if not _port_is_free(port):
+        if not port_is_free(port):
             raise PortInUseError(port)
         if stale:
             progress("the previous server did not stop cleanly; Neo4j recovers on start")
@@ -468,7 +360,7 @@ class LocalNeo4j:
                 self.pid_file.unlink(missing_ok=True)
                 raise ServerCrashedError(
                     f"Neo4j exited with code {exit_code} while starting; last lines of "
-                    f"{self.console_log}:\n{_tail(self.console_log, 25)}"
+                    f"{self.console_log}:\n{tail(self.console_log, 25)}"
                 )
             try:
                 with GraphDatabase.driver(
@@ -493,7 +385,7 @@ class LocalNeo4j:
         raise ServerCrashedError(
             f"Neo4j did not answer on {self.settings.local_uri} within "
             f"{self.settings.local_start_timeout_seconds:.0f}s ({last_error}); last lines of "
-            f"{self.console_log}:\n{_tail(self.console_log, 25)}"
+            f"{self.console_log}:\n{tail(self.console_log, 25)}"
         )
 
     def stop(self, progress: ProgressCallback = _no_progress) -> bool:
@@ -510,18 +402,18 @@ class LocalNeo4j:
         with contextlib.suppress(ProcessLookupError):  # it may exit on its own meanwhile
             os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        while time.monotonic() < deadline and _pid_alive(pid):
+        while time.monotonic() < deadline and pid_alive(pid):
             time.sleep(0.2)
-        if _pid_alive(pid):
+        if pid_alive(pid):
             logger.warning(
                 "Neo4j (pid %s) ignored SIGTERM for %ss; killing it", pid, STOP_TIMEOUT_SECONDS
             )
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             deadline = time.monotonic() + 30
-            while _pid_alive(pid) and time.monotonic() < deadline:
+            while pid_alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            if _pid_alive(pid):
+            if pid_alive(pid):
                 raise LocalServerError(f"Neo4j (pid {pid}) survived SIGKILL for 30 s")
         self.pid_file.unlink(missing_ok=True)
         if self._process is not None and self._process.pid == pid:
@@ -585,94 +477,3 @@ class LocalNeo4j:
                     return version, edition, None, f"GDS unavailable: {error.message}"
         except (Neo4jError, ServiceUnavailable, OSError) as error:
             return None, None, None, f"the server process runs but does not answer: {error}"
-
-
-# --- helpers -------------------------------------------------------------------------------
-def find_java(settings: CrkgSettings) -> JavaRuntime:
-    """The first Java 17 or 21 among CRKG_JAVA_HOME, JAVA_HOME, /usr/lib/jvm and PATH."""
-    candidates: list[Path] = []
-    if settings.java_home is not None:
-        candidates.append(settings.java_home / "bin" / "java")
-    if os.environ.get("JAVA_HOME"):
-        candidates.append(Path(os.environ["JAVA_HOME"]) / "bin" / "java")
-    if JVM_ROOT.is_dir():
-        candidates.extend(sorted(JVM_ROOT.glob("*/bin/java")))
-    on_path = shutil.which("java")
-    if on_path:
-        candidates.append(Path(on_path))
-    seen: list[str] = []
-    for candidate in dict.fromkeys(candidates):
-        runtime = _probe_java(candidate)
-        if runtime is None:
-            continue
-        if runtime.major in SUPPORTED_JAVA_MAJORS:
-            return runtime
-        seen.append(f"{candidate} (Java {runtime.major})")
-    found = "; found only: " + ", ".join(seen) if seen else "; no Java was found"
-    raise PrerequisiteMissingError(
-        f"Neo4j 5.26 needs Java 17 or 21{found}",
-        hint="install it (Debian/Ubuntu: `apt-get install openjdk-17-jdk-headless`) or point "
-        "CRKG_JAVA_HOME at one",
-    )
-
-
-def _probe_java(executable: Path) -> JavaRuntime | None:
-    if not executable.is_file():
-        return None
-    try:
-        completed = subprocess.run(
-            [str(executable), "-version"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.search(r'version "(\d+)(?:\.(\d+))?', completed.stderr)
-    if match is None:
-        return None
-    major = int(match.group(1))
-    if major == 1 and match.group(2):  # "1.8" style
-        major = int(match.group(2))
-    return JavaRuntime(executable=executable.resolve(), major=major, description=completed.stderr)
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) counts as gone.
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def _is_our_server(pid: int, home: Path) -> bool:
-    """True if pid is alive and is the Neo4j started for this home (pids get reused)."""
-    if not _pid_alive(pid):
-        return False
-    try:
-        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return True  # no /proc: trust the pid file
-    return f"--home-dir={home}".encode() in command_line
-
-
-def _tail(path: Path, lines: int) -> str:
-    try:
-        content = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return "(no log)"
-    return "\n".join(content[-lines:])

@@ -7,14 +7,12 @@ except the last one, which adds ties and removes them again.
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import math
 import random
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 import pytest
@@ -30,40 +28,18 @@ from algorithms.scope import Scope
 from graph.money import parse_minor
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
-from synthbank.bank import generate_bank
-from tests.conftest import load_into_empty_db
+from tests.support.banks import module_bank, query, read_csv
 
 pytestmark = pytest.mark.db
 
 
-def _csv(bank: Path, name: str) -> list[dict[str, str]]:
-    with (bank / name).open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-@pytest.fixture(scope="module")
-def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("referral-bank") / "export"
-    generate_bank(out, customers=3000, seed=11)
-    return out
-
-
-@pytest.fixture(scope="module")
-async def db(
-    driver: Any, test_settings: CrkgSettings, bank: Path, tmp_path_factory: pytest.TempPathFactory
-) -> GraphStore:
-    return await load_into_empty_db(driver, test_settings, bank, tmp_path_factory.mktemp("rej"))
-
-
-async def _query(store: GraphStore, cypher: str, **params: Any) -> list[dict[str, Any]]:
-    records, _, _ = await store.driver.execute_query(cypher, params, database_=store.database)
-    return [dict(r) for r in records]
+bank, db = module_bank("referral-bank", customers=3000, seed=11)
 
 
 def _social(bank: Path) -> nx.Graph:
     graph = nx.Graph()
-    graph.add_nodes_from(r["customer_id"] for r in _csv(bank, "customers.csv"))
-    for r in _csv(bank, "social.csv"):
+    graph.add_nodes_from(r["customer_id"] for r in read_csv(bank / "customers.csv"))
+    for r in read_csv(bank / "social.csv"):
         weight = float(r["strength"] or 1.0)
         if graph.has_edge(r["src_id"], r["dst_id"]):  # parallel ties of two kinds add up
             graph[r["src_id"]][r["dst_id"]]["weight"] += weight
@@ -79,7 +55,7 @@ async def test_community_profiles_describe_their_members(
 ) -> None:
     first = await run_algorithm(db, test_settings, algorithm, engine=engine)
     result = await run_algorithm(db, test_settings, algorithm, engine=engine)
-    nodes = await _query(db, "MATCH (k:Community {algorithm: $a}) RETURN k {.*} AS k", a=algorithm)
+    nodes = await query(db, "MATCH (k:Community {algorithm: $a}) RETURN k {.*} AS k", a=algorithm)
     profiles = {n["k"]["local_id"]: n["k"] for n in nodes}
     members: dict[str, list[str]] = {}
     for customer, local in result.values.items():
@@ -90,11 +66,11 @@ async def test_community_profiles_describe_their_members(
     graph = _social(bank)
     tiers = {
         r["id"]: r["tier"]
-        for r in await _query(db, "MATCH (c:Customer) RETURN c.customer_id AS id, c.tier AS tier")
+        for r in await query(db, "MATCH (c:Customer) RETURN c.customer_id AS id, c.tier AS tier")
     }
     holdings = Counter(
         (r["customer_id"], r["product_id"])
-        for r in _csv(bank, "holdings.csv")
+        for r in read_csv(bank / "holdings.csv")
         if r["status"] != "CLOSED"
     )
     for local, group in members.items():
@@ -123,13 +99,13 @@ async def test_referral_targets_exclude_holders_no_consent_and_risk(
     for name in ("guarantee_circles", "identifier_rings", "fund_cycles", "control_groups"):
         await run_algorithm(db, test_settings, name)
     await run_algorithm(db, test_settings, "pagerank", engine=Engine.INPROC)
-    holdings = [r for r in _csv(bank, "holdings.csv") if r["status"] != "CLOSED"]
+    holdings = [r for r in read_csv(bank / "holdings.csv") if r["status"] != "CLOSED"]
     product = Counter(r["product_id"] for r in holdings).most_common(1)[0][0]
     holders = {r["customer_id"] for r in holdings if r["product_id"] == product}
-    customers = {r["customer_id"]: r for r in _csv(bank, "customers.csv")}
+    customers = {r["customer_id"]: r for r in read_csv(bank / "customers.csv")}
     flagged = {
         r["id"]
-        for r in await _query(
+        for r in await query(
             db,
             "MATCH (c:Customer)-[:MEMBER_OF]->(:RiskLinkage) RETURN DISTINCT c.customer_id AS id",
         )
@@ -156,7 +132,7 @@ async def test_referral_targets_exclude_holders_no_consent_and_risk(
     result = await run_algorithm(
         db, test_settings, "referral_targets", {"product_id": product, "top_n": 200}
     )
-    rows = await _query(
+    rows = await query(
         db,
         "MATCH (c:Customer)-[r:REFERRAL_TARGET {scenario_id: '*'}]->(:Product {product_id: $p}) "
         "RETURN c.customer_id AS id, r {.*} AS r ORDER BY r.rank",
@@ -193,7 +169,7 @@ async def test_referral_targets_exclude_holders_no_consent_and_risk(
     again = await run_algorithm(
         db, test_settings, "referral_targets", {"product_id": product, "top_n": 50}
     )
-    count = await _query(
+    count = await query(
         db,
         "MATCH ()-[r:REFERRAL_TARGET {scenario_id: '*'}]->(:Product {product_id: $p}) "
         "RETURN count(r) AS n, collect(DISTINCT r.run_id) AS runs",
@@ -203,13 +179,13 @@ async def test_referral_targets_exclude_holders_no_consent_and_risk(
 
     # within a scenario: only its participants, as targets and introducers; '*' rows untouched
     members: dict[str, set[str]] = {}
-    for r in _csv(bank, "participation.csv"):
+    for r in read_csv(bank / "participation.csv"):
         members.setdefault(r["scenario_id"], set()).add(r["customer_id"])
     scenario = max(members, key=lambda s: len(members[s] & holders))
     scoped = await run_algorithm(
         db, test_settings, "referral_targets", {"product_id": product, "scenario_id": scenario}
     )
-    in_scenario = await _query(
+    in_scenario = await query(
         db,
         "MATCH (c:Customer)-[r:REFERRAL_TARGET {scenario_id: $s}]->(:Product {product_id: $p}) "
         "RETURN c.customer_id AS id, r.introducers_json AS intro",
@@ -222,7 +198,7 @@ async def test_referral_targets_exclude_holders_no_consent_and_risk(
         assert row["id"] in members[scenario]
         assert {i["customer_id"] for i in json.loads(row["intro"])} <= members[scenario] & holders
     assert (
-        await _query(
+        await query(
             db,
             "MATCH ()-[r:REFERRAL_TARGET {scenario_id: '*'}]->(:Product {product_id: $p}) "
             "RETURN count(r) AS n",
@@ -237,15 +213,15 @@ async def test_referral_influence_counts_converted_cascades_and_finds_planted_in
 ) -> None:
     result = await run_algorithm(db, test_settings, "referral_influence")
     cascades = nx.DiGraph()
-    cascades.add_nodes_from(r["customer_id"] for r in _csv(bank, "customers.csv"))
+    cascades.add_nodes_from(r["customer_id"] for r in read_csv(bank / "customers.csv"))
     cascades.add_edges_from(
         (r["referrer_id"], r["referee_id"])
-        for r in _csv(bank, "referrals.csv")
+        for r in read_csv(bank / "referrals.csv")
         if r["converted"] == "true"
     )
     expected = {v: float(len(nx.descendants(cascades, v))) for v in cascades}
     assert result.values == expected
-    stored = await _query(
+    stored = await query(
         db,
         "MATCH (c:Customer) RETURN c.customer_id AS id, c.score_referral_influence AS v, "
         "c.score_referral_influence_run_id AS run",
@@ -253,7 +229,7 @@ async def test_referral_influence_counts_converted_cascades_and_finds_planted_in
     assert {r["id"]: r["v"] for r in stored} == expected
     assert {r["run"] for r in stored} == {result.run_id}
     # the generator's influencers refer at 0.5 per tie, everyone else at 0.12 or less
-    planted = [r["customer_id"] for r in _csv(bank, "ground_truth/influencers.csv")]
+    planted = [r["customer_id"] for r in read_csv(bank / "ground_truth/influencers.csv")]
     ranked = sorted(expected, key=lambda c: -expected[c])
     top_decile = set(ranked[: len(ranked) // 10])
     assert sum(1 for c in planted if c in top_decile) >= 0.8 * len(planted)
@@ -263,7 +239,7 @@ async def test_referral_influence_counts_converted_cascades_and_finds_planted_in
 async def test_personalized_pagerank_is_seeded_by_a_products_holders(
     db: GraphStore, test_settings: CrkgSettings, bank: Path, engine: Engine
 ) -> None:
-    holdings = [r for r in _csv(bank, "holdings.csv") if r["status"] != "CLOSED"]
+    holdings = [r for r in read_csv(bank / "holdings.csv") if r["status"] != "CLOSED"]
     product = sorted(Counter(r["product_id"] for r in holdings).items(), key=lambda kv: kv[1])[0][0]
     seeds = {r["customer_id"] for r in holdings if r["product_id"] == product}
     result = await run_algorithm(
@@ -275,7 +251,7 @@ async def test_personalized_pagerank_is_seeded_by_a_products_holders(
     ).as_dict()
     l1 = sum(abs(result.values[c] - reference[c]) for c in reference)
     assert l1 <= 1e-3, l1
-    run = await _query(
+    run = await query(
         db,
         "MATCH (r:AlgorithmRun {run_id: $id}) RETURN r.parameters_json AS p, r.seeds_json AS s",
         id=result.run_id,
@@ -290,7 +266,7 @@ async def test_exposure_equals_the_inproc_function(
     db: GraphStore, test_settings: CrkgSettings, bank: Path
 ) -> None:
     result = await run_algorithm(db, test_settings, "exposure", {"hops": 3, "decay": 0.4})
-    rows = _csv(bank, "guarantees.csv")
+    rows = read_csv(bank / "guarantees.csv")
     graph = GraphData.from_edges(
         [(r["guarantor_id"], r["borrower_id"]) for r in rows],
         amount=[parse_minor(r["amount"]) for r in rows],  # integer minor units, exactly
@@ -299,7 +275,7 @@ async def test_exposure_equals_the_inproc_function(
         expected = exposure(graph, customer, hops=3, decay=0.4).total
         assert result.values[customer] == expected, customer
         assert type(result.values[customer]) is int
-    stored = await _query(
+    stored = await query(
         db,
         "MATCH (c:Customer) WHERE c.score_exposure_minor > 0 RETURN c.customer_id AS id, "
         "c.score_exposure_minor AS v",
@@ -315,7 +291,7 @@ async def test_network_value_blends_stored_aum_and_pagerank(
     result = await run_algorithm(db, test_settings, "network_value", {"value_weight": 0.3})
     aum = {
         r["customer_id"]: parse_minor(r["aum"]) if r["aum"] else None
-        for r in _csv(bank, "customers.csv")
+        for r in read_csv(bank / "customers.csv")
     }
     expected = network_value(aum, pr.values, value_weight=0.3)
     assert result.values == pytest.approx(expected)
@@ -326,7 +302,7 @@ async def test_network_value_blends_stored_aum_and_pagerank(
 async def test_referral_paths_from_an_rm_book_are_the_warmest_real_paths(
     db: GraphStore, test_settings: CrkgSettings, bank: Path
 ) -> None:
-    customers = _csv(bank, "customers.csv")
+    customers = read_csv(bank / "customers.csv")
     graph = _social(bank)
     rm = Counter(r["rm_id"] for r in customers if r["rm_id"]).most_common(1)[0][0]
     book = sorted(r["customer_id"] for r in customers if r["rm_id"] == rm)
@@ -366,10 +342,10 @@ async def test_a_scenario_scope_writes_its_members_beside_the_whole_graph_scores
     db: GraphStore, test_settings: CrkgSettings, bank: Path, engine: Engine
 ) -> None:
     members: dict[str, set[str]] = {}
-    for r in _csv(bank, "participation.csv"):
+    for r in read_csv(bank / "participation.csv"):
         members.setdefault(r["scenario_id"], set()).add(r["customer_id"])
     scenario = max(members, key=lambda s: len(members[s]))
-    await _query(
+    await query(
         db,
         "MATCH (c:Customer) REMOVE c.score_degree_scoped, c.score_degree_scoped_run_id",
     )
@@ -379,7 +355,7 @@ async def test_a_scenario_scope_writes_its_members_beside_the_whole_graph_scores
     )
     sub = _social(bank).subgraph(members[scenario])
     assert result.values == pytest.approx({c: float(d) for c, d in sub.degree()})
-    stored = await _query(
+    stored = await query(
         db,
         "MATCH (c:Customer) WHERE c.score_degree_scoped IS NOT NULL "
         "RETURN c.customer_id AS id, c.score_degree_scoped_run_id AS run",
@@ -387,9 +363,9 @@ async def test_a_scenario_scope_writes_its_members_beside_the_whole_graph_scores
     assert {r["id"] for r in stored} == members[scenario]
     assert {r["run"] for r in stored} == {result.run_id}
     # the whole-graph scores, which the API ranks, are the whole-graph run's
-    untouched = await _query(db, "MATCH (c:Customer) RETURN DISTINCT c.score_degree_run_id AS run")
+    untouched = await query(db, "MATCH (c:Customer) RETURN DISTINCT c.score_degree_run_id AS run")
     assert [r["run"] for r in untouched] == [whole.run_id]
-    run = await _query(
+    run = await query(
         db, "MATCH (r:AlgorithmRun {run_id: $id}) RETURN r.scope_json AS s", id=result.run_id
     )
     assert json.loads(run[0]["s"]) == {"scenario_id": scenario}
@@ -402,10 +378,10 @@ async def test_a_window_scope_keeps_only_ties_formed_inside_it(
     window = Scope.parse(["window=2021-01-01..2023-12-31"])
     result = await run_algorithm(db, test_settings, "wcc", engine=engine, scope=window)
     kept = nx.Graph()
-    kept.add_nodes_from(r["customer_id"] for r in _csv(bank, "customers.csv"))
+    kept.add_nodes_from(r["customer_id"] for r in read_csv(bank / "customers.csv"))
     kept.add_edges_from(
         (r["src_id"], r["dst_id"])
-        for r in _csv(bank, "social.csv")
+        for r in read_csv(bank / "social.csv")
         if r["since"] and "2021-01-01" <= r["since"] <= "2023-12-31"
     )
     expected = {frozenset(c) for c in nx.connected_components(kept)}
@@ -439,7 +415,7 @@ async def test_progress_is_reported_and_recorded(
     assert fractions[0] == 0.0
     assert fractions[-1] == 1.0
     assert {"read", "compute", "write", "done"} <= {s for _, s in seen}
-    run = await _query(
+    run = await query(
         db,
         "MATCH (r:AlgorithmRun {run_id: $id}) RETURN r.progress AS p, r.stage AS s",
         id=result.run_id,
@@ -452,14 +428,14 @@ async def test_ids_survive_a_one_percent_change_in_ties(
     db: GraphStore, test_settings: CrkgSettings, bank: Path
 ) -> None:
     before = await run_algorithm(db, test_settings, "louvain", engine=Engine.INPROC)
-    ties = _csv(bank, "social.csv")
+    ties = read_csv(bank / "social.csv")
     customers = sorted(before.values)
     rng = random.Random(7)
     extra = [
         {"a": a, "b": b, "s": round(rng.uniform(0.1, 1.0), 3)}
         for a, b in (rng.sample(customers, 2) for _ in range(len(ties) // 100))
     ]
-    await _query(
+    await query(
         db,
         "UNWIND $rows AS row MATCH (a:Customer {customer_id: row.a}), (b:Customer {customer_id: row.b}) "
         "CREATE (a)-[:FRIEND {strength: row.s, source: 'perturbation'}]->(b)",
@@ -468,7 +444,7 @@ async def test_ids_survive_a_one_percent_change_in_ties(
     try:
         after = await run_algorithm(db, test_settings, "louvain", engine=Engine.INPROC)
     finally:
-        await _query(db, "MATCH ()-[r:FRIEND {source: 'perturbation'}]->() DELETE r")
+        await query(db, "MATCH ()-[r:FRIEND {source: 'perturbation'}]->() DELETE r")
     kept = sum(1 for c in customers if after.values[c] == before.values[c])
     assert kept >= 0.95 * len(customers), kept / len(customers)
     assert after.summary["kept_previous_id"] == kept

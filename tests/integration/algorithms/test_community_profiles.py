@@ -3,7 +3,6 @@ for any product, checked against the bank's own files."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -17,39 +16,17 @@ from graph.repositories.communities import CommunityRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from loaders.pipeline import Loader
-from synthbank.bank import generate_bank
-from tests.conftest import load_into_empty_db
 from tests.integration.exports import write_csv
+from tests.support.banks import module_bank, query, read_csv
 
 pytestmark = pytest.mark.db
 
 
-def _csv(bank: Path, name: str) -> list[dict[str, str]]:
-    with (bank / name).open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-async def _query(store: GraphStore, cypher: str, **params: Any) -> list[dict[str, Any]]:
-    records, _, _ = await store.driver.execute_query(cypher, params, database_=store.database)
-    return [dict(r) for r in records]
-
-
-@pytest.fixture(scope="module")
-def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("profile-bank") / "export"
-    generate_bank(out, customers=1500, seed=31)
-    return out
-
-
-@pytest.fixture(scope="module")
-async def db(
-    driver: Any, test_settings: CrkgSettings, bank: Path, tmp_path_factory: pytest.TempPathFactory
-) -> GraphStore:
-    return await load_into_empty_db(driver, test_settings, bank, tmp_path_factory.mktemp("rej"))
+bank, db = module_bank("profile-bank", customers=1500, seed=31)
 
 
 async def _profiles(db: GraphStore) -> dict[str, dict[str, Any]]:
-    rows = await _query(db, "MATCH (k:Community {algorithm: 'louvain'}) RETURN k {.*} AS k")
+    rows = await query(db, "MATCH (k:Community {algorithm: 'louvain'}) RETURN k {.*} AS k")
     return {r["k"]["local_id"]: r["k"] for r in rows}
 
 
@@ -78,10 +55,10 @@ async def test_profiles_follow_tiers_and_holdings_and_answer_any_product(
         assert profile["run_id"] == result.run_id
 
     # penetration of every product, zeros included, exact from the export
-    products = [p["product_id"] for p in _csv(bank, "products.csv")]
+    products = [p["product_id"] for p in read_csv(bank / "products.csv")]
     held = {
         (r["customer_id"], r["product_id"])
-        for r in _csv(bank, "holdings.csv")
+        for r in read_csv(bank / "holdings.csv")
         if r["status"] != "CLOSED"
     }
     views = CommunityRepository(db)

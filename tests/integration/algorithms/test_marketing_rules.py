@@ -4,7 +4,6 @@ time) and influencer lists — each checked against the bank's own files, not th
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
@@ -21,40 +20,24 @@ from graph.repositories.customers import CustomerRepository
 from graph.repositories.referral_targets import ReferralTargetRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
-from synthbank.bank import generate_bank
-from tests.conftest import load_into_empty_db
+from tests.support.banks import module_bank, query, read_csv
 
 pytestmark = pytest.mark.db
 TIERS = ("MASS", "AFFLUENT", "HIGH_NET_WORTH", "PRIVATE")
-
-
-def _csv(bank: Path, name: str) -> list[dict[str, str]]:
-    with (bank / name).open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-async def _query(store: GraphStore, cypher: str, **params: Any) -> list[dict[str, Any]]:
-    records, _, _ = await store.driver.execute_query(cypher, params, database_=store.database)
-    return [dict(r) for r in records]
-
-
-@pytest.fixture(scope="module")
-def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("marketing-bank") / "export"
-    generate_bank(out, customers=3000, seed=23)
-    return out
+RISK = ("guarantee_circles", "identifier_rings", "fund_cycles", "control_groups")
+bank, loaded = module_bank(
+    "marketing-bank",
+    customers=3000,
+    seed=23,
+    algorithms=(*RISK, "segmentation"),
+    db_fixture="loaded",
+)
 
 
 @pytest.fixture(scope="module")
-async def db(
-    driver: Any, test_settings: CrkgSettings, bank: Path, tmp_path_factory: pytest.TempPathFactory
-) -> GraphStore:
-    store = await load_into_empty_db(driver, test_settings, bank, tmp_path_factory.mktemp("rej"))
-    for name in ("guarantee_circles", "identifier_rings", "fund_cycles", "control_groups"):
-        await run_algorithm(store, test_settings, name)
-    await run_algorithm(store, test_settings, "segmentation")
-    await run_algorithm(store, test_settings, "pagerank", engine=Engine.INPROC)
-    return store
+async def db(loaded: GraphStore, test_settings: CrkgSettings) -> GraphStore:
+    await run_algorithm(loaded, test_settings, "pagerank", engine=Engine.INPROC)
+    return loaded
 
 
 def _age(birth: str, on: date) -> int | None:
@@ -68,18 +51,18 @@ class Reference:
     """The rules computed in Python from the export (and the stored linkages and tiers)."""
 
     def __init__(self, bank: Path, members: set[str], tiers: dict[str, str | None]) -> None:
-        self.customers = {r["customer_id"]: r for r in _csv(bank, "customers.csv")}
-        self.products = {r["product_id"]: r for r in _csv(bank, "products.csv")}
-        scenario_kind = {r["scenario_id"]: r["kind"] for r in _csv(bank, "scenarios.csv")}
+        self.customers = {r["customer_id"]: r for r in read_csv(bank / "customers.csv")}
+        self.products = {r["product_id"]: r for r in read_csv(bank / "products.csv")}
+        scenario_kind = {r["scenario_id"]: r["kind"] for r in read_csv(bank / "scenarios.csv")}
         self.scenario_kinds: dict[str, set[str]] = defaultdict(set)
-        for r in _csv(bank, "participation.csv"):
+        for r in read_csv(bank / "participation.csv"):
             self.scenario_kinds[r["customer_id"]].add(scenario_kind[r["scenario_id"]])
         self.tiers = tiers
         ties = nx.Graph()
         ties.add_nodes_from(self.customers)
-        ties.add_edges_from((r["src_id"], r["dst_id"]) for r in _csv(bank, "social.csv"))
+        ties.add_edges_from((r["src_id"], r["dst_id"]) for r in read_csv(bank / "social.csv"))
         ties.add_edges_from(
-            (r["guarantor_id"], r["borrower_id"]) for r in _csv(bank, "guarantees.csv")
+            (r["guarantor_id"], r["borrower_id"]) for r in read_csv(bank / "guarantees.csv")
         )
         defaulted = {c for c, r in self.customers.items() if r["defaulted_at"]}
         self.defaulted = defaulted
@@ -125,13 +108,13 @@ class Reference:
 async def reference(db: GraphStore, bank: Path) -> Reference:
     members = {
         r["id"]
-        for r in await _query(
+        for r in await query(
             db, "MATCH (c:Customer)-[:MEMBER_OF]->(:RiskLinkage) RETURN c.customer_id AS id"
         )
     }
     tiers = {
         r["id"]: r["tier"]
-        for r in await _query(db, "MATCH (c:Customer) RETURN c.customer_id AS id, c.tier AS tier")
+        for r in await query(db, "MATCH (c:Customer) RETURN c.customer_id AS id, c.tier AS tier")
     }
     return Reference(bank, members, tiers)
 
@@ -162,7 +145,7 @@ async def test_targets_and_introducers_meet_eligibility_and_screening(
     db: GraphStore, test_settings: CrkgSettings, reference: Reference
 ) -> None:
     result = await run_algorithm(db, test_settings, "referral_targets", {"top_n": 300})
-    rows = await _query(
+    rows = await query(
         db,
         "MATCH (c:Customer)-[r:REFERRAL_TARGET {scenario_id: '*'}]->(p:Product) "
         "RETURN c.customer_id AS id, p.product_id AS product, r.introducers_json AS intro",
@@ -196,7 +179,7 @@ async def test_targets_and_introducers_meet_eligibility_and_screening(
 async def test_the_stored_targets_are_screened_again_when_read(
     db: GraphStore, test_settings: CrkgSettings, reference: Reference, bank: Path
 ) -> None:
-    held = Counter(r["product_id"] for r in _csv(bank, "holdings.csv"))
+    held = Counter(r["product_id"] for r in read_csv(bank / "holdings.csv"))
     product = max(
         (p for p, r in reference.products.items() if r["eligible_kinds"] == "PERSON"),
         key=lambda p: held[p],
@@ -210,7 +193,7 @@ async def test_the_stored_targets_are_screened_again_when_read(
     assert all(r.introducers_dropped == 0 for r in before)
     target, other = before[0].customer_id, before[1].customer_id
     introducer = before[2].introducers[0].customer_id
-    saved = await _query(
+    saved = await query(
         db,
         "UNWIND $ids AS id MATCH (c:Customer {customer_id: id}) "
         "RETURN id, c.risk_rating AS rating, c.defaulted_at AS defaulted",
@@ -218,7 +201,7 @@ async def test_the_stored_targets_are_screened_again_when_read(
     )
     try:
         # since the run: the target defaulted, another got a high rating, an introducer too
-        await _query(
+        await query(
             db,
             "MATCH (c:Customer {customer_id: $t}) SET c.defaulted_at = date('2026-11-01') "
             "WITH 1 AS x MATCH (o:Customer) WHERE o.customer_id IN [$o, $i] SET o.risk_rating = 5",
@@ -234,18 +217,18 @@ async def test_the_stored_targets_are_screened_again_when_read(
         assert all(introducer not in [i.customer_id for i in r.introducers] for r in after)
         assert any(r.introducers_dropped for r in after)
         # an eligibility rule changed after the run takes effect at read time too
-        await _query(
+        await query(
             db, "MATCH (p:Product {product_id: $p}) SET p.eligible_kinds = ['COMPANY']", p=product
         )
         assert await views.screened(product, scenario_key="*", scenario_id=None, limit=100) == []
     finally:
-        await _query(
+        await query(
             db,
             "UNWIND $saved AS s MATCH (c:Customer {customer_id: s.id}) "
             "SET c.risk_rating = s.rating, c.defaulted_at = s.defaulted",
             saved=saved,
         )
-        await _query(
+        await query(
             db, "MATCH (p:Product {product_id: $p}) SET p.eligible_kinds = ['PERSON']", p=product
         )
 

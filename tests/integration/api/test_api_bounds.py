@@ -26,15 +26,13 @@ from graphql import (
 )
 from neo4j import AsyncDriver
 
-from algorithms.runner import run_algorithm
 from api.app import create_app
 from api.graphql.schema import build_schema
 from api.security.auth import Role, mint_token
 from api.security.limits import QueryLimits, measure_operations
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
-from synthbank.bank import generate_bank
-from tests.conftest import load_into_empty_db
+from tests.support.banks import generated_bank, loaded_with
 
 pytestmark = pytest.mark.db
 
@@ -55,14 +53,8 @@ ALGORITHMS = [
 async def loaded_bank(
     driver: AsyncDriver, test_settings: CrkgSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> GraphStore:
-    bank = tmp_path_factory.mktemp("bounds-bank") / "export"
-    generate_bank(bank, customers=CUSTOMERS, seed=23)
-    store = await load_into_empty_db(
-        driver, test_settings, bank, tmp_path_factory.mktemp("bounds-rejects")
-    )
-    for name in ALGORITHMS:
-        await run_algorithm(store, test_settings, name)
-    return store
+    bank = generated_bank(tmp_path_factory, "bounds-bank", customers=CUSTOMERS, seed=23)
+    return await loaded_with(driver, test_settings, bank, tmp_path_factory, ALGORITHMS)
 
 
 @pytest.fixture(scope="module")

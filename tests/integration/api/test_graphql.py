@@ -7,7 +7,6 @@ checks the answer against the exported files and the generator's ground truth.
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import math
@@ -32,9 +31,8 @@ from graph.errors import QueryTimeoutError
 from graph.money import parse_minor, to_decimal
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
-from synthbank.bank import generate_bank
-from tests.conftest import load_into_empty_db
 from tests.integration.api_client import Api, api_for
+from tests.support.banks import generated_bank, loaded_with, read_csv
 
 pytestmark = pytest.mark.db
 
@@ -51,30 +49,20 @@ ALGORITHMS = [
 ]
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def _jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("graphql-bank") / "export"
-    generate_bank(out, customers=CUSTOMERS, seed=11)
-    return out
+    return generated_bank(tmp_path_factory, "graphql-bank", customers=CUSTOMERS, seed=11)
 
 
 @pytest.fixture(scope="module")
 async def loaded_bank(
     driver: AsyncDriver, test_settings: CrkgSettings, bank: Path, tmp_path_factory: Any
 ) -> GraphStore:
-    store = await load_into_empty_db(driver, test_settings, bank, tmp_path_factory.mktemp("rej"))
-    for name in ALGORITHMS:
-        await run_algorithm(store, test_settings, name)
-    return store
+    return await loaded_with(driver, test_settings, bank, tmp_path_factory, ALGORITHMS)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +77,7 @@ def _api(client: TestClient, settings: CrkgSettings, role: Role, subject: str) -
 
 @pytest.fixture(scope="module")
 def customers_by_id(bank: Path) -> dict[str, dict[str, str]]:
-    return {row["customer_id"]: row for row in _rows(bank / "customers.csv")}
+    return {row["customer_id"]: row for row in read_csv(bank / "customers.csv")}
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +93,7 @@ def rm_and_book(customers_by_id: dict[str, dict[str, str]]) -> tuple[str, list[s
 @pytest.fixture(scope="module")
 def social(bank: Path) -> nx.Graph:
     graph = nx.Graph()
-    for row in _rows(bank / "social.csv"):
+    for row in read_csv(bank / "social.csv"):
         strength = float(row["strength"]) if row["strength"] else 1.0
         graph.add_edge(row["src_id"], row["dst_id"], kind=row["kind"], strength=strength)
     return graph
@@ -175,7 +163,9 @@ async def test_rm_sees_own_customer_unmasked_and_it_is_audited(
     assert customer["phone"]["masked"] is False
     assert customer["phone"]["value"] == (expected["phone"] or None)
     assert customer["relationshipManager"]["id"] == rm_id
-    held = sorted(r["product_id"] for r in _rows(bank / "holdings.csv") if r["customer_id"] == own)
+    held = sorted(
+        r["product_id"] for r in read_csv(bank / "holdings.csv") if r["customer_id"] == own
+    )
     assert sorted(p["productId"] for p in customer["products"]) == held
     assert customer["tier"] is not None
     assert customer["scores"]["pagerank"] > 0
@@ -333,7 +323,7 @@ async def test_top_influencers_in_a_scenario(
     client: TestClient, test_settings: CrkgSettings, loaded_bank: GraphStore, bank: Path
 ) -> None:
     participants: dict[str, set[str]] = defaultdict(set)
-    for row in _rows(bank / "participation.csv"):
+    for row in read_csv(bank / "participation.csv"):
         participants[row["scenario_id"]].add(row["customer_id"])
     scenario = max(sorted(participants), key=lambda s: len(participants[s]))
     records, _, _ = await loaded_bank.driver.execute_query(
@@ -437,11 +427,11 @@ async def test_referral_targets_for_a_product_in_a_scenario(
     social: nx.Graph,
 ) -> None:
     holders: dict[str, set[str]] = defaultdict(set)
-    for row in _rows(bank / "holdings.csv"):
+    for row in read_csv(bank / "holdings.csv"):
         if row["status"] != "CLOSED":
             holders[row["product_id"]].add(row["customer_id"])
     participants: dict[str, set[str]] = defaultdict(set)
-    for row in _rows(bank / "participation.csv"):
+    for row in read_csv(bank / "participation.csv"):
         participants[row["scenario_id"]].add(row["customer_id"])
     scenario = max(sorted(participants), key=lambda s: len(participants[s]))
     product = max(sorted(holders), key=lambda p: len(holders[p] & participants[scenario]))
@@ -517,7 +507,7 @@ def test_shared_identifier_rings_are_the_planted_ones(
 def test_exposure_around_a_defaulted_borrower(
     client: TestClient, test_settings: CrkgSettings, bank: Path
 ) -> None:
-    guarantees = _rows(bank / "guarantees.csv")
+    guarantees = read_csv(bank / "guarantees.csv")
     graph = GraphData.from_edges(
         [(g["guarantor_id"], g["borrower_id"]) for g in guarantees],
         directed=True,

@@ -11,14 +11,9 @@ import numpy as np
 import pytest
 
 from algorithms.graphdata import GraphData, InvalidGraphError, UnknownNodeError
+from algorithms.inproc.cycles import CircleKind, fund_flow_cycles, guarantee_circles
 from algorithms.inproc.exposures import exposure, exposure_totals
-from algorithms.inproc.risk import (
-    CircleKind,
-    fund_flow_cycles,
-    guarantee_circles,
-    related_party_groups,
-    shared_identifier_rings,
-)
+from algorithms.inproc.risk import related_party_groups, shared_identifier_rings
 
 
 def _rotated(cycle: list[str]) -> tuple[str, ...]:

@@ -9,7 +9,8 @@ import sys
 from typer.testing import CliRunner
 
 from cli.main import app
-from loaders.contract import FILE_ORDER, SPECS, describe
+from loaders.contract import FILE_ORDER, SPECS
+from loaders.published_contract import describe
 
 
 def test_contract_json_is_the_contract() -> None:

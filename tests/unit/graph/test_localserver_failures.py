@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from graph.errors import CorruptCacheError, PrerequisiteMissingError
-from graph.localserver import manager as manager_module
-from graph.localserver.manager import LocalNeo4j, PinnedVersions, find_java
+from graph.localserver import java as java_module
+from graph.localserver.java import find_java
+from graph.localserver.manager import LocalNeo4j
+from graph.localserver.provision import PinnedVersions
 from graph.settings import CrkgSettings
 
 
@@ -21,7 +23,7 @@ def test_the_pom_pins_neo4j_526_and_gds_213() -> None:
 
 
 def test_missing_java_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(manager_module, "JVM_ROOT", tmp_path / "no-jvms")
+    monkeypatch.setattr(java_module, "JVM_ROOT", tmp_path / "no-jvms")
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("JAVA_HOME", raising=False)
     with pytest.raises(PrerequisiteMissingError, match="Java 17 or 21") as caught:
@@ -38,7 +40,7 @@ def test_a_java_of_the_wrong_version_is_named(
     fake_java = fake_home / "bin" / "java"
     fake_java.write_text("#!/bin/sh\necho 'openjdk version \"25.0.1\" 2025-10-21' >&2\n")
     fake_java.chmod(0o755)
-    monkeypatch.setattr(manager_module, "JVM_ROOT", tmp_path / "no-jvms")
+    monkeypatch.setattr(java_module, "JVM_ROOT", tmp_path / "no-jvms")
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("JAVA_HOME", raising=False)
     with pytest.raises(PrerequisiteMissingError, match="Java 25"):

@@ -14,10 +14,8 @@ from loaders.contract import (
     FILE_ORDER,
     NODE_FILES,
     SPECS,
-    describe,
-    describe_column,
-    markdown_table,
 )
+from loaders.published_contract import describe, describe_column, markdown_table
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 BEGIN, END = "<!-- contract table: begin -->", "<!-- contract table: end -->"
@@ -65,5 +63,6 @@ def test_the_readme_publishes_the_same_table() -> None:
     assert match is not None, f"README.md lacks the {BEGIN} … {END} block"
     assert match.group(1).strip() == markdown_table(), (
         "the README's contract table differs from loaders/contract.py: paste the output of "
-        "`python -c 'from loaders.contract import markdown_table; print(markdown_table())'`"
+        "`python -c 'from loaders.published_contract import markdown_table; "
+        "print(markdown_table())'`"
     )
