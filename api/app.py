@@ -31,9 +31,10 @@ from api.graphql.router import (
 )
 from api.graphql.schema import build_schema
 from api.metrics import ApiMetrics, MetricsMiddleware
-from api.security.auth import AuthConfigurationError, TokenVerifier
+from api.security.auth import AuthConfigurationError
 from api.security.errors import ErrorCode
 from api.security.requests import BodySizeLimit, CancelOnDisconnect, RequestRefused
+from api.security.tokens import TokenVerifier
 from graph.errors import CrkgError
 from graph.queries.schema import SCHEMA_VERSION
 from graph.repositories.schema import SchemaRepository

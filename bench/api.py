@@ -33,8 +33,9 @@ from fastapi.responses import JSONResponse
 
 from algorithms.runner import run_algorithm
 from api.app import create_app
-from api.security.auth import Role, mint_token
+from api.security.auth import Role
 from api.security.masking import mask_name
+from api.security.tokens import mint_token
 from bench.algorithms import _ensure_loaded
 from graph.repositories.schema import SchemaRepository
 from graph.settings import CrkgSettings

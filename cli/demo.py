@@ -52,7 +52,8 @@ async def _demo_examples(settings: CrkgSettings) -> dict[str, dict[str, Any]]:
 
 
 def _print_demo_tokens(settings: CrkgSettings) -> None:
-    from api.security.auth import Role, mint_token
+    from api.security.auth import Role
+    from api.security.tokens import mint_token
 
     rm_id = common.run(_largest_book_rm(settings)) or "RM0001"
     url = f"http://{settings.api_host}:{settings.api_port}/graphql"

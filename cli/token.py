@@ -25,7 +25,7 @@ def token(
     ] = None,
 ) -> None:
     """Mint a development bearer token (HS256; production tokens come from your IdP)."""
-    from api.security.auth import mint_token
+    from api.security.tokens import mint_token
 
     settings = common.settings()
     print(mint_token(settings, role=role, subject=subject, ttl_minutes=ttl_minutes))

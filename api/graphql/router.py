@@ -45,10 +45,11 @@ from strawberry.types import ExecutionResult
 from api.graphql.context import RequestContext
 from api.graphql.jobs import JobRegistry
 from api.metrics import ApiMetrics
-from api.security.auth import AuthenticationError, ManagerCheck, TokenVerifier
+from api.security.auth import AuthenticationError
 from api.security.errors import ErrorCode
 from api.security.limits import truncated_lists
 from api.security.requests import RequestRefused, graphql_body, shown
+from api.security.tokens import ManagerCheck, TokenVerifier
 from graph.errors import CrkgError
 from graph.model import NodeLabel
 from graph.repositories.customers import CustomerRepository

@@ -18,7 +18,7 @@ from api.graphql.marketing import queries as marketing
 from api.graphql.network import queries as network
 from api.graphql.performance import CrkgSchema, cached_validation
 from api.graphql.risk import queries as risk
-from api.security.limits import schema_config, security_extensions
+from api.security.extensions import schema_config, security_extensions
 from graph.settings import CrkgSettings
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.graphql.router import ROUND_TRIPS_HEADER
-from api.security.auth import Role, mint_token
+from api.security.auth import Role
+from api.security.tokens import mint_token
 from graph.settings import CrkgSettings
 
 

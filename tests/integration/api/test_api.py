@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
 
 from api.app import create_app
-from api.security.auth import Role, mint_token
+from api.security.auth import Role
+from api.security.tokens import mint_token
 from graph.errors import AuthenticationFailedError
 from graph.localserver.manager import LocalServerStatus
 from graph.queries.schema import SCHEMA_VERSION

@@ -28,8 +28,9 @@ from neo4j import AsyncDriver
 
 from api.app import create_app
 from api.graphql.schema import build_schema
-from api.security.auth import Role, mint_token
-from api.security.limits import QueryLimits, measure_operations
+from api.security.auth import Role
+from api.security.cost import QueryLimits, measure_operations
+from api.security.tokens import mint_token
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from tests.support.banks import generated_bank, loaded_with

@@ -29,7 +29,8 @@ from neo4j import AsyncDriver
 
 from algorithms.runner import run_algorithm
 from api.app import check_bind_host, create_app
-from api.security.auth import AuthConfigurationError, Role, hmac_secret, mint_token
+from api.security.auth import AuthConfigurationError, Role
+from api.security.tokens import hmac_secret, mint_token
 from graph.errors import QueryTimeoutError
 from graph.model import TieKind
 from graph.queries.ties import neighbourhood

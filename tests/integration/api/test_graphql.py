@@ -26,7 +26,8 @@ from algorithms.graphdata import GraphData
 from algorithms.inproc.exposures import exposure as exposure_of
 from algorithms.runner import run_algorithm
 from api.app import create_app
-from api.security.auth import Role, mint_token
+from api.security.auth import Role
+from api.security.tokens import mint_token
 from graph.errors import QueryTimeoutError
 from graph.money import parse_minor, to_decimal
 from graph.settings import CrkgSettings

@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from api.security.auth import (
-    DEVELOPMENT_SECRET_FILE,
     ROLE_PERMISSIONS,
     AuthConfigurationError,
     AuthenticationError,
@@ -25,10 +24,8 @@ from api.security.auth import (
     Permission,
     Principal,
     Role,
-    TokenVerifier,
-    hmac_secret,
-    mint_token,
 )
+from api.security.tokens import DEVELOPMENT_SECRET_FILE, TokenVerifier, hmac_secret, mint_token
 from graph.errors import CrkgError
 from graph.settings import CrkgSettings, Environment
 
@@ -423,7 +420,7 @@ def test_a_revoked_token_is_refused_once_its_id_is_listed(tmp_path: Path) -> Non
 
 
 async def test_an_rm_token_is_checked_against_the_rms_once_per_token() -> None:
-    from api.security.auth import ManagerCheck
+    from api.security.tokens import ManagerCheck
 
     asked: list[list[str]] = []
     known = {"RM0001"}

@@ -25,7 +25,8 @@ from api.security.auth import (
     Permission,
     Role,
 )
-from api.security.limits import QueryLimits, measure_operations, schema_config, security_extensions
+from api.security.cost import QueryLimits, measure_operations
+from api.security.extensions import schema_config, security_extensions
 from graph.errors import NotFoundError, QueryFailedError
 from graph.settings import CrkgSettings, Environment
 

@@ -31,13 +31,12 @@ from api.graphql.common.enums import CommunityAlgorithm
 from api.graphql.context import EXPLANATION_TOP
 from api.graphql.schema import build_schema
 from api.security.auth import Permission
+from api.security.cost import QueryLimits, measure_operations
 from api.security.limits import (
     LIST_BOUNDS,
     PAGE_SIZE_ARGUMENTS,
     ListBound,
-    QueryLimits,
     enforce_list_bounds,
-    measure_operations,
     truncated_lists,
 )
 from graph.settings import CrkgSettings, Environment

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.security.auth import Role, TokenVerifier
+from api.security.auth import Role
+from api.security.tokens import TokenVerifier
 from cli.main import app
 from graph.settings import CrkgSettings, get_settings
 
