@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import SettingsDep, StoreDep
+from api.explorer.router import mount_explorer
 from api.graphql.jobs import JobRegistry
 from api.graphql.router import STATIC_DIR, CrkgGraphQLRouter, make_context_getter
 from api.graphql.schema import build_schema
@@ -111,6 +112,8 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
                 StaticFiles(directory=STATIC_DIR / part, check_dir=False),
                 name=f"static-{part}",
             )
+
+    mount_explorer(app)  # /explorer: the page and its assets, in every environment
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import strawberry
 from pydantic import ValidationError
 from strawberry.scalars import JSON
+from strawberry.tools import merge_types
 
 from algorithms.graphdata import GraphData, UnknownNodeError
 from algorithms.inproc import risk
@@ -24,6 +25,7 @@ from algorithms.registry import REGISTRY, AlgorithmSpec, Engine
 from algorithms.runner import RISK_RATING_LIMIT
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
+from api.graphql.explorer_layout import ExplorerQuery
 from api.graphql.performance import CrkgSchema, cached_validation
 from api.graphql.types import (
     AlgorithmName,
@@ -795,7 +797,7 @@ def _as_text(value: Any) -> Any:
 def build_schema(settings: CrkgSettings) -> strawberry.Schema:
     """The schema with the abuse limits and error masking of ``api.security``."""
     return CrkgSchema(
-        query=Query,
+        query=merge_types("Query", (Query, ExplorerQuery)),  # the explorer page's own fields
         mutation=Mutation,
         extensions=[*security_extensions(settings), cached_validation()],
         config=schema_config(settings),

@@ -137,6 +137,11 @@ LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
     ("RelatedPartyGroup", "shareholdings"): ListBound(200, why="shareholdings inside a group"),
     ("Principal", "permissions"): ListBound(20, why="the permission table"),
     ("UpsertResult", "rejected"): ListBound(1_000, why="at most 1,000 input rows"),
+    # the explorer page's fields (api/graphql/explorer_layout.py)
+    ("Query", "explorerTies"): ListBound(60, why="at most 60 pairs"),
+    ("ExplorerLinkage", "edges"): ListBound(200, why="relationships drawn per linkage"),
+    ("ExplorerLinkage", "identifiers"): ListBound(20, why="identifiers shared in a ring"),
+    ("SharedIdentifier", "customerIds"): ListBound(100, why="users listed per identifier"),
 }
 
 
