@@ -47,10 +47,10 @@ def explorer_links(settings: CrkgSettings, base_url: str, rm_id: str) -> list[Ex
 
 
 async def largest_book_rm(settings: CrkgSettings) -> str | None:
-    from graph.repositories.views import ViewRepository
+    from graph.repositories.customers import CustomerRepository
 
     async with connected_store(settings) as store:
-        return await ViewRepository(store).largest_book_rm()
+        return await CustomerRepository(store).largest_book_rm()
 
 
 def print_explorer_links(settings: CrkgSettings, host: str, port: int) -> None:

@@ -15,7 +15,7 @@ from strawberry.tools import merge_types
 
 from api.graphql.admin import queries as admin
 from api.graphql.common import queries as common
-from api.graphql.explorer_layout import ExplorerQuery
+from api.graphql.explorer.queries import ExplorerQuery
 from api.graphql.marketing import queries as marketing
 from api.graphql.network import queries as network
 from api.graphql.performance import CrkgSchema, cached_validation

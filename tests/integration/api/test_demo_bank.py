@@ -323,7 +323,7 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
         "Query.referralPaths.fromRmId": demo.largest_book_rm,
         "Query.referralTargets.productId": product,
         "Query.riskRings.kind": "SHARED_IDENTIFIER",
-        # the explorer page's own fields (api/graphql/explorer_layout.py)
+        # the explorer page's own fields (api/graphql/explorer/)
         "Query.explorerNeighbourhood.customerId": rich,
         "Query.explorerExpand.customerId": rich,
         "Query.explorerCommunity.communityId": community,

@@ -30,7 +30,7 @@ from api.explorer.router import CSP
 from api.security.auth import Role, mint_token
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
-from loaders.generator import generate_bank
+from synthbank.bank import generate_bank
 from tests.conftest import load_into_empty_db
 from tests.integration.browser import (
     CHROMIUM,
