@@ -1352,6 +1352,10 @@ export class Explorer {
     }
     if (this.selectedNode !== id) return; // another node was clicked meanwhile
     const c = answer.customer as CustomerDetails;
+    // scores as plain numbers (networkValue comes as { value masked }, exposure as money)
+    if (c.scores) {
+      c.scores = Object.fromEntries(Object.entries(c.scores).map(([k, v]) => [k, Q.scoreNumber(v)]));
+    }
     this.renderDetails = () => this.customerPanel(c);
     this.renderDetails();
     this.whyScores(c);
@@ -1377,8 +1381,13 @@ export class Explorer {
     pii("field.email", "email", c.email);
     row("field.city", "city", str(c.city, "—"));
     row("field.branch", "branchId", str(c.branchId, "—"));
-    row("field.aum", "aum", Q.moneyText(c.aum, locale()));
-    row("field.riskRating", "riskRating", str(c.riskRating, "—"));
+    const figure = (key: Key, field: string, text: string, value: unknown): void => {
+      const masked = Q.isMasked(value);
+      row(key, field, h("span", {}, text, masked ? " " : "", masked ? this.maskedBadge() : null));
+    };
+    figure("field.aum", "aum", Q.moneyText(c.aum, locale()), c.aum);
+    const rating = c.riskRating;
+    figure("field.riskRating", "riskRating", str(rating?.value, "—"), rating);
     row("field.consent", "consentMarketing", c.consentMarketing ? t("field.yes") : t("field.no"));
     row("field.tier", "tier", str(c.tier, "—"));
     row("field.lifecycle", "lifecycleStage", str(c.lifecycleStage, "—"));
@@ -1605,7 +1614,7 @@ interface CustomerDetails extends Q.CustomerBrief {
   city: string | null;
   branchId: string | null;
   aum: unknown;
-  riskRating: number | null;
+  riskRating: { value: number | null; masked: boolean } | null;
   consentMarketing: boolean | null;
   tier: string | null;
   lifecycleStage: string | null;
@@ -1617,7 +1626,7 @@ interface CustomerDetails extends Q.CustomerBrief {
   products: Array<{ productId: string; name: string; category: string }> | null;
   scenarios: Array<{ scenarioId: string; name: string; kind: string }> | null;
   communities: Array<{ algorithm: string; communityId: string }> | null;
-  scores: Record<string, number | null> | null;
+  scores: Record<string, unknown> | null;
   influenceExplanation: Array<{ share: number; customerId: string; customer: Q.CustomerBrief | null }> | null;
   identifiers?: Array<{ kind: string; key: string; sharedBy: number }> | null;
   riskLinkages?: Array<{ linkageId: string; kind: string; subtype: string | null; size: number }> | null;

@@ -5,8 +5,13 @@
 // banded/masked string.
 
 // --- field lists ------------------------------------------------------------------------------
-/** The selection after a money field; "" while money is a plain Float. */
-export const MONEY = "";
+/** The selection after a Money field (an exact amount). The explorer's own fields
+ * (explorerLinkage, explorerGuarantees) give amounts as plain numbers and take none. */
+export const MONEY = "{ amount currency }";
+/** After a MaskedMoney field: exact, or when masked only the band it lies in. */
+export const MASKED_MONEY = "{ amount low high currency masked }";
+/** After a figure withheld by role (a risk rating, a score computed from a financial one). */
+const MASKED_VALUE = "{ value masked }";
 /** A PII field: masked unless the role may see it, and saying which. */
 const PII = "{ value masked }";
 
@@ -17,14 +22,14 @@ export function customerDetails(perms: Set<string>): string {
   const identifiers = perms.has("read_identifiers");
   return `query ExplorerCustomer($id: ID!) {
   customer(id: $id) {
-    ${CUSTOMER_BRIEF} city branchId aum${MONEY} riskRating consentMarketing tier lifecycleStage
+    ${CUSTOMER_BRIEF} city branchId aum${MASKED_MONEY} riskRating ${MASKED_VALUE} consentMarketing tier lifecycleStage
     managedByYou phone ${PII} idNumber ${PII} email ${PII}
     relationshipManager { id name }
-    products { productId name category status balance${MONEY} }
+    products { productId name category status balance${MASKED_MONEY} }
     scenarios { scenarioId name kind role }
     communities { algorithm communityId }
-    scores { pagerank degree betweenness personalizedPagerank referralInfluence networkValue${
-      risk ? " exposure" : ""
+    scores { pagerank degree betweenness personalizedPagerank referralInfluence networkValue ${MASKED_VALUE}${
+      risk ? ` exposure${MONEY}` : ""
     } }
     influenceExplanation { share customerId customer { ${CUSTOMER_BRIEF} } }
     ${identifiers ? "identifiers { kind key sharedBy }" : ""}
@@ -110,25 +115,25 @@ export const LINKAGE_LISTS = {
 
 export const LINKAGE = `query ExplorerLinkage($id: ID!) {
   explorerLinkage(id: $id) {
-    id kind subtype size amount${MONEY} score runId
+    id kind subtype size amount score runId
     members(first: 50) { position role customer { ${CUSTOMER_BRIEF} } }
-    edges { fromId toId kind amount${MONEY} pct at order }
+    edges { fromId toId kind amount pct at order }
     identifiers { key kind customerIds }
   }
 }`;
 
 export const RISK_AROUND = `query ExplorerRiskAround($id: ID!, $hops: Int!) {
   customer(id: $id) { ${CUSTOMER_BRIEF} riskLinkages { linkageId kind subtype size role } }
-  explorerGuarantees(customerId: $id, hops: $hops, first: 500) { fromId toId kind amount${MONEY} }
+  explorerGuarantees(customerId: $id, hops: $hops, first: 500) { fromId toId kind amount }
 }`;
 
 export const EXPOSURE = `query ExplorerExposure($id: ID!, $hops: Int!, $direction: ExposureDirection!) {
   exposure(customerId: $id, hops: $hops, direction: $direction) {
-    total${MONEY} byHop partyCount truncated direction hops decay
+    total${MONEY} byHop${MONEY} partyCount truncated direction hops decay
     customer { ${CUSTOMER_BRIEF} }
     parties(first: 200) { hop amount${MONEY} weightedAmount${MONEY} customer { ${CUSTOMER_BRIEF} } }
   }
-  explorerGuarantees(customerId: $id, hops: $hops, first: 500) { fromId toId kind amount${MONEY} }
+  explorerGuarantees(customerId: $id, hops: $hops, first: 500) { fromId toId kind amount }
 }`;
 
 export const GROUP = `query ExplorerGroup($id: ID!) {
@@ -232,6 +237,13 @@ export function moneyText(value: unknown, locale: string): string {
   if (typeof value === "string") return value;
   if (typeof value === "object") {
     const v = value as Record<string, unknown>;
+    if (v.masked === true && ("low" in v || "high" in v)) {
+      // a banded figure: only the band it lies in ("high" null: open-ended)
+      const bound = (b: unknown): string =>
+        b == null ? "" : Number(b).toLocaleString(locale, { maximumFractionDigits: 2 });
+      const band = v.high == null ? `≥ ${bound(v.low)}` : `${bound(v.low)}–${bound(v.high)}`;
+      return v.currency ? `${band} ${String(v.currency)}` : band;
+    }
     if ("amount" in v) {
       const amount = typeof v.amount === "number" ? v.amount : Number(v.amount);
       const shown = Number.isFinite(amount)
@@ -249,8 +261,26 @@ export function moneyText(value: unknown, locale: string): string {
 export function moneyNumber(value: unknown): number | null {
   if (typeof value === "number") return value;
   if (value && typeof value === "object" && "amount" in value) {
-    const n = Number((value as { amount: unknown }).amount);
+    const amount = (value as { amount: unknown }).amount;
+    if (amount == null) return null; // masked: only a band
+    const n = Number(amount);
     return Number.isFinite(n) ? n : null;
   }
   return null;
+}
+
+/** A score as a number: a plain one, a masked `{ value masked }` (null when withheld), or
+ * money (exposure). */
+export function scoreNumber(value: unknown): number | null {
+  if (typeof value === "number") return value;
+  if (value && typeof value === "object" && "value" in value) {
+    const v = (value as { value: unknown }).value;
+    return typeof v === "number" ? v : null;
+  }
+  return moneyNumber(value);
+}
+
+/** Whether a figure came masked (a band, a withheld rating or score). */
+export function isMasked(value: unknown): boolean {
+  return Boolean(value && typeof value === "object" && (value as { masked?: unknown }).masked === true);
 }
