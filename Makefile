@@ -3,19 +3,31 @@ PYTHON ?= python3
 NPM    ?= npm
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Browser assets the API serves (GraphiQL), vendored from npm through the committed
-# package-lock.json; nothing is fetched from anywhere else at run time.
-STATIC := api/static/vendor/manifest.json
+# Browser assets the API serves, from npm through the committed package-lock.json; nothing is
+# fetched from anywhere else at run time: GraphiQL's files copied into api/static/vendor/, and
+# the explorer page (explorer/: TypeScript + Cytoscape.js, type-checked and bundled by esbuild)
+# built into api/explorer/static/.
+NODE_MODULES := node_modules/.crkg-npm-ci
+STATIC   := api/static/vendor/manifest.json
+EXPLORER := api/explorer/static/manifest.json
+EXPLORER_SOURCES := $(wildcard explorer/src/*.ts) explorer/build.mjs explorer/tsconfig.json \
+	explorer/index.html explorer/explorer.css explorer/favicon.svg
 
 .PHONY: install assets demo test check lint format typecheck bench-load bench-api bench-algorithms neo4j-start neo4j-stop neo4j-status clean
 
-install: $(VENV)/.installed $(STATIC)  ## virtual environment with crkg and its dev tools, and the browser assets
+install: $(VENV)/.installed $(STATIC) $(EXPLORER)  ## virtual environment with crkg and its dev tools, and the browser assets
 
-assets: $(STATIC)                    ## npm ci + copy GraphiQL's assets into api/static/vendor
+assets: $(STATIC) $(EXPLORER)        ## npm ci, GraphiQL's assets into api/static/vendor, the explorer into api/explorer/static
 
-$(STATIC): package.json package-lock.json api/static/build.mjs
+$(NODE_MODULES): package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --loglevel=error
-	$(NPM) run --silent build
+	touch $@
+
+$(STATIC): $(NODE_MODULES) api/static/build.mjs
+	$(NPM) run --silent build:vendor
+
+$(EXPLORER): $(NODE_MODULES) $(EXPLORER_SOURCES)
+	$(NPM) run --silent build:explorer
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,4 +73,4 @@ neo4j-status: install
 	$(BIN)/crkg neo4j status
 
 clean:                               ## the virtual environment and npm's files (not .crkg/, which holds data)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules api/static/vendor
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules api/static/vendor api/explorer/static

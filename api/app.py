@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import SettingsDep, StoreDep
+from api.explorer.router import mount_explorer
 from api.graphql.jobs import JobRegistry
 from api.graphql.router import (
     STATIC_DIR,
@@ -152,6 +153,8 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
                 StaticFiles(directory=STATIC_DIR / part, check_dir=False),
                 name=f"static-{part}",
             )
+
+    mount_explorer(app)  # /explorer: the page and its assets, in every environment
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -30,6 +30,7 @@ def serve_api(settings: CrkgSettings, host: str | None, port: int | None) -> Non
     import uvicorn
 
     from api.app import check_bind_host, create_app
+    from api.explorer.links import print_explorer_links
 
     bind_host = host or settings.api_host
     bind_port = port or settings.api_port
@@ -37,6 +38,7 @@ def serve_api(settings: CrkgSettings, host: str | None, port: int | None) -> Non
     common.run(_check_database(settings))  # a clear error now, not a lifespan traceback later
     console.print(
         f"crkg API on http://{bind_host}:{bind_port}/graphql  "
-        "(/healthz, /readyz, /metrics) — Ctrl+C stops"
+        "(/explorer, /healthz, /readyz, /metrics) — Ctrl+C stops"
     )
+    print_explorer_links(settings, bind_host, bind_port)
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")

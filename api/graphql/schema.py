@@ -11,9 +11,11 @@ nothing recomputes a whole-graph algorithm per request.
 from __future__ import annotations
 
 import strawberry
+from strawberry.tools import merge_types
 
 from api.graphql.admin import queries as admin
 from api.graphql.common import queries as common
+from api.graphql.explorer.queries import ExplorerQuery
 from api.graphql.marketing import queries as marketing
 from api.graphql.network import queries as network
 from api.graphql.performance import CrkgSchema, cached_validation
@@ -53,7 +55,7 @@ class Mutation:
 def build_schema(settings: CrkgSettings) -> strawberry.Schema:
     """The schema with the abuse limits and error masking of ``api.security``."""
     return CrkgSchema(
-        query=Query,
+        query=merge_types("Query", (Query, ExplorerQuery)),  # the explorer page's own fields
         mutation=Mutation,
         extensions=[*security_extensions(settings), cached_validation()],
         config=schema_config(settings),

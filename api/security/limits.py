@@ -131,6 +131,11 @@ LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
     ("InfluenceScore", "riskFlags"): ListBound(3, why="RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT"),
     ("RiskRing", "sharedKinds"): ListBound(4, why="phone, device, address, e-mail"),
     ("UpsertResult", "rejected"): ListBound(1_000, why="at most 1,000 input rows"),
+    # the explorer page's fields (api/graphql/explorer/)
+    ("Query", "explorerTies"): ListBound(60, why="at most 60 pairs"),
+    ("ExplorerLinkage", "edges"): ListBound(200, why="relationships drawn per linkage"),
+    ("ExplorerLinkage", "identifiers"): ListBound(20, why="identifiers shared in a ring"),
+    ("SharedIdentifier", "customerIds"): ListBound(100, why="users listed per identifier"),
 }
 
 
