@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from api.security.auth import Role, mint_token
+from api.security.auth import Role
+from api.security.tokens import mint_token
 from graph.settings import CrkgSettings, Environment
 from graph.store import connected_store
 

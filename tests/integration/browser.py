@@ -25,7 +25,8 @@ import uvicorn
 
 from api.app import create_app
 from api.explorer.links import explorer_url
-from api.security.auth import Role, mint_token
+from api.security.auth import Role
+from api.security.tokens import mint_token
 from graph.settings import CrkgSettings
 
 CHROMIUM = Path(os.environ.get("CRKG_CHROMIUM", "/usr/bin/chromium"))

@@ -27,7 +27,8 @@ from neo4j import AsyncDriver
 
 from algorithms.runner import run_algorithm
 from api.explorer.router import CSP
-from api.security.auth import Role, mint_token
+from api.security.auth import Role
+from api.security.tokens import mint_token
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from synthbank.bank import generate_bank

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from api.explorer import router as explorer_router
 from api.explorer.links import explorer_links, explorer_url, print_explorer_links
-from api.security.auth import Role, TokenVerifier
+from api.security.auth import Role
+from api.security.tokens import TokenVerifier
 from graph.settings import CrkgSettings, Environment
 
 ROOT = Path(__file__).resolve().parents[3]
