@@ -5,8 +5,13 @@
 // banded/masked string.
 
 // --- field lists ------------------------------------------------------------------------------
-/** The selection after a money field; "" while money is a plain Float. */
+/** The selection after a money field; "" while money is a plain Float. When the API's money
+ *  becomes `Money { amount currency }` / `MaskedMoney { amount low high currency masked }`,
+ *  set these to those selections (the readers below already read both shapes). */
 export const MONEY = "";
+export const MASKED_MONEY = "";
+/** The selection after `riskRating`; "" while it is an Int (`{ value masked }` when masked). */
+export const RATING = "";
 /** A PII field: masked unless the role may see it, and saying which. */
 const PII = "{ value masked }";
 
@@ -17,21 +22,25 @@ export function customerDetails(perms: Set<string>): string {
   const identifiers = perms.has("read_identifiers");
   return `query ExplorerCustomer($id: ID!) {
   customer(id: $id) {
-    ${CUSTOMER_BRIEF} city branchId aum${MONEY} riskRating consentMarketing tier lifecycleStage
+    ${CUSTOMER_BRIEF} city branchId aum${MASKED_MONEY} riskRating${RATING} consentMarketing tier lifecycleStage
     managedByYou phone ${PII} idNumber ${PII} email ${PII}
     relationshipManager { id name }
-    products { productId name category status balance${MONEY} }
+    products { productId name category status balance${MASKED_MONEY} }
     scenarios { scenarioId name kind role }
     communities { algorithm communityId }
     scores { pagerank degree betweenness personalizedPagerank referralInfluence networkValue${
-      risk ? " exposure" : ""
+      risk ? ` exposure${MONEY}` : ""
     } }
-    influenceExplanation { share customerId customer { ${CUSTOMER_BRIEF} } }
     ${identifiers ? "identifiers { kind key sharedBy }" : ""}
     ${risk ? "riskLinkages { linkageId kind subtype size role }" : ""}
   }
 }`;
 }
+
+/** The neighbours carrying a customer's PageRank: the why panel asks for it after the details. */
+export const INFLUENCE = `query ExplorerInfluence($id: ID!) {
+  customer(id: $id) { id influenceExplanation { share customerId customer { ${CUSTOMER_BRIEF} } } }
+}`;
 
 export const ME = `query ExplorerMe { me { subject role rmId permissions } }`;
 
@@ -232,6 +241,12 @@ export function moneyText(value: unknown, locale: string): string {
   if (typeof value === "string") return value;
   if (typeof value === "object") {
     const v = value as Record<string, unknown>;
+    if (v.amount == null && ("low" in v || "high" in v)) {
+      // a banded figure (outside an RM's book): its band, said to be masked by the caller
+      const bound = (b: unknown): string =>
+        b == null ? "…" : Number(b).toLocaleString(locale, { maximumFractionDigits: 0 });
+      return `${bound(v.low)}–${bound(v.high)}${v.currency ? ` ${String(v.currency)}` : ""}`;
+    }
     if ("amount" in v) {
       const amount = typeof v.amount === "number" ? v.amount : Number(v.amount);
       const shown = Number.isFinite(amount)
@@ -241,6 +256,21 @@ export function moneyText(value: unknown, locale: string): string {
     }
     if ("band" in v) return String(v.band);
     if ("value" in v) return String(v.value ?? "—");
+  }
+  return String(value);
+}
+
+/** Whether a figure is withheld or banded for this role (`{ masked: true }`). */
+export function isMasked(value: unknown): boolean {
+  return Boolean(value && typeof value === "object" && (value as { masked?: unknown }).masked);
+}
+
+/** A rating (or any small figure) as displayed: a number, or `{ value masked }`. */
+export function figureText(value: unknown): string {
+  if (value == null) return "—";
+  if (typeof value === "object") {
+    const v = (value as { value?: unknown }).value;
+    return v == null ? "—" : String(v);
   }
   return String(value);
 }

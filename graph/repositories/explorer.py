@@ -24,8 +24,9 @@ async def _single(tx: AsyncManagedTransaction, statement: Any, params: Row) -> R
     return None if record is None else record.data()
 
 
-def _tie(row: Row) -> Row:
-    return {**row, "since": to_native(row.get("since"))}
+def _tie(row: list[Any]) -> Row:
+    src, dst, kind, strength, since = row
+    return {"src": src, "dst": dst, "kind": kind, "strength": strength, "since": since}
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,33 @@ class ExplorerRepository:
     async def ties_among(
         self, ids: Sequence[str], *, kinds: Sequence[TieKind], min_strength: float
     ) -> list[Row]:
-        """The ties whose both ends are in ``ids`` (src, dst, kind, strength, since)."""
+        """The ties whose both ends are in ``ids`` (src, dst, kind, strength, since as ISO)."""
         row = await self._one(
-            "explorer ties", q.ties_from(kinds), ids=list(ids), min_strength=min_strength
+            "explorer ties", q.ties_among(kinds), ids=list(ids), min_strength=min_strength
         )
-        members = set(ids)
-        return [_tie(t) for t in (row["rows"] if row else []) if t["dst"] in members]
+        return [_tie(t) for t in (row["rows"] if row else [])]
+
+    async def drawn_customers(
+        self, ids: Sequence[str], *, community_property: str, score_property: str
+    ) -> list[Row]:
+        """Per id (in order, unknown ids left out): customer_id, kind, name, rm_id and the
+        chosen community and score properties, under their own names."""
+        row = await self._one(
+            "explorer customers",
+            q.drawn_customers(community_property, score_property),
+            ids=list(ids),
+        )
+        return [
+            {
+                "customer_id": i,
+                "kind": kind,
+                "name": name,
+                "rm_id": rm_id,
+                community_property: community,
+                score_property: score,
+            }
+            for i, kind, name, rm_id, community, score in (row["rows"] if row else [])
+        ]
 
     async def ties_touching(
         self,
