@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import base64
 import csv
+import io
 import itertools
 import json
 import os
 import re
+import shutil
+import subprocess
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -433,7 +436,7 @@ async def test_a_marketer_sees_no_unmasked_phone_or_id_number_anywhere(
     drawn = await page.graph()
     # the PNG is the drawing of exactly the masked data read here: drawn again from that
     # snapshot alone (its labels, positions, classes) in a fresh page it gives the same pixels
-    png = await downloaded(page, "#export-png")
+    png, exported_csv = await _exports_as_drawn(page, drawn)
     restored = await _open(browser, base, test_settings, Role.MARKETER, "mkt-test")
     await restored.show("snapshot", {"graph": drawn})
     png_again = await downloaded(restored, "#export-png")
@@ -447,16 +450,28 @@ async def test_a_marketer_sees_no_unmasked_phone_or_id_number_anywhere(
     assert "masked" in details  # the badge says so
     texts.append(await page.body_text())
     graphs.append(json.dumps(drawn, ensure_ascii=False))
-    exported_csv = (await downloaded(page, "#export-csv")).decode("utf-8-sig")
+    pngs = [png]
 
     await page.show("referral", {"productId": most_held_product, "first": 20})
     texts.append(await page.body_text())
-    graphs.append(json.dumps(await page.graph(), ensure_ascii=False))
+    referral = await page.graph()
+    graphs.append(json.dumps(referral, ensure_ascii=False))
     await page.shot(shots, "referral-marketer")
+    png, exported = await _exports_as_drawn(page, referral)
+    pngs.append(png)
+    exported_csv += exported
+    # OCR reads the referral export's tie labels (so it can read this drawing at all)
+    read = _ocr(png)
+    labelled = {str(e["data"]["kind"]).lower() for e in referral["edges"] if e["data"].get("label")}
+    assert labelled
+    assert any(kind in read.lower() for kind in labelled), read
     await page.show("communities", {"customerId": centre, "depth": 2, "sizeBy": "DEGREE"})
     texts.append(await page.body_text())
-    graphs.append(json.dumps(await page.graph(), ensure_ascii=False))
-    exported_csv += (await downloaded(page, "#export-csv")).decode("utf-8-sig")
+    communities = await page.graph()
+    graphs.append(json.dumps(communities, ensure_ascii=False))
+    png, exported = await _exports_as_drawn(page, communities)
+    pngs.append(png)
+    exported_csv += exported
 
     assert page.responses, "no API answer was captured"
     everything = {
@@ -464,6 +479,7 @@ async def test_a_marketer_sees_no_unmasked_phone_or_id_number_anywhere(
         "node data": "\n".join(graphs),
         "network": "\n".join(body for _, body in page.responses),
         "CSV export": exported_csv,
+        "PNG export (OCR)": "\n".join(_ocr(p) for p in pngs),
     }
     masked_seen = 0
     for where, text in everything.items():
@@ -475,6 +491,40 @@ async def test_a_marketer_sees_no_unmasked_phone_or_id_number_anywhere(
                     assert value not in text, f"{column} of {customer_id} in the {where}"
     assert masked_seen > 0  # the masked values are there, as masked
     await page.context.close()
+
+
+TESSERACT = shutil.which("tesseract")  # Debian's tesseract-ocr (.ci/run installs it)
+
+
+def _ocr(png: bytes) -> str:
+    """The text Tesseract reads in a PNG (sparse text: labels scattered over a drawing)."""
+    assert TESSERACT, "tesseract is not installed (apt-get install tesseract-ocr)"
+    done = subprocess.run(
+        [TESSERACT, "stdin", "stdout", "-l", "eng", "--psm", "11"],
+        input=png,
+        capture_output=True,
+        check=True,
+    )
+    # digits as OCR reads them, also run together (a phone split by a line break is still one)
+    text = done.stdout.decode("utf-8", "replace")
+    return text + "\n" + re.sub(r"\D", "", text)
+
+
+async def _exports_as_drawn(page: Opened, drawn: dict[str, Any]) -> tuple[bytes, str]:
+    """Both exports of the drawing; the CSV is the drawn data, row for row, as masked."""
+    png = await downloaded(page, "#export-png")
+    assert png.startswith(b"\x89PNG")
+    text = (await downloaded(page, "#export-csv")).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    nodes = {r["id"]: r for r in rows if r["element"] == "node"}
+    assert len(nodes) == len(drawn["nodes"]) == sum(r["element"] == "node" for r in rows)
+    for n in drawn["nodes"]:
+        row = nodes[n["id"]]
+        assert row["label"] == str(n["data"]["label"] or ""), n["id"]
+        assert row["masked"] == str(bool(n["data"]["masked"])).lower(), n["id"]
+    edges = sorted((r["source"], r["target"]) for r in rows if r["element"] == "edge")
+    assert edges == sorted((e["source"], e["target"]) for e in drawn["edges"])
+    return png, text
 
 
 # --- 9. the zh/en switch changes every label; a CJK font is present ----------------------------
