@@ -699,6 +699,10 @@ async def test_node_sizes_follow_the_chosen_scores_order(
     await page.context.close()
 
 
+EXPOSURE = """query($id: ID!) { exposure(customerId: $id, hops: 2, direction: BOTH) {
+  partyCount truncated parties(first: 200) { hop weightedAmount customer { id } } } }"""
+
+
 # --- 6. planted guarantee circle, ring, cycle and group carry their classes, and nothing else ---
 def _with_class(drawn: dict[str, Any], name: str) -> tuple[set[str], set[tuple[str, str]]]:
     nodes = {n["id"] for n in drawn["nodes"] if name in n["classes"]}
@@ -791,8 +795,20 @@ async def test_planted_risk_structures_carry_their_classes_and_nothing_else_does
         assert shares[(held["holder_id"], held["company_id"])] == pytest.approx(float(held["pct"]))
     await page.shot(shots, "risk-related-party-group")
 
-    await page.show("exposure", {"customerId": members[0], "hops": 2, "direction": "BOTH"})
-    assert (await page.graph())["nodes"]
+    # exposure within k hops: exactly the API's parties, at their hops, sized by their amounts
+    await page.show("exposure", {"customerId": busiest, "hops": 2, "direction": "BOTH"})
+    drawn = await page.graph()
+    exposure = graphql(base, page.token, EXPOSURE, id=busiest)["exposure"]
+    assert exposure["parties"]
+    assert not exposure["truncated"]
+    hops = {n["id"]: n["data"]["hop"] for n in drawn["nodes"]}
+    assert hops == {busiest: 0} | {p["customer"]["id"]: p["hop"] for p in exposure["parties"]}
+    weighted = {n["id"]: n["data"]["score"] for n in drawn["nodes"] if n["id"] != busiest}
+    for party in exposure["parties"]:
+        assert weighted[party["customer"]["id"]] == pytest.approx(party["weightedAmount"])
+    assert {(e["source"], e["target"]) for e in drawn["edges"]} <= set(guarantees)
+    why = await page.page.inner_text("#why")
+    assert f"{exposure['partyCount']}" in why
     await page.shot(shots, "risk-exposure")
     await page.context.close()
 
@@ -933,3 +949,35 @@ async def test_a_2000_node_view_draws_within_5_s_and_a_click_shows_details_withi
     assert "20,000" in status["text"]
     assert asked == []
     await page.context.close()
+
+
+# --- the search box: customer ids for every role, names only where the role may search them --
+async def test_the_search_box_finds_ids_for_all_and_names_only_where_allowed(
+    browser: Any,
+    base: str,
+    test_settings: CrkgSettings,
+    rm_id: str,
+    customers: dict[str, dict[str, str]],
+) -> None:
+    own = sorted(c for c, r in customers.items() if r["rm_id"] == rm_id)[0]
+    name = customers[own]["name"]
+    found_by: dict[str, list[str]] = {}
+    for role, subject in ((Role.RM, rm_id), (Role.MARKETER, "mkt-test")):
+        page = await _open(browser, base, test_settings, role, subject)
+        # an id opens the customer's neighbourhood, for every role
+        by_id = await page.hook("(h, q) => h.search(q)", own)
+        assert [f["id"] for f in by_id] == [own]
+        await page.hook("(h) => h.ready()")
+        drawn = await page.graph()
+        assert "center" in next(n for n in drawn["nodes"] if n["id"] == own)["classes"]
+        found = await page.hook("(h, q) => h.search(q)", name)
+        found_by[role.value] = [f["id"] for f in found]
+        note = await page.page.locator("#list .note").all_inner_texts()
+        if role is Role.MARKETER:
+            assert note, "the page does not say names cannot be searched"
+            assert all(f["masked"] for f in found)
+        else:
+            assert not note
+        await page.context.close()
+    assert own in found_by[Role.RM.value]  # an RM finds their own customer by name
+    assert found_by[Role.MARKETER.value] == []  # a marketer cannot probe masked names
