@@ -880,7 +880,8 @@ export class Explorer {
       clear(list);
       list.append(label("h2", "list.targets"));
       if (targets.length === 0) list.append(label("p", "list.noTargets"));
-      const ol = h("ol", { class: "targets" });
+      // a plain list: each entry starts with its rank (#1), an ordered list would number it twice
+      const ol = h("ul", { class: "targets" });
       for (const x of targets) {
         const name = Q.piiText(x.customer.name);
         const intro = x.introducers[0];
@@ -913,7 +914,7 @@ export class Explorer {
       why.dataset.why = "target";
       why.append(h("p", { text: `#${x.rank} ${x.customer.id} — ${t("field.score")} ${fmt(x.score, 4)}` }));
       why.append(label("p", "why.target"));
-      const table = h("table", { class: "kv" });
+      const table = h("table", { class: "kv reasons" });
       const reasons: Array<[Key, string]> = [
         ["why.adamicAdar", "adamicAdar"],
         ["why.commonNeighbors", "commonNeighbors"],
