@@ -30,7 +30,7 @@ await build({
   entryPoints: [join(here, "src", "main.ts")],
   outfile: join(out, "explorer.js"),
   bundle: true,
-  minify: true,
+  minify: process.env.EXPLORER_MINIFY !== "0", // EXPLORER_MINIFY=0: readable names for profiling
   sourcemap: true,
   format: "iife",
   target: ["chrome110", "firefox115", "safari16"],

@@ -37,6 +37,8 @@ const METRICS: Array<[string, string]> = [
   ["EXPOSURE", "exposure"],
 ];
 export const MAX_NODES = 20_000;
+const BACKBONE_ABOVE = 5_000;
+const BACKBONE_TIES = 3;
 const LABELLED_EDGES = 80; // more edge labels than this only clutter the drawing
 
 interface Me {
@@ -77,6 +79,8 @@ export class Explorer {
   constructor(private readonly root: HTMLElement) {
     this.buildChrome();
     this.canvas = new Canvas(byId("graph"));
+    // the details read starts when the button goes down, and is shown when it comes up
+    this.canvas.cy.on("tapstart", "node", (ev) => this.prefetch(ev.target.id() as string));
     this.canvas.cy.on("tap", "node", (ev) => {
       void this.selectNode(ev.target.id() as string);
     });
@@ -84,6 +88,40 @@ export class Explorer {
     this.canvas.cy.on("dbltap", "node", (ev) => {
       void this.expand(ev.target.id() as string);
     });
+    // In a large view a press on a node never reaches Cytoscape, which would redraw the whole
+    // view twice (press, release) before the details could be shown: the page finds the node
+    // under the pointer itself and handles the click; presses elsewhere pan and zoom as usual.
+    const container = byId("graph");
+    let pressed: { id: string; x: number; y: number } | null = null;
+    container.addEventListener(
+      "mousedown",
+      (ev) => {
+        const id = this.canvas.large && ev.button === 0 ? this.canvas.nodeAtClient(ev.clientX, ev.clientY) : null;
+        if (!id) return;
+        ev.stopPropagation();
+        ev.preventDefault();
+        pressed = { id, x: ev.clientX, y: ev.clientY };
+        this.prefetch(id);
+      },
+      { capture: true },
+    );
+    window.addEventListener(
+      "mouseup",
+      (ev) => {
+        const press = pressed;
+        pressed = null;
+        if (press && Math.hypot(ev.clientX - press.x, ev.clientY - press.y) < 5) void this.selectNode(press.id);
+      },
+      { capture: true },
+    );
+    container.addEventListener(
+      "dblclick",
+      (ev) => {
+        const id = this.canvas.large ? this.canvas.nodeAtClient(ev.clientX, ev.clientY) : null;
+        if (id) void this.expand(id);
+      },
+      { capture: true },
+    );
     onLangChange(() => this.relabel());
   }
 
@@ -124,7 +162,9 @@ export class Explorer {
     const slider = h("input", { id: "time", type: "range", min: 0, max: 0, value: 0, step: 1 });
     slider.addEventListener("input", () => this.onTime());
     const png = label("button", "export.png", { id: "export-png", type: "button" });
-    png.addEventListener("click", () => download(`crkg-${this.view}.png`, this.canvas.png()));
+    png.addEventListener("click", () => {
+      void this.canvas.png().then((blob) => download(`crkg-${this.view}.png`, blob));
+    });
     const csv = label("button", "export.csv", { id: "export-csv", type: "button" });
     csv.addEventListener("click", () =>
       download(`crkg-${this.view}.csv`, new Blob([this.canvas.csv()], { type: "text/csv;charset=utf-8" })),
@@ -367,6 +407,7 @@ export class Explorer {
         await this.draw(view, args);
       } catch (error) {
         this.showError(error);
+        this.renderLegend(); // of what is drawn now (nothing, after a refusal)
       }
       await nextFrame();
     };
@@ -426,6 +467,7 @@ export class Explorer {
   // --- drawing views ----------------------------------------------------------------------------
   private async draw(view: ViewName, a: Args): Promise<void> {
     this.expansions.clear();
+    this.prefetched.clear();
     this.canvas.resetColours();
     this.renderWhy = () => this.emptyWhy();
     this.renderList = () => clear(byId("list"));
@@ -461,12 +503,14 @@ export class Explorer {
 
   private afterDraw(): void {
     const cy = this.canvas.cy;
-    this.setStatus("status.drawn", { nodes: cy.nodes().length, edges: cy.edges().length });
+    this.setStatus("status.drawn", { nodes: cy.nodes().length, edges: this.canvas.edgeCount() });
     if (this.args.truncated) this.setStatus("status.truncated", { n: cy.nodes().length - 1 });
+    const bb = this.args.backbone as { drawn: number; total: number } | undefined;
+    if (bb) this.setStatus("status.backbone", { drawn: bb.drawn.toLocaleString(locale()), total: bb.total.toLocaleString(locale()), k: BACKBONE_TIES, nodes: cy.nodes().length.toLocaleString(locale()) });
     this.renderLegend();
     this.setupTime();
     const hint = byId("hint");
-    hint.dataset.i18n = cy.nodes().length > 1500 ? "hint.large" : "hint.expand";
+    hint.dataset.i18n = this.canvas.large ? "hint.large" : "hint.expand";
     hint.textContent = t(hint.dataset.i18n as Key);
   }
 
@@ -541,9 +585,20 @@ export class Explorer {
     if (!answer) throw new ApiError("NOT_FOUND", "no view");
     this.args.truncated = answer.truncated;
     const nodes = this.nodesFrom(answer.nodes, (id) => (id === centre ? ["center"] : []));
-    const edges = this.tiesFrom(answer.edges, answer.edgeCount <= LABELLED_EDGES);
+    let edges = this.tiesFrom(answer.edges, answer.edgeCount <= LABELLED_EDGES);
+    if (nodes.length > BACKBONE_ABOVE) {
+      // a view this large is a hairball with every tie: each customer's strongest ties
+      // carry its shape, and keep it drawable
+      const total = edges.length;
+      edges = backbone(edges, BACKBONE_TIES);
+      this.args.backbone = { drawn: edges.length, total };
+    }
     this.canvas.draw(view, nodes, edges);
-    if (centre) void this.selectNode(centre);
+    await this.canvas.drawRest((done, total) =>
+      this.setStatus("status.drawing", { done: done.toLocaleString(locale()), total: total.toLocaleString(locale()) }),
+    );
+    // the centre's details at once, except in a large view (a selection restyles it all)
+    if (centre && !this.canvas.large) void this.selectNode(centre);
   }
 
   /** Double-click: the node's next strongest neighbours (the supernode safeguard). */
@@ -572,7 +627,7 @@ export class Explorer {
         const drawnSet = new Set(drawn);
         const fresh = this.nodesFrom(x.nodes).filter((n) => !drawnSet.has(n.id));
         this.place(id, fresh);
-        const labelled = this.canvas.cy.edges().length + Q.rows(x.edges).length <= LABELLED_EDGES;
+        const labelled = this.canvas.edgeCount() + Q.rows(x.edges).length <= LABELLED_EDGES;
         const added = this.canvas.add(fresh, this.tiesFrom(x.edges, labelled, ["expandedTie"]));
         this.canvas.keepInView(added.nodes);
         const shown = (state?.shown ?? 0) + Q.rows(x.nodes).length;
@@ -825,7 +880,8 @@ export class Explorer {
       clear(list);
       list.append(label("h2", "list.targets"));
       if (targets.length === 0) list.append(label("p", "list.noTargets"));
-      const ol = h("ol", { class: "targets" });
+      // a plain list: each entry starts with its rank (#1), an ordered list would number it twice
+      const ol = h("ul", { class: "targets" });
       for (const x of targets) {
         const name = Q.piiText(x.customer.name);
         const intro = x.introducers[0];
@@ -858,7 +914,7 @@ export class Explorer {
       why.dataset.why = "target";
       why.append(h("p", { text: `#${x.rank} ${x.customer.id} — ${t("field.score")} ${fmt(x.score, 4)}` }));
       why.append(label("p", "why.target"));
-      const table = h("table", { class: "kv" });
+      const table = h("table", { class: "kv reasons" });
       const reasons: Array<[Key, string]> = [
         ["why.adamicAdar", "adamicAdar"],
         ["why.commonNeighbors", "commonNeighbors"],
@@ -936,8 +992,9 @@ export class Explorer {
       if (linkageEdgeKeys.has(`${g.fromId}>${g.toId}:GUARANTEES`)) continue;
       edges.push(this.riskEdge(g, []));
     }
+    this.placeAround(nodes, linkages);
     this.canvas.draw("risk", nodes, edges);
-    this.concentric(centre);
+    this.settle(linkages.flatMap((l) => [...l.members.map((m) => m.customer.id), ...l.identifiers.map((i) => i.key)]));
     this.renderList = () => this.listLinkages(linkages.map((l) => ({ id: l.id, kind: l.kind, size: l.size })));
     this.renderList();
     if (linkages[0]) this.whyLinkage(linkages[0]);
@@ -1019,6 +1076,55 @@ export class Explorer {
     void l;
   }
 
+  /** Each linkage on a circle of its own (members in their order, a shared identifier in the
+   *  middle), side by side; everything else starts on a wide ring around them. */
+  private placeAround(nodes: NodeSpec[], linkages: Linkage[]): void {
+    const at = new Map<string, { x: number; y: number }>();
+    linkages.forEach((l, index) => {
+      const cx = index * 380;
+      const radius = 50 + 18 * l.members.length;
+      l.members.forEach((m, i) => {
+        if (at.has(m.customer.id)) return;
+        const angle = (2 * Math.PI * i) / Math.max(l.members.length, 1) - Math.PI / 2;
+        at.set(m.customer.id, { x: Math.round(cx + radius * Math.cos(angle)), y: Math.round(radius * Math.sin(angle)) });
+      });
+      for (const i of l.identifiers) at.set(i.key, { x: cx, y: 0 });
+    });
+    const rest = nodes.filter((n) => !at.has(n.id));
+    const width = Math.max(1, linkages.length) * 380;
+    rest.forEach((n, i) => {
+      const angle = (2 * Math.PI * i) / Math.max(rest.length, 1);
+      at.set(n.id, { x: Math.round(width / 2 - 190 + (width / 2 + 260) * Math.cos(angle)), y: Math.round(320 * Math.sin(angle)) });
+    });
+    for (const n of nodes) {
+      const p = at.get(n.id);
+      if (p) {
+        n.x = p.x;
+        n.y = p.y;
+      }
+    }
+  }
+
+  /** A force-directed pass (Cytoscape's cose, from the positions given, so it is repeatable)
+   *  that keeps ``fixed`` (the structures' own circles) where they are. */
+  private settle(fixed: string[]): void {
+    const cy = this.canvas.cy;
+    const locked = cy.collection();
+    for (const id of fixed) locked.merge(cy.getElementById(id));
+    locked.lock();
+    cy.layout({
+      name: "cose",
+      randomize: false,
+      animate: false,
+      fit: false,
+      nodeRepulsion: () => 6000,
+      idealEdgeLength: () => 110,
+      numIter: 600,
+    } as cytoscape.LayoutOptions).run();
+    locked.unlock();
+    this.canvas.fit();
+  }
+
   private concentric(centre: string): void {
     const cy = this.canvas.cy;
     const root = cy.getElementById(centre);
@@ -1049,7 +1155,8 @@ export class Explorer {
     if (!query) throw new ApiError("BAD_REQUEST", `unknown list ${kind}`);
     const data = await must<Record<string, Array<{ id: string; kind: string; size?: number; length?: number }> | null>>(query);
     const found = Object.values(data)[0] ?? [];
-    const items = found.map((x) => ({ id: x.id, kind: kind === "circles" ? "GUARANTEE_CIRCLE" : x.kind, size: x.size ?? x.length ?? 0 }));
+    const linkageKind = { circles: "GUARANTEE_CIRCLE", rings: "IDENTIFIER_RING", cycles: "FUND_CYCLE" }[kind] ?? kind;
+    const items = found.map((x) => ({ id: x.id, kind: linkageKind, size: x.size ?? x.length ?? 0 }));
     // draw them all side by side: each structure on its own circle
     const nodes: NodeSpec[] = [];
     const edges: EdgeSpec[] = [];
@@ -1315,13 +1422,31 @@ export class Explorer {
     return label("span", "badge.masked", { class: "badge masked" });
   }
 
+  /** The details read of a customer, started at the press (tapstart), used at the click. */
+  private prefetched = new Map<string, Promise<{ data: { customer: CustomerDetails | null } | null; errors: Array<{ message: string; extensions?: { code?: string } }> }>>();
+
+  prefetch(id: string): void {
+    const node = this.canvas.cy.getElementById(id);
+    if (node.empty() || node.hasClass("identifier") || this.prefetched.has(id)) return;
+    this.prefetched.set(id, graphql<{ customer: CustomerDetails | null }>(Q.customerDetails(this.perms), { id }));
+  }
+
+  private highlight(id: string): void {
+    // after the details are drawn: restyling a large view takes a frame of its own
+    requestAnimationFrame(() => {
+      if (this.selectedNode !== id) return;
+      const node = this.canvas.cy.getElementById(id);
+      this.canvas.cy.elements(":selected").not(node).unselect();
+      node.select();
+    });
+  }
+
   async selectNode(id: string): Promise<void> {
     this.selectedNode = id;
     const node = this.canvas.cy.getElementById(id);
     if (node.empty()) return;
-    this.canvas.cy.elements(":selected").unselect();
-    node.select();
     if (node.hasClass("identifier")) {
+      this.highlight(id);
       const d = node.data() as Record<string, unknown>;
       this.renderDetails = () => {
         const details = byId("details");
@@ -1340,7 +1465,11 @@ export class Explorer {
     details.dataset.loading = id;
     let answer: { customer: CustomerDetails | null };
     try {
-      const result = await graphql<{ customer: CustomerDetails | null }>(Q.customerDetails(this.perms), { id });
+      this.prefetch(id);
+      const pending = this.prefetched.get(id);
+      this.prefetched.delete(id);
+      if (!pending) throw new ApiError("NOT_FOUND", id);
+      const result = await pending;
       if (!result.data?.customer) {
         const first = result.errors[0];
         throw new ApiError(String(first?.extensions?.code ?? "NOT_FOUND"), first?.message ?? id);
@@ -1358,7 +1487,18 @@ export class Explorer {
     }
     this.renderDetails = () => this.customerPanel(c);
     this.renderDetails();
+    this.highlight(id);
     this.whyScores(c);
+    // the why panel's PageRank explanation is a heavier read: after the details are shown
+    void graphql<{ customer: Pick<CustomerDetails, "influenceExplanation"> | null }>(Q.INFLUENCE, { id }).then(
+      (result) => {
+        if (this.selectedNode !== id || !result.data?.customer) return;
+        c.influenceExplanation = result.data.customer.influenceExplanation;
+        const box = document.getElementById("why-detail");
+        if (box?.dataset.score === "pagerank") this.explainScore(c, "pagerank");
+      },
+      () => undefined,
+    );
   }
 
   private customerPanel(c: CustomerDetails): void {
@@ -1451,7 +1591,8 @@ export class Explorer {
         const value = (scores as Record<string, number | null>)[key];
         const b = h("button", { type: "button", class: "link", "data-score": key, text: tr("score", key) });
         b.addEventListener("click", () => this.explainScore(c, key));
-        table.append(h("tr", { "data-score": key }, h("td", {}, b), h("td", { text: fmt(value, 5) })));
+        const shown = typeof value === "number" || value == null ? fmt(value, 5) : Q.moneyText(value, locale());
+        table.append(h("tr", { "data-score": key }, h("td", {}, b), h("td", { text: shown })));
       }
       why.append(label("h3", "field.scores"), table, h("div", { id: "why-detail" }));
       this.explainScore(c, "pagerank");
@@ -1471,6 +1612,11 @@ export class Explorer {
     }
     box.append(label("p", `why.${key}` as Key));
     if (key === "pagerank") {
+      if (c.influenceExplanation === undefined) {
+        box.append(label("p", "status.loading", { class: "muted" }));
+        return;
+      }
+      box.dataset.explained = c.id;
       const ul = h("ul", { class: "contributions" });
       for (const x of c.influenceExplanation ?? []) {
         const name = Q.piiText(x.customer?.name);
@@ -1590,6 +1736,24 @@ export class Explorer {
   }
 }
 
+/** The ties among each node's ``k`` strongest (either end), each tie once. */
+function backbone(edges: EdgeSpec[], k: number): EdgeSpec[] {
+  const byNode = new Map<string, EdgeSpec[]>();
+  for (const e of edges) {
+    for (const end of [e.source, e.target]) {
+      const list = byNode.get(end);
+      if (list) list.push(e);
+      else byNode.set(end, [e]);
+    }
+  }
+  const kept = new Set<EdgeSpec>();
+  for (const list of byNode.values()) {
+    list.sort((a, b) => (b.strength ?? 0) - (a.strength ?? 0));
+    for (const e of list.slice(0, k)) kept.add(e);
+  }
+  return edges.filter((e) => kept.has(e));
+}
+
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
 }
@@ -1627,7 +1791,7 @@ interface CustomerDetails extends Q.CustomerBrief {
   scenarios: Array<{ scenarioId: string; name: string; kind: string }> | null;
   communities: Array<{ algorithm: string; communityId: string }> | null;
   scores: Record<string, unknown> | null;
-  influenceExplanation: Array<{ share: number; customerId: string; customer: Q.CustomerBrief | null }> | null;
+  influenceExplanation?: Array<{ share: number; customerId: string; customer: Q.CustomerBrief | null }> | null;
   identifiers?: Array<{ kind: string; key: string; sharedBy: number }> | null;
   riskLinkages?: Array<{ linkageId: string; kind: string; subtype: string | null; size: number }> | null;
 }

@@ -78,6 +78,8 @@ const en = {
   "status.loading": "Loading…",
   "status.drawn": "{nodes} customers, {edges} ties drawn",
   "status.truncated": "More customers are in reach than drawn: showing the nearest {n}.",
+  "status.drawing": "Drawing… {done} of {total}",
+  "status.backbone": "{nodes} customers; of their {total} ties the {drawn} that are each customer's {k} strongest are drawn.",
   "status.tooLarge":
     "This view would draw more than {max} customers. Positions are computed on the server up to {max}; narrow it (fewer hops, fewer tie kinds, a higher minimum strength).",
   "status.error": "The API answered: {message}",
@@ -283,6 +285,8 @@ const zh: Record<Key, string> = {
   "status.loading": "加载中…",
   "status.drawn": "已绘制 {nodes} 位客户、{edges} 条关系",
   "status.truncated": "可达客户多于绘制数量：仅显示最近的 {n} 位。",
+  "status.drawing": "绘制中… {done} / {total}",
+  "status.backbone": "{nodes} 位客户；在其 {total} 条关系中，仅绘制每位客户最强的 {k} 条，共 {drawn} 条。",
   "status.tooLarge":
     "该视图将超过 {max} 位客户。服务器最多为 {max} 位客户计算位置；请缩小范围（减少层数、关系类型，或提高最低强度）。",
   "status.error": "接口返回：{message}",

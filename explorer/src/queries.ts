@@ -31,12 +31,16 @@ export function customerDetails(perms: Set<string>): string {
     scores { pagerank degree betweenness personalizedPagerank referralInfluence networkValue ${MASKED_VALUE}${
       risk ? ` exposure${MONEY}` : ""
     } }
-    influenceExplanation { share customerId customer { ${CUSTOMER_BRIEF} } }
     ${identifiers ? "identifiers { kind key sharedBy }" : ""}
     ${risk ? "riskLinkages { linkageId kind subtype size role }" : ""}
   }
 }`;
 }
+
+/** The neighbours carrying a customer's PageRank: the why panel asks for it after the details. */
+export const INFLUENCE = `query ExplorerInfluence($id: ID!) {
+  customer(id: $id) { id influenceExplanation { share customerId customer { ${CUSTOMER_BRIEF} } } }
+}`;
 
 export const ME = `query ExplorerMe { me { subject role rmId permissions } }`;
 

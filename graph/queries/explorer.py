@@ -14,6 +14,7 @@ from typing import Final, LiteralString
 
 from graph.model import RelType, RiskLinkageKind, TieKind
 from graph.queries.ties import literal, tie_types
+from graph.results import checked_property
 
 
 def frontier(kinds: Sequence[TieKind]) -> LiteralString:
@@ -27,15 +28,29 @@ RETURN collect(DISTINCT n.customer_id) AS ids
 """)
 
 
-def ties_from(kinds: Sequence[TieKind]) -> LiteralString:
-    """Every tie stored from one of ``$ids`` (each relationship once, as stored: src → dst)."""
+# Rows of the bulk reads are lists, not maps, and dates come as ISO text: for 20,000
+# customers the driver's decoding of maps and Date values is most of the request's time.
+def ties_among(kinds: Sequence[TieKind]) -> LiteralString:
+    """Every tie between two of ``$ids``, each relationship once as stored (src → dst):
+    ``[src, dst, kind, strength, since]``."""
     types = tie_types(kinds)
     return literal(f"""
 UNWIND $ids AS id
 MATCH (a:Customer {{customer_id: id}})-[r:{types}]->(b:Customer)
-WHERE coalesce(r.strength, 1.0) >= $min_strength
-RETURN collect({{src: id, dst: b.customer_id, kind: type(r), strength: r.strength,
-                since: r.since}}) AS rows
+WHERE b.customer_id IN $ids AND coalesce(r.strength, 1.0) >= $min_strength
+RETURN collect([id, b.customer_id, type(r), r.strength, toString(r.since)]) AS rows
+""")
+
+
+def drawn_customers(community_property: str, score_property: str) -> LiteralString:
+    """What a drawn customer needs: ``[id, kind, name, rm_id, community, score]`` per id."""
+    community = checked_property(community_property)
+    score = checked_property(score_property)
+    return literal(f"""
+UNWIND $ids AS id
+MATCH (c:Customer {{customer_id: id}})
+OPTIONAL MATCH (c)-[:MANAGED_BY]->(rm:RelationshipManager)
+RETURN collect([id, c.kind, c.name, rm.rm_id, c.{community}, c.{score}]) AS rows
 """)
 
 
@@ -47,8 +62,8 @@ UNWIND $ids AS id
 MATCH (a:Customer {{customer_id: id}})-[r:{types}]-(b:Customer)
 WHERE b.customer_id IN $among AND coalesce(r.strength, 1.0) >= $min_strength
 WITH DISTINCT r
-RETURN collect({{src: startNode(r).customer_id, dst: endNode(r).customer_id, kind: type(r),
-                strength: r.strength, since: r.since}}) AS rows
+RETURN collect([startNode(r).customer_id, endNode(r).customer_id, type(r), r.strength,
+                toString(r.since)]) AS rows
 """)
 
 
@@ -73,8 +88,8 @@ UNWIND $pairs AS pair
 MATCH (a:Customer {{customer_id: pair.a}})-[r:{types}]-(b:Customer {{customer_id: pair.b}})
 WITH pair, r ORDER BY coalesce(r.strength, 1.0) DESC
 WITH pair, collect(r)[0] AS r
-RETURN collect({{src: startNode(r).customer_id, dst: endNode(r).customer_id, kind: type(r),
-                strength: r.strength, since: r.since}}) AS rows
+RETURN collect([startNode(r).customer_id, endNode(r).customer_id, type(r), r.strength,
+                toString(r.since)]) AS rows
 """)
 
 

@@ -16,19 +16,23 @@ from typing import Any
 
 from graph.model import TieKind
 from graph.queries import explorer as q
-from graph.read_models import LinkageRecord, TieRecord
+from graph.read_models import CustomerRecord, LinkageRecord, TieRecord
 from graph.repositories.customers import clean
+from graph.results import ResultProperty
 from graph.store import QueryRunner, Row, to_native
 
 
-def _tie(row: Row) -> TieRecord:
-    strength = row.get("strength")
+# The bulk reads return each tie as a list ``[src, dst, kind, strength, since]`` with the date
+# as ISO text: for 20,000 customers the driver's decoding of maps and Date values was most of
+# the request's time (see graph/queries/explorer.py).
+def _tie(row: Sequence[Any]) -> TieRecord:
+    src, dst, kind, strength, since = row
     return TieRecord(
-        str(row["src"]),
-        str(row["dst"]),
-        str(row["kind"]),
+        str(src),
+        str(dst),
+        str(kind),
         None if strength is None else float(strength),
-        to_native(row.get("since")),
+        None if since is None else date.fromisoformat(str(since)[:10]),
     )
 
 
@@ -88,8 +92,9 @@ class ExplorerRepository:
     def __init__(self, runner: QueryRunner) -> None:
         self.runner = runner
 
-    async def _rows(self, operation: str, query: Any, **params: Any) -> list[Row]:
-        """The ``rows`` a collecting statement returns (none when it returned no record)."""
+    async def _rows(self, operation: str, query: Any, **params: Any) -> list[Any]:
+        """The ``rows`` a collecting statement returns (none when it returned no record): maps,
+        or lists for the bulk reads of ties and customers."""
         row = await self.runner.fetch_one(operation, query, **params)
         return list(row["rows"]) if row else []
 
@@ -129,12 +134,41 @@ class ExplorerRepository:
     async def ties_among(
         self, ids: Sequence[str], *, kinds: Sequence[TieKind], min_strength: float
     ) -> list[TieRecord]:
-        """The ties whose both ends are in ``ids``."""
+        """The ties whose both ends are in ``ids``, each relationship once as stored."""
         rows = await self._rows(
-            "explorer ties", q.ties_from(kinds), ids=list(ids), min_strength=min_strength
+            "explorer ties", q.ties_among(kinds), ids=list(ids), min_strength=min_strength
         )
-        members = set(ids)
-        return [_tie(t) for t in rows if t["dst"] in members]
+        return [_tie(t) for t in rows]
+
+    async def drawn_customers(
+        self, ids: Sequence[str], *, community_property: str, score_property: str
+    ) -> list[CustomerRecord]:
+        """What drawing needs of each of ``ids`` (in order, unknown ids left out): id, kind,
+        name, RM and the chosen community and score, not the whole profile (reading 20,000
+        whole profiles is most of a large view's time)."""
+        rows = await self._rows(
+            "explorer customers",
+            q.drawn_customers(community_property, score_property),
+            ids=list(ids),
+        )
+        community, score = ResultProperty(community_property), ResultProperty(score_property)
+        records = []
+        for customer_id, kind, name, rm_id, community_value, score_value in rows:
+            results = {
+                prop: value
+                for prop, value in ((community, community_value), (score, score_value))
+                if value is not None
+            }
+            records.append(
+                CustomerRecord(
+                    customer_id=str(customer_id),
+                    kind=None if kind is None else str(kind),
+                    name=None if name is None else str(name),
+                    rm_id=None if rm_id is None else str(rm_id),
+                    results=results,
+                )
+            )
+        return records
 
     async def ties_touching(
         self,

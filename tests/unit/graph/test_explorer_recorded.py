@@ -12,7 +12,7 @@ from neo4j.time import Date
 
 from graph.model import NodeLabel, RelType, TieKind
 from graph.queries import explorer as q
-from graph.read_models import LinkageRecord, TieRecord
+from graph.read_models import CustomerRecord, LinkageRecord, TieRecord
 from graph.repositories.explorer import (
     ExplorerRepository,
     LinkageEdge,
@@ -20,6 +20,7 @@ from graph.repositories.explorer import (
     Reach,
     SharedIdentifierRecord,
 )
+from graph.results import ResultProperty
 from tests.support.cypher import labels_and_types
 from tests.support.recording import Recorded, RecordingRunner
 
@@ -58,18 +59,23 @@ async def test_reach_is_breadth_first_nearest_then_by_id_and_cut_at_the_limit() 
 
 
 async def test_ties_come_back_as_tie_records_with_python_dates() -> None:
-    tie = {"src": "C1", "dst": "C2", "kind": "FRIEND", "strength": 0.5, "since": Date(2024, 3, 1)}
-    outside = {**tie, "dst": "C9"}
+    # the bulk reads return lists with the date as ISO text (decoding maps and Dates for
+    # 20,000 customers was most of a large view's request)
+    tie = ["C1", "C2", "FRIEND", 0.5, "2024-03-01"]
+    undated = ["C2", "C1", "FAMILY", None, None]
     runner = RecordingRunner(
         answers={
-            "explorer ties": [{"rows": [tie, outside]}],
+            "explorer ties": [{"rows": [tie, undated]}],
             "explorer ties touching": [{"rows": [tie]}],
             "explorer path ties": [{"rows": [tie]}],
         }
     )
     repository = ExplorerRepository(runner)
     expected = [TieRecord("C1", "C2", "FRIEND", 0.5, date(2024, 3, 1))]
-    assert await repository.ties_among(["C1", "C2"], kinds=[], min_strength=0.0) == expected
+    assert await repository.ties_among(["C1", "C2"], kinds=[], min_strength=0.0) == [
+        *expected,
+        TieRecord("C2", "C1", "FAMILY", None, None),
+    ]
     assert (
         await repository.ties_touching(["C1"], ["C1", "C2"], kinds=[], min_strength=0.1) == expected
     )
@@ -81,7 +87,36 @@ async def test_ties_come_back_as_tie_records_with_python_dates() -> None:
         "explorer ties touching",
         "explorer path ties",
     ]
+    # both ends among the ids: the statement cuts, not the repository
+    assert "b.customer_id IN $ids" in recorded[0].query
     assert recorded[2].params == {"pairs": [{"a": "C1", "b": "C2"}]}
+
+
+async def test_drawn_customers_are_records_with_only_the_chosen_results() -> None:
+    rows = [["C1", "PERSON", "Ann", "RM1", 3, 0.25], ["C2", "COMPANY", None, None, None, None]]
+    runner = RecordingRunner(answers={"explorer customers": [{"rows": rows}]})
+    records = await ExplorerRepository(runner).drawn_customers(
+        ["C1", "C2"], community_property="community_louvain", score_property="score_pagerank"
+    )
+    assert records == [
+        CustomerRecord(
+            customer_id="C1",
+            kind="PERSON",
+            name="Ann",
+            rm_id="RM1",
+            results={
+                ResultProperty.COMMUNITY_LOUVAIN: 3,
+                ResultProperty.SCORE_PAGERANK: 0.25,
+            },
+        ),
+        CustomerRecord(customer_id="C2", kind="COMPANY"),
+    ]
+    (recorded,) = _checked(runner)
+    assert recorded.params == {"ids": ["C1", "C2"]}
+    assert "c.community_louvain" in recorded.query
+    assert "c.score_pagerank" in recorded.query
+    with pytest.raises(ValueError, match="not a result property"):
+        q.drawn_customers("name", "score_pagerank")
 
 
 async def test_strongest_neighbours_is_a_page_and_a_total() -> None:
