@@ -149,6 +149,7 @@ LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
     ("Customer", "influenceExplanation"): ListBound(5, why="the 5 top contributors"),
     ("Customer", "identifiers"): ListBound(10, why="phones, devices, addresses, e-mails"),
     ("Customer", "riskLinkages"): ListBound(20, why="risk linkages of one customer"),
+    ("Customer", "riskFlags"): ListBound(3, why="RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT"),
     ("Community", "centralMembers"): ListBound(5, why="the 5 members with most ties inside"),
     ("Community", "centralMemberIds"): ListBound(5, why="the 5 members with most ties inside"),
     ("Community", "dominantScenarios"): ListBound(3, why="the 3 scenarios with most members"),
@@ -157,10 +158,14 @@ LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
     ("ReferralTarget", "introducers"): ListBound(10, why="top_introducers <= 10"),
     ("Introducer", "pathIds"): ListBound(3, why="introducers are within two ties"),
     ("Exposure", "byHop"): ListBound(4, why="hops <= 4"),
+    ("ExposedParty", "guarantees"): ListBound(20, why="guarantees into one party from a hop"),
+    ("GuaranteeCircle", "links"): ListBound(10, why="maxLength <= 10"),
     ("RelatedPartyGroup", "shareholdings"): ListBound(200, why="shareholdings inside a group"),
     ("Principal", "permissions"): ListBound(20, why="the permission table"),
     ("InfluenceScore", "riskFlags"): ListBound(3, why="RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT"),
     ("RiskRing", "sharedKinds"): ListBound(4, why="phone, device, address, e-mail"),
+    ("RiskRing", "sharedKeys"): ListBound(50, why="identifiers shared inside one ring"),
+    ("RiskRing", "transfers"): ListBound(10, why="fund cycles have max_length <= 10"),
     ("UpsertResult", "rejected"): ListBound(1_000, why="at most 1,000 input rows"),
 }
 

@@ -35,6 +35,7 @@ from graph.store import GraphStore
 from synthbank.bank import generate_bank
 from tests.conftest import load_into_empty_db
 from tests.integration.api_client import Api, api_for
+from tests.integration.exports import in_force
 
 pytestmark = pytest.mark.db
 
@@ -517,7 +518,7 @@ def test_shared_identifier_rings_are_the_planted_ones(
 def test_exposure_around_a_defaulted_borrower(
     client: TestClient, test_settings: CrkgSettings, bank: Path
 ) -> None:
-    guarantees = _rows(bank / "guarantees.csv")
+    guarantees = in_force(_rows(bank / "guarantees.csv"))  # ended ones do not count
     graph = GraphData.from_edges(
         [(g["guarantor_id"], g["borrower_id"]) for g in guarantees],
         directed=True,
