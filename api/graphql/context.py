@@ -34,6 +34,7 @@ from graph.read_models import (
     CommunityRecord,
     Contribution,
     CustomerRecord,
+    GuaranteeLink,
     HoldingRecord,
     IdentifierRecord,
     LinkageMembership,
@@ -81,10 +82,12 @@ class Loaders:
         self.holdings = DataLoader[str, list[HoldingRecord]](load_fn=customers.holdings)
         self.scenarios = DataLoader[str, list[ParticipationRecord]](load_fn=customers.scenarios)
         self.identifiers = DataLoader[str, list[IdentifierRecord]](load_fn=customers.identifiers)
+        self.risk_flags = DataLoader[str, list[str]](load_fn=customers.risk_flags)
         self.linkages = DataLoader[str, list[LinkageMembership]](load_fn=linkages.of_customers)
         self.group_shareholdings = DataLoader[str, list[ShareholdingRecord]](
             load_fn=linkages.group_shareholdings
         )
+        self.circle_links = DataLoader[str, list[GuaranteeLink]](load_fn=linkages.circle_links)
         communities = repositories.communities
         self.community = DataLoader[str, CommunityRecord | None](load_fn=communities.by_ids)
         self.community_members = DataLoader[str, list[str]](load_fn=communities.members)

@@ -171,6 +171,24 @@ ORDER BY score DESC, id
 """)
 
 
+# --- risk: defaults and flags -------------------------------------------------------------------
+def risk_flags_of(rule: RiskFlagRule) -> LiteralString:
+    """Each of $ids with the reasons it is risk-flagged under ``rule`` (empty when not)."""
+    return literal(f"""
+UNWIND $ids AS id
+MATCH (c:Customer {{customer_id: id}})
+RETURN collect({{id: id, flags: {risk_flag_reasons("c", rule)}}}) AS rows
+""")
+
+
+# Defaulted borrowers after the cursor $after, in id order.
+DEFAULTED_BORROWERS: Final[LiteralString] = """
+MATCH (c:Customer)
+WHERE c.defaulted_at IS NOT NULL AND c.customer_id > $after
+RETURN c.customer_id AS id ORDER BY id LIMIT $limit
+"""
+
+
 # --- examples the demo picks its subjects with ------------------------------------------------
 LARGEST_BOOK_RM: Final[LiteralString] = """
 MATCH (c:Customer)-[:MANAGED_BY]->(rm:RelationshipManager)

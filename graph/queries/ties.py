@@ -105,14 +105,17 @@ RETURN collect({{id: id, neighbour: neighbour, contribution: contribution}}) AS 
 
 
 def guarantees_around(hops: int) -> LiteralString:
-    """Every guarantee within ``hops`` of a customer, either direction."""
+    """Every guarantee in force on $as_of within ``hops`` of a customer, either direction,
+    reached through guarantees in force (ended ones are history, not exposure)."""
     if not 1 <= hops <= 4:
         raise ValueError("hops must be between 1 and 4")
     return literal(f"""
 MATCH (c:Customer {{customer_id: $customer_id}})
 MATCH (c)-[rels:GUARANTEES*1..{hops}]-(:Customer)
+WHERE all(r IN rels WHERE coalesce(r.start <= $as_of, true)
+                      AND (r.end IS NULL OR r.end >= $as_of))
 UNWIND rels AS r
 WITH DISTINCT r LIMIT $limit
 RETURN startNode(r).customer_id AS src, endNode(r).customer_id AS dst,
-       coalesce(r.amount_minor, 0) AS amount_minor
+       coalesce(r.amount_minor, 0) AS amount_minor, r.start AS start, r.end AS end
 """)

@@ -226,6 +226,27 @@ class CustomerRepository:
             for r in rows
         ]
 
+    # --- risk: defaults and flags -------------------------------------------------------------
+    async def risk_flags(self, ids: Sequence[str]) -> list[list[str]]:
+        """Why each customer is risk-flagged (RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT; empty
+        when not), under the deployment's one rule (a DataLoader's batch)."""
+        page = await collected(
+            self.runner,
+            "risk flags",
+            q.risk_flags_of(self.risk_rule),
+            ids=list(ids),
+            **self.risk_rule.parameters(),
+        )
+        found = {str(r["id"]): [str(f) for f in r["flags"]] for r in page["rows"]}
+        return [found.get(i, []) for i in ids]
+
+    async def defaulted(self, *, after: str, limit: int) -> list[str]:
+        """Ids of defaulted borrowers (``defaulted_at`` set) after ``after``, in id order."""
+        rows = await self.runner.fetch(
+            "defaulted borrowers", q.DEFAULTED_BORROWERS, after=after, limit=limit
+        )
+        return [str(r["id"]) for r in rows]
+
     # --- examples the demo picks its subjects with -------------------------------------------
     async def largest_book_rm(self) -> str | None:
         row = await self.runner.fetch_one("largest book", q.LARGEST_BOOK_RM)

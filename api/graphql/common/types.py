@@ -19,7 +19,7 @@ from api.graphql.common.cursors import encode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
 from api.graphql.context import context_value
 from api.graphql.permissions import requires
-from api.security.auth import Permission
+from api.security.auth import ForbiddenError, Permission
 from api.security.masking import (
     Masked,
     amount_band,
@@ -401,6 +401,34 @@ class Customer:
     async def identifiers(self, info: strawberry.Info) -> list[IdentifierView] | None:
         found = await context_value(info).loaders.identifiers.load(self.record.customer_id)
         return [IdentifierView(kind=i.kind, key=i.key, shared_by=i.shared_by) for i in found]
+
+    @strawberry.field(
+        description="when this customer defaulted (a defaulted borrower; null: never): risk only",
+        extensions=requires(Permission.READ_RISK),
+    )
+    def defaulted_at(self) -> date | None:
+        return self.record.defaulted_at
+
+    @strawberry.field(
+        description="date of birth: PII, for roles that read this customer's PII unmasked "
+        "(else null with FORBIDDEN on its path; audited when read)"
+    )
+    def birth_date(self, info: strawberry.Info) -> date | None:
+        context = context_value(info)
+        if not context.pii_visible(self.record):
+            # a birth date would unmask the id number's birth digits: withheld, not banded
+            raise ForbiddenError(context.principal.role, Permission.READ_PII_ALL)
+        if self.record.birth_date is not None:
+            context.audit.record(self.record.customer_id, "birth_date")
+        return self.record.birth_date
+
+    @strawberry.field(
+        description="why this customer is risk-flagged (RISK_RATING, RISK_LINKAGE, "
+        "NEAR_DEFAULT: the one rule marketing screens with); empty when not: risk only",
+        extensions=requires(Permission.READ_RISK),
+    )
+    async def risk_flags(self, info: strawberry.Info) -> list[str] | None:
+        return await context_value(info).loaders.risk_flags.load(self.record.customer_id)
 
     @strawberry.field(
         description="Risk linkages this customer belongs to: risk only",

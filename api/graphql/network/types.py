@@ -15,15 +15,18 @@ from api.graphql.common.enums import CommunityAlgorithm, customer_property
 from api.graphql.common.types import (
     Customer,
     CustomerConnection,
+    Money,
     PageInfo,
     customer_connection,
     load_customers,
+    money,
 )
 from api.graphql.context import context_value
 from api.graphql.permissions import requires
 from api.security.auth import Permission
 from graph.errors import NotFoundError
 from graph.model import NodeLabel, TieKind
+from graph.money import MINOR_SUFFIX, to_decimal
 from graph.read_models import CommunityRecord
 from graph.repositories.communities import member_key
 from graph.results import SCORE_PROPERTIES
@@ -176,11 +179,26 @@ class CommunityConnection:
 @strawberry.type
 class InfluenceScore:
     rank: int
-    score: float
+    score: float = strawberry.field(
+        description="the stored score; for a money metric (EXPOSURE) the amount in currency "
+        "units, as `amount` (exact) holds it"
+    )
     metric: InfluenceMetric
     run_id: str | None
     customer: Customer
     flags: strawberry.Private[list[str]]
+    minor: strawberry.Private[int | None] = None
+
+    def __post_init__(self) -> None:
+        # a money metric is stored as integer minor units: the row speaks currency units, one
+        # unit for one quantity (Money's), and keeps the exact integer for `amount`
+        if self.minor is None and str(self.metric.value).endswith(MINOR_SUFFIX):
+            self.minor = int(self.score)
+            self.score = float(to_decimal(self.minor))
+
+    @strawberry.field(description="money metrics (EXPOSURE): the exact amount; otherwise null")
+    def amount(self, info: strawberry.Info) -> Money | None:
+        return money(info, self.minor)
 
     @strawberry.field(
         description="why this customer is risk-flagged (RISK_RATING, RISK_LINKAGE, "

@@ -15,6 +15,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +309,9 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
     ring = await demo.one(  # a ring draws every explorerLinkage type (shared identifiers too)
         "MATCH (l:RiskLinkage {kind: 'IDENTIFIER_RING'}) RETURN l.linkage_id ORDER BY 1 LIMIT 1"
     )
+    linkage = await demo.one(
+        "MATCH (l:RiskLinkage {kind: 'FUND_CYCLE'}) RETURN l.linkage_id ORDER BY 1 LIMIT 1"
+    )
     job = admin.data("mutation { runAlgorithm(name: DEGREE) { id } }")["runAlgorithm"]["id"]
     row = demo.customers[rich]
     return {
@@ -322,7 +326,8 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
         "Query.referralPaths.toCustomerId": prospect,
         "Query.referralPaths.fromRmId": demo.largest_book_rm,
         "Query.referralTargets.productId": product,
-        "Query.riskRings.kind": "SHARED_IDENTIFIER",
+        "Query.riskRings.kind": "FUND_CYCLE",  # its transfers reach CycleTransfer
+        "Query.riskLinkage.id": linkage,
         # the explorer page's own fields (api/graphql/explorer/)
         "Query.explorerNeighbourhood.customerId": rich,
         "Query.explorerExpand.customerId": rich,
@@ -504,6 +509,157 @@ async def test_exposure_by_default_is_the_stored_exposure_score(
     assert data["exposure"]["direction"] == "OUT"
     assert data["exposure"]["total"] == data["customer"]["scores"]["exposure"]
     assert data["both"]["total"] != data["exposure"]["total"]
+
+
+# --- user review #3: the exposure influencer list spoke minor units as a float ------------------
+async def test_exposure_influencers_carry_the_exposure_as_money(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    rows = apis[Role.RISK].data(
+        """{ influencers(metric: EXPOSURE, first: 5) { score amount { amount currency }
+             customer { id scores { exposure { amount currency } } } } }"""
+    )["influencers"]
+    assert rows
+    for row in rows:
+        assert row["amount"] == row["customer"]["scores"]["exposure"], row
+        assert Decimal(str(row["score"])) == Decimal(row["amount"]["amount"])  # currency units
+    ranked = apis[Role.RISK].data(
+        "{ influencers(metric: PAGERANK, first: 1) { amount { amount } } }"
+    )
+    assert ranked["influencers"][0]["amount"] is None  # not a money metric
+    run = apis[Role.ADMIN].data("{ algorithmRuns(name: EXPOSURE, first: 1) { summary } }")
+    summary = run["algorithmRuns"][0]["summary"]
+    top_id, top_amount = summary["top"][0]
+    assert top_id == rows[0]["customer"]["id"]
+    assert top_amount == rows[0]["amount"]["amount"]  # a decimal in currency units, labelled
+    assert summary["top_unit"] == "CNY"
+
+
+# --- user review #6: a risk analyst could not see who defaulted, or why one is flagged -------------
+RISK_360 = """query($id: ID!) { customer(id: $id) { id tier defaultedAt birthDate riskFlags } }"""
+
+
+async def test_risk_sees_defaults_and_risk_flags_on_the_360(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    defaulted = sorted(c for c, row in demo.customers.items() if row.get("defaulted_at"))
+    customer_id = await demo.one(
+        "MATCH (c:Customer) WHERE c.defaulted_at IS NOT NULL RETURN c.customer_id ORDER BY 1 LIMIT 1"
+    )
+    row = demo.customers[customer_id]
+    risk = apis[Role.RISK].post(RISK_360, id=customer_id)
+    seen = risk["data"]["customer"]
+    assert seen["defaultedAt"] == row["defaulted_at"]
+    assert "NEAR_DEFAULT" in seen["riskFlags"]
+    # birth dates are PII: risk reads masked PII, so it is withheld (FORBIDDEN on its path)
+    assert seen["birthDate"] is None
+    assert {tuple(e["path"]) for e in risk["errors"]} == {("customer", "birthDate")}
+    admin = apis[Role.ADMIN].data(RISK_360, id=customer_id)["customer"]
+    assert admin["birthDate"] == (row.get("birth_date") or None)
+    assert admin["riskFlags"] == seen["riskFlags"]
+    for role in (Role.MARKETER, Role.RM):
+        body = apis[role].post(RISK_360, id=customer_id)
+        customer = body["data"]["customer"]
+        assert customer["id"] == customer_id  # the 360 stands
+        assert customer["tier"] is not None
+        assert customer["defaultedAt"] is None
+        assert customer["riskFlags"] is None
+        forbidden = {tuple(e["path"]) for e in body["errors"]}
+        assert {("customer", "defaultedAt"), ("customer", "riskFlags")} <= forbidden, body
+    unflagged = await demo.one(
+        """MATCH (c:Customer) WHERE coalesce(c.risk_rating, 0) < 4 AND c.defaulted_at IS NULL
+             AND NOT (c)-[:MEMBER_OF]->()
+             AND NOT EXISTS { MATCH (c)--(d:Customer) WHERE d.defaulted_at IS NOT NULL }
+           RETURN c.customer_id ORDER BY 1 LIMIT 1"""
+    )
+    plain = apis[Role.RISK].post(RISK_360, id=unflagged)["data"]["customer"]
+    assert plain["riskFlags"] == []
+
+    # every defaulted borrower, paged, in id order
+    found: list[str] = []
+    after = None
+    while True:
+        page = apis[Role.RISK].data(
+            """query($after: String) { defaultedBorrowers(first: 4, after: $after) {
+                 edges { node { id defaultedAt } } pageInfo { hasNextPage endCursor } } }""",
+            after=after,
+        )["defaultedBorrowers"]
+        found += [e["node"]["id"] for e in page["edges"]]
+        assert all(e["node"]["defaultedAt"] for e in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    loaded = await demo.one(
+        "MATCH (c:Customer) WHERE c.defaulted_at IS NOT NULL RETURN collect(c.customer_id)"
+    )
+    assert found
+    assert found == sorted(loaded)
+    assert set(found) <= set(defaulted)
+    refused = apis[Role.MARKETER].post("{ defaultedBorrowers(first: 2) { edges { node { id } } } }")
+    assert refused["data"] == {"defaultedBorrowers": None}
+    assert codes(refused["errors"]) == {"FORBIDDEN"}
+
+
+# --- user review #16: one vocabulary, what a ring shares, a linkage by id, hops of a cycle ---------
+async def test_risk_linkages_speak_one_vocabulary_and_say_what_they_share(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    risk = apis[Role.RISK]
+    ring = risk.data(
+        """{ riskRings(kind: IDENTIFIER_RING, first: 1) { id kind sharedKinds identifierCount
+             sharedKeys members(first: 50) { customer { id identifiers { key sharedBy } } } } }"""
+    )["riskRings"][0]
+    assert ring["kind"] == "IDENTIFIER_RING"
+    assert len(ring["sharedKeys"]) == ring["identifierCount"]
+    for key in ring["sharedKeys"]:  # keyed hashes every member's identifiers show, not values
+        assert all(
+            any(i["key"] == key for i in m["customer"]["identifiers"]) for m in ring["members"]
+        )
+    member = ring["members"][0]["customer"]["id"]
+    linkages = risk.data(
+        "query($id: ID!) { customer(id: $id) { riskLinkages { linkageId kind } } }", id=member
+    )["customer"]["riskLinkages"]
+    assert {"linkageId": ring["id"], "kind": "IDENTIFIER_RING"} in linkages
+    # the old spelling still answers, as a deprecated alias
+    alias = risk.data("{ riskRings(kind: SHARED_IDENTIFIER, first: 1) { id kind } }")["riskRings"]
+    assert alias == [{"id": ring["id"], "kind": "IDENTIFIER_RING"}]
+
+    cycle = risk.data(
+        """{ riskRings(kind: FUND_CYCLE, first: 1) { id kind size amount { amount }
+             members(first: 10) { position customer { id } }
+             transfers { fromId toId amount { amount } at } } }"""
+    )["riskRings"][0]
+    assert cycle["kind"] == "FUND_CYCLE"
+    ids = [m["customer"]["id"] for m in cycle["members"]]
+    hops = cycle["transfers"]
+    assert [(t["fromId"], t["toId"]) for t in hops] == list(
+        zip(ids, ids[1:] + ids[:1], strict=True)
+    )
+    assert sum(Decimal(t["amount"]["amount"]) for t in hops) == Decimal(cycle["amount"]["amount"])
+    assert [t["at"] for t in hops] == sorted(t["at"] for t in hops)  # time-ordered
+
+    by_id = """query($id: ID!) { riskLinkage(id: $id) { __typename
+                 ... on RiskRing { id kind size } ... on GuaranteeCircle { id length }
+                 ... on RelatedPartyGroup { id size members(first: 1) { role } } } }"""
+    assert risk.data(by_id, id=cycle["id"])["riskLinkage"] == {
+        "__typename": "RiskRing",
+        "id": cycle["id"],
+        "kind": "FUND_CYCLE",
+        "size": cycle["size"],
+    }
+    circle = risk.data("{ guaranteeCircles(first: 1) { id length } }")["guaranteeCircles"][0]
+    assert risk.data(by_id, id=circle["id"])["riskLinkage"] == {
+        "__typename": "GuaranteeCircle",
+        **circle,
+    }
+    group = await demo.one(
+        "MATCH (l:RiskLinkage {kind: 'CONTROL_GROUP'}) RETURN l.linkage_id LIMIT 1"
+    )
+    opened = risk.data(by_id, id=group)["riskLinkage"]
+    assert opened["__typename"] == "RelatedPartyGroup"
+    assert opened["members"][0]["role"] == "CONTROLLER"
+    assert codes(risk.errors(by_id, id="IDENTIFIER_RING:nothing")) == {"NOT_FOUND"}
+    assert apis[Role.MARKETER].post(by_id, id=cycle["id"])["data"] == {"riskLinkage": None}
 
 
 # --- attacker review #1: no visible score gives back a masked figure -------------------------

@@ -33,6 +33,7 @@ from graph.money import parse_minor, to_decimal
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from tests.integration.api_client import Api, api_for
+from tests.integration.exports import in_force
 from tests.support.banks import generated_bank, loaded_with, read_csv
 
 pytestmark = pytest.mark.db
@@ -508,7 +509,7 @@ def test_shared_identifier_rings_are_the_planted_ones(
 def test_exposure_around_a_defaulted_borrower(
     client: TestClient, test_settings: CrkgSettings, bank: Path
 ) -> None:
-    guarantees = read_csv(bank / "guarantees.csv")
+    guarantees = in_force(read_csv(bank / "guarantees.csv"))  # ended ones do not count
     graph = GraphData.from_edges(
         [(g["guarantor_id"], g["borrower_id"]) for g in guarantees],
         directed=True,
