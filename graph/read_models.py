@@ -151,10 +151,12 @@ class Neighbourhood:
 
 @dataclass(frozen=True)
 class Contribution:
-    """A neighbour's share of a customer's PageRank."""
+    """What a neighbour passes to a customer's PageRank: ``share`` of all that its
+    neighbours pass (0–1), ``contribution`` the PageRank mass itself (before damping)."""
 
     customer_id: str
     share: float
+    contribution: float = 0.0
 
 
 class GuaranteeEdge(NamedTuple):

@@ -19,7 +19,7 @@ import secrets
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -28,6 +28,7 @@ from strawberry.fastapi import BaseContext
 from api.graphql.errors import ClientError
 from api.graphql.jobs import JobRegistry
 from api.security.auth import AuthenticationError, Principal
+from graph import clock
 from graph.model import AuditEvent, NodeLabel, TieKind
 from graph.queries.screens import RiskFlagRule
 from graph.read_models import (
@@ -182,6 +183,13 @@ class RequestContext(BaseContext):
             else hashlib.sha256(document.encode("utf-8", "surrogatepass")).hexdigest()
         )
         self.internal_error_fields: list[str] = []
+        # what an answer leaves out or should be read with, in words, by field path: the
+        # response's extensions.notes (an empty list cannot say "nothing within 4 ties")
+        self.notes: list[dict[str, Any]] = []
+
+    def note(self, info: Any, message: str) -> None:
+        """Say something about the field being resolved (``extensions.notes``)."""
+        self.notes.append({"path": list(info.path.as_list()), "message": message})
 
     @classmethod
     def anonymous(
@@ -225,6 +233,10 @@ class RequestContext(BaseContext):
         """Unmasked PII for this customer? (an RM for their own book, or a role allowed all)"""
         rm_id = customer.rm_id
         return self.principal.may_unmask_pii([rm_id] if rm_id else [])
+
+    def today(self) -> date:
+        """The day this request dates its answers by (:func:`graph.clock.today`)."""
+        return clock.today()
 
     def page_size(self, first: int | None, default: int = 50) -> int:
         """``first`` checked against the maximum page size (the limits reject it earlier)."""

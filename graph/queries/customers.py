@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final, Literal, LiteralString
 
 from graph.model import NodeLabel
-from graph.queries.screens import RiskFlagRule, risk_flag_reasons, risk_flagged
+from graph.queries.screens import RiskFlagRule, may_contact, risk_flag_reasons
 from graph.queries.ties import literal
 from graph.results import ResultProperty, checked_property
 
@@ -95,15 +95,23 @@ def list_customers(
     tier: bool,
     scenario: bool,
     community_property: str | None,
+    mine: bool = False,
+    initial: bool = False,
 ) -> LiteralString:
     """One page of customers in id order (keyset: ``id > $after``), filters optional.
 
     ``search``: ``names`` matches names (CJK full text) of every customer; ``book_names``
     only of the customers managed by ``$book_rm_id`` (an RM may not probe masked names
     of others); ``id`` only an exact customer id. Every mode also matches the exact id.
+    ``initial``: the search is one character, which the full-text index (CJK bigrams)
+    cannot match: names starting with it (a surname) instead. ``mine``: only the
+    customers ``$book_rm_id`` manages.
     """
     parts = []
-    if search in ("names", "book_names"):
+    book_filter = "EXISTS { (c)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $book_rm_id}) }"
+    if search in ("names", "book_names") and initial:
+        parts.append("MATCH (c:Customer)")
+    elif search in ("names", "book_names"):
         book = (
             " AND EXISTS { (node)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $book_rm_id}) }"
             if search == "book_names"
@@ -119,6 +127,11 @@ def list_customers(
     else:
         parts.append("MATCH (c:Customer)")
     conditions = ["c.customer_id > $after"]
+    if search in ("names", "book_names") and initial:
+        name = "(c.name STARTS WITH $raw_search OR c.customer_id = $raw_search)"
+        conditions.append(f"{name} AND {book_filter}" if search == "book_names" else name)
+    if mine:
+        conditions.append(book_filter)
     if tier:
         conditions.append("c.tier = $tier")
     if community_property is not None:
@@ -139,13 +152,14 @@ def influencers(
     community_property: str | None,
     branch: bool,
     rule: RiskFlagRule | None = None,
-    exclude_flagged: bool = False,
+    contactable_only: bool = False,
 ) -> LiteralString:
     """Customers with the highest stored score, optionally within a scope.
 
     Every row says why the customer is risk-flagged (``risk_flags``, empty when not; computed
-    with ``rule``, the default rule when None); ``exclude_flagged`` leaves flagged customers
-    out (marketing lists).
+    with ``rule``, the default rule when None); ``contactable_only`` keeps only those who
+    may be contacted (:func:`~graph.queries.screens.may_contact`: consent and not flagged,
+    the screen of referral targets and introducers), for marketing lists.
     """
     prop = checked_property(metric_property)
     screen = rule or RiskFlagRule()
@@ -159,8 +173,8 @@ def influencers(
         conditions.append(f"c.{checked_property(community_property)} = $community")
     if branch:
         conditions.append("c.branch_id = $branch_id")
-    if exclude_flagged:
-        conditions.append(f"NOT {risk_flagged('c', screen)}")
+    if contactable_only:
+        conditions.append(may_contact("c", screen))
     return literal(f"""
 {match}
 WITH DISTINCT c WHERE {" AND ".join(conditions)}

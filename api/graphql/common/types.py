@@ -17,12 +17,14 @@ import strawberry
 
 from api.graphql.common.cursors import encode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
+from api.graphql.common.numbers import significant
 from api.graphql.context import context_value
 from api.graphql.permissions import requires
 from api.security.auth import Permission
 from api.security.masking import (
     Masked,
     amount_band,
+    mask_absent,
     mask_email,
     mask_id_number,
     mask_name,
@@ -202,9 +204,17 @@ class LinkageMembership:
 
 @strawberry.type
 class Contribution:
-    """A neighbour's share of a customer's PageRank (score × tie strength / its total)."""
+    """What a neighbour passes to a customer's PageRank through their ties."""
 
-    share: float
+    share: float = strawberry.field(
+        description="the fraction (0–1) of the PageRank this customer receives through ties "
+        "that comes from this neighbour; over all neighbours the shares sum to 1 (the list "
+        "shows the largest), rounded to 6 significant digits"
+    )
+    contribution: float = strawberry.field(
+        description="the PageRank mass itself: the neighbour's PageRank × tie strength / "
+        "the neighbour's total tie strength (before damping), 6 significant digits"
+    )
     customer_id: strawberry.ID
 
     @strawberry.field
@@ -249,7 +259,8 @@ class Customer:
             if raw is not None:
                 context.audit.record(self.record.customer_id, field_name)
             return MaskedString(value=raw, masked=False)
-        masked = masker(raw)
+        # an empty field is masked too: "nothing on file" is itself something to hide
+        masked = masker(raw) if raw and raw.strip() else mask_absent(field_name)
         return MaskedString(value=masked.value, masked=masked.masked)
 
     @strawberry.field
@@ -391,7 +402,12 @@ class Customer:
     async def influence_explanation(self, info: strawberry.Info) -> list[Contribution] | None:
         found = await context_value(info).loaders.contributions.load(self.record.customer_id)
         return [
-            Contribution(share=c.share, customer_id=strawberry.ID(c.customer_id)) for c in found
+            Contribution(
+                share=significant(c.share),
+                contribution=significant(c.contribution),
+                customer_id=strawberry.ID(c.customer_id),
+            )
+            for c in found
         ]
 
     @strawberry.field(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import strawberry
 
 from api.graphql.common.types import Customer, load_customer
@@ -30,17 +32,52 @@ class Introducer:
         return await load_customer(info, str(self.customer_id))
 
 
+@strawberry.type(
+    description="What a referralTargets answer covers: the run that scored it and where the "
+    "run cut the list (the same for every row of one answer)"
+)
+class ReferralCoverage:
+    run_id: str = strawberry.field(description="the referral_targets run the rows come from")
+    product_id: strawberry.ID
+    scenario_id: strawberry.ID | None = strawberry.field(
+        description="the scenario the run scored (its participants only); null: bank-wide"
+    )
+    top_n: int | None = strawberry.field(
+        description="targets the run kept for the product: no answer holds more, whatever "
+        "`first` asks"
+    )
+    first: int = strawberry.field(description="rows asked for")
+    cut_by_run: bool = strawberry.field(
+        description="`first` asked for more rows than the run kept (`topN`)"
+    )
+    eligibility_as_of: date = strawberry.field(
+        description="the day consent, risk flags and the product's eligibility rules (ages "
+        "included) were checked: the rows are screened again when read, today"
+    )
+    run_eligibility_as_of: date | None = strawberry.field(
+        description="the day the run judged eligibility when it picked the targets"
+    )
+    note: str | None = strawberry.field(description="what the answer leaves out, in words")
+
+
 @strawberry.type
 class ReferralTarget:
     rank: int
     score: float
     reasons: ReferralReasons
     introducers: list[Introducer]
+    introducers_dropped: int = strawberry.field(
+        description="introducers the run chose who were left out when read: they, or the "
+        "person in the middle of their path, may no longer be contacted"
+    )
     run_id: str | None
     customer: Customer
+    coverage: ReferralCoverage
 
     @classmethod
-    def from_record(cls, record: ReferralTargetRecord, customer: Customer) -> ReferralTarget:
+    def from_record(
+        cls, record: ReferralTargetRecord, customer: Customer, coverage: ReferralCoverage
+    ) -> ReferralTarget:
         return cls(
             rank=record.rank,
             score=record.score,
@@ -61,6 +98,8 @@ class ReferralTarget:
                 )
                 for i in record.introducers
             ],
+            introducers_dropped=record.introducers_dropped,
             run_id=record.run_id,
             customer=customer,
+            coverage=coverage,
         )

@@ -72,6 +72,17 @@ class Path:
     hops: int
     strength: float = strawberry.field(description="product of the tie strengths along the path")
     cost: float = strawberry.field(description="-log(strength): lower is warmer")
+    screened: bool = strawberry.field(
+        default=False,
+        description="true when no customer on the path (but the prospect at its end) is one "
+        "who may not be contacted for marketing (no consent, or risk-flagged): the search "
+        "went around them (referral paths for roles without read_risk)",
+    )
+    uncontactable_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="the customers on the path who may not be contacted for marketing (no "
+        "consent, or risk-flagged), for roles that read risk; null for other roles",
+    )
 
     @strawberry.field
     async def customers(self, info: strawberry.Info) -> list[Customer]:
@@ -104,6 +115,10 @@ class Community:
     dominant_scenarios: list[ScenarioShare]
     central_member_ids: list[strawberry.ID]
     run_id: str | None
+    profile_run_id: str | None = strawberry.field(
+        description="the community or segmentation run that computed the profile (tier mix, "
+        "penetration, density, central members, dominant scenarios); `runId` found the members"
+    )
     local_id: strawberry.Private[str]
 
     @classmethod
@@ -124,6 +139,7 @@ class Community:
             ],
             central_member_ids=[strawberry.ID(i) for i in record.central_members],
             run_id=record.run_id,
+            profile_run_id=record.profile_run_id,
             local_id=record.local_id,
         )
 
@@ -181,6 +197,16 @@ class InfluenceScore:
     run_id: str | None
     customer: Customer
     flags: strawberry.Private[list[str]]
+    seed_product_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="PERSONALIZED_PAGERANK: the product whose holders the run's PageRank "
+        "teleported to (the score is closeness to them); null otherwise",
+    )
+    seed_scenario_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="PERSONALIZED_PAGERANK: the scenario whose participants were the seeds; "
+        "null otherwise",
+    )
 
     @strawberry.field(
         description="why this customer is risk-flagged (RISK_RATING, RISK_LINKAGE, "
