@@ -54,6 +54,7 @@ class CustomerRecord:
     birth_date: date | None = None
     defaulted_at: date | None = None
     results: Mapping[ResultProperty, Any] = field(default_factory=dict)
+    result_runs: Mapping[ResultProperty, str] = field(default_factory=dict)  # who wrote each
 
     PII_FIELDS = ("name", "phone", "id_number", "email")
 
@@ -64,8 +65,14 @@ class CustomerRecord:
             for prop in ResultProperty
             if properties.get(prop.value) is not None
         }
+        result_runs = {
+            prop: str(properties[f"{prop.value}_run_id"])
+            for prop in results
+            if properties.get(f"{prop.value}_run_id") is not None
+        }
         return cls(
             customer_id=str(properties["customer_id"]),
+            result_runs=result_runs,
             kind=_str(properties.get("kind")),
             name=_str(properties.get("name")),
             city=properties.get("city"),
@@ -245,6 +252,7 @@ class Influencer:
     score: float
     run_id: str | None
     risk_flags: list[str]  # RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT; empty when not flagged
+    scope_rank: int = 0  # 1 = highest score among everyone in the scope, screened or not
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from graph import clock
 from graph.model import AuditEvent, NodeLabel, TieKind
 from graph.queries.screens import RiskFlagRule
 from graph.read_models import (
+    AlgorithmRunRecord,
     CommunityRecord,
     Contribution,
     CustomerRecord,
@@ -102,6 +103,13 @@ class Loaders:
 
         # one existence check per product per request, however many communities ask
         self.product_exists = DataLoader[str, bool](load_fn=products_exist)
+        runs = repositories.runs
+
+        async def runs_by_id(ids: list[str]) -> list[AlgorithmRunRecord | None]:
+            # a page of customers names one or two runs: one look-up each
+            return [await runs.get(i) for i in ids]
+
+        self.run = DataLoader[str, AlgorithmRunRecord | None](load_fn=runs_by_id)
 
 
 @dataclass

@@ -16,6 +16,8 @@ from graph.queries.ties import literal
 from graph.results import ResultProperty, checked_property
 
 _RESULTS: Final = ", ".join(f".{p.value}" for p in ResultProperty)
+# the runs whose dates an answer states (the lifecycle stage's reference day)
+_RESULT_RUNS: Final = f".{ResultProperty.LIFECYCLE_STAGE.value}_run_id"
 
 CUSTOMERS_BY_IDS: Final[LiteralString] = literal(f"""
 UNWIND $ids AS id
@@ -24,7 +26,7 @@ OPTIONAL MATCH (c)-[:MANAGED_BY]->(rm:RelationshipManager)
 RETURN collect({{id: id, customer: c {{
   .customer_id, .kind, .name, .city, .branch_id, .aum_minor, .risk_rating, .consent_marketing,
   .onboarded_at, .last_active_at, .phone, .id_number, .email, .birth_date, .defaulted_at,
-  {_RESULTS}
+  {_RESULTS}, {_RESULT_RUNS}
 }}, rm_id: rm.rm_id}}) AS rows
 """)
 
@@ -173,15 +175,31 @@ def influencers(
         conditions.append(f"c.{checked_property(community_property)} = $community")
     if branch:
         conditions.append("c.branch_id = $branch_id")
-    if contactable_only:
-        conditions.append(may_contact("c", screen))
-    return literal(f"""
+    returned = f"""RETURN c.customer_id AS id, c.{prop} AS score, c.{prop}_run_id AS run_id,
+       {risk_flag_reasons("c", screen)} AS risk_flags, scope_rank
+ORDER BY scope_rank"""
+    if not contactable_only:
+        return literal(f"""
 {match}
 WITH DISTINCT c WHERE {" AND ".join(conditions)}
 WITH c ORDER BY c.{prop} DESC, c.customer_id LIMIT $limit
-RETURN c.customer_id AS id, c.{prop} AS score, c.{prop}_run_id AS run_id,
-       {risk_flag_reasons("c", screen)} AS risk_flags
-ORDER BY score DESC, id
+WITH collect(c) AS ranked
+UNWIND range(1, size(ranked)) AS scope_rank
+WITH ranked[scope_rank - 1] AS c, scope_rank
+{returned}
+""")
+    # the rank among everyone in the scope, then the screen: a row keeps the rank the risk
+    # role sees for the same customer (gaps where someone was left out)
+    return literal(f"""
+{match}
+WITH DISTINCT c WHERE {" AND ".join(conditions)}
+WITH c ORDER BY c.{prop} DESC, c.customer_id
+WITH collect(c) AS ranked
+UNWIND range(1, size(ranked)) AS scope_rank
+WITH ranked[scope_rank - 1] AS c, scope_rank
+WHERE {may_contact("c", screen)}
+WITH c, scope_rank ORDER BY scope_rank LIMIT $limit
+{returned}
 """)
 
 
@@ -211,7 +229,7 @@ WITH p.product_id AS id ORDER BY id
 RETURN collect(id) AS ids
 """
 
-# Holders: an active (or status-less) HOLDS; a CLOSED holding does not count.
+# Holders: a HOLDS that is ACTIVE, DORMANT or status-less; a CLOSED holding does not count.
 READ_HOLDERS: Final[LiteralString] = """
 MATCH (c:Customer)-[h:HOLDS]->(p:Product {product_id: $product_id})
 WHERE coalesce(h.status, 'ACTIVE') <> 'CLOSED'

@@ -229,7 +229,13 @@ class CustomerRepository:
             **self.risk_rule.parameters(),
         )
         return [
-            Influencer(str(r["id"]), float(r["score"]), r["run_id"], list(r["risk_flags"]))
+            Influencer(
+                str(r["id"]),
+                float(r["score"]),
+                r["run_id"],
+                list(r["risk_flags"]),
+                int(r["scope_rank"]),
+            )
             for r in rows
         ]
 

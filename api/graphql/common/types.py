@@ -137,13 +137,18 @@ class Participation:
     activity: float | None
 
 
-@strawberry.type
+@strawberry.type(description="Stored algorithm scores, ratios to 6 significant digits")
 class Scores:
     pagerank: float | None
-    degree: float | None
+    degree: float | None = strawberry.field(
+        description="ties at the customer (a count), or their total strength when the degree "
+        "run was weighted"
+    )
     betweenness: float | None
     personalized_pagerank: float | None
-    referral_influence: float | None
+    referral_influence: int | None = strawberry.field(
+        description="customers below this one in its cascade of converted referrals (a count)"
+    )
     exposure_minor: strawberry.Private[int | None]
     record: strawberry.Private[CustomerRecord]
 
@@ -172,15 +177,16 @@ class Scores:
     def from_record(cls, record: CustomerRecord) -> Scores:
         def score(prop: ResultProperty) -> float | None:
             value = record.result(prop)
-            return None if value is None else float(value)
+            return None if value is None else significant(float(value))
 
         exposure = record.result(ResultProperty.SCORE_EXPOSURE)
+        cascade = record.result(ResultProperty.SCORE_REFERRAL_INFLUENCE)
         return cls(
             pagerank=score(ResultProperty.SCORE_PAGERANK),
             degree=score(ResultProperty.SCORE_DEGREE),
             betweenness=score(ResultProperty.SCORE_BETWEENNESS),
             personalized_pagerank=score(ResultProperty.SCORE_PERSONALIZED_PAGERANK),
-            referral_influence=score(ResultProperty.SCORE_REFERRAL_INFLUENCE),
+            referral_influence=None if cascade is None else round(float(cascade)),
             exposure_minor=None if exposure is None else int(exposure),
             record=record,
         )
@@ -328,10 +334,26 @@ class Customer:
         value = self.record.result(ResultProperty.TIER)
         return None if value is None else Tier(value)
 
-    @strawberry.field
+    @strawberry.field(
+        description="NEW, ACTIVE, CHURN_RISK or DORMANT as of `lifecycleAsOf`, the reference "
+        "day of the segmentation run that computed it (by default the latest activity in the "
+        "bank's data, not today)"
+    )
     def lifecycle_stage(self) -> LifecycleStage | None:
         value = self.record.result(ResultProperty.LIFECYCLE_STAGE)
         return None if value is None else LifecycleStage(value)
+
+    @strawberry.field(
+        description="the day `lifecycleStage` was judged on (its run's reference date); null "
+        "when no segmentation run computed it"
+    )
+    async def lifecycle_as_of(self, info: strawberry.Info) -> date | None:
+        run_id = self.record.result_runs.get(ResultProperty.LIFECYCLE_STAGE)
+        if run_id is None:
+            return None
+        run = await context_value(info).loaders.run.load(run_id)
+        reference = ((run.summary or {}) if run is not None else {}).get("reference_date")
+        return date.fromisoformat(reference) if isinstance(reference, str) else None
 
     @strawberry.field
     def managed_by_you(self, info: strawberry.Info) -> bool:

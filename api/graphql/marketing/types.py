@@ -6,14 +6,21 @@ from datetime import date
 
 import strawberry
 
+from api.graphql.common.numbers import significant
 from api.graphql.common.types import Customer, load_customer
 from graph.read_models import ReferralTargetRecord
 
 
-@strawberry.type
+def _shown(value: float | None) -> float | None:
+    return None if value is None else significant(value)
+
+
+@strawberry.type(description="The signals a target's score is made of, to 6 significant digits")
 class ReferralReasons:
     adamic_adar: float | None
-    common_neighbors: float | None
+    common_neighbors: int | None = strawberry.field(
+        description="common neighbours with the product's holders, summed over the holders"
+    )
     resource_allocation: float | None
     adoption_rate: float | None = strawberry.field(description="share of their ties holding it")
     tie_strength: float | None = strawberry.field(description="strongest tie to a holder")
@@ -80,18 +87,20 @@ class ReferralTarget:
     ) -> ReferralTarget:
         return cls(
             rank=record.rank,
-            score=record.score,
+            score=significant(record.score),
             reasons=ReferralReasons(
-                adamic_adar=record.adamic_adar,
-                common_neighbors=record.common_neighbors,
-                resource_allocation=record.resource_allocation,
-                adoption_rate=record.adoption_rate,
-                tie_strength=record.tie_strength,
-                introducer_influence=record.introducer_influence,
+                adamic_adar=_shown(record.adamic_adar),
+                common_neighbors=None
+                if record.common_neighbors is None
+                else round(record.common_neighbors),
+                resource_allocation=_shown(record.resource_allocation),
+                adoption_rate=_shown(record.adoption_rate),
+                tie_strength=_shown(record.tie_strength),
+                introducer_influence=_shown(record.introducer_influence),
             ),
             introducers=[
                 Introducer(
-                    score=i.score,
+                    score=significant(i.score),
                     common_neighbors=i.common_neighbors,
                     customer_id=strawberry.ID(i.customer_id),
                     path_ids=[strawberry.ID(p) for p in i.path],

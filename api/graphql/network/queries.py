@@ -24,6 +24,7 @@ from api.graphql.common.checks import (
 )
 from api.graphql.common.cursors import decode_cursor, encode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
+from api.graphql.common.numbers import significant
 from api.graphql.common.types import PageInfo, load_customers, with_customers
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
@@ -104,8 +105,8 @@ async def warm_paths(
         Path(
             customer_ids=[strawberry.ID(n) for n in path.nodes],
             hops=path.hops,
-            strength=path.strength,
-            cost=path.cost,
+            strength=significant(path.strength),
+            cost=significant(path.cost),
             screened=screen,
             uncontactable_ids=[strawberry.ID(n) for n in path.nodes if n in barred]
             if marks
@@ -289,7 +290,10 @@ async def influencers(
     return [
         InfluenceScore(
             rank=rank,
-            score=r.score,
+            scope_rank=r.scope_rank,
+            score=r.score
+            if metric.value == ResultProperty.SCORE_EXPOSURE.value
+            else significant(r.score),
             metric=metric,
             run_id=r.run_id,
             customer=customers[r.customer_id],

@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from api.graphql.common.cursors import decode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
+from api.graphql.common.numbers import significant
 from api.graphql.common.types import (
     Customer,
     CustomerConnection,
@@ -70,8 +71,10 @@ class Subgraph:
 class Path:
     customer_ids: list[strawberry.ID]
     hops: int
-    strength: float = strawberry.field(description="product of the tie strengths along the path")
-    cost: float = strawberry.field(description="-log(strength): lower is warmer")
+    strength: float = strawberry.field(
+        description="product of the tie strengths along the path (6 significant digits)"
+    )
+    cost: float = strawberry.field(description="-log(strength): lower is warmer (6 digits)")
     screened: bool = strawberry.field(
         default=False,
         description="true when no customer on the path (but the prospect at its end) is one "
@@ -105,7 +108,8 @@ class Community:
     density: float | None
     tier_mix: JSON | None = strawberry.field(description="{tier: members}")
     product_penetration: JSON | None = strawberry.field(
-        description="{product_id: share of members holding it}, every product (zeros included)"
+        description="{product_id: share of members holding it (ACTIVE, DORMANT or status-less "
+        "HOLDS; not CLOSED)}, every product (zeros included)"
     )
     stale: bool = strawberry.field(
         description="a load changed customers, holdings or participation since the profile "
@@ -128,7 +132,7 @@ class Community:
             algorithm=record.algorithm,
             size=record.size,
             internal_ties=record.internal_ties,
-            density=record.density,
+            density=None if record.density is None else significant(record.density),
             tier_mix=cast(JSON, record.tier_mix),
             stale=record.stale,
             stale_reason=record.stale_reason,
@@ -143,7 +147,10 @@ class Community:
             local_id=record.local_id,
         )
 
-    @strawberry.field(description="the share of members holding this product (any product)")
+    @strawberry.field(
+        description="the share of members holding this product, for any product id: a member "
+        "holds it with a HOLDS whose status is ACTIVE, DORMANT or none (CLOSED does not count)"
+    )
     async def penetration(self, info: strawberry.Info, product_id: strawberry.ID) -> float:
         shares: dict[str, Any] = (
             self.product_penetration if isinstance(self.product_penetration, dict) else {}
@@ -191,7 +198,15 @@ class CommunityConnection:
 # --- influence -----------------------------------------------------------------------------------
 @strawberry.type
 class InfluenceScore:
-    rank: int
+    rank: int = strawberry.field(
+        description="the row's place in this list (1, 2, …); for roles without read_risk the "
+        "list leaves out whom marketing may not contact, so see `scopeRank` to compare"
+    )
+    scope_rank: int = strawberry.field(
+        description="the rank among every customer of the scope with this score, the ones "
+        "left out of a marketing list included: the same for every role (gaps mark "
+        "customers left out)"
+    )
     score: float
     metric: InfluenceMetric
     run_id: str | None

@@ -884,3 +884,72 @@ async def test_influence_shares_are_fractions_of_what_the_ties_pass(
             r["contribution"] / top["contribution"], rel=1e-4
         )
     assert top["contribution"] < found["scores"]["pagerank"] * 10
+
+
+# --- users review #10: the lifecycle stage says which day it was judged on ------------------
+async def test_the_lifecycle_stage_names_its_as_of_day(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    customer_id, summary = await demo.one(
+        "MATCH (c:Customer) WHERE c.lifecycle_stage IS NOT NULL "
+        "WITH c ORDER BY c.customer_id LIMIT 1 "
+        "MATCH (r:AlgorithmRun {run_id: c.lifecycle_stage_run_id}) "
+        "RETURN [c.customer_id, r.summary_json]"
+    )
+    reference = json.loads(summary)["reference_date"]
+    for role in (Role.RM, Role.MARKETER):
+        found = apis[role].data(
+            "query($id: ID!) { customer(id: $id) { lifecycleStage lifecycleAsOf } }",
+            id=customer_id,
+        )["customer"]
+        assert found["lifecycleStage"]
+        assert found["lifecycleAsOf"] == reference
+
+
+# --- users review #11: one rank for the same customer, whoever asks -------------------------
+def test_influencer_scope_rank_is_the_same_for_every_role(apis: dict[Role, Api]) -> None:
+    query = "{ influencers(metric: PAGERANK, first: 200) { rank scopeRank customer { id } } }"
+    risk = apis[Role.RISK].data(query)["influencers"]
+    marketer = apis[Role.MARKETER].data(query)["influencers"]
+    by_risk = {r["customer"]["id"]: r["scopeRank"] for r in risk}
+    assert [r["scopeRank"] for r in risk] == list(range(1, 201))
+    assert [r["rank"] for r in marketer] == list(range(1, 201))
+    shared = [r for r in marketer if r["customer"]["id"] in by_risk]
+    assert shared
+    for row in shared:
+        assert row["scopeRank"] == by_risk[row["customer"]["id"]]
+    assert any(r["scopeRank"] > r["rank"] for r in marketer), "gaps where someone was left out"
+
+
+# --- users review #17: no float noise in what the API shows ---------------------------------
+def _digits(value: float) -> int:
+    """Significant digits of the shortest text that reads back as ``value``."""
+    mantissa = repr(abs(value)).split("e")[0].replace(".", "")
+    return len(mantissa.strip("0"))
+
+
+def test_ratios_are_shown_to_six_significant_digits(apis: dict[Role, Api], demo: DemoBank) -> None:
+    rm = demo.largest_book_rm
+    data = apis[Role.RM].data(
+        """{ influencers(metric: PAGERANK, first: 20) { score customer { scores {
+               pagerank betweenness referralInfluence } } }
+             communities(first: 5) { edges { node { density } } } }"""
+    )
+    values = [r["score"] for r in data["influencers"]]
+    values += [r["customer"]["scores"]["pagerank"] for r in data["influencers"]]
+    values += [e["node"]["density"] for e in data["communities"]["edges"] if e["node"]["density"]]
+    assert all(
+        isinstance(r["customer"]["scores"]["referralInfluence"], int | None)
+        for r in data["influencers"]
+    )
+    prospect = demo.customers and next(
+        c for c in sorted(demo.customers) if c and c not in set(demo.books[rm])
+    )
+    paths = apis[Role.RM].data(
+        "query($to: ID!) { referralPaths(toCustomerId: $to, k: 3, maxHops: 6) { strength cost } }",
+        to=prospect,
+    )["referralPaths"]
+    values += [p["strength"] for p in paths] + [p["cost"] for p in paths]
+    assert len(values) > 20
+    noisy = [v for v in values if _digits(v) > 6]
+    assert not noisy, noisy[:5]
