@@ -64,6 +64,7 @@ class CustomerRecord:
     birth_date: date | None = None
     defaulted_at: date | None = None
     results: Mapping[ResultProperty, Any] = field(default_factory=dict)
+    result_runs: Mapping[ResultProperty, str] = field(default_factory=dict)  # who wrote each
 
     PII_FIELDS = ("name", "phone", "id_number", "email")
 
@@ -74,8 +75,14 @@ class CustomerRecord:
             for prop in ResultProperty
             if properties.get(prop.value) is not None
         }
+        result_runs = {
+            prop: str(properties[f"{prop.value}_run_id"])
+            for prop in results
+            if properties.get(f"{prop.value}_run_id") is not None
+        }
         return cls(
             customer_id=str(properties["customer_id"]),
+            result_runs=result_runs,
             kind=_str(properties.get("kind")),
             name=_str(properties.get("name")),
             city=properties.get("city"),
@@ -161,10 +168,12 @@ class Neighbourhood:
 
 @dataclass(frozen=True)
 class Contribution:
-    """A neighbour's share of a customer's PageRank."""
+    """What a neighbour passes to a customer's PageRank: ``share`` of all that its
+    neighbours pass (0–1), ``contribution`` the PageRank mass itself (before damping)."""
 
     customer_id: str
     share: float
+    contribution: float = 0.0
 
 
 class GuaranteeEdge(NamedTuple):
@@ -279,6 +288,7 @@ class Influencer:
     score: float
     run_id: str | None
     risk_flags: list[str]  # RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT; empty when not flagged
+    scope_rank: int = 0  # 1 = highest score among everyone in the scope, screened or not
 
 
 @dataclass(frozen=True)

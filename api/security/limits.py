@@ -124,6 +124,7 @@ LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
     ("Community", "dominantScenarios"): ListBound(3, why="the 3 scenarios with most members"),
     ("Path", "customerIds"): ListBound(7, why="maxHops <= 6"),
     ("Path", "customers"): ListBound(7, why="maxHops <= 6"),
+    ("Path", "uncontactableIds"): ListBound(7, why="a subset of customerIds"),
     ("ReferralTarget", "introducers"): ListBound(10, why="top_introducers <= 10"),
     ("Introducer", "pathIds"): ListBound(3, why="introducers are within two ties"),
     ("Exposure", "byHop"): ListBound(4, why="hops <= 4"),

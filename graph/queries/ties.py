@@ -83,7 +83,9 @@ RETURN p.customer_id AS id ORDER BY id LIMIT 1
 
 
 def pagerank_contributions(kinds: Sequence[TieKind]) -> LiteralString:
-    """Each neighbour's share of a customer's PageRank: its score × tie strength / its total.
+    """What each neighbour passes to a customer's PageRank: its score × tie strength / its
+    total (``contribution``, PageRank mass before damping), and that as a fraction of what
+    all the customer's neighbours pass (``share``, 0–1, summing to 1 over every neighbour).
 
     This is the last power-iteration step of weighted PageRank read backwards, so the shares
     say which ties carry the customer's influence.
@@ -100,7 +102,11 @@ CALL (n) {{
 }}
 WITH id, n.customer_id AS neighbour, n.score_pagerank * weight / total AS contribution
 ORDER BY id, contribution DESC
-RETURN collect({{id: id, neighbour: neighbour, contribution: contribution}}) AS rows
+WITH id, collect({{neighbour: neighbour, contribution: contribution}}) AS found,
+     sum(contribution) AS inflow
+UNWIND found AS f
+RETURN collect({{id: id, neighbour: f.neighbour, contribution: f.contribution,
+                share: CASE WHEN inflow > 0 THEN f.contribution / inflow ELSE 0.0 END}}) AS rows
 """)
 
 

@@ -51,7 +51,11 @@ class TieRepository:
             self.runner, "pagerank contributions", q.pagerank_contributions(kinds), ids=list(ids)
         )
         found = grouped(
-            page["rows"], ids, lambda r: Contribution(str(r["neighbour"]), float(r["contribution"]))
+            page["rows"],
+            ids,
+            lambda r: Contribution(
+                str(r["neighbour"]), float(r["share"]), float(r["contribution"])
+            ),
         )
         return [group[:top] for group in found]
 

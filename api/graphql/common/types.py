@@ -17,12 +17,14 @@ import strawberry
 
 from api.graphql.common.cursors import encode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
+from api.graphql.common.numbers import significant
 from api.graphql.context import context_value
 from api.graphql.permissions import requires
 from api.security.auth import ForbiddenError, Permission
 from api.security.masking import (
     Masked,
     amount_band,
+    mask_absent,
     mask_email,
     mask_id_number,
     mask_name,
@@ -135,13 +137,18 @@ class Participation:
     activity: float | None
 
 
-@strawberry.type
+@strawberry.type(description="Stored algorithm scores, ratios to 6 significant digits")
 class Scores:
     pagerank: float | None
-    degree: float | None
+    degree: float | None = strawberry.field(
+        description="ties at the customer (a count), or their total strength when the degree "
+        "run was weighted"
+    )
     betweenness: float | None
     personalized_pagerank: float | None
-    referral_influence: float | None
+    referral_influence: int | None = strawberry.field(
+        description="customers below this one in its cascade of converted referrals (a count)"
+    )
     exposure_minor: strawberry.Private[int | None]
     record: strawberry.Private[CustomerRecord]
 
@@ -170,15 +177,16 @@ class Scores:
     def from_record(cls, record: CustomerRecord) -> Scores:
         def score(prop: ResultProperty) -> float | None:
             value = record.result(prop)
-            return None if value is None else float(value)
+            return None if value is None else significant(float(value))
 
         exposure = record.result(ResultProperty.SCORE_EXPOSURE)
+        cascade = record.result(ResultProperty.SCORE_REFERRAL_INFLUENCE)
         return cls(
             pagerank=score(ResultProperty.SCORE_PAGERANK),
             degree=score(ResultProperty.SCORE_DEGREE),
             betweenness=score(ResultProperty.SCORE_BETWEENNESS),
             personalized_pagerank=score(ResultProperty.SCORE_PERSONALIZED_PAGERANK),
-            referral_influence=score(ResultProperty.SCORE_REFERRAL_INFLUENCE),
+            referral_influence=None if cascade is None else round(float(cascade)),
             exposure_minor=None if exposure is None else int(exposure),
             record=record,
         )
@@ -202,9 +210,17 @@ class LinkageMembership:
 
 @strawberry.type
 class Contribution:
-    """A neighbour's share of a customer's PageRank (score × tie strength / its total)."""
+    """What a neighbour passes to a customer's PageRank through their ties."""
 
-    share: float
+    share: float = strawberry.field(
+        description="the fraction (0–1) of the PageRank this customer receives through ties "
+        "that comes from this neighbour; over all neighbours the shares sum to 1 (the list "
+        "shows the largest), rounded to 6 significant digits"
+    )
+    contribution: float = strawberry.field(
+        description="the PageRank mass itself: the neighbour's PageRank × tie strength / "
+        "the neighbour's total tie strength (before damping), 6 significant digits"
+    )
     customer_id: strawberry.ID
 
     @strawberry.field
@@ -249,7 +265,8 @@ class Customer:
             if raw is not None:
                 context.audit.record(self.record.customer_id, field_name)
             return MaskedString(value=raw, masked=False)
-        masked = masker(raw)
+        # an empty field is masked too: "nothing on file" is itself something to hide
+        masked = masker(raw) if raw and raw.strip() else mask_absent(field_name)
         return MaskedString(value=masked.value, masked=masked.masked)
 
     @strawberry.field
@@ -317,10 +334,26 @@ class Customer:
         value = self.record.result(ResultProperty.TIER)
         return None if value is None else Tier(value)
 
-    @strawberry.field
+    @strawberry.field(
+        description="NEW, ACTIVE, CHURN_RISK or DORMANT as of `lifecycleAsOf`, the reference "
+        "day of the segmentation run that computed it (by default the latest activity in the "
+        "bank's data, not today)"
+    )
     def lifecycle_stage(self) -> LifecycleStage | None:
         value = self.record.result(ResultProperty.LIFECYCLE_STAGE)
         return None if value is None else LifecycleStage(value)
+
+    @strawberry.field(
+        description="the day `lifecycleStage` was judged on (its run's reference date); null "
+        "when no segmentation run computed it"
+    )
+    async def lifecycle_as_of(self, info: strawberry.Info) -> date | None:
+        run_id = self.record.result_runs.get(ResultProperty.LIFECYCLE_STAGE)
+        if run_id is None:
+            return None
+        run = await context_value(info).loaders.run.load(run_id)
+        reference = ((run.summary or {}) if run is not None else {}).get("reference_date")
+        return date.fromisoformat(reference) if isinstance(reference, str) else None
 
     @strawberry.field
     def managed_by_you(self, info: strawberry.Info) -> bool:
@@ -391,7 +424,12 @@ class Customer:
     async def influence_explanation(self, info: strawberry.Info) -> list[Contribution] | None:
         found = await context_value(info).loaders.contributions.load(self.record.customer_id)
         return [
-            Contribution(share=c.share, customer_id=strawberry.ID(c.customer_id)) for c in found
+            Contribution(
+                share=significant(c.share),
+                contribution=significant(c.contribution),
+                customer_id=strawberry.ID(c.customer_id),
+            )
+            for c in found
         ]
 
     @strawberry.field(

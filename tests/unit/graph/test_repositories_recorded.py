@@ -76,7 +76,7 @@ async def test_every_read_the_api_and_algorithms_make_is_complete() -> None:
         community_property="community_leiden",
         community="2",
         branch_id="B1",
-        exclude_flagged=True,
+        contactable_only=True,
     )
     for example in (
         customers.largest_book_rm(),
