@@ -1,4 +1,4 @@
-"""The customer 360 type and the value types every area returns.
+"""The customer 360 type (the value types it returns are in :mod:`api.graphql.common.values`).
 
 A :class:`Customer` is built from a :class:`~graph.read_models.CustomerRecord` and resolves its
 related data through the request's DataLoaders; PII fields come back masked unless the caller
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
@@ -18,12 +17,20 @@ import strawberry
 from api.graphql.common.cursors import encode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
 from api.graphql.common.numbers import significant
+from api.graphql.common.values import (
+    MaskedMoney,
+    MaskedRating,
+    MaskedScore,
+    MaskedString,
+    Money,
+    masked_money,
+    money,
+)
 from api.graphql.context import context_value
 from api.graphql.permissions import requires
 from api.security.auth import ForbiddenError, Permission
 from api.security.masking import (
     Masked,
-    amount_band,
     mask_absent,
     mask_email,
     mask_id_number,
@@ -31,7 +38,6 @@ from api.security.masking import (
     mask_phone,
 )
 from graph.model import LifecycleStage, Tier
-from graph.money import to_decimal
 from graph.read_models import CustomerRecord
 from graph.results import ResultProperty
 
@@ -39,69 +45,6 @@ if TYPE_CHECKING:
     from api.graphql.network.types import Community
 
 T = TypeVar("T")
-
-
-# --- small value types ---------------------------------------------------------------------------
-@strawberry.type(description="A PII value: masked unless you may see it, and saying which.")
-class MaskedString:
-    value: str | None
-    masked: bool
-
-
-@strawberry.type(description="An exact amount of money in the bank's one currency (CRKG_CURRENCY)")
-class Money:
-    amount: Decimal
-    currency: str
-
-
-@strawberry.type(
-    description="A financial figure: exact when your role may read it (risk and admin; an RM "
-    "for their own book), otherwise only the band it lies in, saying it is masked"
-)
-class MaskedMoney:
-    amount: Decimal | None = strawberry.field(description="exact; null when masked")
-    low: Decimal | None = strawberry.field(description="the band's lower bound, when masked")
-    high: Decimal | None = strawberry.field(
-        description="the band's upper bound (exclusive; null: open-ended), when masked"
-    )
-    currency: str
-    masked: bool
-
-
-@strawberry.type(description="A risk rating 1..5: withheld (null, masked) unless you may read it")
-class MaskedRating:
-    value: int | None
-    masked: bool
-
-
-@strawberry.type(
-    description="A score computed from a financial figure: exact when your role may read that "
-    "figure (risk and admin; an RM for their own book), otherwise withheld (null, masked)"
-)
-class MaskedScore:
-    value: float | None
-    masked: bool
-
-
-def amount(info: strawberry.Info, minor: int) -> Money:
-    """Integer minor units as an exact amount in the deployment's currency."""
-    return Money(amount=to_decimal(int(minor)), currency=context_value(info).settings.currency)
-
-
-def money(info: strawberry.Info, minor: int | None) -> Money | None:
-    """Stored integer minor units as an exact amount (None stays None)."""
-    return None if minor is None else amount(info, minor)
-
-
-def masked_money(info: strawberry.Info, minor: int | None, *, exact: bool) -> MaskedMoney | None:
-    if minor is None:
-        return None
-    amount = to_decimal(int(minor))
-    currency = context_value(info).settings.currency
-    if exact:
-        return MaskedMoney(amount=amount, low=None, high=None, currency=currency, masked=False)
-    low, high = amount_band(amount)
-    return MaskedMoney(amount=None, low=low, high=high, currency=currency, masked=True)
 
 
 @strawberry.type

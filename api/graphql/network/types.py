@@ -16,12 +16,11 @@ from api.graphql.common.numbers import significant
 from api.graphql.common.types import (
     Customer,
     CustomerConnection,
-    Money,
     PageInfo,
     customer_connection,
     load_customers,
-    money,
 )
+from api.graphql.common.values import Money, money
 from api.graphql.context import context_value
 from api.graphql.permissions import requires
 from api.security.auth import Permission

@@ -12,7 +12,8 @@ from algorithms.params import today
 from algorithms.risk import exposure_of
 from api.graphql.common.checks import check_range, require, require_customer
 from api.graphql.common.cursors import decode_cursor
-from api.graphql.common.types import CustomerConnection, amount, customer_connection
+from api.graphql.common.types import CustomerConnection, customer_connection
+from api.graphql.common.values import amount
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
 from api.graphql.permissions import requires

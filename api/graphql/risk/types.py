@@ -9,14 +9,8 @@ from enum import Enum
 import strawberry
 
 from algorithms.inproc.exposures import ExposedParty as ExposedPartyResult
-from api.graphql.common.types import (
-    Customer,
-    Money,
-    amount,
-    load_customer,
-    money,
-    with_customers,
-)
+from api.graphql.common.types import Customer, load_customer, with_customers
+from api.graphql.common.values import Money, amount, money
 from api.graphql.context import context_value
 from graph.model import RiskLinkageKind
 from graph.read_models import GuaranteeLink as GuaranteeLinkRecord
