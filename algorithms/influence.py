@@ -28,7 +28,8 @@ GDS_WEIGHT = "strength"
 
 
 class ScoreSummary(TypedDict, total=False):
-    top: list[list[Any]]  # the five highest [customer id, score]
+    top: list[list[Any]]  # the five highest [customer id, score]; money: [id, "decimal"]
+    top_unit: str  # money scores (exposure): the currency the top amounts are in
     nonzero: int  # customers with a score above zero (scores read from other edges)
     seeds: int  # personalised PageRank: the seeds it teleported to
     pagerank: str  # network value: where the PageRank it blends came from

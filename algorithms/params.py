@@ -5,7 +5,7 @@ not a silent default. Options every algorithm takes (which ties make the graph, 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -62,7 +62,21 @@ class NetworkValueParams(AlgorithmParams):
     )
 
 
-class ExposureParams(AlgorithmParams):
+def today() -> date:
+    """The default as-of date: today (UTC)."""
+    return datetime.now(UTC).date()
+
+
+class InForceParams(AlgorithmParams):
+    """Runs over guarantees: only those in force on ``as_of`` count (started on or before it,
+    and with no ``end`` or an ``end`` on or after it); the date is recorded with the run."""
+
+    as_of: date = Field(
+        default_factory=today, description="count guarantees in force on this date (today)"
+    )
+
+
+class ExposureParams(InForceParams):
     hops: int = Field(default=2, ge=1, le=6)
     decay: float = Field(default=0.5, ge=0.0, le=1.0, description="factor per hop beyond the first")
     direction: Literal["out", "in", "both"] = Field(
@@ -93,7 +107,7 @@ class BetweennessParams(AlgorithmParams):
     )
 
 
-class GuaranteeCircleParams(AlgorithmParams):
+class GuaranteeCircleParams(InForceParams):
     max_length: int = Field(default=6, ge=2, le=10)
 
 
@@ -107,7 +121,7 @@ class FundCycleParams(AlgorithmParams):
     max_length: int = Field(default=6, ge=2, le=10)
 
 
-class ControlGroupParams(AlgorithmParams):
+class ControlGroupParams(InForceParams):
     threshold_pct: float = Field(default=50.0, gt=0.0, lt=100.0)
 
 

@@ -22,7 +22,7 @@ import concurrent.futures
 import functools
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import TypeVar
 
 from algorithms.graphdata import GraphData, InvalidGraphError, UnknownNodeError
@@ -199,18 +199,22 @@ def _search(
     k: int,
     max_hops: int,
     deadline: float | None = None,
+    avoid: Collection[str] = (),
 ) -> list[WarmPath]:
     # Directed edges both ways, plus a free edge from one virtual source to every source, so
     # one search covers all sources; the virtual node is stripped from the paths found. No
-    # edge enters a source: a path through a second source is better started from it.
+    # edge enters a source: a path through a second source is better started from it. No
+    # edge touches a node of ``avoid`` (but the target).
     starts = set(sources)
+    barred = set(avoid) - {target}
     both = [
         (u, v, w)
         for s, d, w in zip(ties.src, ties.dst, ties.weight, strict=True)
-        if s != d
+        if s != d and s not in barred and d not in barred
         for u, v in ((s, d), (d, s))
         if v not in starts
     ]
+    sources = [s for s in sources if s not in barred]
     edges = [(u, v) for u, v, _ in both] + [(_VIRTUAL_SOURCE, s) for s in sources]
     weight = [w for *_, w in both] + [1.0] * len(sources)
     _check_deadline(deadline)
@@ -235,6 +239,7 @@ async def warmest_paths_between(
     deadline: float | None = None,
     slots: SearchSlots | None = None,
     owner: str | None = None,
+    screen: Callable[[list[str]], Awaitable[set[str]]] | None = None,
 ) -> list[WarmPath]:
     """The ``k`` warmest paths of ties from any of ``sources`` to ``target``.
 
@@ -267,6 +272,10 @@ async def warmest_paths_between(
     owner : str, optional
         Whose search it is (the API passes the caller's subject): an owner holds at most
         ``slots.per_owner`` places at once.
+    screen : async callable, optional
+        Given the customers read around both ends, those no path may start from or go
+        through (the API passes "may not be contacted" for marketing roles); the target
+        is never screened out.
 
     Returns
     -------
@@ -313,10 +322,13 @@ async def warmest_paths_between(
             around_sources.dst + around_target.dst,
             around_sources.weight + around_target.weight,
         )
+        avoid: set[str] = set()
+        if screen is not None:
+            avoid = await screen(sorted({*ties.src, *ties.dst, *starts} - {target}))
         _check_deadline(deadline)
 
         def search() -> list[WarmPath]:
-            return _search(starts, target, ties, k, max_hops, deadline)
+            return _search(starts, target, ties, k, max_hops, deadline, avoid)
 
         if slot is None:
             return await asyncio.to_thread(search)

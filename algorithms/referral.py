@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from algorithms.context import Computed, RunContext
@@ -18,6 +17,7 @@ from algorithms.engines import tie_graph
 from algorithms.inproc import centrality, referral
 from algorithms.params import InvalidParametersError, ReferralPathParams, ReferralTargetParams
 from algorithms.paths import warmest_paths_between
+from graph import clock
 from graph.results import ResultProperty
 
 
@@ -53,6 +53,8 @@ def target_row(target: referral.ScoredTarget, scenario: str) -> dict[str, Any]:
             "introducer_influence": target.introducer_influence,
             # the ids alone, so a read can screen introducers again without parsing JSON
             "introducer_ids": [i.node_id for i in target.introducers],
+            # and the people in the middle of their paths, screened again the same way
+            "intermediary_ids": sorted({m for i in target.introducers for m in i.path[1:-1]}),
             "introducers_json": json.dumps(
                 [
                     {
@@ -73,9 +75,10 @@ async def referral_targets(run: RunContext, params: ReferralTargetParams) -> Com
     """REFERRAL_TARGET rows per product (and scenario), replacing the previous ones.
 
     Targets: consented, not risk-flagged (the deployment's rule) and eligible for the product
-    (its eligibility rules on today's date); introducers: consented and not risk-flagged.
+    (its eligibility rules on today's date); introducers, and the people between them and
+    the target: consented and not risk-flagged.
     """
-    as_of = datetime.now(UTC).date()
+    as_of = clock.today()
     targets_repository = run.referral_targets
     products = await run.customers.product_ids(params.product_id)
     if params.product_id is not None and not products:
@@ -84,6 +87,8 @@ async def referral_targets(run: RunContext, params: ReferralTargetParams) -> Com
     graph = await asyncio.to_thread(tie_graph, customers, ties)
     in_scope = set(customers)
     contactable = set(await targets_repository.contactable()) & in_scope
+    # the middle person of a path is asked too; they need not be in the scenario
+    intermediaries = set(contactable)
     members: set[str] | None = None
     if params.scenario_id is not None:
         members = set(await run.customers.scenario_members(params.scenario_id))
@@ -120,6 +125,7 @@ async def referral_targets(run: RunContext, params: ReferralTargetParams) -> Com
                 top_n=params.top_n,
                 top_introducers=params.top_introducers,
                 introducers=contactable,
+                intermediaries=intermediaries,
             )
         )
         rows = [target_row(t, scenario_key) for t in targets]

@@ -93,13 +93,14 @@ def find_guarantee_circles(
             ordered=True,
             subtype=c.kind.value,
             amount_minor=c.total_amount,
+            as_of=params.as_of.isoformat(),
         )
         for c in cycles.guarantee_circles(graph, max_length=params.max_length)
     ]
 
 
 async def guarantee_circles(run: RunContext, params: GuaranteeCircleParams) -> Computed:
-    edges = await run.projections.guarantees()
+    edges = await run.projections.guarantees(params.as_of)
     return await _found(run, functools.partial(find_guarantee_circles, edges, params), edges)
 
 
@@ -115,6 +116,7 @@ def find_identifier_rings(
             score=r.score,
             shared_kinds=list(r.shared_kinds),
             identifier_count=len(r.identifiers),
+            shared_keys=sorted(r.identifiers),  # Identifier keys (keyed hashes), not values
         )
         for r in risk.shared_identifier_rings(
             graph, min_size=params.min_size, max_sharing=params.max_sharing
@@ -143,6 +145,9 @@ def find_fund_cycles(
             ordered=True,
             amount_minor=c.total_amount,
             min_amount_minor=c.min_amount,
+            # hop by hop: members[i] paid transfer_amounts_minor[i] at transfer_times[i]
+            transfer_amounts_minor=list(c.amounts or ()),
+            transfer_times=list(c.times),
         )
         for c in cycles.fund_flow_cycles(
             graph, window=params.window_days * 86_400, max_length=params.max_length
@@ -188,6 +193,7 @@ def find_control_groups(
                 loan_balance_minor=loans,
                 guarantees_out_minor=out,
                 total_exposure_minor=total,
+                as_of=params.as_of.isoformat(),
             )
         )
     return found
@@ -199,7 +205,7 @@ async def control_groups(run: RunContext, params: ControlGroupParams) -> Compute
     guarantees: list[GuaranteeEdge] = []
     if shareholdings:  # a group's exposure: its loans and guarantees out
         loans = await run.projections.loan_balances()
-        guarantees = await run.projections.guarantees()
+        guarantees = await run.projections.guarantees(params.as_of)
     find = functools.partial(
         find_control_groups, shareholdings, params, loan_balances=loans, guarantees=guarantees
     )
@@ -217,10 +223,11 @@ def _guarantee_graph(edges: Sequence[GuaranteeEdge], nodes: Sequence[str]) -> Gr
 
 
 async def exposure(run: RunContext, params: ExposureParams) -> Computed:
-    """Every customer's guarantee exposure within ``hops``, decayed per hop (minor units)."""
+    """Every customer's guarantee exposure within ``hops``, decayed per hop (minor units),
+    through the guarantees in force on ``params.as_of``."""
     await run.progress(0.02, "read")
     customers = await run.projections.customer_ids()
-    edges = await run.projections.guarantees()
+    edges = await run.projections.guarantees(params.as_of)
     graph = _guarantee_graph(edges, customers)
     await run.progress(0.3, "compute")
     values: dict[str, Any] = await asyncio.to_thread(

@@ -44,6 +44,7 @@ from algorithms.registry import REGISTRY, Algorithm, Engine
 from algorithms.scope import Scope
 from graph.errors import CrkgError
 from graph.model import RiskLinkageKind
+from graph.money import MINOR_SUFFIX, to_decimal
 from graph.repositories.projections import CustomerScope
 from graph.results import ResultProperty
 from graph.settings import CrkgSettings
@@ -214,6 +215,9 @@ async def _write_property(
     if not prop.is_community:
         top = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
         summary["top"] = [[k, v] for k, v in top]
+        if prop.value.endswith(MINOR_SUFFIX):  # money: exact decimals in currency units
+            summary["top"] = [[k, str(to_decimal(int(v)))] for k, v in top]
+            summary["top_unit"] = run.settings.currency
         return await run.customers.write_result(
             target, values, run.run_id, on_batch=run.batches(low, 0.98)
         )

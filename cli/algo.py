@@ -7,7 +7,7 @@ starts.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,7 +19,20 @@ from graph.errors import CrkgError
 from graph.settings import CrkgSettings
 from graph.store import connected_store
 
+if TYPE_CHECKING:
+    from pydantic.fields import FieldInfo
+
 app = typer.Typer(help="Graph algorithms: list them, run one.", no_args_is_help=True)
+
+
+def _default(info: FieldInfo) -> str:
+    """A parameter's default as `crkg algo list` shows it (a computed one by its factory:
+    ``as_of=today()``)."""
+    if info.is_required():
+        return "(required)"
+    if info.default_factory is not None:
+        return f"{getattr(info.default_factory, '__name__', 'computed')}()"
+    return repr(info.default)
 
 
 @app.command("list")
@@ -33,7 +46,7 @@ def algo_list() -> None:
         table.add_column(column)
     for spec in REGISTRY.values():
         params = ", ".join(
-            f"{name}={'(required)' if info.is_required() else repr(info.default)}"
+            f"{name}={_default(info)}"
             for name, info in spec.params.model_fields.items()
             if name != "tie_kinds"
         )

@@ -32,6 +32,16 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _date(value: Any) -> date | None:
+    """A date read back as a ``date`` (ISO text, a driver date or a date already)."""
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, str):
+        return date.fromisoformat(value)
+    to_native = getattr(value, "to_native", None)
+    return None if to_native is None else to_native()
+
+
 # --- customers -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CustomerRecord:
@@ -54,6 +64,7 @@ class CustomerRecord:
     birth_date: date | None = None
     defaulted_at: date | None = None
     results: Mapping[ResultProperty, Any] = field(default_factory=dict)
+    result_runs: Mapping[ResultProperty, str] = field(default_factory=dict)  # who wrote each
 
     PII_FIELDS = ("name", "phone", "id_number", "email")
 
@@ -64,8 +75,14 @@ class CustomerRecord:
             for prop in ResultProperty
             if properties.get(prop.value) is not None
         }
+        result_runs = {
+            prop: str(properties[f"{prop.value}_run_id"])
+            for prop in results
+            if properties.get(f"{prop.value}_run_id") is not None
+        }
         return cls(
             customer_id=str(properties["customer_id"]),
+            result_runs=result_runs,
             kind=_str(properties.get("kind")),
             name=_str(properties.get("name")),
             city=properties.get("city"),
@@ -151,16 +168,44 @@ class Neighbourhood:
 
 @dataclass(frozen=True)
 class Contribution:
-    """A neighbour's share of a customer's PageRank."""
+    """What a neighbour passes to a customer's PageRank: ``share`` of all that its
+    neighbours pass (0–1), ``contribution`` the PageRank mass itself (before damping)."""
 
     customer_id: str
     share: float
+    contribution: float = 0.0
 
 
 class GuaranteeEdge(NamedTuple):
     guarantor_id: str
     borrower_id: str
     amount_minor: int
+
+
+@dataclass(frozen=True)
+class GuaranteeLink:
+    """One guarantee as the API shows it: who backs whom, how much, from when until when
+    (``end`` None: open, in force until released)."""
+
+    guarantor_id: str
+    borrower_id: str
+    amount_minor: int
+    start: date | None
+    end: date | None
+
+    @property
+    def edge(self) -> GuaranteeEdge:
+        return GuaranteeEdge(self.guarantor_id, self.borrower_id, self.amount_minor)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> GuaranteeLink:
+        return cls(
+            str(row["src"]),
+            str(row["dst"]),
+            int(row["amount_minor"] or 0),
+            _date(row.get("start")),
+            _date(row.get("end")),
+        )
 
 
 @dataclass(frozen=True)
@@ -243,6 +288,7 @@ class Influencer:
     score: float
     run_id: str | None
     risk_flags: list[str]  # RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT; empty when not flagged
+    scope_rank: int = 0  # 1 = highest score among everyone in the scope, screened or not
 
 
 @dataclass(frozen=True)
@@ -292,10 +338,14 @@ class LinkageRecord:
     amount_minor: int | None = None
     min_amount_minor: int | None = None
     shared_kinds: list[str] = field(default_factory=list)
+    shared_keys: list[str] = field(default_factory=list)  # identifier rings: Identifier keys
     identifier_count: int | None = None
     loan_balance_minor: int | None = None
     guarantees_out_minor: int | None = None
     total_exposure_minor: int | None = None
+    as_of: date | None = None  # guarantee circles, control groups: guarantees in force then
+    transfer_amounts_minor: list[int] = field(default_factory=list)  # fund cycles, per hop
+    transfer_times: list[float] = field(default_factory=list)  # fund cycles: epoch seconds
     run_id: str | None = None
     members: list[LinkageMember] = field(default_factory=list)
 
@@ -315,10 +365,14 @@ class LinkageRecord:
             amount_minor=_int(properties.get("amount_minor")),
             min_amount_minor=_int(properties.get("min_amount_minor")),
             shared_kinds=[str(k) for k in properties.get("shared_kinds") or []],
+            shared_keys=[str(k) for k in properties.get("shared_keys") or []],
             identifier_count=_int(properties.get("identifier_count")),
             loan_balance_minor=_int(properties.get("loan_balance_minor")),
             guarantees_out_minor=_int(properties.get("guarantees_out_minor")),
             total_exposure_minor=_int(properties.get("total_exposure_minor")),
+            as_of=_date(properties.get("as_of")),
+            transfer_amounts_minor=[int(a) for a in properties.get("transfer_amounts_minor") or []],
+            transfer_times=[float(t) for t in properties.get("transfer_times") or []],
             run_id=properties.get("run_id"),
             members=[
                 LinkageMember(str(m["id"]), _int(m.get("position")), m.get("role")) for m in ordered

@@ -287,7 +287,9 @@ def tables_of(bank: GeneratedBank, ids: Families) -> dict[str, r.Table]:
                 "borrower_id": id_ref(cust, g.borrower),
                 "amount": r.cents(g.amount_cents),
                 "start": r.dates(g.start),
-                "end": r.dates(g.end),
+                # a planted circle is live: its guarantees run until released (open end), so
+                # the ground truth holds on any as-of date; background ones end as drawn
+                "end": r.blank_where(g.planted, r.dates(g.end)),
             },
             as_i64(np.flatnonzero(~g.planted)),
         ),

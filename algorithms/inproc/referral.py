@@ -214,6 +214,7 @@ def score_referral_targets(
     top_n: int = 500,
     top_introducers: int = 3,
     introducers: Iterable[str] | None = None,
+    intermediaries: Iterable[str] | None = None,
 ) -> list[ScoredTarget]:
     """Rank the people to target for a product, each with introducers and reasons.
 
@@ -230,8 +231,11 @@ def score_referral_targets(
     Introducers are the holders with the warmest path to the candidate within two ties
     (strength = product of the tie strengths), best first, among ``introducers`` when given
     (an introducer is contacted too: the caller passes those who consented and are not
-    risk-flagged); a holder left out still counts as a holder. Candidates are the non-holders
-    in ``eligible`` with a holder within two ties (with ``introducers``: one of those).
+    risk-flagged); a holder left out still counts as a holder. The person in the middle of a
+    two-tie path is asked too, so with ``intermediaries`` only those may stand there (the
+    caller passes, again, who may be contacted). Candidates are the non-holders in
+    ``eligible`` with a holder within two ties (with ``introducers``: one of those, reached
+    directly or through one of ``intermediaries``).
     Exact: the influence term can only add ``TARGET_WEIGHTS["influence"]``, so introducers
     are found for every candidate that could still reach the top ``top_n``.
 
@@ -246,6 +250,8 @@ def score_referral_targets(
         everyone.
     introducers : iterable of node ids, optional
         Who may introduce (consent, not risk-flagged); default every holder.
+    intermediaries : iterable of node ids, optional
+        Who may be the middle person of a two-tie path; default anyone.
     influence : mapping of node id to float, optional
         Influence of possible introducers (e.g. ``score_pagerank``).
     method : {"adamic_adar", "resource_allocation", "common_neighbors"}
@@ -270,6 +276,12 @@ def score_referral_targets(
     ('z', 1, 0.5, 0.9)
     >>> [(i.node_id, i.path, round(i.score, 2)) for i in best.introducers]
     [('h1', ('z', 'h1'), 0.9), ('h2', ('z', 'cand', 'h2'), 0.4)]
+
+    Nobody but ``z`` may stand between: ``h2`` no longer introduces ``z`` through ``cand``.
+
+    >>> screened = score_referral_targets(g, ["h1", "h2"], intermediaries=["z"])[0]
+    >>> [(i.node_id, i.path) for i in screened.introducers]
+    [('h1', ('z', 'h1'))]
     """
     n = graph.n_nodes
     holder_index = np.unique(graph.indices_of(dict.fromkeys(holders)))
@@ -283,6 +295,11 @@ def score_referral_targets(
         known_ids = set(graph.node_ids)
         screened[graph.indices_of([i for i in introducers if i in known_ids])] = True
         may_introduce &= screened
+    may_mediate = np.ones(n, dtype=bool)
+    if intermediaries is not None:
+        may_mediate[:] = False
+        known_ids = set(graph.node_ids)
+        may_mediate[graph.indices_of([i for i in intermediaries if i in known_ids])] = True
     adjacency = _simple_undirected(graph)
     strength = _strength_matrix(graph)
     degree = np.asarray(adjacency.sum(axis=1)).ravel()
@@ -295,9 +312,11 @@ def score_referral_targets(
     if method not in link:
         raise InvalidGraphError(f"unknown link-prediction method {method!r}")
     pool = ~is_holder & ((link["common_neighbors"] > 0) | (holder_ties > 0))
-    if introducers is not None:  # a referral needs someone allowed to make it
+    if introducers is not None or intermediaries is not None:
+        # a referral needs someone allowed to make it, reached directly or through
+        # someone allowed to stand between
         near = adjacency @ may_introduce.astype(np.float64)
-        pool &= (near + adjacency @ near) > 0
+        pool &= (near + adjacency @ (near * may_mediate)) > 0
     if eligible is not None:
         allowed = np.zeros(n, dtype=bool)
         known = set(graph.node_ids)
@@ -335,6 +354,7 @@ def score_referral_targets(
         ):
             if may_introduce[z] and s1 > best.get(z, (-1.0, -1))[0]:
                 best[z] = (s1, -1)
+            mediates = bool(may_mediate[z])
             for h, s2 in zip(
                 indices[indptr[z] : indptr[z + 1]].tolist(),
                 data[indptr[z] : indptr[z + 1]].tolist(),
@@ -343,7 +363,7 @@ def score_referral_targets(
                 if h == c or not may_introduce[h]:
                     continue
                 common[h] = common.get(h, 0) + 1
-                if s1 * s2 > best.get(h, (-1.0, -1))[0]:
+                if mediates and s1 * s2 > best.get(h, (-1.0, -1))[0]:
                     best[h] = (s1 * s2, z)
         chosen = sorted(best.items(), key=lambda item: (-item[1][0], ids[item[0]]))
         chosen = chosen[:top_introducers]

@@ -19,7 +19,7 @@ import secrets
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -28,12 +28,15 @@ from strawberry.fastapi import BaseContext
 from api.graphql.errors import ClientError
 from api.graphql.jobs import JobRegistry
 from api.security.auth import AuthenticationError, Principal
+from graph import clock
 from graph.model import AuditEvent, NodeLabel, TieKind
 from graph.queries.screens import RiskFlagRule
 from graph.read_models import (
+    AlgorithmRunRecord,
     CommunityRecord,
     Contribution,
     CustomerRecord,
+    GuaranteeLink,
     HoldingRecord,
     IdentifierRecord,
     LinkageMembership,
@@ -81,10 +84,12 @@ class Loaders:
         self.holdings = DataLoader[str, list[HoldingRecord]](load_fn=customers.holdings)
         self.scenarios = DataLoader[str, list[ParticipationRecord]](load_fn=customers.scenarios)
         self.identifiers = DataLoader[str, list[IdentifierRecord]](load_fn=customers.identifiers)
+        self.risk_flags = DataLoader[str, list[str]](load_fn=customers.risk_flags)
         self.linkages = DataLoader[str, list[LinkageMembership]](load_fn=linkages.of_customers)
         self.group_shareholdings = DataLoader[str, list[ShareholdingRecord]](
             load_fn=linkages.group_shareholdings
         )
+        self.circle_links = DataLoader[str, list[GuaranteeLink]](load_fn=linkages.circle_links)
         communities = repositories.communities
         self.community = DataLoader[str, CommunityRecord | None](load_fn=communities.by_ids)
         self.community_members = DataLoader[str, list[str]](load_fn=communities.members)
@@ -101,6 +106,13 @@ class Loaders:
 
         # one existence check per product per request, however many communities ask
         self.product_exists = DataLoader[str, bool](load_fn=products_exist)
+        runs = repositories.runs
+
+        async def runs_by_id(ids: list[str]) -> list[AlgorithmRunRecord | None]:
+            # a page of customers names one or two runs: one look-up each
+            return [await runs.get(i) for i in ids]
+
+        self.run = DataLoader[str, AlgorithmRunRecord | None](load_fn=runs_by_id)
 
 
 @dataclass
@@ -182,6 +194,13 @@ class RequestContext(BaseContext):
             else hashlib.sha256(document.encode("utf-8", "surrogatepass")).hexdigest()
         )
         self.internal_error_fields: list[str] = []
+        # what an answer leaves out or should be read with, in words, by field path: the
+        # response's extensions.notes (an empty list cannot say "nothing within 4 ties")
+        self.notes: list[dict[str, Any]] = []
+
+    def note(self, info: Any, message: str) -> None:
+        """Say something about the field being resolved (``extensions.notes``)."""
+        self.notes.append({"path": list(info.path.as_list()), "message": message})
 
     @classmethod
     def anonymous(
@@ -225,6 +244,10 @@ class RequestContext(BaseContext):
         """Unmasked PII for this customer? (an RM for their own book, or a role allowed all)"""
         rm_id = customer.rm_id
         return self.principal.may_unmask_pii([rm_id] if rm_id else [])
+
+    def today(self) -> date:
+        """The day this request dates its answers by (:func:`graph.clock.today`)."""
+        return clock.today()
 
     def page_size(self, first: int | None, default: int = 50) -> int:
         """``first`` checked against the maximum page size (the limits reject it earlier)."""

@@ -185,6 +185,8 @@ class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
         if cut := truncated_lists(context):
             # lists the data made longer than their declared bound: said, not hidden
             response["extensions"] = {**(response.get("extensions") or {}), "truncated": cut}
+        if context.notes and result.data is not None:
+            response["extensions"] = {**(response.get("extensions") or {}), "notes": context.notes}
         return response
 
 

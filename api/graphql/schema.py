@@ -41,6 +41,8 @@ class Query:
     exposure = risk.exposure
     related_party_group = risk.related_party_group
     related_party_groups = risk.related_party_groups
+    defaulted_borrowers = risk.defaulted_borrowers
+    risk_linkage = risk.risk_linkage
     algorithm_runs = admin.algorithm_runs
     job = admin.job
 

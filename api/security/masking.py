@@ -21,7 +21,10 @@ e-mail             the local part's first character and the domain        every 
 =================  =====================================================  =====================
 
 A mask never returns the raw value: the kept part is always shorter than the value.
-``None`` and ``""`` pass through unmasked: there is nothing to hide.
+``None`` and ``""`` pass through the mask functions unmasked (there is nothing to hide), but
+a caller who may not read a field must not learn that it is empty either: for them
+:func:`mask_absent` stands in, the form of a value that keeps nothing (``**`` for a name,
+``********`` otherwise), ``masked=True``.
 """
 
 from __future__ import annotations
@@ -58,6 +61,20 @@ class Masked:
     def unmasked(cls, value: str | None) -> Masked:
         """The value as it is, for a caller allowed to see it."""
         return cls(value, masked=False)
+
+
+def mask_absent(field: str) -> Masked:
+    """What a caller who may not read ``field`` sees when nothing is on file: the mask of a
+    value that keeps nothing, so the answer does not tell an empty field from a hidden one.
+
+    Examples
+    --------
+    >>> mask_absent("name")
+    Masked(value='**', masked=True)
+    >>> mask_absent("phone")
+    Masked(value='********', masked=True)
+    """
+    return Masked(_NAME_HIDDEN if field == "name" else _ALL_HIDDEN, masked=True)
 
 
 def mask_name(name: str | None) -> Masked:

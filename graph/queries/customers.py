@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Final, Literal, LiteralString
 
 from graph.model import NodeLabel
-from graph.queries.screens import RiskFlagRule, risk_flag_reasons, risk_flagged
+from graph.queries.screens import RiskFlagRule, may_contact, risk_flag_reasons
 from graph.queries.ties import literal
 from graph.results import ResultProperty, checked_property
 
 _RESULTS: Final = ", ".join(f".{p.value}" for p in ResultProperty)
+# the runs whose dates an answer states (the lifecycle stage's reference day)
+_RESULT_RUNS: Final = f".{ResultProperty.LIFECYCLE_STAGE.value}_run_id"
 
 CUSTOMERS_BY_IDS: Final[LiteralString] = literal(f"""
 UNWIND $ids AS id
@@ -24,7 +26,7 @@ OPTIONAL MATCH (c)-[:MANAGED_BY]->(rm:RelationshipManager)
 RETURN collect({{id: id, customer: c {{
   .customer_id, .kind, .name, .city, .branch_id, .aum_minor, .risk_rating, .consent_marketing,
   .onboarded_at, .last_active_at, .phone, .id_number, .email, .birth_date, .defaulted_at,
-  {_RESULTS}
+  {_RESULTS}, {_RESULT_RUNS}
 }}, rm_id: rm.rm_id}}) AS rows
 """)
 
@@ -95,15 +97,23 @@ def list_customers(
     tier: bool,
     scenario: bool,
     community_property: str | None,
+    mine: bool = False,
+    initial: bool = False,
 ) -> LiteralString:
     """One page of customers in id order (keyset: ``id > $after``), filters optional.
 
     ``search``: ``names`` matches names (CJK full text) of every customer; ``book_names``
     only of the customers managed by ``$book_rm_id`` (an RM may not probe masked names
     of others); ``id`` only an exact customer id. Every mode also matches the exact id.
+    ``initial``: the search is one character, which the full-text index (CJK bigrams)
+    cannot match: names starting with it (a surname) instead. ``mine``: only the
+    customers ``$book_rm_id`` manages.
     """
     parts = []
-    if search in ("names", "book_names"):
+    book_filter = "EXISTS { (c)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $book_rm_id}) }"
+    if search in ("names", "book_names") and initial:
+        parts.append("MATCH (c:Customer)")
+    elif search in ("names", "book_names"):
         book = (
             " AND EXISTS { (node)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $book_rm_id}) }"
             if search == "book_names"
@@ -119,6 +129,11 @@ def list_customers(
     else:
         parts.append("MATCH (c:Customer)")
     conditions = ["c.customer_id > $after"]
+    if search in ("names", "book_names") and initial:
+        name = "(c.name STARTS WITH $raw_search OR c.customer_id = $raw_search)"
+        conditions.append(f"{name} AND {book_filter}" if search == "book_names" else name)
+    if mine:
+        conditions.append(book_filter)
     if tier:
         conditions.append("c.tier = $tier")
     if community_property is not None:
@@ -139,13 +154,14 @@ def influencers(
     community_property: str | None,
     branch: bool,
     rule: RiskFlagRule | None = None,
-    exclude_flagged: bool = False,
+    contactable_only: bool = False,
 ) -> LiteralString:
     """Customers with the highest stored score, optionally within a scope.
 
     Every row says why the customer is risk-flagged (``risk_flags``, empty when not; computed
-    with ``rule``, the default rule when None); ``exclude_flagged`` leaves flagged customers
-    out (marketing lists).
+    with ``rule``, the default rule when None); ``contactable_only`` keeps only those who
+    may be contacted (:func:`~graph.queries.screens.may_contact`: consent and not flagged,
+    the screen of referral targets and introducers), for marketing lists.
     """
     prop = checked_property(metric_property)
     screen = rule or RiskFlagRule()
@@ -159,16 +175,50 @@ def influencers(
         conditions.append(f"c.{checked_property(community_property)} = $community")
     if branch:
         conditions.append("c.branch_id = $branch_id")
-    if exclude_flagged:
-        conditions.append(f"NOT {risk_flagged('c', screen)}")
-    return literal(f"""
+    returned = f"""RETURN c.customer_id AS id, c.{prop} AS score, c.{prop}_run_id AS run_id,
+       {risk_flag_reasons("c", screen)} AS risk_flags, scope_rank
+ORDER BY scope_rank"""
+    if not contactable_only:
+        return literal(f"""
 {match}
 WITH DISTINCT c WHERE {" AND ".join(conditions)}
 WITH c ORDER BY c.{prop} DESC, c.customer_id LIMIT $limit
-RETURN c.customer_id AS id, c.{prop} AS score, c.{prop}_run_id AS run_id,
-       {risk_flag_reasons("c", screen)} AS risk_flags
-ORDER BY score DESC, id
+WITH collect(c) AS ranked
+UNWIND range(1, size(ranked)) AS scope_rank
+WITH ranked[scope_rank - 1] AS c, scope_rank
+{returned}
 """)
+    # the rank among everyone in the scope, then the screen: a row keeps the rank the risk
+    # role sees for the same customer (gaps where someone was left out)
+    return literal(f"""
+{match}
+WITH DISTINCT c WHERE {" AND ".join(conditions)}
+WITH c ORDER BY c.{prop} DESC, c.customer_id
+WITH collect(c) AS ranked
+UNWIND range(1, size(ranked)) AS scope_rank
+WITH ranked[scope_rank - 1] AS c, scope_rank
+WHERE {may_contact("c", screen)}
+WITH c, scope_rank ORDER BY scope_rank LIMIT $limit
+{returned}
+""")
+
+
+# --- risk: defaults and flags -------------------------------------------------------------------
+def risk_flags_of(rule: RiskFlagRule) -> LiteralString:
+    """Each of $ids with the reasons it is risk-flagged under ``rule`` (empty when not)."""
+    return literal(f"""
+UNWIND $ids AS id
+MATCH (c:Customer {{customer_id: id}})
+RETURN collect({{id: id, flags: {risk_flag_reasons("c", rule)}}}) AS rows
+""")
+
+
+# Defaulted borrowers after the cursor $after, in id order.
+DEFAULTED_BORROWERS: Final[LiteralString] = """
+MATCH (c:Customer)
+WHERE c.defaulted_at IS NOT NULL AND c.customer_id > $after
+RETURN c.customer_id AS id ORDER BY id LIMIT $limit
+"""
 
 
 # --- examples the demo picks its subjects with ------------------------------------------------
@@ -197,7 +247,7 @@ WITH p.product_id AS id ORDER BY id
 RETURN collect(id) AS ids
 """
 
-# Holders: an active (or status-less) HOLDS; a CLOSED holding does not count.
+# Holders: a HOLDS that is ACTIVE, DORMANT or status-less; a CLOSED holding does not count.
 READ_HOLDERS: Final[LiteralString] = """
 MATCH (c:Customer)-[h:HOLDS]->(p:Product {product_id: $product_id})
 WHERE coalesce(h.status, 'ACTIVE') <> 'CLOSED'

@@ -146,8 +146,11 @@ RETURN collect(id) AS ids, collect(gds.util.asNode(id).customer_id) AS customer_
 """
 
 # --- the edges of the risk searches and cascades ---------------------------------------------
+# Only guarantees in force on $as_of: started by then and not ended before that day (an open
+# `end` runs until released); ended guarantees are history, not exposure.
 READ_GUARANTEE_COLUMNS: Final[LiteralString] = """
 MATCH (a:Customer)-[r:GUARANTEES]->(b:Customer)
+WHERE coalesce(r.start <= $as_of, true) AND (r.end IS NULL OR r.end >= $as_of)
 RETURN collect(a.customer_id) AS src, collect(b.customer_id) AS dst,
        collect(coalesce(r.amount_minor, 0)) AS amount
 """

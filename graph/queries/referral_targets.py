@@ -28,7 +28,9 @@ def referral_targets(rule: RiskFlagRule) -> LiteralString:
 
     A target must still consent, not be risk-flagged and meet the product's eligibility
     rules on $as_of (rules or flags that changed since the run take effect at once); its
-    stored introducers are screened the same way (``introducers_ok``: the ids still allowed).
+    stored introducers are screened the same way (``introducers_ok``: the ids still allowed),
+    and so are the people in the middle of their paths (``intermediaries_barred``: the ids
+    no longer allowed; an introducer whose path goes through one is dropped).
     """
     return literal(f"""
 MATCH (c:Customer)-[t:REFERRAL_TARGET {{scenario_id: $scenario_key}}]->
@@ -40,7 +42,11 @@ WHERE {may_contact("c", rule)}
 WITH c, t ORDER BY t.rank LIMIT $limit
 RETURN c.customer_id AS id, t {{.*}} AS target,
        [i IN coalesce(t.introducer_ids, []) WHERE EXISTS {{
-          MATCH (x:Customer {{customer_id: i}}) WHERE {may_contact("x", rule)} }}] AS introducers_ok
+          MATCH (x:Customer {{customer_id: i}}) WHERE {may_contact("x", rule)} }}]
+         AS introducers_ok,
+       [i IN coalesce(t.intermediary_ids, []) WHERE NOT EXISTS {{
+          MATCH (x:Customer {{customer_id: i}}) WHERE {may_contact("x", rule)} }}]
+         AS intermediaries_barred
 ORDER BY t.rank
 """)
 
@@ -50,6 +56,15 @@ def read_contactable(rule: RiskFlagRule) -> LiteralString:
     return literal(
         f"MATCH (c:Customer) WHERE {may_contact('c', rule)} "
         "WITH c.customer_id AS id ORDER BY id RETURN collect(id) AS ids"
+    )
+
+
+def read_uncontactable(rule: RiskFlagRule) -> LiteralString:
+    """Those of the customers in $ids who may not be contacted (the people to keep off a
+    warm introduction path)."""
+    return literal(
+        "UNWIND $ids AS id MATCH (c:Customer {customer_id: id}) "
+        f"WHERE NOT {may_contact('c', rule)} RETURN collect(id) AS ids"
     )
 
 

@@ -70,12 +70,32 @@ RETURN l {{.*}} AS linkage,
 """)
 
 
+LINKAGE_BY_ID: Final[LiteralString] = """
+MATCH (l:RiskLinkage {linkage_id: $linkage_id})
+RETURN l {.*} AS linkage,
+       [(c:Customer)-[m:MEMBER_OF]->(l) | {id: c.customer_id, position: m.position, role: m.role}]
+         AS members
+"""
+
 GROUP_OF_CUSTOMER: Final[LiteralString] = """
 MATCH (:Customer {customer_id: $customer_id})-[:MEMBER_OF]->(l:RiskLinkage {kind: 'CONTROL_GROUP'})
 WITH l ORDER BY l.size DESC, l.linkage_id LIMIT 1
 RETURN l {.*} AS linkage,
        [(c:Customer)-[m:MEMBER_OF]->(l) | {id: c.customer_id, position: m.position, role: m.role}]
          AS members
+"""
+
+# The guarantees of each circle, link by link in guarantee order (member i backs member i+1,
+# the last backs the first), with their dates.
+CIRCLE_LINKS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (l:RiskLinkage {linkage_id: id})
+MATCH (a:Customer)-[ma:MEMBER_OF]->(l), (b:Customer)-[mb:MEMBER_OF]->(l)
+WHERE mb.position = (ma.position + 1) % l.size
+MATCH (a)-[r:GUARANTEES]->(b)
+WITH id, ma.position AS position, a, b, r ORDER BY id, position
+RETURN collect({id: id, src: a.customer_id, dst: b.customer_id,
+                amount_minor: coalesce(r.amount_minor, 0), start: r.start, end: r.end}) AS rows
 """
 
 SHAREHOLDINGS_IN_GROUPS: Final[LiteralString] = """

@@ -83,7 +83,9 @@ RETURN p.customer_id AS id ORDER BY id LIMIT 1
 
 
 def pagerank_contributions(kinds: Sequence[TieKind]) -> LiteralString:
-    """Each neighbour's share of a customer's PageRank: its score × tie strength / its total.
+    """What each neighbour passes to a customer's PageRank: its score × tie strength / its
+    total (``contribution``, PageRank mass before damping), and that as a fraction of what
+    all the customer's neighbours pass (``share``, 0–1, summing to 1 over every neighbour).
 
     This is the last power-iteration step of weighted PageRank read backwards, so the shares
     say which ties carry the customer's influence.
@@ -100,19 +102,26 @@ CALL (n) {{
 }}
 WITH id, n.customer_id AS neighbour, n.score_pagerank * weight / total AS contribution
 ORDER BY id, contribution DESC
-RETURN collect({{id: id, neighbour: neighbour, contribution: contribution}}) AS rows
+WITH id, collect({{neighbour: neighbour, contribution: contribution}}) AS found,
+     sum(contribution) AS inflow
+UNWIND found AS f
+RETURN collect({{id: id, neighbour: f.neighbour, contribution: f.contribution,
+                share: CASE WHEN inflow > 0 THEN f.contribution / inflow ELSE 0.0 END}}) AS rows
 """)
 
 
 def guarantees_around(hops: int) -> LiteralString:
-    """Every guarantee within ``hops`` of a customer, either direction."""
+    """Every guarantee in force on $as_of within ``hops`` of a customer, either direction,
+    reached through guarantees in force (ended ones are history, not exposure)."""
     if not 1 <= hops <= 4:
         raise ValueError("hops must be between 1 and 4")
     return literal(f"""
 MATCH (c:Customer {{customer_id: $customer_id}})
 MATCH (c)-[rels:GUARANTEES*1..{hops}]-(:Customer)
+WHERE all(r IN rels WHERE coalesce(r.start <= $as_of, true)
+                      AND (r.end IS NULL OR r.end >= $as_of))
 UNWIND rels AS r
 WITH DISTINCT r LIMIT $limit
 RETURN startNode(r).customer_id AS src, endNode(r).customer_id AS dst,
-       coalesce(r.amount_minor, 0) AS amount_minor
+       coalesce(r.amount_minor, 0) AS amount_minor, r.start AS start, r.end AS end
 """)

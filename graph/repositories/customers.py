@@ -169,13 +169,20 @@ class CustomerRepository:
         scenario_id: str | None = None,
         community_property: str | None = None,
         community: str | None = None,
+        mine: bool = False,
     ) -> list[str]:
-        """One page of customer ids in id order (keyset after ``after``), filters optional."""
+        """One page of customer ids in id order (keyset after ``after``), filters optional;
+        ``mine``: only the customers ``book_rm_id`` manages. A name search of one character
+        matches the names starting with it (a surname)."""
+        if mine and book_rm_id is None:
+            raise ValueError("mine needs book_rm_id")
         statement = q.list_customers(
             search=None if search is None else search_mode,
             tier=tier is not None,
             scenario=scenario_id is not None,
             community_property=community_property,
+            mine=mine,
+            initial=search is not None and len(search.strip()) == 1,
         )
         return await self._ids(
             "list customers",
@@ -183,7 +190,7 @@ class CustomerRepository:
             after=after,
             limit=limit,
             search=_lucene_terms(search) if search is not None else None,
-            raw_search=search,
+            raw_search=None if search is None else search.strip(),
             book_rm_id=book_rm_id,
             tier=tier,
             scenario_id=scenario_id,
@@ -199,18 +206,18 @@ class CustomerRepository:
         community_property: str | None = None,
         community: str | None = None,
         branch_id: str | None = None,
-        exclude_flagged: bool = False,
+        contactable_only: bool = False,
     ) -> list[Influencer]:
         """Highest stored score first; each says why the customer is risk-flagged
-        (RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT; empty when not), and ``exclude_flagged``
-        leaves flagged customers out."""
+        (RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT; empty when not), and ``contactable_only``
+        keeps only customers who may be contacted (consent, not flagged)."""
         statement = q.influencers(
             metric_property,
             scenario=scenario_id is not None,
             community_property=community_property,
             branch=branch_id is not None,
             rule=self.risk_rule,
-            exclude_flagged=exclude_flagged,
+            contactable_only=contactable_only,
         )
         rows = await self.runner.fetch(
             "influencers",
@@ -222,9 +229,36 @@ class CustomerRepository:
             **self.risk_rule.parameters(),
         )
         return [
-            Influencer(str(r["id"]), float(r["score"]), r["run_id"], list(r["risk_flags"]))
+            Influencer(
+                str(r["id"]),
+                float(r["score"]),
+                r["run_id"],
+                list(r["risk_flags"]),
+                int(r["scope_rank"]),
+            )
             for r in rows
         ]
+
+    # --- risk: defaults and flags -------------------------------------------------------------
+    async def risk_flags(self, ids: Sequence[str]) -> list[list[str]]:
+        """Why each customer is risk-flagged (RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT; empty
+        when not), under the deployment's one rule (a DataLoader's batch)."""
+        page = await collected(
+            self.runner,
+            "risk flags",
+            q.risk_flags_of(self.risk_rule),
+            ids=list(ids),
+            **self.risk_rule.parameters(),
+        )
+        found = {str(r["id"]): [str(f) for f in r["flags"]] for r in page["rows"]}
+        return [found.get(i, []) for i in ids]
+
+    async def defaulted(self, *, after: str, limit: int) -> list[str]:
+        """Ids of defaulted borrowers (``defaulted_at`` set) after ``after``, in id order."""
+        rows = await self.runner.fetch(
+            "defaulted borrowers", q.DEFAULTED_BORROWERS, after=after, limit=limit
+        )
+        return [str(r["id"]) for r in rows]
 
     # --- examples the demo picks its subjects with -------------------------------------------
     async def largest_book_rm(self) -> str | None:

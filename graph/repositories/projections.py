@@ -160,17 +160,21 @@ class ProjectionRepository:
         return [int(i) for i in page["ids"]]
 
     # --- the edges of the risk searches and cascades -----------------------------------------
-    async def guarantee_columns(self) -> tuple[list[str], list[str], list[int]]:
-        """Guarantor ids, borrower ids and amounts in minor units (0 where unknown)."""
-        page = await collected(self.runner, "read guarantees", q.READ_GUARANTEE_COLUMNS)
+    async def guarantee_columns(self, as_of: date) -> tuple[list[str], list[str], list[int]]:
+        """Guarantor ids, borrower ids and amounts in minor units (0 where unknown) of the
+        guarantees in force on ``as_of``."""
+        page = await collected(
+            self.runner, "read guarantees", q.READ_GUARANTEE_COLUMNS, as_of=as_of
+        )
         return (
             [str(i) for i in page["src"]],
             [str(i) for i in page["dst"]],
             [int(a) for a in page["amount"]],
         )
 
-    async def guarantees(self) -> list[GuaranteeEdge]:
-        src, dst, amount = await self.guarantee_columns()
+    async def guarantees(self, as_of: date) -> list[GuaranteeEdge]:
+        """The guarantees in force on ``as_of`` (ended ones are history, not exposure)."""
+        src, dst, amount = await self.guarantee_columns(as_of)
         return [GuaranteeEdge(*edge) for edge in zip(src, dst, amount, strict=True)]
 
     async def identifier_uses(self) -> list[tuple[str, str]]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, LiteralString
 
+from graph import clock
 from graph.queries import referral_targets as q
 from graph.queries.screens import RiskFlagRule
 from graph.read_models import IntroducerRecord, ReferralTargetRecord
@@ -53,6 +54,17 @@ class ReferralTargetRepository:
         )
         return [str(i) for i in page["ids"]]
 
+    async def uncontactable(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` who may not be contacted (no consent, or risk-flagged)."""
+        page = await collected(
+            self.runner,
+            "read uncontactable customers",
+            q.READ_UNCONTACTABLE if False else q.read_uncontactable(self.risk_rule),
+            ids=list(dict.fromkeys(ids)),
+            **self.risk_rule.parameters(),
+        )
+        return {str(i) for i in page["ids"]}
+
     async def eligible_targets(self, product_id: str, as_of: date) -> list[str]:
         """Who may be targeted for a product: contactable and meeting its eligibility rules."""
         page = await collected(
@@ -88,7 +100,8 @@ class ReferralTargetRepository:
     ) -> list[ReferralTargetRecord]:
         """Stored targets, best first, screened again now: each still consents, is not
         risk-flagged and meets the product's eligibility on ``as_of`` (default today); only
-        the introducers who still consent and are not flagged are kept."""
+        the introducers who still consent and are not flagged, on paths whose middle person
+        still may be contacted, are kept."""
         rows = await self.runner.fetch(
             "referral targets",
             q.referral_targets(self.risk_rule),
@@ -96,16 +109,22 @@ class ReferralTargetRepository:
             scenario_key=scenario_key,
             scenario_id=scenario_id,
             limit=limit,
-            as_of=as_of or datetime.now(UTC).date(),
+            as_of=as_of or clock.today(),
             **self.risk_rule.parameters(),
         )
         found = []
         for row in rows:
             target = clean(row["target"])
             allowed = set(row["introducers_ok"])
+            barred = set(row["intermediaries_barred"])
             stored = json.loads(target.get("introducers_json") or "[]")
             stored = stored if isinstance(stored, list) else []
-            kept = [i for i in stored if i.get("customer_id") in allowed]
+            kept = [
+                i
+                for i in stored
+                if i.get("customer_id") in allowed
+                and not barred.intersection((i.get("path") or [])[1:-1])
+            ]
             found.append(
                 ReferralTargetRecord(
                     customer_id=str(row["id"]),

@@ -7,7 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from graph.queries import risk_linkages as q
-from graph.read_models import LinkageMembership, LinkageRecord, ShareholdingRecord
+from graph.read_models import (
+    GuaranteeLink,
+    LinkageMembership,
+    LinkageRecord,
+    ShareholdingRecord,
+)
 from graph.repositories.customers import clean, collected, grouped
 from graph.store import QueryRunner
 
@@ -70,6 +75,13 @@ class RiskLinkageRepository:
             "CONTROL_GROUP", min_size=1, max_size=1_000_000, limit=first, order_by=order_by
         )
 
+    async def by_id(self, linkage_id: str) -> LinkageRecord | None:
+        """One stored linkage (any kind) with its members, or None."""
+        row = await self.runner.fetch_one("risk linkage", q.LINKAGE_BY_ID, linkage_id=linkage_id)
+        if row is None:
+            return None
+        return LinkageRecord.from_properties(clean(row["linkage"]), row["members"])
+
     async def control_group_of(self, customer_id: str) -> LinkageRecord | None:
         """The largest control group ``customer_id`` belongs to, or None."""
         row = await self.runner.fetch_one(
@@ -78,6 +90,11 @@ class RiskLinkageRepository:
         if row is None:
             return None
         return LinkageRecord.from_properties(clean(row["linkage"]), row["members"])
+
+    async def circle_links(self, ids: Sequence[str]) -> list[list[GuaranteeLink]]:
+        """The guarantees of each circle in guarantee order (a DataLoader's batch)."""
+        page = await collected(self.runner, "circle links", q.CIRCLE_LINKS, ids=list(ids))
+        return grouped(page["rows"], ids, GuaranteeLink.from_row)
 
     async def group_shareholdings(self, ids: Sequence[str]) -> list[list[ShareholdingRecord]]:
         """The shareholdings between the members of each group (a DataLoader's batch)."""

@@ -4,10 +4,11 @@ customer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from graph.model import TieKind
 from graph.queries import ties as q
-from graph.read_models import Contribution, GuaranteeEdge, Neighbourhood, TieRecord
+from graph.read_models import Contribution, GuaranteeLink, Neighbourhood, TieRecord
 from graph.repositories.customers import collected, grouped
 from graph.store import QueryRunner, to_native
 
@@ -50,15 +51,24 @@ class TieRepository:
             self.runner, "pagerank contributions", q.pagerank_contributions(kinds), ids=list(ids)
         )
         found = grouped(
-            page["rows"], ids, lambda r: Contribution(str(r["neighbour"]), float(r["contribution"]))
+            page["rows"],
+            ids,
+            lambda r: Contribution(
+                str(r["neighbour"]), float(r["share"]), float(r["contribution"])
+            ),
         )
         return [group[:top] for group in found]
 
     async def guarantees_around(
-        self, customer_id: str, *, hops: int, limit: int
-    ) -> list[GuaranteeEdge]:
-        """Guarantees within ``hops`` (amounts in integer minor units), at most ``limit``."""
+        self, customer_id: str, *, hops: int, limit: int, as_of: date
+    ) -> list[GuaranteeLink]:
+        """Guarantees in force on ``as_of`` within ``hops`` (amounts in integer minor units),
+        at most ``limit``."""
         rows = await self.runner.fetch(
-            "guarantees around", q.guarantees_around(hops), customer_id=customer_id, limit=limit
+            "guarantees around",
+            q.guarantees_around(hops),
+            customer_id=customer_id,
+            limit=limit,
+            as_of=as_of,
         )
-        return [GuaranteeEdge(str(r["src"]), str(r["dst"]), int(r["amount_minor"])) for r in rows]
+        return [GuaranteeLink.from_row(r) for r in rows]

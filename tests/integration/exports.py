@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 CUSTOMER_COLUMNS = (
@@ -89,3 +90,10 @@ def write_bank(directory: Path, *, customers: int, ties: int, seed: int = 7) -> 
         "social": ties,
         "transfers": ties // 4,
     }
+
+
+def in_force(guarantees: list[dict[str, str]], as_of: date | None = None) -> list[dict[str, str]]:
+    """The rows of guarantees.csv in force on ``as_of`` (today): started by then and not
+    ended before it, as every risk run and query counts them."""
+    day = (as_of or datetime.now(UTC).date()).isoformat()
+    return [g for g in guarantees if g["start"] <= day and (not g["end"] or g["end"] >= day)]

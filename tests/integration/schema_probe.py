@@ -131,6 +131,8 @@ def probes(schema: GraphQLSchema, fills: Fills) -> list[Probe]:
         if root is not None:
             queue.append((operation, root, ()))
             seen.add(root.name)
+    # small value types: the path each is probed at, and whether that field is non-null
+    value_paths: dict[str, tuple[str, tuple[Step, ...], bool]] = {}
     while queue:
         operation, object_type, path = queue.popleft()
         selections = []
@@ -141,13 +143,18 @@ def probes(schema: GraphQLSchema, fills: Fills) -> list[Probe]:
                 selections.append(f"{field_name}{arguments}")
             elif isinstance(named, GraphQLObjectType) and _all_leaves(named):
                 # small value types (a masked string, money) in full wherever they appear, so
-                # every PII field is read, not only the first that reaches the type
+                # every PII field is read, not only the first that reaches the type; their own
+                # probe goes where the schema promises a value (a non-null field) if anywhere,
+                # not where the field may rightly be null (money of a non-money metric)
                 leaves = " ".join(named.fields)
                 selections.append(f"{field_name}{arguments} {{ {leaves} }}")
+                step = Step(field_name, arguments, _is_list(field))
                 if named.name not in seen:
                     seen.add(named.name)
-                    step = Step(field_name, arguments, _is_list(field))
-                    queue.append((operation, named, (*path, step)))
+                    value_paths[named.name] = (operation, (*path, step), False)
+                non_null = isinstance(field.type, GraphQLNonNull)
+                if non_null and not value_paths[named.name][2]:
+                    value_paths[named.name] = (operation, (*path, step), True)
             else:
                 selections.append(f"{field_name}{arguments} {{ __typename }}")
                 if isinstance(named, GraphQLObjectType) and named.name not in seen:
@@ -175,4 +182,17 @@ def probes(schema: GraphQLSchema, fills: Fills) -> list[Probe]:
                         f"{operation} {{ {selection} }}",
                     )
                 )
+    for type_name, (operation, path, _) in value_paths.items():
+        value_type = schema.type_map[type_name]
+        assert isinstance(value_type, GraphQLObjectType)
+        leaves = " ".join(value_type.fields)
+        found.append(
+            Probe(
+                operation,
+                type_name,
+                path,
+                tuple(value_type.fields),
+                _document(operation, path, leaves),
+            )
+        )
     return found

@@ -25,7 +25,9 @@ async def customer(info: strawberry.Info, id: strawberry.ID) -> Customer | None:
 
 
 @strawberry.field(
-    description="Customers in id order, filtered; Relay-style pages",
+    description="Customers in id order, filtered; Relay-style pages. `search`: an exact "
+    "customer id for everyone; names for admins and, within their own book, RMs (one "
+    "character: the names starting with it, a surname). `mine`: only your own book (RMs)",
     extensions=requires(Permission.READ_CUSTOMERS),
 )
 async def customers(
@@ -36,11 +38,17 @@ async def customers(
     community_id: strawberry.ID | None = None,
     first: int | None = 50,
     after: str | None = None,
+    mine: bool = False,
 ) -> CustomerConnection | None:
     context = context_value(info)
     size = context.page_size(first)
     if search is not None and not search.strip():
         raise ClientError("search must not be blank")
+    if mine and context.principal.rm_id is None:
+        raise ClientError(
+            "mine: true lists an RM's own book, and your token names no RM",
+            hint="filter by tier, scenarioId or communityId instead",
+        )
     community_property = community = None
     if community_id is not None:
         await require_community(info, str(community_id))
@@ -57,6 +65,18 @@ async def customers(
         search_mode = "book_names"
     else:
         search_mode = "id"
+    # not an empty page: say that this role searches ids only (users review #15)
+    repository = context.repositories.customers
+    if (
+        search is not None
+        and search_mode == "id"
+        and await repository.missing_customers([search.strip()])
+    ):
+        raise ClientError(
+            f"search by customer id only for your role ({principal.role.value}): no "
+            f"customer has the id {search.strip()!r}",
+            hint="names are searched by admins and, within their own book, by RMs",
+        )
     ids = await context.repositories.customers.page(
         after=decode_cursor("customer", after) or "",
         limit=size + 1,
@@ -67,5 +87,6 @@ async def customers(
         scenario_id=None if scenario_id is None else str(scenario_id),
         community_property=community_property,
         community=community,
+        mine=mine,
     )
     return await customer_connection(info, ids, size)

@@ -1,4 +1,4 @@
-"""The customer 360 type and the value types every area returns.
+"""The customer 360 type (the value types it returns are in :mod:`api.graphql.common.values`).
 
 A :class:`Customer` is built from a :class:`~graph.read_models.CustomerRecord` and resolves its
 related data through the request's DataLoaders; PII fields come back masked unless the caller
@@ -10,26 +10,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 
 from api.graphql.common.cursors import encode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
+from api.graphql.common.numbers import significant
+from api.graphql.common.values import (
+    MaskedMoney,
+    MaskedRating,
+    MaskedScore,
+    MaskedString,
+    Money,
+    masked_money,
+    money,
+)
 from api.graphql.context import context_value
 from api.graphql.permissions import requires
-from api.security.auth import Permission
+from api.security.auth import ForbiddenError, Permission
 from api.security.masking import (
     Masked,
-    amount_band,
+    mask_absent,
     mask_email,
     mask_id_number,
     mask_name,
     mask_phone,
 )
 from graph.model import LifecycleStage, Tier
-from graph.money import to_decimal
 from graph.read_models import CustomerRecord
 from graph.results import ResultProperty
 
@@ -37,69 +45,6 @@ if TYPE_CHECKING:
     from api.graphql.network.types import Community
 
 T = TypeVar("T")
-
-
-# --- small value types ---------------------------------------------------------------------------
-@strawberry.type(description="A PII value: masked unless you may see it, and saying which.")
-class MaskedString:
-    value: str | None
-    masked: bool
-
-
-@strawberry.type(description="An exact amount of money in the bank's one currency (CRKG_CURRENCY)")
-class Money:
-    amount: Decimal
-    currency: str
-
-
-@strawberry.type(
-    description="A financial figure: exact when your role may read it (risk and admin; an RM "
-    "for their own book), otherwise only the band it lies in, saying it is masked"
-)
-class MaskedMoney:
-    amount: Decimal | None = strawberry.field(description="exact; null when masked")
-    low: Decimal | None = strawberry.field(description="the band's lower bound, when masked")
-    high: Decimal | None = strawberry.field(
-        description="the band's upper bound (exclusive; null: open-ended), when masked"
-    )
-    currency: str
-    masked: bool
-
-
-@strawberry.type(description="A risk rating 1..5: withheld (null, masked) unless you may read it")
-class MaskedRating:
-    value: int | None
-    masked: bool
-
-
-@strawberry.type(
-    description="A score computed from a financial figure: exact when your role may read that "
-    "figure (risk and admin; an RM for their own book), otherwise withheld (null, masked)"
-)
-class MaskedScore:
-    value: float | None
-    masked: bool
-
-
-def amount(info: strawberry.Info, minor: int) -> Money:
-    """Integer minor units as an exact amount in the deployment's currency."""
-    return Money(amount=to_decimal(int(minor)), currency=context_value(info).settings.currency)
-
-
-def money(info: strawberry.Info, minor: int | None) -> Money | None:
-    """Stored integer minor units as an exact amount (None stays None)."""
-    return None if minor is None else amount(info, minor)
-
-
-def masked_money(info: strawberry.Info, minor: int | None, *, exact: bool) -> MaskedMoney | None:
-    if minor is None:
-        return None
-    amount = to_decimal(int(minor))
-    currency = context_value(info).settings.currency
-    if exact:
-        return MaskedMoney(amount=amount, low=None, high=None, currency=currency, masked=False)
-    low, high = amount_band(amount)
-    return MaskedMoney(amount=None, low=low, high=high, currency=currency, masked=True)
 
 
 @strawberry.type
@@ -135,13 +80,18 @@ class Participation:
     activity: float | None
 
 
-@strawberry.type
+@strawberry.type(description="Stored algorithm scores, ratios to 6 significant digits")
 class Scores:
     pagerank: float | None
-    degree: float | None
+    degree: float | None = strawberry.field(
+        description="ties at the customer (a count), or their total strength when the degree "
+        "run was weighted"
+    )
     betweenness: float | None
     personalized_pagerank: float | None
-    referral_influence: float | None
+    referral_influence: int | None = strawberry.field(
+        description="customers below this one in its cascade of converted referrals (a count)"
+    )
     exposure_minor: strawberry.Private[int | None]
     record: strawberry.Private[CustomerRecord]
 
@@ -170,15 +120,16 @@ class Scores:
     def from_record(cls, record: CustomerRecord) -> Scores:
         def score(prop: ResultProperty) -> float | None:
             value = record.result(prop)
-            return None if value is None else float(value)
+            return None if value is None else significant(float(value))
 
         exposure = record.result(ResultProperty.SCORE_EXPOSURE)
+        cascade = record.result(ResultProperty.SCORE_REFERRAL_INFLUENCE)
         return cls(
             pagerank=score(ResultProperty.SCORE_PAGERANK),
             degree=score(ResultProperty.SCORE_DEGREE),
             betweenness=score(ResultProperty.SCORE_BETWEENNESS),
             personalized_pagerank=score(ResultProperty.SCORE_PERSONALIZED_PAGERANK),
-            referral_influence=score(ResultProperty.SCORE_REFERRAL_INFLUENCE),
+            referral_influence=None if cascade is None else round(float(cascade)),
             exposure_minor=None if exposure is None else int(exposure),
             record=record,
         )
@@ -202,9 +153,17 @@ class LinkageMembership:
 
 @strawberry.type
 class Contribution:
-    """A neighbour's share of a customer's PageRank (score × tie strength / its total)."""
+    """What a neighbour passes to a customer's PageRank through their ties."""
 
-    share: float
+    share: float = strawberry.field(
+        description="the fraction (0–1) of the PageRank this customer receives through ties "
+        "that comes from this neighbour; over all neighbours the shares sum to 1 (the list "
+        "shows the largest), rounded to 6 significant digits"
+    )
+    contribution: float = strawberry.field(
+        description="the PageRank mass itself: the neighbour's PageRank × tie strength / "
+        "the neighbour's total tie strength (before damping), 6 significant digits"
+    )
     customer_id: strawberry.ID
 
     @strawberry.field
@@ -249,7 +208,8 @@ class Customer:
             if raw is not None:
                 context.audit.record(self.record.customer_id, field_name)
             return MaskedString(value=raw, masked=False)
-        masked = masker(raw)
+        # an empty field is masked too: "nothing on file" is itself something to hide
+        masked = masker(raw) if raw and raw.strip() else mask_absent(field_name)
         return MaskedString(value=masked.value, masked=masked.masked)
 
     @strawberry.field
@@ -317,10 +277,26 @@ class Customer:
         value = self.record.result(ResultProperty.TIER)
         return None if value is None else Tier(value)
 
-    @strawberry.field
+    @strawberry.field(
+        description="NEW, ACTIVE, CHURN_RISK or DORMANT as of `lifecycleAsOf`, the reference "
+        "day of the segmentation run that computed it (by default the latest activity in the "
+        "bank's data, not today)"
+    )
     def lifecycle_stage(self) -> LifecycleStage | None:
         value = self.record.result(ResultProperty.LIFECYCLE_STAGE)
         return None if value is None else LifecycleStage(value)
+
+    @strawberry.field(
+        description="the day `lifecycleStage` was judged on (its run's reference date); null "
+        "when no segmentation run computed it"
+    )
+    async def lifecycle_as_of(self, info: strawberry.Info) -> date | None:
+        run_id = self.record.result_runs.get(ResultProperty.LIFECYCLE_STAGE)
+        if run_id is None:
+            return None
+        run = await context_value(info).loaders.run.load(run_id)
+        reference = ((run.summary or {}) if run is not None else {}).get("reference_date")
+        return date.fromisoformat(reference) if isinstance(reference, str) else None
 
     @strawberry.field
     def managed_by_you(self, info: strawberry.Info) -> bool:
@@ -391,7 +367,12 @@ class Customer:
     async def influence_explanation(self, info: strawberry.Info) -> list[Contribution] | None:
         found = await context_value(info).loaders.contributions.load(self.record.customer_id)
         return [
-            Contribution(share=c.share, customer_id=strawberry.ID(c.customer_id)) for c in found
+            Contribution(
+                share=significant(c.share),
+                contribution=significant(c.contribution),
+                customer_id=strawberry.ID(c.customer_id),
+            )
+            for c in found
         ]
 
     @strawberry.field(
@@ -401,6 +382,34 @@ class Customer:
     async def identifiers(self, info: strawberry.Info) -> list[IdentifierView] | None:
         found = await context_value(info).loaders.identifiers.load(self.record.customer_id)
         return [IdentifierView(kind=i.kind, key=i.key, shared_by=i.shared_by) for i in found]
+
+    @strawberry.field(
+        description="when this customer defaulted (a defaulted borrower; null: never): risk only",
+        extensions=requires(Permission.READ_RISK),
+    )
+    def defaulted_at(self) -> date | None:
+        return self.record.defaulted_at
+
+    @strawberry.field(
+        description="date of birth: PII, for roles that read this customer's PII unmasked "
+        "(else null with FORBIDDEN on its path; audited when read)"
+    )
+    def birth_date(self, info: strawberry.Info) -> date | None:
+        context = context_value(info)
+        if not context.pii_visible(self.record):
+            # a birth date would unmask the id number's birth digits: withheld, not banded
+            raise ForbiddenError(context.principal.role, Permission.READ_PII_ALL)
+        if self.record.birth_date is not None:
+            context.audit.record(self.record.customer_id, "birth_date")
+        return self.record.birth_date
+
+    @strawberry.field(
+        description="why this customer is risk-flagged (RISK_RATING, RISK_LINKAGE, "
+        "NEAR_DEFAULT: the one rule marketing screens with); empty when not: risk only",
+        extensions=requires(Permission.READ_RISK),
+    )
+    async def risk_flags(self, info: strawberry.Info) -> list[str] | None:
+        return await context_value(info).loaders.risk_flags.load(self.record.customer_id)
 
     @strawberry.field(
         description="Risk linkages this customer belongs to: risk only",

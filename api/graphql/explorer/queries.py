@@ -27,6 +27,7 @@ from typing import Any, Final
 
 import strawberry
 
+from algorithms.params import today
 from api.graphql.common.checks import check_range, community_key, require, require_community
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
 from api.graphql.context import context_value
@@ -283,8 +284,9 @@ async def explorer_guarantees(
     check_range("hops", hops, 1, 4)
     size = context.page_size(first)
     await require(info, NodeLabel.CUSTOMER, str(customer_id))
+    # the guarantees in force today, as exposure() counts them by default
     edges = await context.repositories.ties.guarantees_around(
-        str(customer_id), hops=hops, limit=size
+        str(customer_id), hops=hops, limit=size, as_of=today()
     )
     return [RiskEdge.guarantee(e.guarantor_id, e.borrower_id, e.amount_minor) for e in edges]
 

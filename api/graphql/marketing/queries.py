@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import strawberry
 
 from api.graphql.common.checks import check_range, require
 from api.graphql.common.types import with_customers
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
-from api.graphql.marketing.types import ReferralTarget
+from api.graphql.marketing.types import ReferralCoverage, ReferralTarget
 from api.graphql.network.queries import warm_paths
 from api.graphql.network.types import Path
 from api.graphql.permissions import requires
 from api.security.auth import Permission
 from graph.errors import NotComputedError
 from graph.model import NodeLabel, TieKind
+from graph.read_models import AlgorithmRunRecord
 
 # the newest referral_targets runs searched for one that covers a (product, scenario)
 REFERRAL_RUNS_SEARCHED = 1_000
+MAX_REFERRAL_HOPS = 6
 
 
-async def _referral_run_covers(info: strawberry.Info, product: str, scenario: str | None) -> bool:
-    """Whether a succeeded ``referral_targets`` run scored ``product`` for ``scenario``.
+async def _referral_run_covering(
+    info: strawberry.Info, product: str, scenario: str | None
+) -> AlgorithmRunRecord | None:
+    """The newest succeeded ``referral_targets`` run that scored ``product`` for ``scenario``.
 
     A run covers the product it names (or every product, with ``product_id`` null) within
     the scenario it names (or bank-wide, with ``scenario_id`` null).
@@ -35,8 +41,36 @@ async def _referral_run_covers(info: strawberry.Info, product: str, scenario: st
             None,
             product,
         ):
-            return True
-    return False
+            return run
+    return None
+
+
+def _coverage(
+    run: AlgorithmRunRecord, product: str, scenario: str | None, first: int, today: date
+) -> ReferralCoverage:
+    parameters = run.parameters or {}
+    summary = run.summary or {}
+    top_n = parameters.get("top_n")
+    top_n = int(top_n) if isinstance(top_n, int) else None
+    cut = top_n is not None and first > top_n
+    as_of = summary.get("eligibility_as_of")
+    where = "bank-wide" if scenario is None else f"the participants of scenario {scenario}"
+    note = f"targets for {product} among {where}"
+    if top_n is not None:
+        note += f"; the run kept its best {top_n}"
+    if cut:
+        note += f": first: {first} asked for more than the run kept"
+    return ReferralCoverage(
+        run_id=run.run_id,
+        product_id=strawberry.ID(product),
+        scenario_id=None if scenario is None else strawberry.ID(scenario),
+        top_n=top_n,
+        first=first,
+        cut_by_run=cut,
+        eligibility_as_of=today,
+        run_eligibility_as_of=date.fromisoformat(as_of) if isinstance(as_of, str) else None,
+        note=note,
+    )
 
 
 @strawberry.field(
@@ -52,7 +86,7 @@ async def referral_paths(
 ) -> list[Path] | None:
     context = context_value(info)
     check_range("k", k, 1, 10)
-    check_range("maxHops", max_hops, 1, 6)
+    check_range("maxHops", max_hops, 1, MAX_REFERRAL_HOPS)
     principal = context.principal
     rm_id = str(from_rm_id) if from_rm_id is not None else principal.rm_id
     if rm_id is None:
@@ -62,13 +96,33 @@ async def referral_paths(
         principal.require(Permission.SEARCH_ANY_BOOK)
     await require(info, NodeLabel.RELATIONSHIP_MANAGER, rm_id)
     await require(info, NodeLabel.CUSTOMER, str(to_customer_id))
+    prospect = str(to_customer_id)
     book = await context.repositories.customers.rm_book(rm_id)
-    book = [c for c in book if c != str(to_customer_id)]
+    if prospect in book:
+        whose = "your book" if rm_id == principal.rm_id else f"the book of {rm_id}"
+        context.note(info, f"{prospect} is already managed by {rm_id} (in {whose})")
+    book = [c for c in book if c != prospect]
     if not book:
+        context.note(info, f"the book of {rm_id} holds no one but {prospect}: no path")
         return []
-    return await warm_paths(
-        info, book, str(to_customer_id), k=k, max_hops=max_hops, kinds=list(TieKind)
+    # an RM or a marketer asks everyone on the path: nobody they may not contact is on it;
+    # a role that reads risk sees every path, each uncontactable customer marked
+    found = await warm_paths(
+        info,
+        book,
+        str(to_customer_id),
+        k=k,
+        max_hops=max_hops,
+        kinds=list(TieKind),
+        screen=not principal.can(Permission.READ_RISK),
     )
+    if not found:
+        more = f"; maxHops goes up to {MAX_REFERRAL_HOPS}" if max_hops < MAX_REFERRAL_HOPS else ""
+        ties = "tie" if max_hops == 1 else "ties"
+        context.note(
+            info, f"no path from the book of {rm_id} to {prospect} within {max_hops} {ties}{more}"
+        )
+    return found
 
 
 @strawberry.field(
@@ -90,7 +144,8 @@ async def referral_targets(
         await require(info, NodeLabel.SCENARIO, scenario)
     # answered from a run for exactly this (product, scenario); the bank-wide run is not
     # filtered to a scenario silently: a missing run is an error that says what to run
-    if not await _referral_run_covers(info, product, scenario):
+    run = await _referral_run_covering(info, product, scenario)
+    if run is None:
         where = "bank-wide" if scenario is None else f"in scenario {scenario}"
         command = f"crkg algo run referral_targets -p product_id={product}"
         if scenario is not None:
@@ -99,10 +154,14 @@ async def referral_targets(
             f"no referral_targets run has scored product {product} {where}",
             hint=f"run `{command}` (or the runAlgorithm mutation with these params)",
         )
+    today = context.today()
     found = await context.repositories.referral_targets.screened(
-        product, scenario_key=scenario or "*", scenario_id=scenario, limit=size
+        product, scenario_key=scenario or "*", scenario_id=scenario, limit=size, as_of=today
     )
+    coverage = _coverage(run, product, scenario, size, today)
+    if coverage.cut_by_run:
+        context.note(info, coverage.note or "")
     return [
-        ReferralTarget.from_record(record, customer)
+        ReferralTarget.from_record(record, customer, coverage)
         for record, customer in await with_customers(info, found, lambda r: r.customer_id)
     ]

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import strawberry
 
+from api.graphql.common.numbers import significant
 from api.graphql.common.types import Customer, load_customer
 from graph.read_models import ReferralTargetRecord
 
 
-@strawberry.type
+def _shown(value: float | None) -> float | None:
+    return None if value is None else significant(value)
+
+
+@strawberry.type(description="The signals a target's score is made of, to 6 significant digits")
 class ReferralReasons:
     adamic_adar: float | None
-    common_neighbors: float | None
+    common_neighbors: int | None = strawberry.field(
+        description="common neighbours with the product's holders, summed over the holders"
+    )
     resource_allocation: float | None
     adoption_rate: float | None = strawberry.field(description="share of their ties holding it")
     tie_strength: float | None = strawberry.field(description="strongest tie to a holder")
@@ -30,37 +39,76 @@ class Introducer:
         return await load_customer(info, str(self.customer_id))
 
 
+@strawberry.type(
+    description="What a referralTargets answer covers: the run that scored it and where the "
+    "run cut the list (the same for every row of one answer)"
+)
+class ReferralCoverage:
+    run_id: str = strawberry.field(description="the referral_targets run the rows come from")
+    product_id: strawberry.ID
+    scenario_id: strawberry.ID | None = strawberry.field(
+        description="the scenario the run scored (its participants only); null: bank-wide"
+    )
+    top_n: int | None = strawberry.field(
+        description="targets the run kept for the product: no answer holds more, whatever "
+        "`first` asks"
+    )
+    first: int = strawberry.field(description="rows asked for")
+    cut_by_run: bool = strawberry.field(
+        description="`first` asked for more rows than the run kept (`topN`)"
+    )
+    eligibility_as_of: date = strawberry.field(
+        description="the day consent, risk flags and the product's eligibility rules (ages "
+        "included) were checked: the rows are screened again when read, today"
+    )
+    run_eligibility_as_of: date | None = strawberry.field(
+        description="the day the run judged eligibility when it picked the targets"
+    )
+    note: str | None = strawberry.field(description="what the answer leaves out, in words")
+
+
 @strawberry.type
 class ReferralTarget:
     rank: int
     score: float
     reasons: ReferralReasons
     introducers: list[Introducer]
+    introducers_dropped: int = strawberry.field(
+        description="introducers the run chose who were left out when read: they, or the "
+        "person in the middle of their path, may no longer be contacted"
+    )
     run_id: str | None
     customer: Customer
+    coverage: ReferralCoverage
 
     @classmethod
-    def from_record(cls, record: ReferralTargetRecord, customer: Customer) -> ReferralTarget:
+    def from_record(
+        cls, record: ReferralTargetRecord, customer: Customer, coverage: ReferralCoverage
+    ) -> ReferralTarget:
         return cls(
             rank=record.rank,
-            score=record.score,
+            score=significant(record.score),
             reasons=ReferralReasons(
-                adamic_adar=record.adamic_adar,
-                common_neighbors=record.common_neighbors,
-                resource_allocation=record.resource_allocation,
-                adoption_rate=record.adoption_rate,
-                tie_strength=record.tie_strength,
-                introducer_influence=record.introducer_influence,
+                adamic_adar=_shown(record.adamic_adar),
+                common_neighbors=None
+                if record.common_neighbors is None
+                else round(record.common_neighbors),
+                resource_allocation=_shown(record.resource_allocation),
+                adoption_rate=_shown(record.adoption_rate),
+                tie_strength=_shown(record.tie_strength),
+                introducer_influence=_shown(record.introducer_influence),
             ),
             introducers=[
                 Introducer(
-                    score=i.score,
+                    score=significant(i.score),
                     common_neighbors=i.common_neighbors,
                     customer_id=strawberry.ID(i.customer_id),
                     path_ids=[strawberry.ID(p) for p in i.path],
                 )
                 for i in record.introducers
             ],
+            introducers_dropped=record.introducers_dropped,
             run_id=record.run_id,
             customer=customer,
+            coverage=coverage,
         )

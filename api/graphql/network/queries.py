@@ -24,6 +24,7 @@ from api.graphql.common.checks import (
 )
 from api.graphql.common.cursors import decode_cursor, encode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
+from api.graphql.common.numbers import significant
 from api.graphql.common.types import PageInfo, load_customers, with_customers
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
@@ -43,6 +44,7 @@ from api.graphql.permissions import requires
 from api.security.auth import Permission
 from graph.errors import NotFoundError, QueryTimeoutError
 from graph.model import NodeLabel, TieKind
+from graph.results import ResultProperty
 
 
 async def warm_paths(
@@ -53,9 +55,17 @@ async def warm_paths(
     k: int,
     max_hops: int,
     kinds: list[TieKind],
+    screen: bool = False,
 ) -> list[Path]:
-    """Yen's k warmest paths (cost −log strength), read from the ties around both ends."""
+    """Yen's k warmest paths (cost −log strength), read from the ties around both ends.
+
+    ``screen``: no path starts from or goes through a customer who may not be contacted
+    (no consent, or risk-flagged). A role that reads risk gets, instead, each path's
+    uncontactable customers marked (``uncontactableIds``).
+    """
     context = context_value(info)
+    targets = context.repositories.referral_targets
+    marks = context.principal.can(Permission.READ_RISK)
     deadline, timeout = context.search_deadline()
     by_request = timeout < context.settings.api_query_timeout_seconds
     what, limit = (
@@ -80,6 +90,7 @@ async def warm_paths(
                 deadline=deadline,
                 slots=search_slots(context.settings.api_max_concurrent_searches),
                 owner=context.principal.subject,
+                screen=targets.uncontactable if screen else None,
             ),
             timeout=timeout,
         )
@@ -87,12 +98,19 @@ async def warm_paths(
         return []  # the prospect is not in the graph: no path
     except TimeoutError:  # the wait's, or the search's own SearchDeadlineExceeded
         raise QueryTimeoutError(what, limit) from None
+    barred: set[str] = set()
+    if marks and found:
+        barred = await targets.uncontactable([n for path in found for n in path.nodes])
     return [
         Path(
             customer_ids=[strawberry.ID(n) for n in path.nodes],
             hops=path.hops,
-            strength=path.strength,
-            cost=path.cost,
+            strength=significant(path.strength),
+            cost=significant(path.cost),
+            screened=screen,
+            uncontactable_ids=[strawberry.ID(n) for n in path.nodes if n in barred]
+            if marks
+            else None,
         )
         for path in found
     ]
@@ -253,19 +271,35 @@ async def influencers(
         community_property=community_property,
         community=community_id,
         branch_id=None if scope is None else scope.branch_id,
-        # marketing never sees a risk-flagged customer as an influencer; risk roles do,
-        # with the reasons
-        exclude_flagged=not context.principal.can(Permission.READ_RISK),
+        # marketing sees only customers it may contact (consent, not risk-flagged: the
+        # screen of referral targets); risk roles see everyone, with the flag reasons
+        contactable_only=not context.principal.can(Permission.READ_RISK),
     )
     customers = await load_customers(info, [r.customer_id for r in found])
+    # a personalised score means closeness to a seed set: say which, from its run
+    seeds: dict[str | None, dict[str, object]] = {}
+    if metric.value == ResultProperty.SCORE_PERSONALIZED_PAGERANK.value:
+        for run_id in {r.run_id for r in found if r.run_id is not None}:
+            run = await context.repositories.runs.get(run_id)
+            seeds[run_id] = (run.parameters or {}) if run is not None else {}
+
+    def seed(run_id: str | None, key: str) -> strawberry.ID | None:
+        value = seeds.get(run_id, {}).get(key)
+        return None if value is None else strawberry.ID(str(value))
+
     return [
         InfluenceScore(
             rank=rank,
-            score=r.score,
+            scope_rank=r.scope_rank,
+            score=r.score
+            if metric.value == ResultProperty.SCORE_EXPOSURE.value
+            else significant(r.score),
             metric=metric,
             run_id=r.run_id,
             customer=customers[r.customer_id],
             flags=r.risk_flags,
+            seed_product_id=seed(r.run_id, "seed_product_id"),
+            seed_scenario_id=seed(r.run_id, "seed_scenario_id"),
         )
         for rank, r in enumerate(found, start=1)
         if r.customer_id in customers

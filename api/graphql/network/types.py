@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from api.graphql.common.cursors import decode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
+from api.graphql.common.numbers import significant
 from api.graphql.common.types import (
     Customer,
     CustomerConnection,
@@ -19,11 +20,13 @@ from api.graphql.common.types import (
     customer_connection,
     load_customers,
 )
+from api.graphql.common.values import Money, money
 from api.graphql.context import context_value
 from api.graphql.permissions import requires
 from api.security.auth import Permission
 from graph.errors import NotFoundError
 from graph.model import NodeLabel, TieKind
+from graph.money import MINOR_SUFFIX, to_decimal
 from graph.read_models import CommunityRecord
 from graph.repositories.communities import member_key
 from graph.results import SCORE_PROPERTIES
@@ -70,8 +73,21 @@ class Subgraph:
 class Path:
     customer_ids: list[strawberry.ID]
     hops: int
-    strength: float = strawberry.field(description="product of the tie strengths along the path")
-    cost: float = strawberry.field(description="-log(strength): lower is warmer")
+    strength: float = strawberry.field(
+        description="product of the tie strengths along the path (6 significant digits)"
+    )
+    cost: float = strawberry.field(description="-log(strength): lower is warmer (6 digits)")
+    screened: bool = strawberry.field(
+        default=False,
+        description="true when no customer on the path (but the prospect at its end) is one "
+        "who may not be contacted for marketing (no consent, or risk-flagged): the search "
+        "went around them (referral paths for roles without read_risk)",
+    )
+    uncontactable_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="the customers on the path who may not be contacted for marketing (no "
+        "consent, or risk-flagged), for roles that read risk; null for other roles",
+    )
 
     @strawberry.field
     async def customers(self, info: strawberry.Info) -> list[Customer]:
@@ -94,7 +110,8 @@ class Community:
     density: float | None
     tier_mix: JSON | None = strawberry.field(description="{tier: members}")
     product_penetration: JSON | None = strawberry.field(
-        description="{product_id: share of members holding it}, every product (zeros included)"
+        description="{product_id: share of members holding it (ACTIVE, DORMANT or status-less "
+        "HOLDS; not CLOSED)}, every product (zeros included)"
     )
     stale: bool = strawberry.field(
         description="a load changed customers, holdings or participation since the profile "
@@ -104,6 +121,10 @@ class Community:
     dominant_scenarios: list[ScenarioShare]
     central_member_ids: list[strawberry.ID]
     run_id: str | None
+    profile_run_id: str | None = strawberry.field(
+        description="the community or segmentation run that computed the profile (tier mix, "
+        "penetration, density, central members, dominant scenarios); `runId` found the members"
+    )
     local_id: strawberry.Private[str]
 
     @classmethod
@@ -113,7 +134,7 @@ class Community:
             algorithm=record.algorithm,
             size=record.size,
             internal_ties=record.internal_ties,
-            density=record.density,
+            density=None if record.density is None else significant(record.density),
             tier_mix=cast(JSON, record.tier_mix),
             stale=record.stale,
             stale_reason=record.stale_reason,
@@ -124,10 +145,14 @@ class Community:
             ],
             central_member_ids=[strawberry.ID(i) for i in record.central_members],
             run_id=record.run_id,
+            profile_run_id=record.profile_run_id,
             local_id=record.local_id,
         )
 
-    @strawberry.field(description="the share of members holding this product (any product)")
+    @strawberry.field(
+        description="the share of members holding this product, for any product id: a member "
+        "holds it with a HOLDS whose status is ACTIVE, DORMANT or none (CLOSED does not count)"
+    )
     async def penetration(self, info: strawberry.Info, product_id: strawberry.ID) -> float:
         shares: dict[str, Any] = (
             self.product_penetration if isinstance(self.product_penetration, dict) else {}
@@ -175,12 +200,45 @@ class CommunityConnection:
 # --- influence -----------------------------------------------------------------------------------
 @strawberry.type
 class InfluenceScore:
-    rank: int
-    score: float
+    rank: int = strawberry.field(
+        description="the row's place in this list (1, 2, …); for roles without read_risk the "
+        "list leaves out whom marketing may not contact, so see `scopeRank` to compare"
+    )
+    scope_rank: int = strawberry.field(
+        description="the rank among every customer of the scope with this score, the ones "
+        "left out of a marketing list included: the same for every role (gaps mark "
+        "customers left out)"
+    )
+    score: float = strawberry.field(
+        description="the stored score; for a money metric (EXPOSURE) the amount in currency "
+        "units, as `amount` (exact) holds it"
+    )
     metric: InfluenceMetric
     run_id: str | None
     customer: Customer
     flags: strawberry.Private[list[str]]
+    seed_product_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="PERSONALIZED_PAGERANK: the product whose holders the run's PageRank "
+        "teleported to (the score is closeness to them); null otherwise",
+    )
+    seed_scenario_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="PERSONALIZED_PAGERANK: the scenario whose participants were the seeds; "
+        "null otherwise",
+    )
+    minor: strawberry.Private[int | None] = None
+
+    def __post_init__(self) -> None:
+        # a money metric is stored as integer minor units: the row speaks currency units, one
+        # unit for one quantity (Money's), and keeps the exact integer for `amount`
+        if self.minor is None and str(self.metric.value).endswith(MINOR_SUFFIX):
+            self.minor = int(self.score)
+            self.score = float(to_decimal(self.minor))
+
+    @strawberry.field(description="money metrics (EXPOSURE): the exact amount; otherwise null")
+    def amount(self, info: strawberry.Info) -> Money | None:
+        return money(info, self.minor)
 
     @strawberry.field(
         description="why this customer is risk-flagged (RISK_RATING, RISK_LINKAGE, "

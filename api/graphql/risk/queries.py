@@ -3,11 +3,17 @@ customer's guarantee exposure, and related-party (control) groups."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated
+
 import strawberry
 
+from algorithms.params import today
 from algorithms.risk import exposure_of
 from api.graphql.common.checks import check_range, require, require_customer
-from api.graphql.common.types import amount
+from api.graphql.common.cursors import decode_cursor
+from api.graphql.common.types import CustomerConnection, customer_connection
+from api.graphql.common.values import amount
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
 from api.graphql.permissions import requires
@@ -20,16 +26,42 @@ from api.graphql.risk.types import (
     RelatedPartyGroup,
     RingKind,
     RiskRing,
+    party_rows,
 )
 from api.security.auth import Permission
+from graph.errors import NotComputedError, NotFoundError
 from graph.model import NodeLabel, RiskLinkageKind
+from graph.read_models import AlgorithmRunRecord
 
 # Bounds of the on-request graph queries (beyond them the answer says it was cut).
 MAX_EXPOSURE_EDGES = 50_000
+RUNS_SEARCHED = 20  # recent runs looked through for the succeeded one whose answer is stored
+
+
+async def _stored_run(info: strawberry.Info, name: str) -> AlgorithmRunRecord:
+    """The succeeded run whose linkages are stored (each run replaces the previous one's)."""
+    for run in await context_value(info).repositories.runs.latest(name, RUNS_SEARCHED):
+        if run.status == "SUCCEEDED":
+            return run
+    raise NotComputedError(
+        f"no {name} run has been stored",
+        hint=f"run `crkg algo run {name}` (or the runAlgorithm mutation)",
+    )
+
+
+def _not_covered(
+    name: str, run: AlgorithmRunRecord, asked: str, searched: str, widen: str
+) -> NotComputedError:
+    """A question beyond what the stored run searched: not an empty finding, but unknown."""
+    return NotComputedError(
+        f"{asked} were not searched: the stored {name} run {run.run_id} covers {searched}",
+        hint=f"run `crkg algo run {name} -p {widen}` (or the runAlgorithm mutation with it)",
+    )
 
 
 @strawberry.field(
-    description="Guarantee circles up to maxLength customers",
+    description="Guarantee circles up to maxLength customers (NOT_COMPUTED beyond the "
+    "max_length the stored run searched)",
     extensions=requires(Permission.READ_RISK),
 )
 async def guarantee_circles(
@@ -41,6 +73,16 @@ async def guarantee_circles(
     context = context_value(info)
     check_range("maxLength", max_length, 2, 10)
     size = context.page_size(first)
+    run = await _stored_run(info, "guarantee_circles")
+    searched = int((run.parameters or {}).get("max_length", 0))
+    if max_length > searched:
+        raise _not_covered(
+            "guarantee_circles",
+            run,
+            f"guarantee circles up to length {max_length}",
+            f"max_length {searched}",
+            f"max_length={max_length}",
+        )
     found = await context.repositories.linkages.listed(
         RiskLinkageKind.GUARANTEE_CIRCLE.value,
         min_size=2,
@@ -52,7 +94,8 @@ async def guarantee_circles(
 
 
 @strawberry.field(
-    description="Shared-identifier rings or time-ordered fund-flow cycles",
+    description="Shared-identifier rings or time-ordered fund-flow cycles (NOT_COMPUTED for "
+    "a minSize beyond the stored run's max_length, or below its min_size)",
     extensions=requires(Permission.READ_RISK),
 )
 async def risk_rings(
@@ -60,8 +103,30 @@ async def risk_rings(
 ) -> list[RiskRing] | None:
     context = context_value(info)
     size = context.page_size(first)
+    if kind.linkage_kind is RiskLinkageKind.FUND_CYCLE:
+        run = await _stored_run(info, "fund_cycles")
+        searched = int((run.parameters or {}).get("max_length", 0))
+        if min_size > searched:
+            raise _not_covered(
+                "fund_cycles",
+                run,
+                f"fund-flow cycles of {min_size} or more customers",
+                f"max_length {searched}",
+                f"max_length={min_size}",
+            )
+    else:
+        run = await _stored_run(info, "identifier_rings")
+        smallest = int((run.parameters or {}).get("min_size", 2))
+        if max(min_size, 2) < smallest:  # no ring is smaller than two customers
+            raise _not_covered(
+                "identifier_rings",
+                run,
+                f"shared-identifier rings of {min_size} or more customers",
+                f"min_size {smallest}",
+                f"min_size={min_size}",
+            )
     found = await context.repositories.linkages.listed(
-        kind.value, min_size=min_size, max_size=1_000_000, limit=size
+        kind.linkage_kind.value, min_size=min_size, max_size=1_000_000, limit=size
     )
     return [RiskRing.from_record(info, record) for record in found]
 
@@ -77,17 +142,22 @@ async def exposure(
     hops: int = 2,
     decay: float = 0.5,
     direction: ExposureDirection = ExposureDirection.OUT,
+    as_of: Annotated[
+        date | None,
+        strawberry.argument(description="count guarantees in force on this date (today)"),
+    ] = None,
 ) -> Exposure | None:
     context = context_value(info)
     check_range("hops", hops, 1, 4)
     if not 0.0 <= decay <= 1.0:
         raise ClientError(f"decay must be between 0 and 1, got {decay}")
+    day = today() if as_of is None else as_of
     center = await require_customer(info, str(customer_id))
-    edges = await context.repositories.ties.guarantees_around(
-        str(customer_id), hops=hops, limit=MAX_EXPOSURE_EDGES
+    links = await context.repositories.ties.guarantees_around(
+        str(customer_id), hops=hops, limit=MAX_EXPOSURE_EDGES, as_of=day
     )
     result = await exposure_of(
-        str(customer_id), edges, hops=hops, decay=decay, direction=direction.value
+        str(customer_id), [x.edge for x in links], hops=hops, decay=decay, direction=direction.value
     )
     parties = sorted(result.parties, key=lambda p: (p.hop, -p.weighted_amount, p.node_id))
     return Exposure(
@@ -95,11 +165,12 @@ async def exposure(
         hops=hops,
         decay=decay,
         direction=direction,
+        as_of=day,
         total=amount(info, result.total),
         by_hop=[amount(info, v) for v in result.by_hop],
         party_count=len(parties),
-        truncated=len(edges) >= MAX_EXPOSURE_EDGES,
-        party_rows=parties,
+        truncated=len(links) >= MAX_EXPOSURE_EDGES,
+        party_rows=party_rows(str(customer_id), parties, links, direction.value),
     )
 
 
@@ -129,3 +200,44 @@ async def related_party_groups(
         context.page_size(first), order_by.value
     )
     return [RelatedPartyGroup.from_record(info, record) for record in found]
+
+
+@strawberry.field(
+    description="Defaulted borrowers (defaultedAt set), in id order: risk only",
+    extensions=requires(Permission.READ_RISK),
+)
+async def defaulted_borrowers(
+    info: strawberry.Info, first: int | None = 50, after: str | None = None
+) -> CustomerConnection | None:
+    context = context_value(info)
+    size = context.page_size(first)
+    ids = await context.repositories.customers.defaulted(
+        after=decode_cursor("customer", after) or "", limit=size + 1
+    )
+    return await customer_connection(info, ids, size)
+
+
+RiskLinkage = Annotated[
+    GuaranteeCircle | RiskRing | RelatedPartyGroup,
+    strawberry.union(
+        "RiskLinkage",
+        description="A stored risk linkage: a guarantee circle, a ring (identifier ring or "
+        "fund cycle) or a related-party group",
+    ),
+]
+
+
+@strawberry.field(
+    description="One risk linkage by its id (`Customer.riskLinkages.linkageId`): risk only",
+    extensions=requires(Permission.READ_RISK),
+)
+async def risk_linkage(info: strawberry.Info, id: strawberry.ID) -> RiskLinkage | None:
+    found = await context_value(info).repositories.linkages.by_id(str(id))
+    if found is None:
+        raise NotFoundError(NodeLabel.RISK_LINKAGE.value, str(id))
+    kind = RiskLinkageKind(found.kind)
+    if kind is RiskLinkageKind.GUARANTEE_CIRCLE:
+        return GuaranteeCircle.from_record(info, found)
+    if kind is RiskLinkageKind.CONTROL_GROUP:
+        return RelatedPartyGroup.from_record(info, found)
+    return RiskRing.from_record(info, found)

@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any
 
 import strawberry
 
-from api.graphql.common.types import (
-    Customer,
-    Money,
-    amount,
-    load_customer,
-    money,
-    with_customers,
-)
+from algorithms.inproc.exposures import ExposedParty as ExposedPartyResult
+from api.graphql.common.types import Customer, load_customer, with_customers
+from api.graphql.common.values import Money, amount, money
 from api.graphql.context import context_value
 from graph.model import RiskLinkageKind
+from graph.read_models import GuaranteeLink as GuaranteeLinkRecord
 from graph.read_models import LinkageMember as LinkageMemberRecord
 from graph.read_models import LinkageRecord
 
+AS_OF = (
+    "only guarantees in force on this date count: started by then, and not ended before it "
+    "(the run's as_of parameter)"
+)
 
-@strawberry.enum
+
+@strawberry.enum(description="the kinds of ring, named as `Customer.riskLinkages.kind` names them")
 class RingKind(Enum):
-    SHARED_IDENTIFIER = RiskLinkageKind.IDENTIFIER_RING.value
-    FUND_FLOW = RiskLinkageKind.FUND_CYCLE.value
+    IDENTIFIER_RING = RiskLinkageKind.IDENTIFIER_RING.value
+    FUND_CYCLE = RiskLinkageKind.FUND_CYCLE.value
+    SHARED_IDENTIFIER = strawberry.enum_value(
+        "SHARED_IDENTIFIER", deprecation_reason="use IDENTIFIER_RING (one name per kind)"
+    )
+    FUND_FLOW = strawberry.enum_value("FUND_FLOW", deprecation_reason="use FUND_CYCLE")
+
+    @property
+    def linkage_kind(self) -> RiskLinkageKind:
+        """The stored kind (the deprecated spellings are aliases of the current ones)."""
+        aliases = {"SHARED_IDENTIFIER": "IDENTIFIER_RING", "FUND_FLOW": "FUND_CYCLE"}
+        return RiskLinkageKind(aliases.get(self.value, self.value))
 
 
 @strawberry.enum(description="how guarantee circles are ordered (largest first)")
@@ -50,9 +62,23 @@ class ExposureDirection(Enum):
 
 @strawberry.type
 class LinkageMember:
-    position: int | None
-    role: str | None
+    position: int | None = strawberry.field(
+        description="order in the linkage: circles in guarantee order, cycles in payment "
+        "order, groups the controller first"
+    )
+    role: str | None = strawberry.field(
+        description="CONTROLLER or CONTROLLED in a related-party group; null in circles, rings "
+        "and cycles, where every member plays the same part (position gives the order)"
+    )
     customer: Customer
+
+
+@strawberry.type(description="One transfer of a fund-flow cycle: who paid whom, how much, when")
+class CycleTransfer:
+    from_id: strawberry.ID
+    to_id: strawberry.ID
+    amount: Money
+    at: datetime
 
 
 async def member_page(
@@ -66,12 +92,32 @@ async def member_page(
     ]
 
 
+@strawberry.type(description="A guarantee: who backs whom, how much, and when it runs")
+class GuaranteeLink:
+    guarantor_id: strawberry.ID
+    borrower_id: strawberry.ID
+    amount: Money
+    start: date | None
+    end: date | None = strawberry.field(description="null: open, in force until released")
+
+    @classmethod
+    def from_record(cls, info: strawberry.Info, record: GuaranteeLinkRecord) -> GuaranteeLink:
+        return cls(
+            guarantor_id=strawberry.ID(record.guarantor_id),
+            borrower_id=strawberry.ID(record.borrower_id),
+            amount=amount(info, record.amount_minor),
+            start=record.start,
+            end=record.end,
+        )
+
+
 @strawberry.type
 class GuaranteeCircle:
     id: strawberry.ID
     kind: str = strawberry.field(description="MUTUAL (two customers) or CIRCLE")
     length: int
     total_amount: Money | None = strawberry.field(description="the sum of the circle's guarantees")
+    as_of: date | None = strawberry.field(description=AS_OF)
     run_id: str | None
     linkage: strawberry.Private[LinkageRecord]
 
@@ -82,6 +128,7 @@ class GuaranteeCircle:
             kind=str(record.subtype),
             length=record.size,
             total_amount=money(info, record.amount_minor),
+            as_of=record.as_of,
             run_id=record.run_id,
             linkage=record,
         )
@@ -90,6 +137,14 @@ class GuaranteeCircle:
     async def members(self, info: strawberry.Info, first: int | None = 10) -> list[LinkageMember]:
         return await member_page(info, self.linkage.members, first)
 
+    @strawberry.field(
+        description="the circle's guarantees in guarantee order (member i backs member i+1, "
+        "the last backs the first), with their start and end; at most `length`"
+    )
+    async def links(self, info: strawberry.Info) -> list[GuaranteeLink]:
+        found = await context_value(info).loaders.circle_links.load(str(self.id))
+        return [GuaranteeLink.from_record(info, link) for link in found]
+
 
 @strawberry.type
 class RiskRing:
@@ -97,22 +152,26 @@ class RiskRing:
     kind: RingKind
     size: int
     score: float | None = strawberry.field(
-        description="SHARED_IDENTIFIER: the mean number of identifier-sharing links per member "
-        "(1: two customers on one phone; 9: ten on one device); FUND_FLOW: null"
+        description="IDENTIFIER_RING: the mean number of identifier-sharing links per member "
+        "(1: two customers on one phone; 9: ten on one device); FUND_CYCLE: null"
     )
     shared_kinds: list[str] = strawberry.field(
-        description="SHARED_IDENTIFIER: which identifier kinds the members share (PHONE, "
-        "DEVICE, ADDRESS, EMAIL); FUND_FLOW: empty"
+        description="IDENTIFIER_RING: which identifier kinds the members share (PHONE, "
+        "DEVICE, ADDRESS, EMAIL); FUND_CYCLE: empty"
     )
     identifier_count: int | None = strawberry.field(
-        description="SHARED_IDENTIFIER: how many shared identifiers; FUND_FLOW: null"
+        description="IDENTIFIER_RING: how many shared identifiers; FUND_CYCLE: null"
     )
     amount: Money | None = strawberry.field(
-        description="FUND_FLOW: the sum of the cycle's transfers; SHARED_IDENTIFIER: null"
+        description="FUND_CYCLE: the sum of the cycle's transfers; IDENTIFIER_RING: null"
     )
     min_amount: Money | None = strawberry.field(
-        description="FUND_FLOW: the most that can have gone all the way round (the smallest "
-        "transfer); SHARED_IDENTIFIER: null"
+        description="FUND_CYCLE: the most that can have gone all the way round (the smallest "
+        "transfer); IDENTIFIER_RING: null"
+    )
+    shared_keys: list[str] = strawberry.field(
+        description="IDENTIFIER_RING: the shared identifiers' keys (kind and keyed hash, as "
+        "`Customer.identifiers.key`; never the raw value); FUND_CYCLE: empty"
     )
     run_id: str | None
     linkage: strawberry.Private[LinkageRecord]
@@ -121,13 +180,14 @@ class RiskRing:
     def from_record(cls, info: strawberry.Info, record: LinkageRecord) -> RiskRing:
         return cls(
             id=strawberry.ID(record.linkage_id),
-            kind=RingKind(record.kind),
+            kind=RingKind(record.kind),  # the stored kind: never a deprecated alias
             size=record.size,
             score=record.score,
             shared_kinds=list(record.shared_kinds),
             identifier_count=record.identifier_count,
             amount=money(info, record.amount_minor),
             min_amount=money(info, record.min_amount_minor),
+            shared_keys=list(record.shared_keys),
             run_id=record.run_id,
             linkage=record,
         )
@@ -136,13 +196,67 @@ class RiskRing:
     async def members(self, info: strawberry.Info, first: int | None = 100) -> list[LinkageMember]:
         return await member_page(info, self.linkage.members, first)
 
+    @strawberry.field(
+        description="FUND_CYCLE: its transfers hop by hop in time order (member i paid member "
+        "i+1, the last paid the first); IDENTIFIER_RING: empty"
+    )
+    def transfers(self, info: strawberry.Info) -> list[CycleTransfer]:
+        ids = [m.customer_id for m in self.linkage.members]
+        hops = zip(
+            ids,
+            ids[1:] + ids[:1],
+            self.linkage.transfer_amounts_minor,
+            self.linkage.transfer_times,
+            strict=False,  # a cycle stored before per-hop transfers were kept has none
+        )
+        return [
+            CycleTransfer(
+                from_id=strawberry.ID(payer),
+                to_id=strawberry.ID(payee),
+                amount=amount(info, minor),
+                at=datetime.fromtimestamp(at, tz=UTC),
+            )
+            for payer, payee, minor, at in hops
+        ]
+
 
 @strawberry.type
 class ExposedParty:
     hop: int
     amount: Money = strawberry.field(description="the guarantees reaching this party")
     weighted_amount: Money = strawberry.field(description="amount × decay^(hop-1)")
+    guarantees: list[GuaranteeLink] = strawberry.field(
+        description="the guarantees in force reaching this party from the previous hop, with "
+        "their start and end"
+    )
     customer: Customer
+
+
+@dataclass(frozen=True)
+class PartyRow:
+    """One exposed party and the guarantees that reach it from the previous hop."""
+
+    party: ExposedPartyResult
+    links: list[GuaranteeLinkRecord]
+
+
+def party_rows(
+    customer_id: str,
+    parties: list[ExposedPartyResult],
+    links: list[GuaranteeLinkRecord],
+    direction: str,
+) -> list[PartyRow]:
+    """Each party with the guarantees joining it to a party one hop nearer (``direction``
+    as the exposure walked: out from guarantor to borrower, in the reverse, or both)."""
+    hop_of = {customer_id: 0, **{p.node_id: p.hop for p in parties}}
+
+    def reaches(link: GuaranteeLinkRecord, party: ExposedPartyResult) -> bool:
+        nearer = party.hop - 1
+        forward = link.borrower_id == party.node_id and hop_of.get(link.guarantor_id) == nearer
+        backward = link.guarantor_id == party.node_id and hop_of.get(link.borrower_id) == nearer
+        return {"out": forward, "in": backward}.get(direction, forward or backward)
+
+    return [PartyRow(p, [x for x in links if reaches(x, p)]) for p in parties]
 
 
 @strawberry.type
@@ -151,26 +265,30 @@ class Exposure:
     hops: int
     decay: float
     direction: ExposureDirection
+    as_of: date = strawberry.field(
+        description="only guarantees in force on this date count (the asOf argument)"
+    )
     total: Money
     by_hop: list[Money]
     party_count: int
     truncated: bool = strawberry.field(
         description="the guarantees around were more than one request reads; totals are partial"
     )
-    party_rows: strawberry.Private[list[Any]]
+    party_rows: strawberry.Private[list[PartyRow]]
 
     @strawberry.field(description="nearest first, then by weighted amount")
     async def parties(self, info: strawberry.Info, first: int | None = 100) -> list[ExposedParty]:
         page = self.party_rows[: context_value(info).page_size(first, default=100)]
-        found = await with_customers(info, page, lambda p: p.node_id)
+        found = await with_customers(info, page, lambda row: row.party.node_id)
         return [
             ExposedParty(
-                hop=p.hop,
-                amount=amount(info, p.amount),
-                weighted_amount=amount(info, p.weighted_amount),
+                hop=row.party.hop,
+                amount=amount(info, row.party.amount),
+                weighted_amount=amount(info, row.party.weighted_amount),
+                guarantees=[GuaranteeLink.from_record(info, x) for x in row.links],
                 customer=customer,
             )
-            for p, customer in found
+            for row, customer in found
         ]
 
 
@@ -186,8 +304,9 @@ class RelatedPartyGroup:
     id: strawberry.ID
     size: int
     guarantees_out: Money | None = strawberry.field(
-        description="guarantees the members give for borrowers outside the group"
+        description="guarantees in force the members give for borrowers outside the group"
     )
+    as_of: date | None = strawberry.field(description=AS_OF)
     run_id: str | None
     linkage: strawberry.Private[LinkageRecord]
 
@@ -197,6 +316,7 @@ class RelatedPartyGroup:
             id=strawberry.ID(record.linkage_id),
             size=len(record.members),
             guarantees_out=money(info, record.guarantees_out_minor),
+            as_of=record.as_of,
             run_id=record.run_id,
             linkage=record,
         )

@@ -233,7 +233,7 @@ async def test_the_stored_targets_are_screened_again_when_read(
         )
 
 
-async def test_influencer_lists_name_the_flags_and_can_leave_the_flagged_out(
+async def test_influencer_lists_name_the_flags_and_can_keep_only_the_contactable(
     db: GraphStore, reference: Reference
 ) -> None:
     views = CustomerRepository(db)
@@ -242,10 +242,15 @@ async def test_influencer_lists_name_the_flags_and_can_leave_the_flagged_out(
     for row in everyone:
         assert set(row.risk_flags) == reference.reasons(row.customer_id)
     assert any(row.risk_flags for row in everyone)
-    screened = await views.influencers("score_pagerank", limit=300, exclude_flagged=True)
+    # users review #2: the marketing list is the may_contact screen (consent and not
+    # flagged), not only "not flagged"
+    assert any(not reference.contactable(r.customer_id) and not r.risk_flags for r in everyone), (
+        "the bank has unflagged customers without consent among the top 300"
+    )
+    screened = await views.influencers("score_pagerank", limit=300, contactable_only=True)
     assert len(screened) == 300
-    assert all(not reference.reasons(row.customer_id) for row in screened)
+    assert all(reference.contactable(row.customer_id) for row in screened)
     assert all(row.risk_flags == [] for row in screened)
-    # the screened list is the full ranking with the flagged taken out, in order
-    kept = [r.customer_id for r in everyone if not r.risk_flags]
+    # the screened list is the full ranking with the uncontactable taken out, in order
+    kept = [r.customer_id for r in everyone if reference.contactable(r.customer_id)]
     assert [r.customer_id for r in screened][: len(kept)] == kept

@@ -12,9 +12,10 @@ import csv
 import json
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +309,9 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
     ring = await demo.one(  # a ring draws every explorerLinkage type (shared identifiers too)
         "MATCH (l:RiskLinkage {kind: 'IDENTIFIER_RING'}) RETURN l.linkage_id ORDER BY 1 LIMIT 1"
     )
+    linkage = await demo.one(
+        "MATCH (l:RiskLinkage {kind: 'FUND_CYCLE'}) RETURN l.linkage_id ORDER BY 1 LIMIT 1"
+    )
     job = admin.data("mutation { runAlgorithm(name: DEGREE) { id } }")["runAlgorithm"]["id"]
     row = demo.customers[rich]
     return {
@@ -322,7 +326,8 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
         "Query.referralPaths.toCustomerId": prospect,
         "Query.referralPaths.fromRmId": demo.largest_book_rm,
         "Query.referralTargets.productId": product,
-        "Query.riskRings.kind": "SHARED_IDENTIFIER",
+        "Query.riskRings.kind": "FUND_CYCLE",  # its transfers reach CycleTransfer
+        "Query.riskLinkage.id": linkage,
         # the explorer page's own fields (api/graphql/explorer/)
         "Query.explorerNeighbourhood.customerId": rich,
         "Query.explorerExpand.customerId": rich,
@@ -506,6 +511,157 @@ async def test_exposure_by_default_is_the_stored_exposure_score(
     assert data["both"]["total"] != data["exposure"]["total"]
 
 
+# --- user review #3: the exposure influencer list spoke minor units as a float ------------------
+async def test_exposure_influencers_carry_the_exposure_as_money(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    rows = apis[Role.RISK].data(
+        """{ influencers(metric: EXPOSURE, first: 5) { score amount { amount currency }
+             customer { id scores { exposure { amount currency } } } } }"""
+    )["influencers"]
+    assert rows
+    for row in rows:
+        assert row["amount"] == row["customer"]["scores"]["exposure"], row
+        assert Decimal(str(row["score"])) == Decimal(row["amount"]["amount"])  # currency units
+    ranked = apis[Role.RISK].data(
+        "{ influencers(metric: PAGERANK, first: 1) { amount { amount } } }"
+    )
+    assert ranked["influencers"][0]["amount"] is None  # not a money metric
+    run = apis[Role.ADMIN].data("{ algorithmRuns(name: EXPOSURE, first: 1) { summary } }")
+    summary = run["algorithmRuns"][0]["summary"]
+    top_id, top_amount = summary["top"][0]
+    assert top_id == rows[0]["customer"]["id"]
+    assert top_amount == rows[0]["amount"]["amount"]  # a decimal in currency units, labelled
+    assert summary["top_unit"] == "CNY"
+
+
+# --- user review #6: a risk analyst could not see who defaulted, or why one is flagged -------------
+RISK_360 = """query($id: ID!) { customer(id: $id) { id tier defaultedAt birthDate riskFlags } }"""
+
+
+async def test_risk_sees_defaults_and_risk_flags_on_the_360(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    defaulted = sorted(c for c, row in demo.customers.items() if row.get("defaulted_at"))
+    customer_id = await demo.one(
+        "MATCH (c:Customer) WHERE c.defaulted_at IS NOT NULL RETURN c.customer_id ORDER BY 1 LIMIT 1"
+    )
+    row = demo.customers[customer_id]
+    risk = apis[Role.RISK].post(RISK_360, id=customer_id)
+    seen = risk["data"]["customer"]
+    assert seen["defaultedAt"] == row["defaulted_at"]
+    assert "NEAR_DEFAULT" in seen["riskFlags"]
+    # birth dates are PII: risk reads masked PII, so it is withheld (FORBIDDEN on its path)
+    assert seen["birthDate"] is None
+    assert {tuple(e["path"]) for e in risk["errors"]} == {("customer", "birthDate")}
+    admin = apis[Role.ADMIN].data(RISK_360, id=customer_id)["customer"]
+    assert admin["birthDate"] == (row.get("birth_date") or None)
+    assert admin["riskFlags"] == seen["riskFlags"]
+    for role in (Role.MARKETER, Role.RM):
+        body = apis[role].post(RISK_360, id=customer_id)
+        customer = body["data"]["customer"]
+        assert customer["id"] == customer_id  # the 360 stands
+        assert customer["tier"] is not None
+        assert customer["defaultedAt"] is None
+        assert customer["riskFlags"] is None
+        forbidden = {tuple(e["path"]) for e in body["errors"]}
+        assert {("customer", "defaultedAt"), ("customer", "riskFlags")} <= forbidden, body
+    unflagged = await demo.one(
+        """MATCH (c:Customer) WHERE coalesce(c.risk_rating, 0) < 4 AND c.defaulted_at IS NULL
+             AND NOT (c)-[:MEMBER_OF]->()
+             AND NOT EXISTS { MATCH (c)--(d:Customer) WHERE d.defaulted_at IS NOT NULL }
+           RETURN c.customer_id ORDER BY 1 LIMIT 1"""
+    )
+    plain = apis[Role.RISK].post(RISK_360, id=unflagged)["data"]["customer"]
+    assert plain["riskFlags"] == []
+
+    # every defaulted borrower, paged, in id order
+    found: list[str] = []
+    after = None
+    while True:
+        page = apis[Role.RISK].data(
+            """query($after: String) { defaultedBorrowers(first: 4, after: $after) {
+                 edges { node { id defaultedAt } } pageInfo { hasNextPage endCursor } } }""",
+            after=after,
+        )["defaultedBorrowers"]
+        found += [e["node"]["id"] for e in page["edges"]]
+        assert all(e["node"]["defaultedAt"] for e in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    loaded = await demo.one(
+        "MATCH (c:Customer) WHERE c.defaulted_at IS NOT NULL RETURN collect(c.customer_id)"
+    )
+    assert found
+    assert found == sorted(loaded)
+    assert set(found) <= set(defaulted)
+    refused = apis[Role.MARKETER].post("{ defaultedBorrowers(first: 2) { edges { node { id } } } }")
+    assert refused["data"] == {"defaultedBorrowers": None}
+    assert codes(refused["errors"]) == {"FORBIDDEN"}
+
+
+# --- user review #16: one vocabulary, what a ring shares, a linkage by id, hops of a cycle ---------
+async def test_risk_linkages_speak_one_vocabulary_and_say_what_they_share(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    risk = apis[Role.RISK]
+    ring = risk.data(
+        """{ riskRings(kind: IDENTIFIER_RING, first: 1) { id kind sharedKinds identifierCount
+             sharedKeys members(first: 50) { customer { id identifiers { key sharedBy } } } } }"""
+    )["riskRings"][0]
+    assert ring["kind"] == "IDENTIFIER_RING"
+    assert len(ring["sharedKeys"]) == ring["identifierCount"]
+    for key in ring["sharedKeys"]:  # keyed hashes every member's identifiers show, not values
+        assert all(
+            any(i["key"] == key for i in m["customer"]["identifiers"]) for m in ring["members"]
+        )
+    member = ring["members"][0]["customer"]["id"]
+    linkages = risk.data(
+        "query($id: ID!) { customer(id: $id) { riskLinkages { linkageId kind } } }", id=member
+    )["customer"]["riskLinkages"]
+    assert {"linkageId": ring["id"], "kind": "IDENTIFIER_RING"} in linkages
+    # the old spelling still answers, as a deprecated alias
+    alias = risk.data("{ riskRings(kind: SHARED_IDENTIFIER, first: 1) { id kind } }")["riskRings"]
+    assert alias == [{"id": ring["id"], "kind": "IDENTIFIER_RING"}]
+
+    cycle = risk.data(
+        """{ riskRings(kind: FUND_CYCLE, first: 1) { id kind size amount { amount }
+             members(first: 10) { position customer { id } }
+             transfers { fromId toId amount { amount } at } } }"""
+    )["riskRings"][0]
+    assert cycle["kind"] == "FUND_CYCLE"
+    ids = [m["customer"]["id"] for m in cycle["members"]]
+    hops = cycle["transfers"]
+    assert [(t["fromId"], t["toId"]) for t in hops] == list(
+        zip(ids, ids[1:] + ids[:1], strict=True)
+    )
+    assert sum(Decimal(t["amount"]["amount"]) for t in hops) == Decimal(cycle["amount"]["amount"])
+    assert [t["at"] for t in hops] == sorted(t["at"] for t in hops)  # time-ordered
+
+    by_id = """query($id: ID!) { riskLinkage(id: $id) { __typename
+                 ... on RiskRing { id kind size } ... on GuaranteeCircle { id length }
+                 ... on RelatedPartyGroup { id size members(first: 1) { role } } } }"""
+    assert risk.data(by_id, id=cycle["id"])["riskLinkage"] == {
+        "__typename": "RiskRing",
+        "id": cycle["id"],
+        "kind": "FUND_CYCLE",
+        "size": cycle["size"],
+    }
+    circle = risk.data("{ guaranteeCircles(first: 1) { id length } }")["guaranteeCircles"][0]
+    assert risk.data(by_id, id=circle["id"])["riskLinkage"] == {
+        "__typename": "GuaranteeCircle",
+        **circle,
+    }
+    group = await demo.one(
+        "MATCH (l:RiskLinkage {kind: 'CONTROL_GROUP'}) RETURN l.linkage_id LIMIT 1"
+    )
+    opened = risk.data(by_id, id=group)["riskLinkage"]
+    assert opened["__typename"] == "RelatedPartyGroup"
+    assert opened["members"][0]["role"] == "CONTROLLER"
+    assert codes(risk.errors(by_id, id="IDENTIFIER_RING:nothing")) == {"NOT_FOUND"}
+    assert apis[Role.MARKETER].post(by_id, id=cycle["id"])["data"] == {"riskLinkage": None}
+
+
 # --- attacker review #1: no visible score gives back a masked figure -------------------------
 def _visible_scores(schema: Any) -> list[str]:
     """Every number of `Customer.scores` a role can be shown (new scores join by themselves)."""
@@ -583,3 +739,388 @@ async def test_no_visible_score_is_a_function_of_a_masked_aum(
     print(f"{role.value}: worst predictor of the AUM inside its band {leak}")
     assert leak.r2 < 0.3, leak
     assert "networkValue" not in visible  # withheld wherever aum is masked
+
+
+# --- users review #2: marketing influencer lists hold only contactable customers ------------
+INFLUENCERS_IN_SCENARIO = """query($s: ID!) {
+  bank: influencers(metric: PAGERANK, first: 300) { rank customer { id } }
+  scoped: influencers(scope: { scenarioId: $s }, metric: PAGERANK, first: 50) { customer { id } }
+}"""
+
+
+async def test_marketing_influencers_consented_and_are_not_flagged(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    from graph.queries.screens import RiskFlagRule, may_contact
+
+    scenario = await demo.one(
+        "MATCH (s:Scenario)<-[:PARTICIPATES_IN]-(c:Customer) WITH s, count(c) AS members "
+        "RETURN s.scenario_id ORDER BY members DESC, s.scenario_id LIMIT 1"
+    )
+    rule = RiskFlagRule()
+    contactable = set(
+        await demo.one(
+            f"MATCH (c:Customer) WHERE {may_contact('c', rule)} RETURN collect(c.customer_id)",
+            **rule.parameters(),
+        )
+    )
+    listed: dict[Role, set[str]] = {}
+    for role in (Role.MARKETER, Role.RM, Role.RISK, Role.ADMIN):
+        data = apis[role].data(INFLUENCERS_IN_SCENARIO, s=scenario)
+        ids = [r["customer"]["id"] for key in ("bank", "scoped") for r in data[key]]
+        assert ids, role
+        listed[role] = set(ids)
+    for role in (Role.MARKETER, Role.RM):
+        barred = sorted(listed[role] - contactable)
+        assert not barred, f"{role.value} sees uncontactable influencers {barred[:5]}"
+    for role in (Role.RISK, Role.ADMIN):  # the full list, with the reasons
+        assert listed[role] - contactable, f"{role.value} lost the uncontactable influencers"
+
+
+# --- users review #7: nobody on an introduction path is someone marketing may not contact ---
+async def _contactable(demo: DemoBank) -> set[str]:
+    from graph.queries.screens import RiskFlagRule, may_contact
+
+    rule = RiskFlagRule()
+    return set(
+        await demo.one(
+            f"MATCH (c:Customer) WHERE {may_contact('c', rule)} RETURN collect(c.customer_id)",
+            **rule.parameters(),
+        )
+    )
+
+
+async def test_introducer_paths_go_only_through_contactable_customers(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    product = await demo.one(
+        "MATCH (:Customer)-[:REFERRAL_TARGET {scenario_id: '*'}]->(p:Product) "
+        "RETURN p.product_id ORDER BY p.product_id LIMIT 1"
+    )
+    contactable = await _contactable(demo)
+    targets = apis[Role.MARKETER].data(
+        "query($p: ID!) { referralTargets(productId: $p, first: 200) "
+        "{ customer { id } introducers { customerId pathIds } } }",
+        p=product,
+    )["referralTargets"]
+    paths = [i["pathIds"] for t in targets for i in t["introducers"]]
+    assert any(len(p) == 3 for p in paths), "some introducers are two ties away"
+    barred = sorted({n for p in paths for n in p[1:]} - contactable)
+    assert not barred, f"introduction paths go through uncontactable customers {barred[:5]}"
+
+
+async def test_warm_paths_avoid_uncontactable_customers_for_marketing_and_mark_them_for_admin(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    rm = demo.largest_book_rm
+    contactable = await _contactable(demo)
+    book = set(demo.books[rm])
+    # prospects two ties from the book, reached (also) through someone not to be contacted
+    prospects = await demo.one(
+        """MATCH (:RelationshipManager {rm_id: $rm})<-[:MANAGED_BY]-(:Customer)
+             -[:FRIEND|FAMILY|COLLEAGUE|CLASSMATE|SPOUSE|BUSINESS]-(m:Customer)
+             -[:FRIEND|FAMILY|COLLEAGUE|CLASSMATE|SPOUSE|BUSINESS]-(p:Customer)
+           WHERE NOT m.customer_id IN $contactable AND NOT p.customer_id IN $book
+             AND NOT m.customer_id IN $book
+           WITH DISTINCT p.customer_id AS id ORDER BY id LIMIT 6 RETURN collect(id)""",
+        rm=rm,
+        contactable=sorted(contactable),
+        book=sorted(book),
+    )
+    query = """query($to: ID!, $rm: ID) { referralPaths(toCustomerId: $to, fromRmId: $rm, k: 3) {
+        customerIds screened uncontactableIds } }"""
+    marked = 0
+    for prospect in prospects:
+        for role in (Role.RM, Role.MARKETER):
+            for path in apis[role].data(query, to=prospect, rm=rm)["referralPaths"]:
+                on_path = set(path["customerIds"][:-1])
+                assert not on_path - contactable, (role, prospect, path)
+                assert path["screened"] is True
+                assert path["uncontactableIds"] is None
+        for path in apis[Role.ADMIN].data(query, to=prospect, rm=rm)["referralPaths"]:
+            expected = [c for c in path["customerIds"] if c not in contactable]
+            assert path["uncontactableIds"] == expected
+            assert path["screened"] is False
+            marked += bool(set(expected) - {prospect})
+    assert marked, "the unscreened warm paths do pass through uncontactable customers"
+
+
+# --- users review #19: an empty field is masked too, so the mask does not tell absence -------
+async def test_an_empty_phone_or_email_is_masked_for_a_role_that_may_not_read_it(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    rm = demo.largest_book_rm
+    loaded = set(await demo.one("MATCH (c:Customer) RETURN collect(c.customer_id)"))
+    book = set(demo.books[rm]) & loaded
+    query = """query($id: ID!) { customer(id: $id) {
+        phone { value masked } email { value masked } } }"""
+    for column, field in (("email", "email"), ("phone", "phone")):
+        other = next(
+            c
+            for c, row in sorted(demo.customers.items())
+            if c in loaded and not row[column] and c not in book
+        )
+        own = next((c for c in sorted(book) if not demo.customers[c][column]), None)
+        with_value = next(
+            c
+            for c, row in sorted(demo.customers.items())
+            if c in loaded and row[column] and c not in book
+        )
+        for role in (Role.RM, Role.MARKETER, Role.RISK):
+            absent = apis[role].data(query, id=other)["customer"][field]
+            present = apis[role].data(query, id=with_value)["customer"][field]
+            assert absent["masked"] is True, (role, other, absent)
+            assert present["masked"] is True
+            assert absent["value"], "an empty field is shown masked, not as null"
+        assert apis[Role.ADMIN].data(query, id=other)["customer"][field] == {
+            "value": None,
+            "masked": False,
+        }
+        if own is not None:  # their own customer: the RM reads it, empty as it is
+            assert apis[Role.RM].data(query, id=own)["customer"][field]["masked"] is False
+
+
+# --- users review #9: answers say what they cover ------------------------------------------
+async def test_referral_targets_say_which_run_and_cut_they_come_from(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    from datetime import UTC, datetime
+
+    product = await demo.one(
+        "MATCH (:Customer)-[t:REFERRAL_TARGET {scenario_id: '*'}]->(p:Product) "
+        "WITH p, count(t) AS kept ORDER BY kept DESC, p.product_id LIMIT 1 RETURN p.product_id"
+    )
+    run_id, top_n, as_of = await demo.one(
+        """MATCH (:Customer)-[t:REFERRAL_TARGET {scenario_id: '*'}]->(:Product {product_id: $p})
+           WITH t.run_id AS run_id LIMIT 1
+           MATCH (r:AlgorithmRun {run_id: run_id})
+           RETURN [run_id, r.parameters_json, r.summary_json]""",
+        p=product,
+    )
+    top_n = json.loads(top_n)["top_n"]
+    as_of = json.loads(as_of)["eligibility_as_of"]
+    query = """query($p: ID!, $first: Int) { referralTargets(productId: $p, first: $first) {
+        rank introducersDropped
+        coverage { runId productId scenarioId topN first cutByRun eligibilityAsOf
+                   runEligibilityAsOf note } } }"""
+    beyond = apis[Role.MARKETER].data(query, p=product, first=top_n + 100)["referralTargets"]
+    assert len(beyond) <= top_n
+    coverage = beyond[0]["coverage"]
+    assert {r["coverage"]["runId"] for r in beyond} == {run_id}
+    assert coverage["productId"] == product
+    assert coverage["scenarioId"] is None  # bank-wide
+    assert coverage["topN"] == top_n
+    assert coverage["first"] == top_n + 100
+    assert coverage["cutByRun"] is True
+    assert str(top_n) in coverage["note"]
+    assert coverage["runEligibilityAsOf"] == as_of
+    assert coverage["eligibilityAsOf"] == datetime.now(UTC).date().isoformat()
+    assert all(isinstance(r["introducersDropped"], int) for r in beyond)
+    within = apis[Role.MARKETER].data(query, p=product, first=5)["referralTargets"]
+    assert within[0]["coverage"]["cutByRun"] is False
+
+
+async def test_personalised_influencers_and_community_profiles_name_their_runs(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    parameters = json.loads(
+        await demo.one(
+            "MATCH (c:Customer) WHERE c.score_personalized_pagerank IS NOT NULL "
+            "WITH c.score_personalized_pagerank_run_id AS run_id LIMIT 1 "
+            "MATCH (r:AlgorithmRun {run_id: run_id}) RETURN r.parameters_json"
+        )
+    )
+    rows = apis[Role.MARKETER].data(
+        "{ influencers(metric: PERSONALIZED_PAGERANK, first: 5) { seedProductId seedScenarioId } }"
+    )["influencers"]
+    assert rows
+    for row in rows:
+        assert row["seedProductId"] == parameters.get("seed_product_id")
+        assert row["seedScenarioId"] == parameters.get("seed_scenario_id")
+    assert any(row["seedProductId"] or row["seedScenarioId"] for row in rows)
+    plain = apis[Role.MARKETER].data(
+        "{ influencers(metric: PAGERANK, first: 1) { seedProductId } }"
+    )
+    assert plain["influencers"][0]["seedProductId"] is None
+    community, profile_run = await demo.one(
+        "MATCH (k:Community) WHERE k.profile_run_id IS NOT NULL "
+        "RETURN [k.community_id, k.profile_run_id] ORDER BY k.community_id LIMIT 1"
+    )
+    found = apis[Role.MARKETER].data(
+        "query($id: ID!) { community(id: $id) { runId profileRunId } }", id=community
+    )["community"]
+    assert found["profileRunId"] == profile_run
+
+
+# --- users review #13, #15: an RM lists their own book; names by surname; id-only roles told --
+async def test_an_rm_lists_their_own_book(apis: dict[Role, Api], demo: DemoBank) -> None:
+    rm = demo.largest_book_rm
+    loaded = set(await demo.one("MATCH (c:Customer) RETURN collect(c.customer_id)"))
+    query = """query($after: String) { customers(mine: true, first: 100, after: $after) {
+        edges { node { id managedByYou } } pageInfo { hasNextPage endCursor } } }"""
+    seen: list[str] = []
+    after = None
+    while True:
+        page = apis[Role.RM].data(query, after=after)["customers"]
+        assert all(e["node"]["managedByYou"] for e in page["edges"])
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == sorted(set(demo.books[rm]) & loaded)
+    errors = apis[Role.MARKETER].errors("{ customers(mine: true) { edges { cursor } } }")
+    assert codes(errors) == {"BAD_REQUEST"}
+    assert "RM" in errors[0]["message"]
+
+
+async def test_a_one_character_name_search_finds_the_surname(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    rm = demo.largest_book_rm
+    loaded = set(await demo.one("MATCH (c:Customer) RETURN collect(c.customer_id)"))
+    book = [c for c in demo.books[rm] if c in loaded]
+    surname = Counter(demo.customers[c]["name"][:1] for c in book if demo.customers[c]["name"])
+    initial = surname.most_common(1)[0][0]
+    query = """query($s: String!) { customers(search: $s, first: 500) {
+        edges { node { id name { value } } } } }"""
+    expected_own = sorted(c for c in book if demo.customers[c]["name"].startswith(initial))
+    found = [e["node"]["id"] for e in apis[Role.RM].data(query, s=initial)["customers"]["edges"]]
+    assert found == expected_own
+    everyone = sorted(
+        c for c, row in demo.customers.items() if c in loaded and row["name"].startswith(initial)
+    )
+    admin = apis[Role.ADMIN].data(query, s=initial)["customers"]["edges"]
+    assert [e["node"]["id"] for e in admin] == everyone[:500]
+    errors = apis[Role.MARKETER].errors(query, s=demo.customers[book[0]]["name"])
+    assert codes(errors) == {"BAD_REQUEST"}
+    assert "search by customer id only for your role" in errors[0]["message"]
+
+
+# --- users review #14: warm paths say when the prospect is yours, or when nothing was in reach --
+async def test_referral_paths_note_an_own_prospect_and_an_empty_search(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    rm = demo.largest_book_rm
+    own = await demo.one(
+        """MATCH (p:Customer)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $rm})
+           WHERE EXISTS { (p)-[:FRIEND|FAMILY|COLLEAGUE]-(:Customer) }
+           RETURN p.customer_id ORDER BY 1 LIMIT 1""",
+        rm=rm,
+    )
+    query = """query($to: ID!, $hops: Int) { referralPaths(toCustomerId: $to, maxHops: $hops, k: 2)
+        { customerIds } }"""
+    body = apis[Role.RM].post(query, to=own, hops=4)
+    notes = [n["message"] for n in body["extensions"]["notes"]]
+    assert any(f"{own} is already managed by {rm}" in n for n in notes), notes
+    assert body["extensions"]["notes"][0]["path"] == ["referralPaths"]
+    # a prospect with no tie to the book: nothing within one tie, and the answer says so
+    far = await demo.one(
+        """MATCH (p:Customer) WHERE NOT EXISTS { (p)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $rm}) }
+             AND NOT EXISTS { (p)-[:FRIEND|FAMILY|COLLEAGUE|CLASSMATE|SPOUSE|BUSINESS]-(:Customer)
+                              -[:MANAGED_BY]->(:RelationshipManager {rm_id: $rm}) }
+           RETURN p.customer_id ORDER BY 1 LIMIT 1""",
+        rm=rm,
+    )
+    empty = apis[Role.RM].post(query, to=far, hops=1)
+    assert empty["data"]["referralPaths"] == []
+    [note] = empty["extensions"]["notes"]
+    assert f"to {far} within 1 tie;" in note["message"]
+    assert "maxHops goes up to 6" in note["message"]
+    found = apis[Role.RM].post(query, to=own, hops=4)
+    assert found["data"]["referralPaths"], "the own prospect with ties is reached"
+
+
+# --- users review #18: influenceExplanation.share is a fraction of the customer's PageRank ----
+async def test_influence_shares_are_fractions_of_what_the_ties_pass(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    customer_id = await demo.one(
+        "MATCH (c:Customer)-[:FRIEND|FAMILY|COLLEAGUE]-(n:Customer) WHERE c.score_pagerank > 0 "
+        "WITH c, count(DISTINCT n) AS ties WHERE ties >= 3 "
+        "RETURN c.customer_id ORDER BY ties, c.customer_id LIMIT 1"
+    )
+    found = apis[Role.RM].data(
+        """query($id: ID!) { customer(id: $id) { scores { pagerank }
+             influenceExplanation { share contribution customerId } } }""",
+        id=customer_id,
+    )["customer"]
+    rows = found["influenceExplanation"]
+    assert rows
+    assert all(0 < r["share"] <= 1 for r in rows)
+    assert sum(r["share"] for r in rows) <= 1 + 1e-5
+    # the share is the contribution relative to the others: same order, same ratios
+    top = rows[0]
+    for r in rows[1:]:
+        assert r["share"] / top["share"] == pytest.approx(
+            r["contribution"] / top["contribution"], rel=1e-4
+        )
+    assert top["contribution"] < found["scores"]["pagerank"] * 10
+
+
+# --- users review #10: the lifecycle stage says which day it was judged on ------------------
+async def test_the_lifecycle_stage_names_its_as_of_day(
+    apis: dict[Role, Api], demo: DemoBank
+) -> None:
+    customer_id, summary = await demo.one(
+        "MATCH (c:Customer) WHERE c.lifecycle_stage IS NOT NULL "
+        "WITH c ORDER BY c.customer_id LIMIT 1 "
+        "MATCH (r:AlgorithmRun {run_id: c.lifecycle_stage_run_id}) "
+        "RETURN [c.customer_id, r.summary_json]"
+    )
+    reference = json.loads(summary)["reference_date"]
+    for role in (Role.RM, Role.MARKETER):
+        found = apis[role].data(
+            "query($id: ID!) { customer(id: $id) { lifecycleStage lifecycleAsOf } }",
+            id=customer_id,
+        )["customer"]
+        assert found["lifecycleStage"]
+        assert found["lifecycleAsOf"] == reference
+
+
+# --- users review #11: one rank for the same customer, whoever asks -------------------------
+def test_influencer_scope_rank_is_the_same_for_every_role(apis: dict[Role, Api]) -> None:
+    query = "{ influencers(metric: PAGERANK, first: 200) { rank scopeRank customer { id } } }"
+    risk = apis[Role.RISK].data(query)["influencers"]
+    marketer = apis[Role.MARKETER].data(query)["influencers"]
+    by_risk = {r["customer"]["id"]: r["scopeRank"] for r in risk}
+    assert [r["scopeRank"] for r in risk] == list(range(1, 201))
+    assert [r["rank"] for r in marketer] == list(range(1, 201))
+    shared = [r for r in marketer if r["customer"]["id"] in by_risk]
+    assert shared
+    for row in shared:
+        assert row["scopeRank"] == by_risk[row["customer"]["id"]]
+    assert any(r["scopeRank"] > r["rank"] for r in marketer), "gaps where someone was left out"
+
+
+# --- users review #17: no float noise in what the API shows ---------------------------------
+def _digits(value: float) -> int:
+    """Significant digits of the shortest text that reads back as ``value``."""
+    mantissa = repr(abs(value)).split("e")[0].replace(".", "")
+    return len(mantissa.strip("0"))
+
+
+def test_ratios_are_shown_to_six_significant_digits(apis: dict[Role, Api], demo: DemoBank) -> None:
+    rm = demo.largest_book_rm
+    data = apis[Role.RM].data(
+        """{ influencers(metric: PAGERANK, first: 20) { score customer { scores {
+               pagerank betweenness referralInfluence } } }
+             communities(first: 5) { edges { node { density } } } }"""
+    )
+    values = [r["score"] for r in data["influencers"]]
+    values += [r["customer"]["scores"]["pagerank"] for r in data["influencers"]]
+    values += [e["node"]["density"] for e in data["communities"]["edges"] if e["node"]["density"]]
+    assert all(
+        isinstance(r["customer"]["scores"]["referralInfluence"], int | None)
+        for r in data["influencers"]
+    )
+    prospect = demo.customers and next(
+        c for c in sorted(demo.customers) if c and c not in set(demo.books[rm])
+    )
+    paths = apis[Role.RM].data(
+        "query($to: ID!) { referralPaths(toCustomerId: $to, k: 3, maxHops: 6) { strength cost } }",
+        to=prospect,
+    )["referralPaths"]
+    values += [p["strength"] for p in paths] + [p["cost"] for p in paths]
+    assert len(values) > 20
+    noisy = [v for v in values if _digits(v) > 6]
+    assert not noisy, noisy[:5]

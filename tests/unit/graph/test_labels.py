@@ -66,7 +66,7 @@ def _built() -> Iterator[tuple[str, str]]:
             community_property="community_leiden",
             branch=True,
             rule=RULE,
-            exclude_flagged=True,
+            contactable_only=True,
         ),
     )
     yield "customers.read_result", customers.read_result("tier")

@@ -76,7 +76,7 @@ async def test_every_read_the_api_and_algorithms_make_is_complete() -> None:
         community_property="community_leiden",
         community="2",
         branch_id="B1",
-        exclude_flagged=True,
+        contactable_only=True,
     )
     for example in (
         customers.largest_book_rm(),
@@ -94,7 +94,7 @@ async def test_every_read_the_api_and_algorithms_make_is_complete() -> None:
     ties = TieRepository(runner)
     await ties.neighbourhood("C1", kinds=list(TieKind), depth=3, min_strength=0.2, limit=10)
     await ties.pagerank_contributions(ids, list(TieKind), 5)
-    await ties.guarantees_around("C1", hops=4, limit=100)
+    await ties.guarantees_around("C1", hops=4, limit=100, as_of=date(2026, 1, 1))
     communities = CommunityRepository(runner)
     await communities.by_ids(["louvain:1"])
     await communities.page(algorithm="louvain", min_size=2, offset=0, limit=10)
@@ -119,7 +119,7 @@ async def test_every_read_the_api_and_algorithms_make_is_complete() -> None:
     await projections.ties_around(ids, list(TieKind))
     await projections.gds_node_ids(ids)
     for edges in (
-        projections.guarantees(),
+        projections.guarantees(date(2026, 1, 1)),
         projections.identifier_uses(),
         projections.transfers(),
         projections.loan_balances(),
