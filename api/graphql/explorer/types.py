@@ -19,6 +19,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.graphql.common.enums import customer_property
+from api.graphql.common.numbers import significant
 from api.graphql.common.types import Customer, _financials_exact
 from api.graphql.risk.types import LinkageMember, member_page
 from api.security.masking import mask_name
@@ -60,7 +61,7 @@ def _score(info: strawberry.Info, record: CustomerRecord, metric: Any) -> float 
         info, record, "network_value"
     ):
         return None
-    return float(value)
+    return significant(float(value))  # shown as `influencers` and `scores` show it
 
 
 def node_columns(
