@@ -109,11 +109,11 @@ export const REFERRAL_TARGETS = `query ExplorerTargets($product: ID!, $scenario:
 }`;
 
 export const LINKAGE_LISTS = {
-  circles: `query ExplorerCircles { guaranteeCircles(maxLength: 10, first: 50) {
+  circles: `query ExplorerCircles { guaranteeCircles(first: 50) {
     id kind length totalAmount${MONEY} members(first: 10) { position customer { id } } } }`,
-  rings: `query ExplorerRings { riskRings(kind: SHARED_IDENTIFIER, first: 50) {
+  rings: `query ExplorerRings { riskRings(kind: IDENTIFIER_RING, first: 50) {
     id kind size score members(first: 10) { position customer { id } } } }`,
-  cycles: `query ExplorerCycles { riskRings(kind: FUND_FLOW, first: 50) {
+  cycles: `query ExplorerCycles { riskRings(kind: FUND_CYCLE, first: 50) {
     id kind size score amount${MONEY} members(first: 10) { position customer { id } } } }`,
 };
 

@@ -786,6 +786,14 @@ async def test_planted_risk_structures_carry_their_classes_and_nothing_else_does
     await page.hook("(h) => h.setTime(null)")
     assert not [e for e in (await page.graph())["edges"] if "later" in e["classes"]]
 
+    # the circles list opens a stored circle (it asks within what the run searched: asking
+    # beyond it is NOT_COMPUTED, which the page once did and showed as an error)
+    await page.show("risk", {"list": "circles"})
+    drawn = await page.graph()
+    nodes, _ = _with_class(drawn, "circle")
+    assert any(set(c["members"]) <= nodes for c in circles), nodes
+    assert not await page.page.locator(".error").all_inner_texts()
+
     group = _jsonl(truth / "control_groups.jsonl")[0]
     await page.show("group", {"customerId": group["controller"]})
     drawn = await page.graph()
