@@ -47,6 +47,14 @@ async def require_community(info: strawberry.Info, community_id: str) -> None:
         raise NotFoundError(NodeLabel.COMMUNITY.value, community_id)
 
 
+def checked_min_strength(min_strength: float | None) -> float:
+    """``minStrength`` (default 0: every tie) checked to lie in 0..1, as tie strengths do."""
+    strength = 0.0 if min_strength is None else min_strength
+    if not 0.0 <= strength <= 1.0:
+        raise ClientError(f"minStrength must be between 0 and 1, got {strength}")
+    return strength
+
+
 def check_range(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
         raise ClientError(f"{name} must be between {low} and {high}, got {value}")

@@ -28,7 +28,13 @@ from typing import Any, Final
 import strawberry
 
 from algorithms.params import today
-from api.graphql.common.checks import check_range, community_key, require, require_community
+from api.graphql.common.checks import (
+    check_range,
+    checked_min_strength,
+    community_key,
+    require,
+    require_community,
+)
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
@@ -59,13 +65,6 @@ MAX_DRAWN: Final = MAX_NODES
 MAX_PAIRS: Final = 60
 MAX_LINKAGE_EDGES: Final = 200
 MAX_LINKAGE_IDENTIFIERS: Final = 20
-
-
-def _strength(min_strength: float | None) -> float:
-    strength = 0.0 if min_strength is None else min_strength
-    if not 0.0 <= strength <= 1.0:
-        raise ClientError(f"minStrength must be between 0 and 1, got {strength}")
-    return strength
 
 
 def _require_metric(info: strawberry.Info, size_by: Any) -> None:
@@ -139,7 +138,7 @@ async def explorer_neighbourhood(
     _require_metric(info, size_by)
     check_range("depth", depth, 1, 3)
     check_range("maxNodes", max_nodes, 1, MAX_NODES)
-    strength = _strength(min_strength)
+    strength = checked_min_strength(min_strength)
     kinds = list(types or [])
     await require(info, NodeLabel.CUSTOMER, str(customer_id))
     repository = _repository(info)
@@ -201,7 +200,7 @@ async def explorer_expand(
     _require_metric(info, size_by)
     check_range("first", first, 1, MAX_EXPAND)
     check_range("offset", offset, 0, 10_000_000)
-    strength = _strength(min_strength)
+    strength = checked_min_strength(min_strength)
     on_screen = [str(i) for i in drawn or []]
     if len(on_screen) > MAX_DRAWN:
         raise ClientError(f"drawn lists {len(on_screen)} customers; at most {MAX_DRAWN}")

@@ -17,6 +17,7 @@ from algorithms.graphdata import UnknownNodeError
 from algorithms.paths import search_slots, warmest_paths_between
 from api.graphql.common.checks import (
     check_range,
+    checked_min_strength,
     community_key,
     require,
     require_community,
@@ -143,9 +144,7 @@ async def connections(
     context = context_value(info)
     check_range("depth", depth, 1, 3)
     size = context.page_size(first)
-    strength = 0.0 if min_strength is None else min_strength
-    if not 0.0 <= strength <= 1.0:
-        raise ClientError(f"minStrength must be between 0 and 1, got {strength}")
+    strength = checked_min_strength(min_strength)
     center = await require_customer(info, str(customer_id))
     found = await context.repositories.ties.neighbourhood(
         str(customer_id),
