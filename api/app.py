@@ -37,6 +37,7 @@ from api.security.errors import ErrorCode
 from api.security.requests import BodySizeLimit, CancelOnDisconnect, RequestRefused
 from api.security.tokens import TokenVerifier
 from graph.errors import CrkgError
+from graph.production_checks import check_production_settings
 from graph.queries.schema import SCHEMA_VERSION
 from graph.repositories.schema import SchemaRepository
 from graph.settings import CrkgSettings, Environment, get_settings
@@ -49,6 +50,7 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
     """Build the app; the driver is opened (and verified) on startup and closed on shutdown."""
     app_settings = settings if settings is not None else get_settings()
 
+    check_production_settings(app_settings)  # every unsafe production setting, one line each
     verifier = TokenVerifier.from_settings(app_settings)  # a bad key setting stops startup
     metrics = ApiMetrics()
 

@@ -8,6 +8,7 @@ import typer
 
 from cli import common
 from cli.common import console, friendly_errors
+from graph.production_checks import check_production_settings
 from graph.settings import CrkgSettings
 from graph.store import connected_store
 
@@ -34,6 +35,7 @@ def serve_api(settings: CrkgSettings, host: str | None, port: int | None) -> Non
 
     bind_host = host or settings.api_host
     bind_port = port or settings.api_port
+    check_production_settings(settings)  # every unsafe production setting, one line each
     check_bind_host(settings, bind_host)  # development stays on this machine
     common.run(_check_database(settings))  # a clear error now, not a lifespan traceback later
     console.print(

@@ -33,12 +33,12 @@ from api.security.auth import (
     Principal,
     Role,
 )
+from graph.production_checks import MIN_HMAC_SECRET_BYTES
 from graph.settings import CrkgSettings, Environment
 
 logger = logging.getLogger("crkg.api.tokens")
 
 CLOCK_SKEW_LEEWAY_SECONDS = 10
-MIN_HMAC_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
 MIN_RSA_KEY_BITS = 2048
 DEVELOPMENT_SECRET_FILE = "jwt-secret.key"  # noqa: S105 -- a file name, not a secret
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "role"]
