@@ -16,6 +16,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
+# the runtime dependencies pinned and hash-checked (requirements.lock: no dev tools), then
+# crkg itself without resolving again
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY graph ./graph
 COPY api ./api
@@ -23,7 +27,9 @@ COPY --from=assets /build/api/static/vendor ./api/static/vendor
 COPY --from=assets /build/api/explorer/static ./api/explorer/static
 COPY loaders ./loaders
 COPY algorithms ./algorithms
-RUN pip install . && useradd --system --uid 10001 crkg
+COPY synthbank ./synthbank
+COPY cli ./cli
+RUN pip install --no-deps . && useradd --system --uid 10001 crkg
 
 USER crkg
 EXPOSE 8000

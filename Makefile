@@ -13,7 +13,7 @@ EXPLORER := api/explorer/static/manifest.json
 EXPLORER_SOURCES := $(wildcard explorer/src/*.ts) explorer/build.mjs explorer/tsconfig.json \
 	explorer/index.html explorer/explorer.css explorer/favicon.svg
 
-.PHONY: install assets demo test check lint format typecheck bench-load bench-api bench-algorithms neo4j-start neo4j-stop neo4j-status clean
+.PHONY: install lock audit assets demo test check lint format typecheck bench-load bench-api bench-algorithms neo4j-start neo4j-stop neo4j-status clean
 
 install: $(VENV)/.installed $(STATIC) $(EXPLORER)  ## virtual environment with crkg and its dev tools, and the browser assets
 
@@ -29,11 +29,26 @@ $(STATIC): $(NODE_MODULES) api/static/build.mjs
 $(EXPLORER): $(NODE_MODULES) $(EXPLORER_SOURCES)
 	$(NPM) run --silent build:explorer
 
-$(VENV)/.installed: pyproject.toml
+# Every package pinned and hash-checked from requirements-dev.lock (`make lock` writes it and
+# the runtime-only requirements.lock the image installs, from pyproject.toml), then crkg itself
+# without resolving anything again: the same install on every machine, and a tampered
+# download is refused.
+$(VENV)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+lock:                                ## re-pin requirements-dev.lock and requirements.lock (with hashes) after a change to pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+		--no-emit-find-links --output-file requirements-dev.lock pyproject.toml
+	cp requirements-dev.lock requirements.lock  # the runtime pins start from the tested ones
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-find-links --output-file requirements.lock pyproject.toml
+
+audit: install                       ## known vulnerabilities in requirements-dev.lock and package-lock.json; fails if nothing could be checked
+	$(BIN)/python -m tools.audit
 
 demo: install                        ## the end-to-end demo on the managed local Neo4j
 	$(BIN)/crkg demo

@@ -6,6 +6,7 @@ Docker cannot run on the build machines, so this checks the wiring, not a runnin
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,15 @@ def test_compose_starts_the_api_once_neo4j_is_healthy() -> None:
 def test_the_dockerfile_installs_crkg_and_serves() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^FROM python:3\.11", dockerfile, flags=re.MULTILINE)
-    assert "pip install ." in dockerfile
-    for package in ("graph", "api", "loaders", "algorithms"):
-        assert f"COPY {package} ./{package}" in dockerfile
+    assert "pip install --require-hashes -r requirements.lock" in dockerfile
+    assert "pip install --no-deps ." in dockerfile
+    # every package the wheel is built from (the restructure added cli/ and synthbank/, and
+    # the image lacked them: `pip install .` cannot build without them)
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    assert set(packages) >= {"graph", "api", "loaders", "algorithms", "synthbank", "cli"}
+    for package in packages:
+        assert f"COPY {package} ./{package}" in dockerfile, package
     assert "crkg serve" in dockerfile
 
 

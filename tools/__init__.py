@@ -1,0 +1,1 @@
+"""Developer and pipeline tools that are not part of the product (``make audit``)."""
