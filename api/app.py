@@ -60,6 +60,7 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
         app.state.settings = app_settings
         app.state.store = GraphStore.from_settings(driver, app_settings)
         app.state.jobs = JobRegistry(app.state.store, app_settings)
+        await app.state.jobs.start()  # fails the jobs a dead process left running
         app.state.managers = manager_check(app.state.store, app_settings)
         try:
             yield

@@ -20,6 +20,7 @@ class NodeLabel(StrEnum):
     CAMPAIGN = "Campaign"
     LOAD_RUN = "LoadRun"
     ALGORITHM_RUN = "AlgorithmRun"
+    ALGORITHM_JOB = "AlgorithmJob"  # a runAlgorithm request, polled by id across restarts
     RISK_LINKAGE = "RiskLinkage"
     COMMUNITY = "Community"  # a community of a stored partition, with its profile
     AUDIT_EVENT = "AuditEvent"  # a read of unmasked PII

@@ -256,6 +256,25 @@ class AuditEvent(NodeModel):
     at: datetime
 
 
+class AlgorithmJob(NodeModel):
+    """A runAlgorithm request: its state, and the heartbeat of the process that owns it."""
+
+    label: ClassVar[NodeLabel] = NodeLabel.ALGORITHM_JOB
+    key_property: ClassVar[str] = "job_id"
+
+    job_id: Key
+    algorithm: str
+    engine: str
+    parameters_json: str
+    requested_by: str
+    status: Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED"]
+    created_at: datetime
+    heartbeat_at: datetime
+    finished_at: datetime | None = None
+    error: str | None = None
+    run_id: str | None = None
+
+
 class SchemaVersion(NodeModel):
     """The marker ``crkg init`` writes: which version of the schema the database has."""
 
@@ -460,6 +479,7 @@ NODE_MODELS: tuple[type[NodeModel], ...] = (
     RiskLinkage,
     Community,
     AuditEvent,
+    AlgorithmJob,
     SchemaVersion,
 )
 

@@ -430,3 +430,34 @@ class AlgorithmRunRecord:
             started_at=properties.get("started_at"),
             finished_at=properties.get("finished_at"),
         )
+
+
+@dataclass(frozen=True)
+class AlgorithmJobRecord:
+    """A runAlgorithm job as stored: its request, where it got to, and why it failed."""
+
+    job_id: str
+    algorithm: str
+    engine: str
+    parameters: dict[str, Any]
+    requested_by: str
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    run_id: str | None
+
+    @classmethod
+    def from_properties(cls, properties: Mapping[str, Any]) -> AlgorithmJobRecord:
+        return cls(
+            job_id=str(properties["job_id"]),
+            algorithm=str(properties["algorithm"]),
+            engine=str(properties["engine"]),
+            parameters=_json(properties.get("parameters_json")) or {},
+            requested_by=str(properties.get("requested_by", "")),
+            status=str(properties["status"]),
+            created_at=properties["created_at"],
+            finished_at=properties.get("finished_at"),
+            error=properties.get("error"),
+            run_id=properties.get("run_id"),
+        )

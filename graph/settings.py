@@ -129,6 +129,12 @@ class CrkgSettings(BaseSettings):
         description="allow `crkg serve` in development on a non-loopback address (GraphiQL, "
         "introspection and minted tokens reachable from elsewhere)",
     )
+    api_job_heartbeat_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="how often a process stamps its running jobs; a job silent for three "
+        "times this is failed as abandoned (its process died)",
+    )
     api_rm_check_seconds: float = Field(
         default=30.0,
         ge=0,

@@ -8,8 +8,9 @@ from graph.queries.ties import literal
 from graph.results import COMMUNITY_PROPERTIES
 
 # Bump when a statement below changes meaning; `crkg init` records it on the marker node.
-# 2: RiskLinkage; 3: Community, community ids, referral targets; 4: AuditEvent
-SCHEMA_VERSION: Final = 4
+# 2: RiskLinkage; 3: Community, community ids, referral targets; 4: AuditEvent;
+# 5: AlgorithmJob (durable runAlgorithm jobs)
+SCHEMA_VERSION: Final = 5
 
 # (name, statement). Every node key of the graph model has a uniqueness constraint, which also
 # gives the index that MERGE and key look-ups use.
@@ -58,6 +59,11 @@ CONSTRAINTS: Final[tuple[tuple[str, LiteralString], ...]] = (
         "algorithm_run_id_unique",
         "CREATE CONSTRAINT algorithm_run_id_unique IF NOT EXISTS "
         "FOR (n:AlgorithmRun) REQUIRE n.run_id IS UNIQUE",
+    ),
+    (
+        "algorithm_job_id_unique",
+        "CREATE CONSTRAINT algorithm_job_id_unique IF NOT EXISTS "
+        "FOR (n:AlgorithmJob) REQUIRE n.job_id IS UNIQUE",
     ),
     (
         "risk_linkage_id_unique",

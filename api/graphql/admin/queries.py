@@ -63,8 +63,8 @@ async def algorithm_runs(
     description="An algorithm job started with runAlgorithm",
     extensions=requires(Permission.READ_RUNS),
 )
-def job(info: strawberry.Info, id: strawberry.ID) -> Job | None:
-    found = context_value(info).jobs.get(str(id))
+async def job(info: strawberry.Info, id: strawberry.ID) -> Job | None:
+    found = await context_value(info).jobs.get(str(id))
     if found is None:
         raise NotFoundError("job", str(id))
     return Job.from_job(found)
@@ -130,7 +130,7 @@ async def run_algorithm(
     parameters = algorithm_parameters(spec, params or {})  # refused now, not in the background
     if engine is not Engine.AUTO and engine not in spec.engines:
         raise ClientError(f"{spec.name} has no {engine.value} engine")
-    submitted = context.jobs.submit(spec.name, parameters, engine, context.principal.subject)
+    submitted = await context.jobs.submit(spec.name, parameters, engine, context.principal.subject)
     return Job.from_job(submitted)
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -17,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import networkx as nx
 import pytest
 from fastapi.testclient import TestClient
@@ -32,6 +37,7 @@ from graph.errors import QueryTimeoutError
 from graph.money import parse_minor, to_decimal
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
+from tests.conftest import cli_env
 from tests.integration.api_client import Api, api_for
 from tests.integration.exports import in_force
 from tests.support.banks import generated_bank, loaded_with, read_csv
@@ -582,6 +588,86 @@ def test_admin_runs_an_algorithm_and_polls_the_job(
     assert polled["status"] == "SUCCEEDED", polled["error"]
     assert polled["run"]["name"] == "degree"
     assert polled["run"]["status"] == "SUCCEEDED"
+
+
+def _poll_job(admin: Api, job_id: str, *, until: tuple[str, ...]) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while True:
+        polled = admin.data(
+            "query($id: ID!) { job(id: $id) { status error run { name status } } }", id=job_id
+        )["job"]
+        if polled["status"] in until or time.monotonic() > deadline:
+            return dict(polled)
+        time.sleep(0.2)
+
+
+def test_a_job_answers_after_the_api_restarts(
+    client: TestClient, test_settings: CrkgSettings
+) -> None:
+    admin = _api(client, test_settings, Role.ADMIN, "ops")
+    job_id = admin.data("mutation { runAlgorithm(name: DEGREE) { id } }")["runAlgorithm"]["id"]
+    assert _poll_job(admin, job_id, until=("SUCCEEDED", "FAILED"))["status"] == "SUCCEEDED"
+    with TestClient(create_app(test_settings)) as restarted:  # a new process's registry
+        again = _poll_job(
+            _api(restarted, test_settings, Role.ADMIN, "ops"), job_id, until=("SUCCEEDED",)
+        )
+    assert again["status"] == "SUCCEEDED"
+    assert again["run"] == {"name": "degree", "status": "SUCCEEDED"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_job_whose_process_was_killed_is_failed_with_the_reason(
+    loaded_bank: GraphStore, test_settings: CrkgSettings
+) -> None:
+    """kill -9 of the API while its jobs run and queue: a later process marks them failed
+    (their heartbeat stopped) instead of leaving them RUNNING forever."""
+    settings = test_settings.model_copy(update={"api_job_heartbeat_seconds": 0.5})
+    port = _free_port()
+    env = cli_env(settings, CRKG_API_JOB_HEARTBEAT_SECONDS="0.5")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("crkg")), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        token = mint_token(settings, role=Role.ADMIN, subject="ops")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    if http.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "crkg serve did not start"
+                time.sleep(0.2)
+            submitted = []
+            # the second queues behind the first; no test of this module reads k_core, so a
+            # write-back the kill cuts short disturbs none of them
+            for name in ("K_CORE", "K_CORE"):
+                body = http.post(
+                    "/graphql",
+                    json={"query": f"mutation {{ runAlgorithm(name: {name}) {{ id status }} }}"},
+                    headers={"Authorization": f"Bearer {token}"},
+                ).json()
+                submitted.append(body["data"]["runAlgorithm"])
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+    assert [job["status"] for job in submitted] == ["QUEUED", "QUEUED"]
+    time.sleep(3 * 0.5 + 0.5)  # the dead process's heartbeat is now stale
+    with TestClient(create_app(settings)) as restarted:
+        admin = _api(restarted, settings, Role.ADMIN, "ops")
+        found = [_poll_job(admin, job["id"], until=("SUCCEEDED", "FAILED")) for job in submitted]
+    assert found[1]["status"] == "FAILED", found  # it never started before the kill
+    assert "the API process running this job stopped" in found[1]["error"]
+    assert found[0]["status"] in ("SUCCEEDED", "FAILED"), found  # never RUNNING forever
 
 
 def test_only_admins_run_algorithms_and_bad_params_are_refused(
