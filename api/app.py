@@ -36,6 +36,7 @@ from api.security.auth import AuthConfigurationError
 from api.security.errors import ErrorCode
 from api.security.requests import BodySizeLimit, CancelOnDisconnect, RequestRefused
 from api.security.tokens import TokenVerifier
+from api.tracing import configure_tracing
 from graph.errors import CrkgError
 from graph.production_checks import check_production_settings
 from graph.queries.schema import SCHEMA_VERSION
@@ -85,6 +86,8 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
     app.add_middleware(CancelOnDisconnect)
     app.add_middleware(BodySizeLimit, max_bytes=app_settings.api_max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # FastAPI traces each request once a provider is set; off unless CRKG_TRACING_EXPORTER
+    configure_tracing(app_settings)
 
     @app.exception_handler(RequestRefused)
     async def refused(request: Request, error: RequestRefused) -> JSONResponse:

@@ -141,6 +141,18 @@ class CrkgSettings(BaseSettings):
         description="how long the answer 'this rm token names an existing RM' is kept",
     )
 
+    # --- tracing ----------------------------------------------------------------------------
+    tracing_exporter: Literal["none", "console", "otlp"] = Field(
+        default="none",
+        description="where OpenTelemetry spans go (a span per request and per database call)",
+    )
+    tracing_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint; unset: the exporter's default or "
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    )
+    tracing_service_name: str = "crkg-api"
+
     # --- authentication -------------------------------------------------------------------
     auth_jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
     auth_jwt_secret: SecretStr | None = Field(

@@ -37,6 +37,8 @@ from neo4j.exceptions import (
     ServiceUnavailable,
     SessionExpired,
 )
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
 from graph.errors import (
     AuthenticationFailedError,
@@ -48,6 +50,7 @@ from graph.errors import (
 from graph.settings import CrkgSettings
 
 logger = logging.getLogger(__name__)
+_tracer = trace.get_tracer("crkg.graph.store")
 
 P = ParamSpec("P")
 _SHORTEST_TIMEOUT = 0.05  # seconds
@@ -313,6 +316,30 @@ class GraphStore(QueryRunner):
             attempt = unit_of_work(timeout=timeout)(attempt)
         if self.on_round_trip is not None:
             self.on_round_trip(operation)
+        # one client span per transaction, named by the operation (never a parameter value);
+        # a no-op unless the process configured an exporter (api/tracing.py)
+        with _tracer.start_as_current_span(
+            f"neo4j {operation}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "db.system": "neo4j",
+                "db.namespace": self.database,
+                "db.operation.name": operation,
+                "crkg.db.writes": writes,
+            },
+        ) as span:
+            try:
+                return await self._transact(writes, attempt, operation, by_deadline)
+            finally:
+                span.set_attribute("crkg.db.attempts", attempts)
+
+    async def _transact(
+        self,
+        writes: bool,
+        attempt: Callable[[AsyncManagedTransaction], Awaitable[T]],
+        operation: str,
+        by_deadline: bool,
+    ) -> T:
         try:
             async with self.driver.session(database=self.database) as session:
                 if writes:
