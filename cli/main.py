@@ -9,7 +9,7 @@ import logging
 
 import typer
 
-from cli import algo, contract, demo, generate, init, load, neo4j, serve, token
+from cli import algo, backup, contract, demo, generate, init, load, neo4j, serve, token
 
 app = typer.Typer(
     name="crkg",
@@ -27,6 +27,8 @@ app.command("serve")(serve.serve)
 app.command("token")(token.token)
 app.command("demo")(demo.demo)
 app.command("contract")(contract.contract)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -213,16 +213,18 @@ class LocalNeo4j:
 
     def import_database(self, arguments: list[str], *, log_file: Path) -> None:
         """Run ``neo4j-admin database import full`` on the stopped server's database."""
+        self.run_offline_admin(
+            ["database", "import", "full", *arguments], log_file=log_file, what="a bulk import"
+        )
+
+    def run_offline_admin(self, arguments: list[str], *, log_file: Path, what: str) -> None:
+        """Run a ``neo4j-admin`` command that needs the server stopped (import, dump, load)."""
         if self.running_pid() is not None:
-            raise LocalServerError(
-                "stop the server before a bulk import (it replaces the database)"
-            )
+            raise LocalServerError(f"stop the server before {what} (it needs the store to itself)")
         java = find_java(self.settings)
         self.write_config()
         heap = max(1024, self.settings.local_heap_mib // 2)
-        command, env = self._admin(
-            java, "database", "import", "full", *arguments, jvm=(f"-Xmx{heap}m", *JVM_FLAGS)
-        )
+        command, env = self._admin(java, *arguments, jvm=(f"-Xmx{heap}m", *JVM_FLAGS))
         log_file.parent.mkdir(parents=True, exist_ok=True)
         with log_file.open("w", encoding="utf-8") as log:
             completed = subprocess.run(
@@ -230,8 +232,8 @@ class LocalNeo4j:
             )
         if completed.returncode != 0:
             raise LocalServerError(
-                f"neo4j-admin database import failed (exit {completed.returncode}); last lines "
-                f"of {log_file}:\n{tail(log_file, 20)}"
+                f"neo4j-admin {' '.join(arguments[:2])} failed (exit {completed.returncode}); "
+                f"last lines of {log_file}:\n{tail(log_file, 20)}"
             )
 
     # --- configuration --------------------------------------------------------------------
