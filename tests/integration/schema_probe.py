@@ -29,6 +29,8 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 
+from tests.support.graphql_types import is_list
+
 Fills = Mapping[str, Any]
 """Argument values by ``Type.field.argument`` or by plain argument name (the fallback)."""
 
@@ -103,11 +105,6 @@ LEAVE_OUT: Any = _LEAVE_OUT
 """A fill value meaning "do not pass this optional argument here"."""
 
 
-def _is_list(field: GraphQLField) -> bool:
-    output = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-    return isinstance(output, GraphQLList)
-
-
 def _all_leaves(object_type: GraphQLObjectType) -> bool:
     return all(
         is_leaf_type(get_named_type(f.type)) and not f.args for f in object_type.fields.values()
@@ -148,7 +145,7 @@ def probes(schema: GraphQLSchema, fills: Fills) -> list[Probe]:
                 # not where the field may rightly be null (money of a non-money metric)
                 leaves = " ".join(named.fields)
                 selections.append(f"{field_name}{arguments} {{ {leaves} }}")
-                step = Step(field_name, arguments, _is_list(field))
+                step = Step(field_name, arguments, is_list(field.type))
                 if named.name not in seen:
                     seen.add(named.name)
                     value_paths[named.name] = (operation, (*path, step), False)
@@ -159,7 +156,7 @@ def probes(schema: GraphQLSchema, fills: Fills) -> list[Probe]:
                 selections.append(f"{field_name}{arguments} {{ __typename }}")
                 if isinstance(named, GraphQLObjectType) and named.name not in seen:
                     seen.add(named.name)
-                    step = Step(field_name, arguments, _is_list(field))
+                    step = Step(field_name, arguments, is_list(field.type))
                     queue.append((operation, named, (*path, step)))
         if path:  # the roots themselves are probed field by field, as their children's parents
             found.append(

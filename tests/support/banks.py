@@ -4,6 +4,7 @@ run algorithms on it, read its files and query what landed."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +39,23 @@ def generated_bank(
     return out
 
 
+# an algorithm to run: its name, or its name and parameters
+Run = str | tuple[str, dict[str, Any]]
+
+
 async def loaded_with(
     driver: AsyncDriver,
     settings: CrkgSettings,
     bank: Path,
     tmp_path_factory: pytest.TempPathFactory,
-    algorithms: tuple[str, ...] | list[str] = (),
+    algorithms: Sequence[Run] = (),
 ) -> GraphStore:
     """``bank`` loaded into the emptied test database, then ``algorithms`` run in order (on
     the engine each chooses)."""
     store = await load_into_empty_db(driver, settings, bank, tmp_path_factory.mktemp("rejects"))
-    for name in algorithms:
-        await run_algorithm(store, settings, name)
+    for run in algorithms:
+        name, params = (run, {}) if isinstance(run, str) else run
+        await run_algorithm(store, settings, name, params)
     return store
 
 
@@ -58,7 +64,7 @@ def module_bank(
     *,
     customers: int,
     seed: int,
-    algorithms: tuple[str, ...] = (),
+    algorithms: Sequence[Run] = (),
     db_fixture: str = "db",
 ) -> Any:
     """Module-scoped ``bank`` (the generated files) and ``db`` (them loaded, ``algorithms``

@@ -15,7 +15,9 @@ from typing import Any, LiteralString
 
 from neo4j import SummaryCounters
 
+from graph.model import NodeLabel, RelType
 from graph.store import Executed, QueryRunner, Row, Statement
+from tests.support.cypher import labels_and_types
 
 PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -69,6 +71,16 @@ class RecordingRunner(QueryRunner):
 
     answers: dict[str, list[Row] | Answer] = field(default_factory=dict)
     recorded: list[Recorded] = field(default_factory=list)
+
+    def checked(self) -> list[Recorded]:
+        """What was recorded, once every statement is found complete (each ``$parameter``
+        given) and naming only labels and relationship types of the model."""
+        for recorded in self.recorded:
+            assert not recorded.missing_parameters(), (recorded.operation, recorded.query)
+            labels, types = labels_and_types(recorded.query)
+            assert labels <= {label.value for label in NodeLabel}, recorded.operation
+            assert types <= {rel.value for rel in RelType}, recorded.operation
+        return self.recorded
 
     def _answer(self, recorded: Recorded) -> list[Row]:
         self.recorded.append(recorded)

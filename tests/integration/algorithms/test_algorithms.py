@@ -26,6 +26,7 @@ from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from synthbank.bank import generate_bank
 from tests.conftest import load_into_empty_db
+from tests.support.banks import query
 
 pytestmark = pytest.mark.db
 ENGINES = [Engine.GDS, Engine.INPROC]
@@ -125,6 +126,12 @@ async def test_karate_club_communities_respect_the_factions(
     assert purity >= 0.95, purity
 
 
+RUN_STATE = (
+    "MATCH (r:AlgorithmRun {run_id: $id}) RETURN r.status AS status, r.engine AS engine, "
+    "r.node_count AS nodes, r.progress AS progress"
+)
+
+
 async def test_runs_are_recorded_and_ids_stay_stable(
     loaded: GraphStore, test_settings: CrkgSettings
 ) -> None:
@@ -132,13 +139,8 @@ async def test_runs_are_recorded_and_ids_stay_stable(
     second = await run_algorithm(loaded, test_settings, "louvain", engine=Engine.INPROC)
     assert second.summary["kept_previous_id"] == len(second.values)
     assert second.values == first.values
-    records, _, _ = await loaded.driver.execute_query(
-        "MATCH (r:AlgorithmRun {run_id: $id}) RETURN r.status AS status, r.engine AS engine, "
-        "r.node_count AS nodes, r.progress AS progress",
-        id=second.run_id,
-        database_=loaded.database,
-    )
-    assert dict(records[0]) == {
+    records = await query(loaded, RUN_STATE, id=second.run_id)
+    assert records[0] == {
         "status": "SUCCEEDED",
         "engine": "inproc",
         "nodes": len(second.values),

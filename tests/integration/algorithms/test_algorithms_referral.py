@@ -13,6 +13,7 @@ import math
 import random
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -23,7 +24,7 @@ from algorithms.inproc.exposures import exposure
 from algorithms.inproc.segmentation import network_value
 from algorithms.paths import warmest_paths_between
 from algorithms.registry import Engine
-from algorithms.runner import InvalidParametersError, run_algorithm
+from algorithms.runner import AlgorithmRunResult, InvalidParametersError, run_algorithm
 from algorithms.scope import Scope
 from graph.money import parse_minor
 from graph.settings import CrkgSettings
@@ -93,6 +94,24 @@ async def test_community_profiles_describe_their_members(
 
 
 # --- referral targets --------------------------------------------------------------------------
+async def _run_targets(db: GraphStore, settings: CrkgSettings, **params: Any) -> AlgorithmRunResult:
+    return await run_algorithm(db, settings, "referral_targets", params)
+
+
+async def _kept(
+    db: GraphStore, returns: str, *, product: str, scenario: str = "*", source: str = "c:Customer"
+) -> list[dict[str, Any]]:
+    """``RETURN returns`` over the stored REFERRAL_TARGET relationships ``r`` from ``source``
+    to ``product`` in ``scenario`` ('*': bank-wide)."""
+    return await query(
+        db,
+        f"MATCH ({source})-[r:REFERRAL_TARGET {{scenario_id: $s}}]->(:Product {{product_id: $p}}) "
+        f"RETURN {returns}",
+        s=scenario,
+        p=product,
+    )
+
+
 async def test_referral_targets_exclude_holders_no_consent_and_risk(
     db: GraphStore, test_settings: CrkgSettings, bank: Path
 ) -> None:
@@ -130,15 +149,8 @@ async def test_referral_targets_exclude_holders_no_consent_and_risk(
     assert any(customers[c]["consent_marketing"] != "true" for c in unfiltered)
     assert any(int(customers[c]["risk_rating"] or 0) >= RISK_RATING_LIMIT for c in unfiltered)
 
-    result = await run_algorithm(
-        db, test_settings, "referral_targets", {"product_id": product, "top_n": 200}
-    )
-    rows = await query(
-        db,
-        "MATCH (c:Customer)-[r:REFERRAL_TARGET {scenario_id: '*'}]->(:Product {product_id: $p}) "
-        "RETURN c.customer_id AS id, r {.*} AS r ORDER BY r.rank",
-        p=product,
-    )
+    result = await _run_targets(db, test_settings, product_id=product, top_n=200)
+    rows = await _kept(db, "c.customer_id AS id, r {.*} AS r ORDER BY r.rank", product=product)
     assert 0 < len(rows) <= 200
     assert [r["r"]["rank"] for r in rows] == list(range(1, len(rows) + 1))
     assert [r["id"] for r in rows] == result.values[product]
@@ -167,14 +179,9 @@ async def test_referral_targets_exclude_holders_no_consent_and_risk(
         ):
             assert isinstance(row["r"][key], float)
 
-    again = await run_algorithm(
-        db, test_settings, "referral_targets", {"product_id": product, "top_n": 50}
-    )
-    count = await query(
-        db,
-        "MATCH ()-[r:REFERRAL_TARGET {scenario_id: '*'}]->(:Product {product_id: $p}) "
-        "RETURN count(r) AS n, collect(DISTINCT r.run_id) AS runs",
-        p=product,
+    again = await _run_targets(db, test_settings, product_id=product, top_n=50)
+    count = await _kept(
+        db, "count(r) AS n, collect(DISTINCT r.run_id) AS runs", product=product, source=""
     )
     assert count == [{"n": min(50, len(rows)), "runs": [again.run_id]}]
 
@@ -183,29 +190,18 @@ async def test_referral_targets_exclude_holders_no_consent_and_risk(
     for r in read_csv(bank / "participation.csv"):
         members.setdefault(r["scenario_id"], set()).add(r["customer_id"])
     scenario = max(members, key=lambda s: len(members[s] & holders))
-    scoped = await run_algorithm(
-        db, test_settings, "referral_targets", {"product_id": product, "scenario_id": scenario}
-    )
-    in_scenario = await query(
-        db,
-        "MATCH (c:Customer)-[r:REFERRAL_TARGET {scenario_id: $s}]->(:Product {product_id: $p}) "
-        "RETURN c.customer_id AS id, r.introducers_json AS intro",
-        s=scenario,
-        p=product,
+    scoped = await _run_targets(db, test_settings, product_id=product, scenario_id=scenario)
+    in_scenario = await _kept(
+        db, "c.customer_id AS id, r.introducers_json AS intro", product=product, scenario=scenario
     )
     assert in_scenario
     assert len(in_scenario) == len(scoped.values[product])
     for row in in_scenario:
         assert row["id"] in members[scenario]
         assert {i["customer_id"] for i in json.loads(row["intro"])} <= members[scenario] & holders
-    assert (
-        await query(
-            db,
-            "MATCH ()-[r:REFERRAL_TARGET {scenario_id: '*'}]->(:Product {product_id: $p}) "
-            "RETURN count(r) AS n",
-            p=product,
-        )
-    )[0]["n"] == min(50, len(rows))
+    assert (await _kept(db, "count(r) AS n", product=product, source=""))[0]["n"] == min(
+        50, len(rows)
+    )
 
 
 # --- scores ------------------------------------------------------------------------------------
@@ -321,10 +317,16 @@ async def test_referral_paths_from_an_rm_book_are_the_warmest_real_paths(
     assert len(paths) == 3
     strengths = [p["strength"] for p in paths]
     assert strengths == sorted(strengths, reverse=True)
-    # brute force on the whole graph: every simple path of <= 4 ties from the book
+    # brute force: every simple path of <= 4 ties from the book. Each customer on such a path
+    # is at most 4 ties from the book and the prospect together, so the search keeps to those
+    # (the same paths as over the whole graph, without walking every 4-tie path of the book)
+    to_prospect = nx.single_source_shortest_path_length(graph, prospect, cutoff=4)
+    corridor = graph.subgraph(
+        c for c, d in to_prospect.items() if d + distance.get(c, math.inf) <= 4
+    )
     candidates = []
-    for source in book:
-        for path in nx.all_simple_paths(graph, source, prospect, cutoff=4):
+    for source in (c for c in book if c in corridor):
+        for path in nx.all_simple_paths(corridor, source, prospect, cutoff=4):
             if set(path[1:]) & set(book):
                 continue  # that path starts from the later book customer
             candidates.append(math.prod(graph[u][v]["weight"] for u, v in itertools.pairwise(path)))

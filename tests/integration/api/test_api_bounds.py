@@ -11,15 +11,13 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from graphql import (
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLSchema,
     get_named_type,
     parse,
@@ -34,6 +32,7 @@ from api.security.tokens import mint_token
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from tests.support.banks import generated_bank, loaded_with
+from tests.support.graphql_types import is_list
 
 pytestmark = pytest.mark.db
 
@@ -86,21 +85,15 @@ def _post(
     return response.json()
 
 
-def _unwrap(output: GraphQLOutputType) -> GraphQLOutputType:
-    while isinstance(output, GraphQLNonNull):
-        output = output.of_type
-    return output
-
-
 def count_values(schema: GraphQLSchema, parent: GraphQLObjectType, data: dict[str, Any]) -> int:
     """Values in a response object the way the estimate counts them: one per field, one per
     item of a list of scalars, and the fields of every object (a JSON scalar is one value)."""
     total = 0
     for key, value in data.items():
         total += 1
-        output = _unwrap(parent.fields[key].type)
+        output = parent.fields[key].type
         named = get_named_type(output)
-        items = value if isinstance(_unwrap(output), GraphQLList) and value is not None else None
+        items = value if is_list(output) and value is not None else None
         if not isinstance(named, GraphQLObjectType):
             total += len(items) if items is not None else 0
         elif items is not None:
@@ -287,12 +280,23 @@ async def slow_clique(loaded_bank: GraphStore, test_settings: CrkgSettings) -> A
     )
 
 
+@contextmanager
+def _searches_limited(settings: CrkgSettings, *, searches: int) -> Iterator[TestClient]:
+    """A client of an API whose path searches time out after SEARCH_TIMEOUT, ``searches``
+    of them at a time."""
+    limited = settings.model_copy(
+        update={
+            "api_query_timeout_seconds": SEARCH_TIMEOUT,
+            "api_max_concurrent_searches": searches,
+        }
+    )
+    with TestClient(create_app(limited)) as test_client:
+        yield test_client
+
+
 @pytest.fixture
 def slow_client(loaded_bank: GraphStore, test_settings: CrkgSettings) -> Iterator[TestClient]:
-    settings = test_settings.model_copy(
-        update={"api_query_timeout_seconds": SEARCH_TIMEOUT, "api_max_concurrent_searches": 1}
-    )
-    with TestClient(create_app(settings)) as test_client:
+    with _searches_limited(test_settings, searches=1) as test_client:
         yield test_client
 
 
@@ -343,10 +347,7 @@ def test_searches_beyond_the_limit_are_refused_until_a_slot_frees(
 
 @pytest.fixture
 def fair_client(loaded_bank: GraphStore, test_settings: CrkgSettings) -> Iterator[TestClient]:
-    settings = test_settings.model_copy(
-        update={"api_query_timeout_seconds": SEARCH_TIMEOUT, "api_max_concurrent_searches": 2}
-    )
-    with TestClient(create_app(settings)) as test_client:
+    with _searches_limited(test_settings, searches=2) as test_client:
         yield test_client
 
 

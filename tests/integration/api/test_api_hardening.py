@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -25,9 +23,7 @@ import jwt
 import networkx as nx
 import pytest
 from fastapi.testclient import TestClient
-from neo4j import AsyncDriver
 
-from algorithms.runner import run_algorithm
 from api.app import check_bind_host, create_app
 from api.security.auth import AuthConfigurationError, Role
 from api.security.tokens import hmac_secret, mint_token
@@ -36,14 +32,15 @@ from graph.model import TieKind
 from graph.queries.ties import neighbourhood
 from graph.settings import CrkgSettings, Environment
 from graph.store import GraphStore
-from synthbank.bank import generate_bank
-from tests.conftest import cli_env, load_into_empty_db, make_test_settings
+from tests.conftest import make_test_settings
 from tests.integration.api_client import api_for, codes
+from tests.support.banks import module_bank
+from tests.support.cli import run_crkg
 
 pytestmark = pytest.mark.db
 
 CUSTOMERS = 800
-ALGORITHMS = ["segmentation", "louvain", "pagerank", "network_value", "control_groups"]
+ALGORITHMS = ("segmentation", "louvain", "pagerank", "network_value", "control_groups")
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -51,21 +48,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.fixture(scope="module")
-def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("hardening-bank") / "export"
-    generate_bank(out, customers=CUSTOMERS, seed=31)
-    return out
-
-
-@pytest.fixture(scope="module")
-async def loaded(
-    driver: AsyncDriver, test_settings: CrkgSettings, bank: Path, tmp_path_factory: Any
-) -> GraphStore:
-    store = await load_into_empty_db(driver, test_settings, bank, tmp_path_factory.mktemp("rej"))
-    for name in ALGORITHMS:
-        await run_algorithm(store, test_settings, name)
-    return store
+bank, loaded = module_bank(
+    "hardening-bank", customers=CUSTOMERS, seed=31, algorithms=ALGORITHMS, db_fixture="loaded"
+)
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +71,18 @@ def books(bank: Path) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def rm_id(books: dict[str, list[str]]) -> str:
     return max(sorted(books), key=lambda rm: len(books[rm]))
+
+
+@pytest.fixture(scope="module")
+def own(books: dict[str, list[str]], rm_id: str) -> str:
+    """The first customer of that RM's book."""
+    return sorted(books[rm_id])[0]
+
+
+@pytest.fixture(scope="module")
+def other(books: dict[str, list[str]], rm_id: str) -> str:
+    """The first customer of another RM's book."""
+    return next(c for r, ids in sorted(books.items()) if r != rm_id for c in sorted(ids))
 
 
 def _headers(
@@ -269,22 +266,29 @@ def test_graphql_refusals_carry_a_code(
     assert {e["extensions"]["code"] for e in errors} == {code}, errors
 
 
-def test_a_token_with_a_time_no_clock_holds_is_401_not_500(
-    client: TestClient, test_settings: CrkgSettings
-) -> None:
-    now = int(time.time())
+def _me_signed(
+    client: TestClient, settings: CrkgSettings, *, iat: object, exp: object
+) -> httpx.Response:
+    """``{ me }`` asked with a marketer's token signed with the API's own key, issued at
+    ``iat`` and expiring at ``exp`` (whatever the token library writes for them)."""
     claims = {
-        "iat": now,
-        "exp": 1e20,
-        "iss": test_settings.auth_jwt_issuer,
-        "aud": test_settings.auth_jwt_audience,
+        "iat": iat,
+        "exp": exp,
+        "iss": settings.auth_jwt_issuer,
+        "aud": settings.auth_jwt_audience,
         "sub": "x",
         "role": "marketer",
     }
-    token = jwt.encode(claims, hmac_secret(test_settings), algorithm="HS256")
-    response = client.post(
+    token = jwt.encode(claims, hmac_secret(settings), algorithm="HS256")
+    return client.post(
         "/graphql", json={"query": "{ me { role } }"}, headers={"Authorization": f"Bearer {token}"}
     )
+
+
+def test_a_token_with_a_time_no_clock_holds_is_401_not_500(
+    client: TestClient, test_settings: CrkgSettings
+) -> None:
+    response = _me_signed(client, test_settings, iat=int(time.time()), exp=1e20)
     assert response.status_code == 401
     assert _code(response) == "UNAUTHENTICATED"
     assert "malformed claims" in response.json()["errors"][0]["message"]
@@ -294,18 +298,7 @@ def test_a_token_living_a_hundred_years_is_refused(
     client: TestClient, test_settings: CrkgSettings
 ) -> None:
     now = datetime.now(UTC)
-    claims = {
-        "iat": now,
-        "exp": now + timedelta(days=36_500),
-        "iss": test_settings.auth_jwt_issuer,
-        "aud": test_settings.auth_jwt_audience,
-        "sub": "x",
-        "role": "marketer",
-    }
-    token = jwt.encode(claims, hmac_secret(test_settings), algorithm="HS256")
-    response = client.post(
-        "/graphql", json={"query": "{ me { role } }"}, headers={"Authorization": f"Bearer {token}"}
-    )
+    response = _me_signed(client, test_settings, iat=now, exp=now + timedelta(days=36_500))
     assert response.status_code == 401
     assert "CRKG_AUTH_MAX_TOKEN_TTL_MINUTES" in response.json()["errors"][0]["message"]
 
@@ -349,11 +342,10 @@ async def test_the_audit_record_says_the_declared_operation_and_the_document_has
     test_settings: CrkgSettings,
     loaded: GraphStore,
     rm_id: str,
-    books: dict[str, list[str]],
+    own: str,
 ) -> None:
     import hashlib
 
-    own = sorted(books[rm_id])[0]
     query = f'# compliance review\n{{ customer(id: "{own}") {{ name {{ value }} }} }}'
     response = client.post(
         "/graphql",
@@ -415,26 +407,14 @@ def test_a_token_for_an_rm_that_does_not_exist_is_refused_on_every_request(
 def test_crkg_token_warns_about_an_rm_the_database_does_not_have(
     loaded: GraphStore, test_settings: CrkgSettings, rm_id: str
 ) -> None:
-    crkg = Path(sys.executable).parent / "crkg"
-    env = cli_env(test_settings, CRKG_ENVIRONMENT="test")
-    ghost = subprocess.run(
-        [str(crkg), "token", "--role", "rm", "--subject", rm_id.lower()],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    ghost = run_crkg(
+        test_settings, "token", "--role", "rm", "--subject", rm_id.lower(), CRKG_ENVIRONMENT="test"
     )
     assert ghost.returncode == 0, ghost.stderr
     assert "no RelationshipManager" in ghost.stderr
     assert ghost.stdout.strip().startswith("eyJ")
-    real = subprocess.run(
-        [str(crkg), "token", "--role", "rm", "--subject", rm_id],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    real = run_crkg(
+        test_settings, "token", "--role", "rm", "--subject", rm_id, CRKG_ENVIRONMENT="test"
     )
     assert real.returncode == 0
     assert "warning" not in real.stderr
@@ -468,10 +448,9 @@ async def test_network_value_is_exact_only_where_aum_is(
     test_settings: CrkgSettings,
     loaded: GraphStore,
     rm_id: str,
-    books: dict[str, list[str]],
+    own: str,
+    other: str,
 ) -> None:
-    own = sorted(books[rm_id])[0]
-    other = next(c for r, ids in sorted(books.items()) if r != rm_id for c in sorted(ids))
     records, _, _ = await loaded.driver.execute_query(
         "MATCH (c:Customer) WHERE c.customer_id IN $ids RETURN c.customer_id AS id, "
         "c.score_network_value AS nv",

@@ -741,6 +741,19 @@ async def test_no_visible_score_is_a_function_of_a_masked_aum(
     assert "networkValue" not in visible  # withheld wherever aum is masked
 
 
+async def _contactable(demo: DemoBank) -> set[str]:
+    """The customers marketing may contact (the screen's own rule, read in the database)."""
+    from graph.queries.screens import RiskFlagRule, may_contact
+
+    rule = RiskFlagRule()
+    return set(
+        await demo.one(
+            f"MATCH (c:Customer) WHERE {may_contact('c', rule)} RETURN collect(c.customer_id)",
+            **rule.parameters(),
+        )
+    )
+
+
 # --- users review #2: marketing influencer lists hold only contactable customers ------------
 INFLUENCERS_IN_SCENARIO = """query($s: ID!) {
   bank: influencers(metric: PAGERANK, first: 300) { rank customer { id } }
@@ -751,19 +764,11 @@ INFLUENCERS_IN_SCENARIO = """query($s: ID!) {
 async def test_marketing_influencers_consented_and_are_not_flagged(
     apis: dict[Role, Api], demo: DemoBank
 ) -> None:
-    from graph.queries.screens import RiskFlagRule, may_contact
-
     scenario = await demo.one(
         "MATCH (s:Scenario)<-[:PARTICIPATES_IN]-(c:Customer) WITH s, count(c) AS members "
         "RETURN s.scenario_id ORDER BY members DESC, s.scenario_id LIMIT 1"
     )
-    rule = RiskFlagRule()
-    contactable = set(
-        await demo.one(
-            f"MATCH (c:Customer) WHERE {may_contact('c', rule)} RETURN collect(c.customer_id)",
-            **rule.parameters(),
-        )
-    )
+    contactable = await _contactable(demo)
     listed: dict[Role, set[str]] = {}
     for role in (Role.MARKETER, Role.RM, Role.RISK, Role.ADMIN):
         data = apis[role].data(INFLUENCERS_IN_SCENARIO, s=scenario)
@@ -778,18 +783,6 @@ async def test_marketing_influencers_consented_and_are_not_flagged(
 
 
 # --- users review #7: nobody on an introduction path is someone marketing may not contact ---
-async def _contactable(demo: DemoBank) -> set[str]:
-    from graph.queries.screens import RiskFlagRule, may_contact
-
-    rule = RiskFlagRule()
-    return set(
-        await demo.one(
-            f"MATCH (c:Customer) WHERE {may_contact('c', rule)} RETURN collect(c.customer_id)",
-            **rule.parameters(),
-        )
-    )
-
-
 async def test_introducer_paths_go_only_through_contactable_customers(
     apis: dict[Role, Api], demo: DemoBank
 ) -> None:

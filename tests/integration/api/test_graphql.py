@@ -25,7 +25,6 @@ import httpx
 import networkx as nx
 import pytest
 from fastapi.testclient import TestClient
-from neo4j import AsyncDriver
 
 from algorithms.graphdata import GraphData
 from algorithms.inproc.exposures import exposure as exposure_of
@@ -40,7 +39,7 @@ from graph.store import GraphStore
 from tests.conftest import cli_env
 from tests.integration.api_client import Api, api_for
 from tests.integration.exports import in_force
-from tests.support.banks import generated_bank, loaded_with, read_csv
+from tests.support.banks import module_bank, read_csv
 
 pytestmark = pytest.mark.db
 
@@ -61,16 +60,9 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-@pytest.fixture(scope="module")
-def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generated_bank(tmp_path_factory, "graphql-bank", customers=CUSTOMERS, seed=11)
-
-
-@pytest.fixture(scope="module")
-async def loaded_bank(
-    driver: AsyncDriver, test_settings: CrkgSettings, bank: Path, tmp_path_factory: Any
-) -> GraphStore:
-    return await loaded_with(driver, test_settings, bank, tmp_path_factory, ALGORITHMS)
+bank, loaded_bank = module_bank(
+    "graphql-bank", customers=CUSTOMERS, seed=11, algorithms=ALGORITHMS, db_fixture="loaded_bank"
+)
 
 
 @pytest.fixture(scope="module")
@@ -199,15 +191,31 @@ async def test_rm_sees_own_customer_unmasked_and_it_is_audited(
     assert event["operation"] == "Customer360"
 
 
+@pytest.fixture(scope="module")
+def rm_api(
+    client: TestClient, test_settings: CrkgSettings, rm_and_book: tuple[str, list[str]]
+) -> Api:
+    """The API as the RM of the largest book."""
+    return _api(client, test_settings, Role.RM, rm_and_book[0])
+
+
+def _360_outside_the_book(
+    rm_api: Api, rm_id: str, customers_by_id: dict[str, dict[str, str]], *filled: str
+) -> tuple[str, dict[str, Any]]:
+    """The first customer outside the RM's book with the columns ``filled``, and the 360 the
+    RM reads of them."""
+    other = next(
+        c
+        for c, row in sorted(customers_by_id.items())
+        if row["rm_id"] != rm_id and all(row[column] for column in filled)
+    )
+    return other, rm_api.data(CUSTOMER_360, id=other)["customer"]
+
+
 def test_rm_sees_other_customers_masked(
-    client: TestClient,
-    test_settings: CrkgSettings,
-    rm_and_book: tuple[str, list[str]],
-    customers_by_id: dict[str, dict[str, str]],
+    rm_api: Api, rm_and_book: tuple[str, list[str]], customers_by_id: dict[str, dict[str, str]]
 ) -> None:
-    rm_id, _book = rm_and_book
-    other = next(c for c, row in sorted(customers_by_id.items()) if row["rm_id"] != rm_id)
-    customer = _api(client, test_settings, Role.RM, rm_id).data(CUSTOMER_360, id=other)["customer"]
+    other, customer = _360_outside_the_book(rm_api, rm_and_book[0], customers_by_id)
     assert customer["managedByYou"] is False
     assert customer["name"]["masked"] is True
     assert customer["name"]["value"] != customers_by_id[other]["name"]
@@ -217,16 +225,13 @@ def test_rm_sees_other_customers_masked(
 def test_rm_sees_only_bands_of_other_books_figures(
     client: TestClient,
     test_settings: CrkgSettings,
+    rm_api: Api,
     rm_and_book: tuple[str, list[str]],
     customers_by_id: dict[str, dict[str, str]],
 ) -> None:
-    rm_id, _book = rm_and_book
-    other = next(
-        c
-        for c, row in sorted(customers_by_id.items())
-        if row["rm_id"] != rm_id and row["aum"] and row["risk_rating"]
+    other, customer = _360_outside_the_book(
+        rm_api, rm_and_book[0], customers_by_id, "aum", "risk_rating"
     )
-    customer = _api(client, test_settings, Role.RM, rm_id).data(CUSTOMER_360, id=other)["customer"]
     exact = Decimal(customers_by_id[other]["aum"])
     aum = customer["aum"]
     assert aum["masked"] is True

@@ -23,8 +23,8 @@ from api.app import create_app
 from api.security.auth import Role
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
-from tests.conftest import load_into_empty_db
 from tests.integration.api_client import Api, api_for, codes
+from tests.support.banks import loaded_with
 
 pytestmark = pytest.mark.db
 
@@ -92,17 +92,21 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+# what each stored run searched, which the NOT_COMPUTED answers below name
+RUNS = (
+    ("guarantee_circles", {"max_length": 3}),
+    ("fund_cycles", {"max_length": 3}),
+    ("identifier_rings", {"min_size": 3}),
+    "control_groups",
+    ("exposure", {"hops": 1}),
+)
+
+
 @pytest.fixture(scope="module")
 async def loaded(
     driver: AsyncDriver, test_settings: CrkgSettings, bank: Path, tmp_path_factory: Any
 ) -> GraphStore:
-    store = await load_into_empty_db(driver, test_settings, bank, tmp_path_factory.mktemp("rej"))
-    await run_algorithm(store, test_settings, "guarantee_circles", {"max_length": 3})
-    await run_algorithm(store, test_settings, "fund_cycles", {"max_length": 3})
-    await run_algorithm(store, test_settings, "identifier_rings", {"min_size": 3})
-    await run_algorithm(store, test_settings, "control_groups")
-    await run_algorithm(store, test_settings, "exposure", {"hops": 1})
-    return store
+    return await loaded_with(driver, test_settings, bank, tmp_path_factory, RUNS)
 
 
 @pytest.fixture(scope="module")
@@ -194,11 +198,16 @@ def test_a_related_party_group_counts_guarantees_in_force(risk: Api) -> None:
 
 
 # --- finding 8: beyond what the stored run searched is NOT_COMPUTED ------------------------------
+def _not_computed(risk: Api, query: str) -> str:
+    """The message and hint of ``query``, which must fail as NOT_COMPUTED."""
+    errors = risk.errors(query)
+    assert codes(errors) == {"NOT_COMPUTED"}
+    return errors[0]["message"] + str(errors[0]["extensions"].get("hint"))
+
+
 def test_circles_longer_than_the_run_searched_are_not_computed(risk: Api) -> None:
     assert risk.data("{ guaranteeCircles(maxLength: 3) { length } }")["guaranteeCircles"]
-    errors = risk.errors("{ guaranteeCircles(maxLength: 4) { length } }")
-    assert codes(errors) == {"NOT_COMPUTED"}
-    message = errors[0]["message"] + str(errors[0]["extensions"].get("hint"))
+    message = _not_computed(risk, "{ guaranteeCircles(maxLength: 4) { length } }")
     assert "max_length 3" in message
     assert "crkg algo run guarantee_circles -p max_length=4" in message
 
@@ -206,17 +215,13 @@ def test_circles_longer_than_the_run_searched_are_not_computed(risk: Api) -> Non
 def test_fund_cycles_longer_than_the_run_searched_are_not_computed(risk: Api) -> None:
     found = risk.data("{ riskRings(kind: FUND_FLOW, minSize: 3) { size } }")["riskRings"]
     assert found == [{"size": 3}]
-    errors = risk.errors("{ riskRings(kind: FUND_FLOW, minSize: 4) { size } }")
-    assert codes(errors) == {"NOT_COMPUTED"}
-    message = errors[0]["message"] + str(errors[0]["extensions"].get("hint"))
+    message = _not_computed(risk, "{ riskRings(kind: FUND_FLOW, minSize: 4) { size } }")
     assert "max_length 3" in message
     assert "crkg algo run fund_cycles -p max_length=4" in message
 
 
 def test_rings_smaller_than_the_run_kept_are_not_computed(risk: Api) -> None:
     assert risk.data("{ riskRings(kind: IDENTIFIER_RING, minSize: 3) { size } }")["riskRings"] == []
-    errors = risk.errors("{ riskRings(kind: IDENTIFIER_RING, minSize: 2) { size } }")
-    assert codes(errors) == {"NOT_COMPUTED"}
-    message = errors[0]["message"] + str(errors[0]["extensions"].get("hint"))
+    message = _not_computed(risk, "{ riskRings(kind: IDENTIFIER_RING, minSize: 2) { size } }")
     assert "min_size 3" in message
     assert "crkg algo run identifier_rings -p min_size=2" in message

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 
 import networkx as nx
@@ -16,8 +14,8 @@ from graph.gds import gds_client
 from graph.settings import CrkgSettings
 from graph.store import GraphStore, open_driver, resolve_target
 from loaders.bulk import bulk_load
-from tests.conftest import cli_env
 from tests.integration.exports import write_bank
+from tests.support.cli import run_crkg
 
 pytestmark = pytest.mark.db
 
@@ -117,15 +115,7 @@ async def test_gds_runs_on_a_bank_without_every_tie_kind(
 def test_the_cli_runs_gds_on_that_bank(
     bank_without_some_ties: GraphStore, test_settings: CrkgSettings
 ) -> None:
-    crkg = [sys.executable, "-m", "cli"]
-    done = subprocess.run(
-        [*crkg, "algo", "run", "pagerank"],
-        env=cli_env(test_settings),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_crkg(test_settings, "algo", "run", "pagerank", timeout=300)
     assert done.returncode == 0, done.stderr
     assert "pagerank on gds" in done.stdout
     assert "Traceback" not in done.stderr

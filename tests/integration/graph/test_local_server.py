@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,11 +13,10 @@ from graph.errors import DatabaseUnavailableError, PortInUseError
 from graph.localserver.manager import LocalNeo4j, LocalServerStatus
 from graph.settings import CrkgSettings
 from graph.store import open_driver
-from tests.conftest import cli_env, make_test_settings
+from tests.conftest import make_test_settings
+from tests.support.cli import run_crkg
 
 pytestmark = pytest.mark.db
-
-CRKG = [sys.executable, "-m", "cli"]
 
 
 def _free_port() -> int:
@@ -40,14 +37,7 @@ def test_status_reports_neo4j_526_and_gds(local_server: LocalServerStatus) -> No
 def test_status_json_from_the_cli(
     local_server: LocalServerStatus, test_settings: CrkgSettings
 ) -> None:
-    completed = subprocess.run(
-        [*CRKG, "neo4j", "status", "--json"],
-        capture_output=True,
-        text=True,
-        env=cli_env(test_settings),
-        check=False,
-        timeout=120,
-    )
+    completed = run_crkg(test_settings, "neo4j", "status", "--json")
     assert completed.returncode == 0, completed.stderr
     reported = json.loads(completed.stdout)
     assert reported["running"] is True
@@ -95,14 +85,7 @@ def test_a_busy_port_is_reported_clearly(
         settings = make_test_settings(local_instance="busy-port", local_bolt_port=busy_port)
         with pytest.raises(PortInUseError, match=f"127.0.0.1:{busy_port} is already in use"):
             LocalNeo4j(settings).start()
-        completed = subprocess.run(
-            [*CRKG, "neo4j", "start"],
-            capture_output=True,
-            text=True,
-            env=cli_env(settings),
-            check=False,
-            timeout=120,
-        )
+        completed = run_crkg(settings, "neo4j", "start")
     assert completed.returncode == 5
     assert "already in use" in completed.stderr
     assert "Traceback" not in completed.stderr + completed.stdout
@@ -130,13 +113,8 @@ async def test_a_stopped_server_gives_a_clear_error() -> None:
 
 def test_a_stopped_server_gives_a_clear_error_in_the_cli(test_settings: CrkgSettings) -> None:
     uri = f"bolt://127.0.0.1:{_free_port()}"
-    completed = subprocess.run(
-        [*CRKG, "init"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env=cli_env(test_settings, CRKG_NEO4J_URI=uri, CRKG_NEO4J_PASSWORD="irrelevant"),
+    completed = run_crkg(
+        test_settings, "init", CRKG_NEO4J_URI=uri, CRKG_NEO4J_PASSWORD="irrelevant"
     )
     assert completed.returncode == 3
     assert "is not reachable" in completed.stderr

@@ -10,10 +10,12 @@ import stat
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from neo4j import AsyncDriver
 
 from graph.errors import CrkgError
 from graph.localserver.manager import LocalNeo4j
@@ -23,8 +25,9 @@ from graph.settings import CrkgSettings
 from graph.store import GraphStore, open_driver
 from loaders.pipeline import Loader, TooManyRejectsError
 from loaders.rejects import RejectReason
-from tests.conftest import cli_env
+from tests.conftest import cli_env, load_into_empty_db
 from tests.integration.exports import CUSTOMER_COLUMNS, write_bank, write_csv
+from tests.support.banks import query
 
 pytestmark = pytest.mark.db
 
@@ -33,6 +36,14 @@ pytestmark = pytest.mark.db
 async def db(empty_db: GraphStore) -> GraphStore:
     await SchemaRepository(empty_db).apply()
     return empty_db
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    """An empty folder for a test's own export files."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    return folder
 
 
 def _loader(store: GraphStore, settings: CrkgSettings, tmp_path: Path, **kw: Any) -> Loader:
@@ -70,10 +81,8 @@ async def _fingerprint(store: GraphStore) -> list[Any]:
 
 
 async def test_bad_rows_are_rejected_with_file_line_and_reason(
-    db: GraphStore, test_settings: CrkgSettings, tmp_path: Path
+    db: GraphStore, test_settings: CrkgSettings, tmp_path: Path, export: Path
 ) -> None:
-    export = tmp_path / "export"
-    export.mkdir()
     write_csv(
         export / "relationship_managers.csv",
         ("rm_id", "name", "branch_id"),
@@ -130,13 +139,13 @@ async def test_bad_rows_are_rejected_with_file_line_and_reason(
     labels, types = await _graph(db)
     assert labels == {"Customer": 2, "RelationshipManager": 1}
     assert types == {"FRIEND": 1, "MANAGED_BY": 1}
-    records, _, _ = await db.driver.execute_query(
+    records = await query(
+        db,
         "MATCH (r:LoadRun {run_id: $id}) RETURN r.rows_read AS read, r.rows_loaded AS loaded, "
         "r.rows_rejected AS rejected, r.status AS status",
         id=report.run_id,
-        database_=db.database,
     )
-    assert dict(records[0]) == {
+    assert records[0] == {
         "read": 16,
         "loaded": 4,
         "rejected": 12,
@@ -180,13 +189,13 @@ async def test_an_incremental_export_updates_in_place_and_deletes(
     report = await _loader(db, test_settings, tmp_path).load(delta)
     assert report.rows_changed == 2
 
-    records, _, _ = await db.driver.execute_query(
+    records = await query(
+        db,
         "MATCH (c:Customer {customer_id: 'C0000001'})-[:MANAGED_BY]->(rm) "
         "RETURN c.name AS name, c.city AS city, c.last_active_at AS last_active, rm.rm_id AS rm, "
         "c.crkg_load_id AS load_id",
-        database_=db.database,
     )
-    assert dict(records[0]) == {
+    assert records[0] == {
         "name": "改名了",
         "city": "北京",
         "last_active": None,
@@ -206,12 +215,12 @@ async def test_an_incremental_export_updates_in_place_and_deletes(
     )
     third = await _loader(db, test_settings, tmp_path).load(partial)
     assert third.rows_changed == 1
-    records, _, _ = await db.driver.execute_query(
+    records = await query(
+        db,
         "MATCH (c:Customer {customer_id: 'C0000001'})-[:MANAGED_BY]->(rm) "
         "RETURN c.city AS city, c.aum_minor AS aum, rm.rm_id AS rm",
-        database_=db.database,
     )
-    assert dict(records[0]) == {"city": "北京", "aum": 4300, "rm": "RM3"}  # minor units
+    assert records[0] == {"city": "北京", "aum": 4300, "rm": "RM3"}  # minor units
 
 
 async def test_an_unreadable_file_fails_the_load_before_any_write(
@@ -225,10 +234,8 @@ async def test_an_unreadable_file_fails_the_load_before_any_write(
 
 
 async def test_max_reject_ratio_turns_rejects_into_a_failure(
-    db: GraphStore, test_settings: CrkgSettings, tmp_path: Path
+    db: GraphStore, test_settings: CrkgSettings, tmp_path: Path, export: Path
 ) -> None:
-    export = tmp_path / "export"
-    export.mkdir()
     write_csv(
         export / "customers.csv",
         CUSTOMER_COLUMNS,
@@ -242,7 +249,27 @@ async def test_max_reject_ratio_turns_rejects_into_a_failure(
 
 
 # --- crash safety ------------------------------------------------------------------------------
-CRASH_CUSTOMERS, CRASH_TIES = 8_000, 40_000
+# the ties are written in 20 batches: the kill lands between the first and the last
+CRASH_CUSTOMERS, CRASH_TIES, CRASH_BATCH = 4_000, 20_000, 1_000
+
+
+@dataclass(frozen=True)
+class CrashBank:
+    path: Path
+    clean: list[Any]  # the fingerprint of one clean load of it
+
+
+@pytest.fixture(scope="module")
+async def crash_bank(
+    driver: AsyncDriver, test_settings: CrkgSettings, tmp_path_factory: pytest.TempPathFactory
+) -> CrashBank:
+    """The bank both crash tests interrupt, and what one clean load of it gives (loaded once
+    for the module; each test then starts from the emptied database)."""
+    bank = tmp_path_factory.mktemp("crash") / "bank"
+    write_bank(bank, customers=CRASH_CUSTOMERS, ties=CRASH_TIES)
+    rejects = tmp_path_factory.mktemp("crash-rejects")
+    store = await load_into_empty_db(driver, test_settings, bank, rejects)
+    return CrashBank(bank, await _fingerprint(store))
 
 
 async def _relationships(store: GraphStore) -> int:
@@ -252,16 +279,18 @@ async def _relationships(store: GraphStore) -> int:
     return int(records[0]["c"])
 
 
-async def _clean_reference(
-    store: GraphStore, settings: CrkgSettings, bank: Path, tmp_path: Path
-) -> list[Any]:
-    await _loader(store, settings, tmp_path, batch_size=2_000).load(bank)
-    return await _fingerprint(store)
-
-
 def _start_load(bank: Path, settings: CrkgSettings) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", "load", str(bank), "--batch-size", "2000", "--json"],
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "load",
+            str(bank),
+            "--batch-size",
+            str(CRASH_BATCH),
+            "--json",
+        ],
         env=cli_env(settings, CRKG_NEO4J_MAX_TRANSACTION_RETRY_SECONDS="5"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -280,13 +309,9 @@ async def _wait_for_progress(store: GraphStore, process: subprocess.Popen[bytes]
 
 
 async def test_killing_the_loader_then_loading_again_gives_one_clean_load(
-    db: GraphStore, test_settings: CrkgSettings, tmp_path: Path
+    crash_bank: CrashBank, db: GraphStore, test_settings: CrkgSettings, tmp_path: Path
 ) -> None:
-    bank = tmp_path / "bank"
-    write_bank(bank, customers=CRASH_CUSTOMERS, ties=CRASH_TIES)
-    expected = await _clean_reference(db, test_settings, bank, tmp_path)
-    await db.driver.execute_query("MATCH (n) DETACH DELETE n", database_=db.database)
-
+    bank, expected = crash_bank.path, crash_bank.clean
     loader = _start_load(bank, test_settings)
     partial = await _wait_for_progress(db, loader)
     loader.send_signal(signal.SIGKILL)
@@ -294,19 +319,15 @@ async def test_killing_the_loader_then_loading_again_gives_one_clean_load(
     assert 0 < partial < CRASH_TIES
     assert 0 < await _relationships(db) < CRASH_TIES  # really half-way
 
-    report = await _loader(db, test_settings, tmp_path, batch_size=2_000).load(bank)
+    report = await _loader(db, test_settings, tmp_path, batch_size=CRASH_BATCH).load(bank)
     assert report.rows_rejected == 0
     assert await _fingerprint(db) == expected
 
 
 async def test_killing_the_database_then_loading_again_gives_one_clean_load(
-    db: GraphStore, test_settings: CrkgSettings, tmp_path: Path
+    crash_bank: CrashBank, db: GraphStore, test_settings: CrkgSettings, tmp_path: Path
 ) -> None:
-    bank = tmp_path / "bank"
-    write_bank(bank, customers=CRASH_CUSTOMERS, ties=CRASH_TIES)
-    expected = await _clean_reference(db, test_settings, bank, tmp_path)
-    await db.driver.execute_query("MATCH (n) DETACH DELETE n", database_=db.database)
-
+    bank, expected = crash_bank.path, crash_bank.clean
     server = LocalNeo4j(test_settings)
     loader = _start_load(bank, test_settings)
     await _wait_for_progress(db, loader)
@@ -324,7 +345,7 @@ async def test_killing_the_database_then_loading_again_gives_one_clean_load(
     try:
         store = GraphStore.from_settings(driver, test_settings)
         assert 0 < await _relationships(store) < CRASH_TIES
-        report = await _loader(store, test_settings, tmp_path, batch_size=2_000).load(bank)
+        report = await _loader(store, test_settings, tmp_path, batch_size=CRASH_BATCH).load(bank)
         assert report.rows_rejected == 0
         assert await _fingerprint(store) == expected
     finally:

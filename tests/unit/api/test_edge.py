@@ -37,6 +37,22 @@ def _echo_app() -> Starlette:
     )
 
 
+def _post(*headers: tuple[bytes, bytes], **extra: Any) -> dict[str, Any]:
+    """The ASGI scope of a POST to /graphql with ``headers``."""
+    return {"type": "http", "method": "POST", "path": "/graphql", "headers": list(headers), **extra}
+
+
+def _answer(app: Any, scope: dict[str, Any], receive: Any) -> list[dict[str, Any]]:
+    """The messages ``app`` sends for one request read through ``receive``."""
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
 def test_a_body_within_the_limit_passes() -> None:
     client = TestClient(BodySizeLimit(_echo_app(), max_bytes=LIMIT))
     response = client.post("/graphql", content=b"x" * LIMIT)
@@ -50,21 +66,11 @@ def test_a_declared_length_above_the_limit_is_refused_before_the_app_runs() -> N
     async def app(scope: Any, receive: Any, send: Any) -> None:
         called.append(scope["path"])
 
-    sent: list[dict[str, Any]] = []
-
     async def receive() -> dict[str, Any]:
         raise AssertionError("the body must not be read")
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/graphql",
-        "headers": [(b"content-length", str(150 * 1024 * 1024).encode())],
-    }
-    asyncio.run(BodySizeLimit(app, max_bytes=LIMIT)(scope, receive, send))
+    declared = _post((b"content-length", str(150 * 1024 * 1024).encode()))
+    sent = _answer(BodySizeLimit(app, max_bytes=LIMIT), declared, receive)
     assert called == []
     assert sent[0]["status"] == 413
     body = json.loads(sent[1]["body"])
@@ -80,19 +86,8 @@ def test_a_streamed_body_is_refused_as_soon_as_it_passes_the_limit() -> None:
         handed_out += 1  # a chunked body of 10,000 chunks of 1,000 bytes (10 MB)
         return {"type": "http.request", "body": b"y" * 1000, "more_body": handed_out < 10_000}
 
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/graphql",
-        "headers": [(b"transfer-encoding", b"chunked")],
-        "query_string": b"",
-    }
-    asyncio.run(BodySizeLimit(_echo_app(), max_bytes=LIMIT)(scope, receive, send))
+    chunked = _post((b"transfer-encoding", b"chunked"), query_string=b"")
+    sent = _answer(BodySizeLimit(_echo_app(), max_bytes=LIMIT), chunked, receive)
     assert sent[0]["status"] == 413
     body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
     assert body["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
@@ -127,8 +122,7 @@ def test_a_request_whose_client_goes_away_is_cancelled() -> None:
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        scope = {"type": "http", "method": "POST", "path": "/graphql", "headers": []}
-        running = asyncio.ensure_future(CancelOnDisconnect(slow_app)(scope, receive, send))
+        running = asyncio.ensure_future(CancelOnDisconnect(slow_app)(_post(), receive, send))
         await asyncio.sleep(0.1)
         gone.set()  # the client disconnects
         await asyncio.wait_for(running, timeout=5)

@@ -16,10 +16,7 @@ import pytest
 import strawberry
 from graphql import (
     GraphQLField,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLSchema,
     get_named_type,
     parse,
@@ -40,6 +37,7 @@ from api.security.limits import (
     truncated_lists,
 )
 from graph.settings import CrkgSettings, Environment
+from tests.support.graphql_types import is_list
 
 PAGE_ARGUMENTS = (*PAGE_SIZE_ARGUMENTS, "k")
 
@@ -52,12 +50,6 @@ def schema(tmp_path_factory: pytest.TempPathFactory) -> GraphQLSchema:
     return build_schema(settings)._schema
 
 
-def _is_list(output: GraphQLOutputType) -> bool:
-    while isinstance(output, GraphQLNonNull):
-        output = output.of_type
-    return isinstance(output, GraphQLList)
-
-
 def _object_types(schema: GraphQLSchema) -> Iterator[GraphQLObjectType]:
     for name, named in sorted(schema.type_map.items()):
         if not name.startswith("__") and isinstance(named, GraphQLObjectType):
@@ -67,7 +59,7 @@ def _object_types(schema: GraphQLSchema) -> Iterator[GraphQLObjectType]:
 def _list_fields(schema: GraphQLSchema) -> Iterator[tuple[str, str, GraphQLField]]:
     for owner in _object_types(schema):
         for name, definition in owner.fields.items():
-            if _is_list(definition.type):
+            if is_list(definition.type):
                 yield owner.name, name, definition
 
 

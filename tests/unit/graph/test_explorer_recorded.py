@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from neo4j.time import Date
 
-from graph.model import NodeLabel, RelType, TieKind
+from graph.model import TieKind
 from graph.queries import explorer as q
 from graph.read_models import CustomerRecord, LinkageRecord, TieRecord
 from graph.repositories.explorer import (
@@ -21,17 +21,7 @@ from graph.repositories.explorer import (
     SharedIdentifierRecord,
 )
 from graph.results import ResultProperty
-from tests.support.cypher import labels_and_types
 from tests.support.recording import Recorded, RecordingRunner
-
-
-def _checked(runner: RecordingRunner) -> list[Recorded]:
-    for recorded in runner.recorded:
-        assert not recorded.missing_parameters(), (recorded.operation, recorded.query)
-        labels, types = labels_and_types(recorded.query)
-        assert labels <= {label.value for label in NodeLabel}, recorded.operation
-        assert types <= {rel.value for rel in RelType}, recorded.operation
-    return runner.recorded
 
 
 def _frontier(recorded: Recorded) -> list[dict[str, Any]]:
@@ -52,7 +42,7 @@ async def test_reach_is_breadth_first_nearest_then_by_id_and_cut_at_the_limit() 
     )
     cut = await repository.reach(["C0"], kinds=[], depth=2, min_strength=0.0, limit=3)
     assert cut == Reach([("C0", 0), ("C1", 1), ("C2", 1), ("C3", 1)], truncated=True)
-    recorded = _checked(runner)
+    recorded = runner.checked()
     assert recorded[0].params == {"ids": ["C0"], "min_strength": 0.2}
     assert ":FRIEND]" in recorded[0].query
     assert recorded[1].params["ids"] == ["C1", "C2", "C3", "C4", "C5"]
@@ -81,7 +71,7 @@ async def test_ties_come_back_as_tie_records_with_python_dates() -> None:
     )
     assert await repository.ties_touching([], ["C1"], kinds=[], min_strength=0.0) == []
     assert await repository.strongest_ties([("C1", "C2")], kinds=[TieKind.FAMILY]) == expected
-    recorded = _checked(runner)
+    recorded = runner.checked()
     assert [r.operation for r in recorded] == [
         "explorer ties",
         "explorer ties touching",
@@ -111,7 +101,7 @@ async def test_drawn_customers_are_records_with_only_the_chosen_results() -> Non
         ),
         CustomerRecord(customer_id="C2", kind="COMPANY"),
     ]
-    (recorded,) = _checked(runner)
+    (recorded,) = runner.checked()
     assert recorded.params == {"ids": ["C1", "C2"]}
     assert "c.community_louvain" in recorded.query
     assert "c.score_pagerank" in recorded.query
@@ -131,7 +121,7 @@ async def test_strongest_neighbours_is_a_page_and_a_total() -> None:
         "C0", kinds=[], min_strength=0.0, offset=2, limit=2
     )
     assert page == NeighbourPage(7, [("C3", 0.9), ("C1", 1.0)])
-    (recorded,) = _checked(runner)
+    (recorded,) = runner.checked()
     assert recorded.params == {"customer_id": "C0", "min_strength": 0.0, "offset": 2, "limit": 2}
     empty = await ExplorerRepository(RecordingRunner()).strongest_neighbours(
         "C0", kinds=[], min_strength=0.0, offset=0, limit=2
@@ -175,7 +165,7 @@ async def test_a_linkage_is_drawn_by_its_relationships(kind: str, relationship: 
     assert [m.customer_id for m in drawing.linkage.members] == ["C1", "C2"]  # position order
     assert drawing.edges == [LinkageEdge("C1", "C2", 500, None, date(2024, 1, 2))]
     assert drawing.identifiers == []
-    recorded = _checked(runner)
+    recorded = runner.checked()
     assert f":{relationship}]" in recorded[1].query
     assert recorded[1].params == {"ids": ["C1", "C2"], "limit": 10}
 
@@ -192,7 +182,7 @@ async def test_a_ring_is_drawn_by_its_shared_identifiers() -> None:
     assert drawing is not None
     assert drawing.edges == []
     assert drawing.identifiers == [SharedIdentifierRecord("PHONE:ab12", "PHONE", ["C1", "C2"])]
-    assert _checked(runner)[1].params == {"ids": ["C1", "C2"], "limit": 5}
+    assert runner.checked()[1].params == {"ids": ["C1", "C2"], "limit": 5}
 
 
 async def test_an_unknown_linkage_is_none_and_only_allow_listed_kinds_draw_edges() -> None:

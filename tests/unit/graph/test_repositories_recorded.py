@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from graph.errors import CrkgError, QueryFailedError
-from graph.model import NodeLabel, RelType, TieKind
+from graph.model import NodeLabel, TieKind
 from graph.queries.screens import RiskFlagRule
 from graph.repositories.algorithm_runs import AlgorithmRunRepository
 from graph.repositories.communities import CommunityRepository, member_key
@@ -22,8 +22,7 @@ from graph.repositories.risk_linkages import RiskLinkageRepository
 from graph.repositories.schema import SchemaRepository
 from graph.repositories.ties import TieRepository
 from graph.targets import CUSTOMER, RelationshipTarget
-from tests.support.cypher import labels_and_types
-from tests.support.recording import Recorded, RecordingRunner
+from tests.support.recording import RecordingRunner
 
 SCOPE = CustomerScope(
     scenario_id="S1",
@@ -33,15 +32,6 @@ SCOPE = CustomerScope(
     since_from=date(2024, 1, 1),
     since_to=date(2024, 12, 31),
 )
-
-
-def _checked(runner: RecordingRunner) -> list[Recorded]:
-    for recorded in runner.recorded:
-        assert not recorded.missing_parameters(), (recorded.operation, recorded.query)
-        labels, types = labels_and_types(recorded.query)
-        assert labels <= {label.value for label in NodeLabel}, recorded.operation
-        assert types <= {rel.value for rel in RelType}, recorded.operation
-    return runner.recorded
 
 
 async def test_every_read_the_api_and_algorithms_make_is_complete() -> None:
@@ -131,7 +121,7 @@ async def test_every_read_the_api_and_algorithms_make_is_complete() -> None:
     await runs.latest("pagerank", 5)
     await runs.get("algo-1")
     await SchemaRepository(runner).state()
-    recorded = _checked(runner)
+    recorded = runner.checked()
     assert len(recorded) > 50
     assert all(not r.writes for r in recorded)  # reads are routed as reads
 
@@ -147,7 +137,7 @@ async def test_results_are_written_in_batches_and_none_may_vanish() -> None:
         "score_degree", values, "run-1", on_batch=lambda done, total: seen.append((done, total))
     )
     assert written == 5
-    batches = _checked(runner)
+    batches = runner.checked()
     assert [len(b.params["rows"]) for b in batches] == [2, 2, 1]
     assert all(b.writes and b.params["run_id"] == "run-1" for b in batches)
     assert seen == [(2, 5), (4, 5), (5, 5)]
@@ -170,7 +160,7 @@ async def test_ties_are_read_in_pages_of_customers() -> None:
     runner = RecordingRunner()
     repository = ProjectionRepository(runner, page_customers=2)
     await repository.tie_columns([TieKind.FRIEND], customers=["e", "a", "c", "b", "d"])
-    pages = [(r.params["lo"], r.params["hi"]) for r in _checked(runner)]
+    pages = [(r.params["lo"], r.params["hi"]) for r in runner.checked()]
     assert pages == [("a", "c"), ("c", "e"), ("e", None)]
     assert all("FRIEND" in r.query and "FAMILY" not in r.query for r in runner.recorded)
 
@@ -188,7 +178,7 @@ async def test_referral_targets_are_replaced_in_one_transaction() -> None:
     repository = ReferralTargetRepository(runner)
     rows: list[dict[str, Any]] = [{"customer_id": "C1", "props": {"rank": 1}}]
     assert await repository.replace("P1", "*", rows, "run-1") == 1
-    delete, write = _checked(runner)
+    delete, write = runner.checked()
     assert delete.operation == write.operation  # one transaction: execute_all
     assert "DELETE r" in delete.query
     assert "CREATE" in write.query
@@ -204,6 +194,6 @@ async def test_a_batch_whose_rows_lose_an_endpoint_fails_loudly() -> None:
     runner = RecordingRunner(answers={op.name: [{"written": 1, "changed": 1}]})
     with pytest.raises(QueryFailedError, match="1 of 2 rows found no endpoint"):
         await LoadRepository(runner).write(op, load_id="L1", loaded_at=date(2026, 1, 1))  # type: ignore[arg-type]
-    (recorded,) = _checked(runner)
+    (recorded,) = runner.checked()
     assert ":FRIEND" in recorded.query
     assert recorded.params["load_id"] == "L1"

@@ -14,9 +14,14 @@ from loaders.sources import RawRow, SourceFile, UnreadableFileError, iter_rows
 from loaders.validation import FileValidator, Op, ValidRow
 
 
-def _customer(**values: str) -> RawRow:
-    row = {"customer_id": "C1", "kind": "PERSON", "name": "张伟", **values}
-    return RawRow(2, row)
+def _customer_row(**values: str) -> RawRow:
+    """A customers.csv row (line 2): a minimal valid one with ``values`` over it."""
+    return RawRow(2, {"customer_id": "C1", "kind": "PERSON", "name": "张伟", **values})
+
+
+def _customer(**values: str) -> ValidRow | Reject:
+    """That row, validated."""
+    return FileValidator(SPECS["customers"]).validate(_customer_row(**values))
 
 
 @pytest.mark.parametrize(
@@ -38,20 +43,14 @@ def _customer(**values: str) -> RawRow:
 def test_each_rule_has_its_reason(
     values: dict[str, str], reason: RejectReason, column: str
 ) -> None:
-    outcome = FileValidator(SPECS["customers"]).validate(_customer(**values))
+    outcome = _customer(**values)
     assert isinstance(outcome, Reject)
     assert (outcome.reason, outcome.column, outcome.line) == (reason, column, 2)
 
 
 def test_a_valid_row_is_typed() -> None:
-    outcome = FileValidator(SPECS["customers"]).validate(
-        _customer(
-            aum="12.5",
-            risk_rating="3",
-            consent_marketing="Y",
-            onboarded_at="2024-02-29",
-            kind="person",
-        )
+    outcome = _customer(
+        aum="12.5", risk_rating="3", consent_marketing="Y", onboarded_at="2024-02-29", kind="person"
     )
     assert isinstance(outcome, ValidRow)
     assert outcome.op is Op.UPSERT
@@ -66,7 +65,7 @@ def test_a_valid_row_is_typed() -> None:
 
 def test_duplicates_first_occurrence_wins() -> None:
     validator = FileValidator(SPECS["customers"])
-    assert isinstance(validator.validate(_customer()), ValidRow)
+    assert isinstance(validator.validate(_customer_row()), ValidRow)
     again = validator.validate(RawRow(3, {"customer_id": "C1", "kind": "PERSON", "name": "张伟"}))
     other = validator.validate(RawRow(4, {"customer_id": "C1", "kind": "PERSON", "name": "李"}))
     assert isinstance(again, Reject)
@@ -177,27 +176,25 @@ def test_money_is_parsed_exactly_into_minor_units(
 
 
 def test_money_with_more_than_two_places_is_refused_and_says_so() -> None:
-    outcome = FileValidator(SPECS["customers"]).validate(_customer(aum="10.005"))
+    outcome = _customer(aum="10.005")
     assert isinstance(outcome, Reject)
     assert (outcome.reason, outcome.column) == (RejectReason.BAD_NUMBER, "aum")
     assert "more than 2 decimal places" in outcome.message
 
 
-def _product(**values: str) -> RawRow:
-    return RawRow(
-        2, {"product_id": "P1", "name": "校园信用卡", "category": "CREDIT_CARD", **values}
-    )
+def _product(**values: str) -> ValidRow | Reject:
+    """A products.csv row (line 2): a minimal valid one with ``values`` over it, validated."""
+    row = {"product_id": "P1", "name": "校园信用卡", "category": "CREDIT_CARD", **values}
+    return FileValidator(SPECS["products"]).validate(RawRow(2, row))
 
 
 def test_product_eligibility_columns_are_typed() -> None:
-    outcome = FileValidator(SPECS["products"]).validate(
-        _product(
-            eligible_kinds="person",
-            min_age="16",
-            max_age="28",
-            eligible_scenario_kinds="CAMPUS; PAYROLL",
-            min_tier="affluent",
-        )
+    outcome = _product(
+        eligible_kinds="person",
+        min_age="16",
+        max_age="28",
+        eligible_scenario_kinds="CAMPUS; PAYROLL",
+        min_tier="affluent",
     )
     assert isinstance(outcome, ValidRow), outcome
     values = outcome.values
@@ -205,7 +202,7 @@ def test_product_eligibility_columns_are_typed() -> None:
     assert (values["min_age"], values["max_age"]) == (16, 28)
     assert values["eligible_scenario_kinds"] == ("CAMPUS", "PAYROLL")
     assert values["min_tier"] == "AFFLUENT"
-    both = FileValidator(SPECS["products"]).validate(_product(eligible_kinds="COMPANY;PERSON"))
+    both = _product(eligible_kinds="COMPANY;PERSON")
     assert isinstance(both, ValidRow)
     assert both.values["eligible_kinds"] == ("COMPANY", "PERSON")
 
@@ -225,19 +222,17 @@ def test_product_eligibility_columns_are_typed() -> None:
 def test_bad_eligibility_rules_are_rejected_with_a_reason(
     values: dict[str, str], reason: RejectReason, column: str, says: str
 ) -> None:
-    outcome = FileValidator(SPECS["products"]).validate(_product(**values))
+    outcome = _product(**values)
     assert isinstance(outcome, Reject)
     assert (outcome.reason, outcome.column) == (reason, column)
     assert says in outcome.message
 
 
 def test_customers_carry_birth_and_default_dates() -> None:
-    outcome = FileValidator(SPECS["customers"]).validate(
-        _customer(birth_date="1990-05-04", defaulted_at="2025-11-30")
-    )
+    outcome = _customer(birth_date="1990-05-04", defaulted_at="2025-11-30")
     assert isinstance(outcome, ValidRow)
     assert outcome.values["birth_date"] == date(1990, 5, 4)
     assert outcome.values["defaulted_at"] == date(2025, 11, 30)
-    bad = FileValidator(SPECS["customers"]).validate(_customer(defaulted_at="2025-02-30"))
+    bad = _customer(defaulted_at="2025-02-30")
     assert isinstance(bad, Reject)
     assert (bad.reason, bad.column) == (RejectReason.BAD_DATE, "defaulted_at")
