@@ -51,8 +51,15 @@ class GraphModel(BaseModel):
 
 
 class NodeModel(GraphModel):
+    """A keyed node; each model names its label and key in its class line,
+    ``class Partner(NodeModel, label=NodeLabel.PARTNER, key="partner_id")``."""
+
     label: ClassVar[NodeLabel]
     key_property: ClassVar[str]
+
+    def __init_subclass__(cls, *, label: NodeLabel, key: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.label, cls.key_property = label, key
 
     @property
     def node_key(self) -> str:
@@ -60,11 +67,8 @@ class NodeModel(GraphModel):
         return str(getattr(self, self.key_property))
 
 
-class Customer(NodeModel):
+class Customer(NodeModel, label=NodeLabel.CUSTOMER, key="customer_id"):
     """A person or company the bank serves. PII fields are masked by the API, not here."""
-
-    label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    key_property: ClassVar[str] = "customer_id"
 
     customer_id: Key
     kind: CustomerKind
@@ -90,28 +94,19 @@ class Customer(NodeModel):
         return self.model_dump(mode="python", exclude_none=True, exclude={"rm_id"})
 
 
-class RelationshipManager(NodeModel):
-    label: ClassVar[NodeLabel] = NodeLabel.RELATIONSHIP_MANAGER
-    key_property: ClassVar[str] = "rm_id"
-
+class RelationshipManager(NodeModel, label=NodeLabel.RELATIONSHIP_MANAGER, key="rm_id"):
     rm_id: Key
     name: Name
     branch_id: str | None = None
 
 
-class Partner(NodeModel):
-    label: ClassVar[NodeLabel] = NodeLabel.PARTNER
-    key_property: ClassVar[str] = "partner_id"
-
+class Partner(NodeModel, label=NodeLabel.PARTNER, key="partner_id"):
     partner_id: Key
     name: Name
     category: PartnerCategory
 
 
-class Product(NodeModel):
-    label: ClassVar[NodeLabel] = NodeLabel.PRODUCT
-    key_property: ClassVar[str] = "product_id"
-
+class Product(NodeModel, label=NodeLabel.PRODUCT, key="product_id"):
     product_id: Key
     name: Name
     category: ProductCategory
@@ -124,30 +119,21 @@ class Product(NodeModel):
     min_tier: Tier | None = None
 
 
-class Scenario(NodeModel):
-    label: ClassVar[NodeLabel] = NodeLabel.SCENARIO
-    key_property: ClassVar[str] = "scenario_id"
-
+class Scenario(NodeModel, label=NodeLabel.SCENARIO, key="scenario_id"):
     scenario_id: Key
     name: Name
     kind: ScenarioKind
     partner_id: str | None = None  # stored as (Partner)-[:HOSTS]->(Scenario)
 
 
-class Identifier(NodeModel):
+class Identifier(NodeModel, label=NodeLabel.IDENTIFIER, key="key"):
     """A phone, device, address or e-mail; ``key`` is kind + keyed hash, never the raw value."""
-
-    label: ClassVar[NodeLabel] = NodeLabel.IDENTIFIER
-    key_property: ClassVar[str] = "key"
 
     key: Annotated[str, Field(pattern=r"^(PHONE|DEVICE|ADDRESS|EMAIL):[0-9a-f]{64}$")]
     kind: IdentifierKind
 
 
-class Campaign(NodeModel):
-    label: ClassVar[NodeLabel] = NodeLabel.CAMPAIGN
-    key_property: ClassVar[str] = "campaign_id"
-
+class Campaign(NodeModel, label=NodeLabel.CAMPAIGN, key="campaign_id"):
     campaign_id: Key
     name: Name
     product_id: str | None = None
@@ -156,11 +142,8 @@ class Campaign(NodeModel):
     end: date | None = None
 
 
-class LoadRun(NodeModel):
+class LoadRun(NodeModel, label=NodeLabel.LOAD_RUN, key="run_id"):
     """Provenance of one load: what was read, loaded and rejected."""
-
-    label: ClassVar[NodeLabel] = NodeLabel.LOAD_RUN
-    key_property: ClassVar[str] = "run_id"
 
     run_id: Key
     source: str
@@ -172,11 +155,8 @@ class LoadRun(NodeModel):
     status: str = "RUNNING"
 
 
-class AlgorithmRun(NodeModel):
+class AlgorithmRun(NodeModel, label=NodeLabel.ALGORITHM_RUN, key="run_id"):
     """Provenance of one algorithm run: parameters, engine, scope, timings, summary."""
-
-    label: ClassVar[NodeLabel] = NodeLabel.ALGORITHM_RUN
-    key_property: ClassVar[str] = "run_id"
 
     run_id: Key
     name: str
@@ -192,14 +172,11 @@ class AlgorithmRun(NodeModel):
     progress: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
 
-class RiskLinkage(NodeModel):
+class RiskLinkage(NodeModel, label=NodeLabel.RISK_LINKAGE, key="linkage_id"):
     """A risk structure found by an algorithm; its customers are (Customer)-[:MEMBER_OF]->it.
 
     ``linkage_id`` is derived from the kind and the members, so a re-run finds the same id.
     """
-
-    label: ClassVar[NodeLabel] = NodeLabel.RISK_LINKAGE
-    key_property: ClassVar[str] = "linkage_id"
 
     linkage_id: Key
     kind: RiskLinkageKind
@@ -216,11 +193,8 @@ class RiskLinkage(NodeModel):
     run_id: str
 
 
-class Community(NodeModel):
+class Community(NodeModel, label=NodeLabel.COMMUNITY, key="community_id"):
     """One community of a stored partition, with its profile (``algorithms.communities``)."""
-
-    label: ClassVar[NodeLabel] = NodeLabel.COMMUNITY
-    key_property: ClassVar[str] = "community_id"
 
     community_id: Key  # "<algorithm>:<local id>"
     algorithm: str
@@ -239,11 +213,8 @@ class Community(NodeModel):
     profile_run_id: str | None = None
 
 
-class AuditEvent(NodeModel):
+class AuditEvent(NodeModel, label=NodeLabel.AUDIT_EVENT, key="audit_id"):
     """One read of unmasked PII or exact financials: who, what, when, why."""
-
-    label: ClassVar[NodeLabel] = NodeLabel.AUDIT_EVENT
-    key_property: ClassVar[str] = "audit_id"
 
     audit_id: Key
     subject: str
@@ -256,11 +227,8 @@ class AuditEvent(NodeModel):
     at: datetime
 
 
-class AlgorithmJob(NodeModel):
+class AlgorithmJob(NodeModel, label=NodeLabel.ALGORITHM_JOB, key="job_id"):
     """A runAlgorithm request: its state, and the heartbeat of the process that owns it."""
-
-    label: ClassVar[NodeLabel] = NodeLabel.ALGORITHM_JOB
-    key_property: ClassVar[str] = "job_id"
 
     job_id: Key
     algorithm: str
@@ -275,11 +243,8 @@ class AlgorithmJob(NodeModel):
     run_id: str | None = None
 
 
-class SchemaVersion(NodeModel):
+class SchemaVersion(NodeModel, label=NodeLabel.SCHEMA_VERSION, key="id"):
     """The marker ``crkg init`` writes: which version of the schema the database has."""
-
-    label: ClassVar[NodeLabel] = NodeLabel.SCHEMA_VERSION
-    key_property: ClassVar[str] = "id"
 
     id: Literal["crkg"] = "crkg"
     version: int = Field(ge=1)
@@ -288,11 +253,26 @@ class SchemaVersion(NodeModel):
 
 # --- relationships ---------------------------------------------------------------------------
 class RelationshipModel(GraphModel):
-    """A relationship between two keyed nodes; ``source_label``/``target_label`` fix the ends."""
+    """A relationship between two keyed nodes; ``source_label``/``target_label`` fix the ends.
+
+    Each model declares its type and ends in its class line, ``class Holding(RelationshipModel,
+    rel_type=RelType.HOLDS, target=NodeLabel.PRODUCT)``; an end not named is a customer.
+    """
 
     rel_type: ClassVar[RelType]
     source_label: ClassVar[NodeLabel]
     target_label: ClassVar[NodeLabel]
+
+    def __init_subclass__(
+        cls,
+        *,
+        rel_type: RelType,
+        source: NodeLabel = NodeLabel.CUSTOMER,
+        target: NodeLabel = NodeLabel.CUSTOMER,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.rel_type, cls.source_label, cls.target_label = rel_type, source, target
 
 
 class SocialTie(GraphModel):
@@ -313,11 +293,7 @@ class SocialTie(GraphModel):
         return self.kind.rel_type
 
 
-class Referral(RelationshipModel):
-    rel_type: ClassVar[RelType] = RelType.REFERRED
-    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    target_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-
+class Referral(RelationshipModel, rel_type=RelType.REFERRED):
     referrer_id: Key
     referee_id: Key
     referred_at: date
@@ -326,22 +302,14 @@ class Referral(RelationshipModel):
     converted: bool = False
 
 
-class Transfer(RelationshipModel):
-    rel_type: ClassVar[RelType] = RelType.TRANSFERRED_TO
-    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    target_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-
+class Transfer(RelationshipModel, rel_type=RelType.TRANSFERRED_TO):
     src_id: Key
     dst_id: Key
     amount_minor: NonNegativeMinor
     at: datetime
 
 
-class Guarantee(RelationshipModel):
-    rel_type: ClassVar[RelType] = RelType.GUARANTEES
-    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    target_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-
+class Guarantee(RelationshipModel, rel_type=RelType.GUARANTEES):
     guarantor_id: Key
     borrower_id: Key
     amount_minor: NonNegativeMinor
@@ -349,21 +317,13 @@ class Guarantee(RelationshipModel):
     end: date | None = None
 
 
-class Shareholding(RelationshipModel):
-    rel_type: ClassVar[RelType] = RelType.HOLDS_SHARES
-    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    target_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-
+class Shareholding(RelationshipModel, rel_type=RelType.HOLDS_SHARES):
     holder_id: Key
     company_id: Key
     pct: Annotated[float, Field(gt=0.0, le=100.0)]
 
 
-class Holding(RelationshipModel):
-    rel_type: ClassVar[RelType] = RelType.HOLDS
-    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    target_label: ClassVar[NodeLabel] = NodeLabel.PRODUCT
-
+class Holding(RelationshipModel, rel_type=RelType.HOLDS, target=NodeLabel.PRODUCT):
     customer_id: Key
     product_id: Key
     since: date | None = None
@@ -371,11 +331,7 @@ class Holding(RelationshipModel):
     status: str | None = None
 
 
-class Participation(RelationshipModel):
-    rel_type: ClassVar[RelType] = RelType.PARTICIPATES_IN
-    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    target_label: ClassVar[NodeLabel] = NodeLabel.SCENARIO
-
+class Participation(RelationshipModel, rel_type=RelType.PARTICIPATES_IN, target=NodeLabel.SCENARIO):
     customer_id: Key
     scenario_id: Key
     role: str | None = None
@@ -383,63 +339,47 @@ class Participation(RelationshipModel):
     activity: NonNegative | None = None
 
 
-class PartnerLink(RelationshipModel):
-    rel_type: ClassVar[RelType] = RelType.LINKED_TO
-    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    target_label: ClassVar[NodeLabel] = NodeLabel.PARTNER
-
+class PartnerLink(RelationshipModel, rel_type=RelType.LINKED_TO, target=NodeLabel.PARTNER):
     customer_id: Key
     partner_id: Key
     kind: PartnerLinkKind
     since: date | None = None
 
 
-class Hosting(RelationshipModel):
-    rel_type: ClassVar[RelType] = RelType.HOSTS
-    source_label: ClassVar[NodeLabel] = NodeLabel.PARTNER
-    target_label: ClassVar[NodeLabel] = NodeLabel.SCENARIO
-
+class Hosting(
+    RelationshipModel, rel_type=RelType.HOSTS, source=NodeLabel.PARTNER, target=NodeLabel.SCENARIO
+):
     partner_id: Key
     scenario_id: Key
 
 
-class ManagedBy(RelationshipModel):
-    rel_type: ClassVar[RelType] = RelType.MANAGED_BY
-    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    target_label: ClassVar[NodeLabel] = NodeLabel.RELATIONSHIP_MANAGER
-
+class ManagedBy(
+    RelationshipModel, rel_type=RelType.MANAGED_BY, target=NodeLabel.RELATIONSHIP_MANAGER
+):
     customer_id: Key
     rm_id: Key
 
 
-class IdentifierUse(RelationshipModel):
-    rel_type: ClassVar[RelType] = RelType.USES
-    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    target_label: ClassVar[NodeLabel] = NodeLabel.IDENTIFIER
-
+class IdentifierUse(RelationshipModel, rel_type=RelType.USES, target=NodeLabel.IDENTIFIER):
     customer_id: Key
     identifier_key: str
     first_seen: date | None = None
     last_seen: date | None = None
 
 
-class LinkageMembership(RelationshipModel):
-    rel_type: ClassVar[RelType] = RelType.MEMBER_OF
-    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    target_label: ClassVar[NodeLabel] = NodeLabel.RISK_LINKAGE
-
+class LinkageMembership(
+    RelationshipModel, rel_type=RelType.MEMBER_OF, target=NodeLabel.RISK_LINKAGE
+):
     customer_id: Key
     linkage_id: Key
     position: int = Field(ge=0)  # order in the cycle / 0 for the controller
     role: str | None = None
 
 
-class ReferralTargetLink(RelationshipModel):
+class ReferralTargetLink(
+    RelationshipModel, rel_type=RelType.REFERRAL_TARGET, target=NodeLabel.PRODUCT
+):
     """A customer to target for a product, per scenario (``"*"``: bank-wide), with its reasons."""
-
-    rel_type: ClassVar[RelType] = RelType.REFERRAL_TARGET
-    source_label: ClassVar[NodeLabel] = NodeLabel.CUSTOMER
-    target_label: ClassVar[NodeLabel] = NodeLabel.PRODUCT
 
     customer_id: Key
     product_id: Key

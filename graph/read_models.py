@@ -122,6 +122,18 @@ class HoldingRecord:
     balance_minor: int | None
     status: str | None
 
+    @classmethod
+    def of(cls, product: Mapping[str, Any], holding: Mapping[str, Any]) -> HoldingRecord:
+        """From the product's properties and the HOLDS relationship's."""
+        return cls(
+            product_id=str(product["product_id"]),
+            name=product["name"],
+            category=product["category"],
+            since=holding.get("since"),
+            balance_minor=_int(holding.get("balance_minor")),
+            status=holding.get("status"),
+        )
+
 
 @dataclass(frozen=True)
 class ParticipationRecord:
@@ -131,6 +143,18 @@ class ParticipationRecord:
     role: str | None
     since: date | None
     activity: float | None
+
+    @classmethod
+    def of(cls, scenario: Mapping[str, Any], part: Mapping[str, Any]) -> ParticipationRecord:
+        """From the scenario's properties and the PARTICIPATES_IN relationship's."""
+        return cls(
+            scenario_id=str(scenario["scenario_id"]),
+            name=scenario["name"],
+            kind=scenario["kind"],
+            role=part.get("role"),
+            since=part.get("since"),
+            activity=_float(part.get("activity")),
+        )
 
 
 @dataclass(frozen=True)

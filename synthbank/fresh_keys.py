@@ -12,7 +12,7 @@ from synthbank.emitted import LINK_KINDS, TIE_KINDS
 from synthbank.marketing import PRODUCT_NAMES
 from synthbank.people import new_devices
 from synthbank.tables import Families, GeneratedBank, IdFamily
-from synthbank.util import I64, as_i64, first_occurrence
+from synthbank.util import I64, as_i64, new_pairs
 
 
 def _fresh_codes(
@@ -24,33 +24,19 @@ def _fresh_codes(
     distinct_ends: bool,
 ) -> tuple[I64, I64]:
     """``k`` distinct pairs whose code is not in ``existing`` (sorted); no loops if asked."""
-    got_a: list[I64] = []
-    got_b: list[I64] = []
-    seen = existing
-    have = 0
-    for _ in range(100):
-        if have >= k:
-            break
-        a, b = draw(rng, 2 * (k - have) + 8)
-        code = encode(a, b)
-        pos = np.minimum(np.searchsorted(seen, code), max(len(seen) - 1, 0))
-        fresh = first_occurrence(code)
-        if distinct_ends:
-            fresh &= a != b
-        if len(seen):
-            fresh &= seen[pos] != code
-        a, b, code = a[fresh][: k - have], b[fresh][: k - have], code[fresh][: k - have]
-        got_a.append(a)
-        got_b.append(b)
-        have += len(a)
-        seen = np.sort(np.concatenate([seen, code]))
-    if have < k:
-        raise RuntimeError("could not find unused keys for bad rows")
-    empty = np.zeros(0, dtype=np.int64)
-    return (
-        as_i64(np.concatenate(got_a)) if got_a else empty,
-        as_i64(np.concatenate(got_b)) if got_b else empty,
+    a, b = new_pairs(
+        rng,
+        k,
+        draw,
+        encode,
+        existing,
+        distinct_ends=distinct_ends,
+        rounds=100,
+        batch=lambda missing: 2 * missing + 8,
     )
+    if len(a) < k:
+        raise RuntimeError("could not find unused keys for bad rows")
+    return a, b
 
 
 def _labels(ids: IdFamily, codes: I64) -> list[str]:

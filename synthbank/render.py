@@ -96,26 +96,26 @@ def integers(values: I64) -> Renderer:
     return lambda ix: pc.cast(pa.array(values[ix], type=pa.int64()), pa.string())
 
 
-def cents(values: I64) -> Renderer:
-    """Non-negative amounts given in hundredths, rendered with two decimals (``1234.50``)."""
+def _fixed_point(values: I64, scale: int, fractions: pa.Array) -> Renderer:
+    """Non-negative numbers given in 1/``scale`` units, rendered ``whole.fraction`` with the
+    fraction's digits from ``fractions`` (every remainder, zero-padded)."""
 
     def render(ix: Index) -> Any:
         part = values[ix]
-        whole = pc.cast(pa.array(part // 100, type=pa.int64()), pa.string())
-        return pc.binary_join_element_wise(whole, _PA_TWO.take(pa.array(part % 100)), ".")
+        whole = pc.cast(pa.array(part // scale, type=pa.int64()), pa.string())
+        return pc.binary_join_element_wise(whole, fractions.take(pa.array(part % scale)), ".")
 
     return render
+
+
+def cents(values: I64) -> Renderer:
+    """Non-negative amounts given in hundredths, rendered with two decimals (``1234.50``)."""
+    return _fixed_point(values, 100, _PA_TWO)
 
 
 def thousandths(values: I64) -> Renderer:
     """Non-negative numbers given in thousandths, rendered with three decimals (``0.125``)."""
-
-    def render(ix: Index) -> Any:
-        part = values[ix]
-        whole = pc.cast(pa.array(part // 1000, type=pa.int64()), pa.string())
-        return pc.binary_join_element_wise(whole, _THREE.take(pa.array(part % 1000)), ".")
-
-    return render
+    return _fixed_point(values, 1000, _THREE)
 
 
 def dates(days: I64) -> Renderer:

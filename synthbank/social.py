@@ -28,6 +28,7 @@ from synthbank.util import (
     as_i64,
     days_between,
     first_occurrence,
+    new_pairs,
     pick_in_groups,
     rank_in_group,
     weighted_index,
@@ -134,29 +135,16 @@ def _fill(
 ) -> tuple[I64, I64]:
     """``need`` new distinct non-loop pairs (fewer if the communities cannot hold them)."""
     n = len(comm.of)
-    got_a: list[I64] = []
-    got_b: list[I64] = []
-    have = 0
-    taken_sorted = np.sort(taken)
-    for _ in range(6):
-        if have >= need:
-            break
-        k = int((need - have) * 1.15) + 16
-        a, b = _chung_lu(rng, comm, weight_by_slot, k, inside)
-        keys = _pair_keys(a, b, n)
-        keep = (a != b) & first_occurrence(keys)
-        pos = np.searchsorted(taken_sorted, keys)
-        pos = np.minimum(pos, max(len(taken_sorted) - 1, 0))
-        if len(taken_sorted):
-            keep &= taken_sorted[pos] != keys
-        a, b, keys = a[keep][: need - have], b[keep][: need - have], keys[keep][: need - have]
-        got_a.append(a)
-        got_b.append(b)
-        have += len(a)
-        taken_sorted = np.sort(np.concatenate([taken_sorted, keys]))
-    if not got_a:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return as_i64(np.concatenate(got_a)), as_i64(np.concatenate(got_b))
+    return new_pairs(
+        rng,
+        need,
+        lambda rng, k: _chung_lu(rng, comm, weight_by_slot, k, inside),
+        lambda a, b: _pair_keys(a, b, n),
+        np.sort(taken),
+        distinct_ends=True,
+        rounds=6,
+        batch=lambda missing: int(missing * 1.15) + 16,
+    )
 
 
 def _kinds(

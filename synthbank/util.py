@@ -95,6 +95,44 @@ def unique_draw(
     raise RuntimeError("value space too small for a unique draw")
 
 
+def new_pairs(
+    rng: np.random.Generator,
+    need: int,
+    draw: Callable[[np.random.Generator, int], tuple[I64, I64]],
+    key: Callable[[I64, I64], I64],
+    taken: I64,
+    *,
+    distinct_ends: bool,
+    rounds: int,
+    batch: Callable[[int], int],
+) -> tuple[I64, I64]:
+    """Up to ``need`` pairs from ``draw`` whose ``key`` is new: in neither ``taken`` (sorted)
+    nor an earlier pair; no loops with ``distinct_ends``. Each of at most ``rounds`` rounds
+    draws ``batch(missing)`` candidates; fewer than ``need`` when the rounds run out."""
+    got_a: list[I64] = []
+    got_b: list[I64] = []
+    seen = taken
+    have = 0
+    for _ in range(rounds):
+        if have >= need:
+            break
+        a, b = draw(rng, batch(need - have))
+        code = key(a, b)
+        fresh = first_occurrence(code) & ~contains(seen, code)
+        if distinct_ends:
+            fresh &= a != b
+        a, b, code = a[fresh][: need - have], b[fresh][: need - have], code[fresh][: need - have]
+        got_a.append(a)
+        got_b.append(b)
+        have += len(a)
+        seen = np.sort(np.concatenate([seen, code]))
+    empty = np.zeros(0, dtype=np.int64)
+    return (
+        as_i64(np.concatenate(got_a)) if got_a else empty,
+        as_i64(np.concatenate(got_b)) if got_b else empty,
+    )
+
+
 def weighted_index(rng: np.random.Generator, cumulative: F64, n: int) -> I64:
     """``n`` indices drawn with probability proportional to the increments of ``cumulative``."""
     picks = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")

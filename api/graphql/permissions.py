@@ -35,3 +35,14 @@ def requires(permission: Permission) -> list[FieldExtension]:
     field: an extension is bound to the field it is applied to)."""
     # no schema directive: permissions are the server's business, not the schema's
     return [PermissionExtension(permissions=[Allowed(permission)], use_directives=False)]
+
+
+def guarded_field(permission: Permission, description: str | None = None) -> Any:
+    """``@strawberry.field`` with ``permission`` checked before the resolver runs: how every
+    guarded field is declared, so the check stands beside the field's description."""
+    return strawberry.field(description=description, extensions=requires(permission))
+
+
+def guarded_mutation(permission: Permission, description: str) -> Any:
+    """``@strawberry.mutation`` with ``permission`` checked before the resolver runs."""
+    return strawberry.mutation(description=description, extensions=requires(permission))

@@ -160,17 +160,15 @@ class Principal:
 
     def may_read_financials(self, managing_rm_ids: Iterable[str]) -> bool:
         """Whether this caller sees exact AUM, balances and risk rating of such a customer."""
-        if self.can(Permission.READ_FINANCIALS):
-            return True
-        return (
-            self.can(Permission.READ_PII_OWN_BOOK)
-            and self.rm_id is not None
-            and self.rm_id in set(managing_rm_ids)
-        )
+        return self._all_or_own_book(Permission.READ_FINANCIALS, managing_rm_ids)
 
     def may_unmask_pii(self, managing_rm_ids: Iterable[str]) -> bool:
         """Whether this caller sees the unmasked PII of a customer managed by these RMs."""
-        if self.can(Permission.READ_PII_ALL):
+        return self._all_or_own_book(Permission.READ_PII_ALL, managing_rm_ids)
+
+    def _all_or_own_book(self, everyone: Permission, managing_rm_ids: Iterable[str]) -> bool:
+        """``everyone`` held, or an own-book reader among the customer's managing RMs."""
+        if self.can(everyone):
             return True
         return (
             self.can(Permission.READ_PII_OWN_BOOK)

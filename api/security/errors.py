@@ -231,20 +231,19 @@ def _field_with_key(
     return found
 
 
+# The code of a client-facing domain error (first match; any other: BAD_REQUEST).
+_CODES: tuple[tuple[type[CrkgError], ErrorCode], ...] = (
+    (AuthenticationError, ErrorCode.UNAUTHENTICATED),
+    (ForbiddenError, ErrorCode.FORBIDDEN),
+    (NotFoundError, ErrorCode.NOT_FOUND),
+    (NotComputedError, ErrorCode.NOT_COMPUTED),
+    (QueryTimeoutError, ErrorCode.TIMEOUT),
+    (ServiceBusyError, ErrorCode.BUSY),
+)
+
+
 def _code_of(error: CrkgError) -> ErrorCode:
-    if isinstance(error, AuthenticationError):
-        return ErrorCode.UNAUTHENTICATED
-    if isinstance(error, ForbiddenError):
-        return ErrorCode.FORBIDDEN
-    if isinstance(error, NotFoundError):
-        return ErrorCode.NOT_FOUND
-    if isinstance(error, NotComputedError):
-        return ErrorCode.NOT_COMPUTED
-    if isinstance(error, QueryTimeoutError):
-        return ErrorCode.TIMEOUT
-    if isinstance(error, ServiceBusyError):
-        return ErrorCode.BUSY
-    return ErrorCode.BAD_REQUEST
+    return next((code for kind, code in _CODES if isinstance(error, kind)), ErrorCode.BAD_REQUEST)
 
 
 def _replaced(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:

@@ -29,8 +29,10 @@ a caller who may not read a field must not learn that it is empty either: for th
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -77,7 +79,21 @@ def mask_absent(field: str) -> Masked:
     return Masked(_NAME_HIDDEN if field == "name" else _ALL_HIDDEN, masked=True)
 
 
-def mask_name(name: str | None) -> Masked:
+def _on_file(mask: Callable[[str], Masked]) -> Callable[[str | None], Masked]:
+    """``mask`` for a value on file; ``None`` and blank text pass through unmasked (there is
+    nothing to hide; callers who may not read the field get :func:`mask_absent`)."""
+
+    @functools.wraps(mask)
+    def masked(value: str | None) -> Masked:
+        if not value or not value.strip():
+            return Masked.unmasked(value)
+        return mask(value)
+
+    return masked
+
+
+@_on_file
+def mask_name(name: str) -> Masked:
     """Keep the first character (a Chinese surname's first character, a Latin initial).
 
     The rest is always shown as ``**``, whatever its length and however many words it has,
@@ -106,14 +122,13 @@ def mask_name(name: str | None) -> Masked:
     >>> mask_name(None)
     Masked(value=None, masked=False)
     """
-    if not name or not name.strip():
-        return Masked.unmasked(name)
     name = name.strip()
     kept = name[0] if len(name) > 1 else ""
     return Masked(kept + _NAME_HIDDEN, masked=True)
 
 
-def mask_phone(phone: str | None) -> Masked:
+@_on_file
+def mask_phone(phone: str) -> Masked:
     """Keep a mainland mobile's carrier prefix (first 3 digits); of other numbers nothing.
 
     Spaces, dashes and brackets are ignored. A ``+86``/``0086`` country code (or a bare
@@ -145,8 +160,6 @@ def mask_phone(phone: str | None) -> Masked:
     >>> mask_phone("")
     Masked(value='', masked=False)
     """
-    if not phone or not phone.strip():
-        return Masked.unmasked(phone)
     compact = re.sub(r"[^\d+]", "", phone)
     country = ""
     if prefix := _MAINLAND_PREFIX.match(compact):
@@ -159,7 +172,8 @@ def mask_phone(phone: str | None) -> Masked:
     return Masked(country + _ALL_HIDDEN, masked=True)
 
 
-def mask_id_number(id_number: str | None) -> Masked:
+@_on_file
+def mask_id_number(id_number: str) -> Masked:
     """A resident ID keeps its 2-digit province; any other document number nothing.
 
     The county part of the region, the birth date, the sequence number and the check
@@ -185,8 +199,6 @@ def mask_id_number(id_number: str | None) -> Masked:
     >>> mask_id_number("E12345678").value
     '********'
     """
-    if not id_number or not id_number.strip():
-        return Masked.unmasked(id_number)
     compact = id_number.strip().upper()
     if _RESIDENT_ID.fullmatch(compact):
         hidden = len(compact) - _PROVINCE_DIGITS
@@ -194,7 +206,8 @@ def mask_id_number(id_number: str | None) -> Masked:
     return Masked(_ALL_HIDDEN, masked=True)
 
 
-def mask_email(email: str | None) -> Masked:
+@_on_file
+def mask_email(email: str) -> Masked:
     """Keep the first character of the local part and the whole domain.
 
     The local part's length is hidden too (always ``***``): it is often the person's name.
@@ -218,8 +231,6 @@ def mask_email(email: str | None) -> Masked:
     >>> mask_email("not-an-address").value
     'n***'
     """
-    if not email or not email.strip():
-        return Masked.unmasked(email)
     local, at, domain = email.strip().rpartition("@")
     if not at:  # no domain: all of it is the identifying part
         local, domain = domain, ""

@@ -137,20 +137,22 @@ class TokenVerifier:
         return self.verify(match["token"])
 
 
+# What a client is told of a rejected token. Most specific first: several of these subclass
+# DecodeError or each other.
+_PUBLIC_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "token expired"),
+    (jwt.InvalidSignatureError, "bad signature"),
+    (jwt.InvalidAlgorithmError, "signing algorithm not accepted"),
+    (jwt.InvalidAudienceError, "wrong audience"),
+    (jwt.InvalidIssuerError, "wrong issuer"),
+    (jwt.ImmatureSignatureError, "token not yet valid"),
+)
+
+
 def _public_reason(error: jwt.PyJWTError) -> str:
-    # Most specific first: several of these subclass DecodeError or each other.
-    if isinstance(error, jwt.ExpiredSignatureError):
-        return "token expired"
-    if isinstance(error, jwt.InvalidSignatureError):
-        return "bad signature"
-    if isinstance(error, jwt.InvalidAlgorithmError):
-        return "signing algorithm not accepted"
-    if isinstance(error, jwt.InvalidAudienceError):
-        return "wrong audience"
-    if isinstance(error, jwt.InvalidIssuerError):
-        return "wrong issuer"
-    if isinstance(error, jwt.ImmatureSignatureError):
-        return "token not yet valid"
+    for kind, reason in _PUBLIC_REASONS:
+        if isinstance(error, kind):
+            return reason
     if isinstance(error, jwt.MissingRequiredClaimError):
         return f"missing claim '{error.claim}'"
     if isinstance(error, jwt.InvalidIssuedAtError | InvalidSubjectError | InvalidJTIError):

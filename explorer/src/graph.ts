@@ -517,11 +517,10 @@ export class Canvas {
     return out;
   }
 
-  /** Colours and sizes of nodes about to be drawn (set before adding: changing thousands
-   *  of drawn elements' data restyles each of them). */
-  private paint(nodes: NodeSpec[]): void {
-    const counts = new Map<string, number>();
-    for (const n of nodes) if (n.community && n.kind !== "IDENTIFIER") counts.set(n.community, (counts.get(n.community) ?? 0) + 1);
+  /** A colour for each community not coloured yet (the most drawn nodes first, ties by id)
+   *  and the legend of `counts` (drawn nodes per community) in that order. A community
+   *  keeps its colour while the view lives (an expansion does not repaint). */
+  private colourCommunities(counts: Map<string, number>): void {
     const order = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     for (const [community] of order) {
       if (!this.colours.has(community)) this.colours.set(community, communityColour(this.colours.size));
@@ -531,6 +530,14 @@ export class Canvas {
       color: this.colours.get(community) ?? NO_COMMUNITY,
       count,
     }));
+  }
+
+  /** Colours and sizes of nodes about to be drawn (set before adding: changing thousands
+   *  of drawn elements' data restyles each of them). */
+  private paint(nodes: NodeSpec[]): void {
+    const counts = new Map<string, number>();
+    for (const n of nodes) if (n.community && n.kind !== "IDENTIFIER") counts.set(n.community, (counts.get(n.community) ?? 0) + 1);
+    this.colourCommunities(counts);
     const sized = nodes.filter((n) => n.kind !== "IDENTIFIER");
     const sizes = sizesFor(sized.map((n) => n.score ?? null));
     sized.forEach((n, i) => {
@@ -550,16 +557,7 @@ export class Canvas {
       const c = n.data("community") as string | null;
       if (c) counts.set(c, (counts.get(c) ?? 0) + 1);
     });
-    const order = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-    // a community keeps its colour while the view lives (an expansion does not repaint)
-    for (const [community] of order) {
-      if (!this.colours.has(community)) this.colours.set(community, communityColour(this.colours.size));
-    }
-    this.legendEntries = order.map(([community, count]) => ({
-      community,
-      color: this.colours.get(community) ?? NO_COMMUNITY,
-      count,
-    }));
+    this.colourCommunities(counts);
     const scores = nodes.map((n) => n.data("score") as number | null);
     const sizes = sizesFor(scores);
     this.cy.batch(() => {

@@ -12,28 +12,35 @@ from graph.queries.ties import literal
 from graph.results import checked_property
 
 
-def read_community_tiers(prop: str) -> LiteralString:
+def _tally(
+    prop: str, match: LiteralString, key: LiteralString, n: LiteralString, also: LiteralString = ""
+) -> LiteralString:
+    """Per community of the partition in ``prop``: how many members (``n``) have each ``key``,
+    over the customers ``c`` of ``match`` (and ``also``): the rows of a profile's mixes."""
     checked = checked_property(prop)
-    return (
-        f"MATCH (c:Customer) WHERE c.{checked} IS NOT NULL "
-        f"RETURN c.{checked} AS community, coalesce(c.tier, 'UNKNOWN') AS key, count(*) AS n"
+    return literal(
+        f"MATCH {match} WHERE c.{checked} IS NOT NULL {also}"
+        f"RETURN c.{checked} AS community, {key} AS key, {n} AS n"
     )
 
 
+def read_community_tiers(prop: str) -> LiteralString:
+    return _tally(prop, "(c:Customer)", "coalesce(c.tier, 'UNKNOWN')", "count(*)")
+
+
 def read_community_products(prop: str) -> LiteralString:
-    checked = checked_property(prop)
-    return (
-        f"MATCH (c:Customer)-[h:HOLDS]->(p:Product) WHERE c.{checked} IS NOT NULL "
-        "AND coalesce(h.status, 'ACTIVE') <> 'CLOSED' "
-        f"RETURN c.{checked} AS community, p.product_id AS key, count(DISTINCT c) AS n"
+    return _tally(
+        prop,
+        "(c:Customer)-[h:HOLDS]->(p:Product)",
+        "p.product_id",
+        "count(DISTINCT c)",
+        also="AND coalesce(h.status, 'ACTIVE') <> 'CLOSED' ",
     )
 
 
 def read_community_scenarios(prop: str) -> LiteralString:
-    checked = checked_property(prop)
-    return (
-        f"MATCH (c:Customer)-[:PARTICIPATES_IN]->(s:Scenario) WHERE c.{checked} IS NOT NULL "
-        f"RETURN c.{checked} AS community, s.scenario_id AS key, count(DISTINCT c) AS n"
+    return _tally(
+        prop, "(c:Customer)-[:PARTICIPATES_IN]->(s:Scenario)", "s.scenario_id", "count(DISTINCT c)"
     )
 
 

@@ -60,29 +60,41 @@ MATCH (rm:RelationshipManager {rm_id: id})
 RETURN collect({id: id, manager: rm {.rm_id, .name, .branch_id}}) AS rows
 """
 
-HOLDINGS_BY_CUSTOMERS: Final[LiteralString] = """
-UNWIND $ids AS id
-MATCH (:Customer {customer_id: id})-[h:HOLDS]->(p:Product)
-WITH id, p, h ORDER BY id, p.product_id
-RETURN collect({id: id, product: p {.product_id, .name, .category},
-                holding: h {.since, .balance_minor, .status}}) AS rows
-"""
 
-SCENARIOS_BY_CUSTOMERS: Final[LiteralString] = """
+def per_customer(
+    match: LiteralString, carry: LiteralString, order: LiteralString, row: LiteralString
+) -> LiteralString:
+    """What each customer of ``$ids`` reaches by the pattern ``match`` (from the customer), in
+    ``order`` per customer, collected into ``rows`` of ``{id, <row>}``: the one shape of every
+    per-customer batch read (the repositories group it by ``id``)."""
+    return literal(f"""
 UNWIND $ids AS id
-MATCH (:Customer {customer_id: id})-[x:PARTICIPATES_IN]->(s:Scenario)
-WITH id, s, x ORDER BY id, s.scenario_id
-RETURN collect({id: id, scenario: s {.scenario_id, .name, .kind},
-                participation: x {.role, .since, .activity}}) AS rows
-"""
+MATCH (:Customer {{customer_id: id}})-{match}
+WITH id, {carry} ORDER BY id, {order}
+RETURN collect({{id: id, {row}}}) AS rows
+""")
 
-IDENTIFIERS_BY_CUSTOMERS: Final[LiteralString] = """
-UNWIND $ids AS id
-MATCH (:Customer {customer_id: id})-[u:USES]->(i:Identifier)
-WITH id, i ORDER BY id, i.kind, i.key
-RETURN collect({id: id, kind: i.kind, key: i.key,
-                shared_by: COUNT { (i)<-[:USES]-(:Customer) }}) AS rows
-"""
+
+HOLDINGS_BY_CUSTOMERS: Final[LiteralString] = per_customer(
+    "[h:HOLDS]->(p:Product)",
+    "p, h",
+    "p.product_id",
+    "product: p {.product_id, .name, .category}, holding: h {.since, .balance_minor, .status}",
+)
+
+SCENARIOS_BY_CUSTOMERS: Final[LiteralString] = per_customer(
+    "[x:PARTICIPATES_IN]->(s:Scenario)",
+    "s, x",
+    "s.scenario_id",
+    "scenario: s {.scenario_id, .name, .kind}, participation: x {.role, .since, .activity}",
+)
+
+IDENTIFIERS_BY_CUSTOMERS: Final[LiteralString] = per_customer(
+    "[u:USES]->(i:Identifier)",
+    "i",
+    "i.kind, i.key",
+    "kind: i.kind, key: i.key, shared_by: COUNT { (i)<-[:USES]-(:Customer) }",
+)
 
 CUSTOMERS_EXIST: Final[LiteralString] = """
 UNWIND $ids AS id

@@ -62,6 +62,19 @@ def read_customer_ids(predicate: LiteralString = "true") -> LiteralString:
     )
 
 
+def _scoped_ties(
+    kinds: tuple[TieKind, ...], target: LiteralString, window: LiteralString
+) -> LiteralString:
+    """The ties ``r`` of ``kinds`` from ``a`` to a customer ``b`` that an algorithm reads: at
+    least ``$min_strength`` (1.0 when missing), ``b`` in the scope, ``since`` in the window.
+    Both engines read through it (the paged read and the GDS projection), so they see the
+    same graph."""
+    return (
+        f"(a)-[r:{tie_types(kinds)}]->(b:Customer) "
+        f"WHERE coalesce(r.strength, 1.0) >= $min_strength AND {target} AND {window}"
+    )
+
+
 def read_ties(
     kinds: tuple[TieKind, ...],
     *,
@@ -75,12 +88,10 @@ def read_ties(
     found through the unique index on customer_id. ``source``/``target`` are
     :func:`customer_predicate` on ``a``/``b``, ``window`` a :func:`tie_window_predicate`.
     """
-    types = tie_types(kinds)
     return (
         f"MATCH (a:Customer) WHERE a.customer_id >= $lo AND ($hi IS NULL OR a.customer_id < $hi) "
         f"AND {source} "
-        f"MATCH (a)-[r:{types}]->(b:Customer) "
-        f"WHERE coalesce(r.strength, 1.0) >= $min_strength AND {target} AND {window} "
+        f"MATCH {_scoped_ties(kinds, target, window)} "
         "RETURN collect(a.customer_id) AS src, collect(b.customer_id) AS dst, "
         "collect(coalesce(r.strength, 1.0)) AS weight"
     )
@@ -115,11 +126,9 @@ def gds_cypher_projection(
     window: LiteralString = "true",
 ) -> LiteralString:
     """A GDS Cypher projection of the scoped tie graph (undirected, weighted by strength)."""
-    types = tie_types(kinds)
     return literal(
         f"MATCH (a:Customer) WHERE {source} "
-        f"OPTIONAL MATCH (a)-[r:{types}]->(b:Customer) "
-        f"WHERE coalesce(r.strength, 1.0) >= $min_strength AND {target} AND {window} "
+        f"OPTIONAL MATCH {_scoped_ties(kinds, target, window)} "
         "WITH a, b, coalesce(r.strength, 1.0) AS strength "
         "RETURN gds.graph.project($graph_name, a, b, "
         "{relationshipProperties: {strength: strength}}, "

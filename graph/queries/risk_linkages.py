@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
+from graph.queries.customers import per_customer
 from graph.queries.ties import literal
 
 # One node per linkage, MERGEd on an id derived from its members; memberships replaced.
@@ -33,13 +34,12 @@ DETACH DELETE l
 RETURN count(*) AS written
 """
 
-LINKAGES_BY_CUSTOMERS: Final[LiteralString] = """
-UNWIND $ids AS id
-MATCH (:Customer {customer_id: id})-[m:MEMBER_OF]->(l:RiskLinkage)
-WITH id, l, m ORDER BY id, l.kind, l.linkage_id
-RETURN collect({id: id, linkage: l {.linkage_id, .kind, .subtype, .size},
-                role: m.role}) AS rows
-"""
+LINKAGES_BY_CUSTOMERS: Final[LiteralString] = per_customer(
+    "[m:MEMBER_OF]->(l:RiskLinkage)",
+    "l, m",
+    "l.kind, l.linkage_id",
+    "linkage: l {.linkage_id, .kind, .subtype, .size}, role: m.role",
+)
 
 # How linkage lists may be ordered: largest first by the named property, then by id.
 LINKAGE_ORDERS: Final[dict[str, str]] = {

@@ -101,37 +101,13 @@ class CustomerRepository:
 
     async def holdings(self, ids: Sequence[str]) -> list[list[HoldingRecord]]:
         rows = await self._rows("holdings by customer", q.HOLDINGS_BY_CUSTOMERS, ids)
-
-        def holding(row: Row) -> HoldingRecord:
-            product, held = row["product"], clean(row["holding"])
-            balance = held.get("balance_minor")
-            return HoldingRecord(
-                str(product["product_id"]),
-                product["name"],
-                product["category"],
-                held.get("since"),
-                None if balance is None else int(balance),
-                held.get("status"),
-            )
-
-        return grouped(rows, ids, holding)
+        return grouped(rows, ids, lambda r: HoldingRecord.of(r["product"], clean(r["holding"])))
 
     async def scenarios(self, ids: Sequence[str]) -> list[list[ParticipationRecord]]:
         rows = await self._rows("scenarios by customer", q.SCENARIOS_BY_CUSTOMERS, ids)
-
-        def participation(row: Row) -> ParticipationRecord:
-            scenario, part = row["scenario"], clean(row["participation"])
-            activity = part.get("activity")
-            return ParticipationRecord(
-                str(scenario["scenario_id"]),
-                scenario["name"],
-                scenario["kind"],
-                part.get("role"),
-                part.get("since"),
-                None if activity is None else float(activity),
-            )
-
-        return grouped(rows, ids, participation)
+        return grouped(
+            rows, ids, lambda r: ParticipationRecord.of(r["scenario"], clean(r["participation"]))
+        )
 
     async def identifiers(self, ids: Sequence[str]) -> list[list[IdentifierRecord]]:
         rows = await self._rows("identifiers by customer", q.IDENTIFIERS_BY_CUSTOMERS, ids)

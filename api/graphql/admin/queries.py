@@ -24,7 +24,7 @@ from api.graphql.admin.types import (
 )
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
-from api.graphql.permissions import requires
+from api.graphql.permissions import guarded_field, guarded_mutation
 from api.security.auth import ROLE_PERMISSIONS, Permission
 from api.security.requests import shown
 from graph.errors import NotFoundError
@@ -45,9 +45,7 @@ def me(info: strawberry.Info) -> Principal:
     )
 
 
-@strawberry.field(
-    description="Recorded algorithm runs, newest first", extensions=requires(Permission.READ_RUNS)
-)
+@guarded_field(Permission.READ_RUNS, "Recorded algorithm runs, newest first")
 async def algorithm_runs(
     info: strawberry.Info,
     name: AlgorithmName | None = None,
@@ -59,10 +57,7 @@ async def algorithm_runs(
     return [AlgorithmRun.from_record(record) for record in found]
 
 
-@strawberry.field(
-    description="An algorithm job started with runAlgorithm",
-    extensions=requires(Permission.READ_RUNS),
-)
+@guarded_field(Permission.READ_RUNS, "An algorithm job started with runAlgorithm")
 async def job(info: strawberry.Info, id: strawberry.ID) -> Job | None:
     found = await context_value(info).jobs.get(str(id))
     if found is None:
@@ -113,9 +108,9 @@ def algorithm_parameters(spec: Algorithm, params: dict[str, Any]) -> dict[str, A
     return parameters
 
 
-@strawberry.mutation(
-    description="Start an algorithm run; poll job(id) until it is done",
-    extensions=requires(Permission.RUN_ALGORITHMS),
+@guarded_mutation(
+    Permission.RUN_ALGORITHMS,
+    "Start an algorithm run; poll job(id) until it is done",
 )
 async def run_algorithm(
     info: strawberry.Info,
@@ -134,10 +129,7 @@ async def run_algorithm(
     return Job.from_job(submitted)
 
 
-@strawberry.mutation(
-    description="Create or update customers (the customers.csv rules)",
-    extensions=requires(Permission.WRITE_DATA),
-)
+@guarded_mutation(Permission.WRITE_DATA, "Create or update customers (the customers.csv rules)")
 async def upsert_customers(
     info: strawberry.Info, input: list[CustomerInput]
 ) -> UpsertResult | None:
@@ -145,10 +137,7 @@ async def upsert_customers(
     return await _upsert(info, "customers", records)
 
 
-@strawberry.mutation(
-    description="Create or update social ties (the social.csv rules)",
-    extensions=requires(Permission.WRITE_DATA),
-)
+@guarded_mutation(Permission.WRITE_DATA, "Create or update social ties (the social.csv rules)")
 async def upsert_ties(info: strawberry.Info, input: list[TieInput]) -> UpsertResult | None:
     records = [
         {

@@ -12,23 +12,21 @@ from api.graphql.common.enums import customer_property
 from api.graphql.common.types import Customer, CustomerConnection, customer_connection
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
-from api.graphql.permissions import requires
+from api.graphql.permissions import guarded_field
 from api.security.auth import Permission
 from graph.model import NodeLabel, Tier
 
 
-@strawberry.field(
-    description="A customer's 360 view", extensions=requires(Permission.READ_CUSTOMERS)
-)
+@guarded_field(Permission.READ_CUSTOMERS, "A customer's 360 view")
 async def customer(info: strawberry.Info, id: strawberry.ID) -> Customer | None:
     return await require_customer(info, str(id))
 
 
-@strawberry.field(
-    description="Customers in id order, filtered; Relay-style pages. `search`: an exact "
+@guarded_field(
+    Permission.READ_CUSTOMERS,
+    "Customers in id order, filtered; Relay-style pages. `search`: an exact "
     "customer id for everyone; names for admins and, within their own book, RMs (one "
     "character: the names starting with it, a surname). `mine`: only your own book (RMs)",
-    extensions=requires(Permission.READ_CUSTOMERS),
 )
 async def customers(
     info: strawberry.Info,

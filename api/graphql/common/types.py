@@ -9,8 +9,9 @@ unmasked value a response carries is recorded for the audit trail.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import fields
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
@@ -27,7 +28,7 @@ from api.graphql.common.values import (
     money,
 )
 from api.graphql.context import context_value
-from api.graphql.permissions import requires
+from api.graphql.permissions import guarded_field
 from api.security.auth import ForbiddenError, Permission
 from api.security.masking import (
     Masked,
@@ -45,6 +46,12 @@ if TYPE_CHECKING:
     from api.graphql.network.types import Community
 
 T = TypeVar("T")
+
+
+def one_to_one(cls: type[T], record: Any) -> T:
+    """The GraphQL type whose fields are those of the read model ``record``, one to one (an
+    ``ID`` is its string): how Participation, IdentifierView and LinkageMembership are built."""
+    return cls(**{f.name: getattr(record, f.name) for f in fields(record)})
 
 
 @strawberry.type
@@ -108,10 +115,10 @@ class Scores:
             return MaskedScore(value=float(value), masked=False)
         return MaskedScore(value=None, masked=True)
 
-    @strawberry.field(
-        description="guarantee exposure within k hops, as the latest exposure run stored it "
+    @guarded_field(
+        Permission.READ_RISK,
+        "guarantee exposure within k hops, as the latest exposure run stored it "
         "(its hops, decay and direction are that run's parameters; risk roles only)",
-        extensions=requires(Permission.READ_RISK),
     )
     def exposure(self, info: strawberry.Info) -> Money | None:
         return money(info, self.exposure_minor)
@@ -196,6 +203,50 @@ def _financials_exact(info: strawberry.Info, record: CustomerRecord, field_name:
     return exact
 
 
+# The customer's stored fields, declared as annotations with these resolvers (strawberry lists
+# annotated fields before method fields: together they keep the published field order).
+def _customer_id(self: Customer) -> strawberry.ID:
+    return strawberry.ID(self.record.customer_id)
+
+
+def _kind(self: Customer) -> str:
+    return str(self.record.kind)
+
+
+def _aum(self: Customer, info: strawberry.Info) -> MaskedMoney | None:
+    minor = self.record.aum_minor
+    if minor is None:
+        return None
+    return masked_money(info, minor, exact=_financials_exact(info, self.record, "aum"))
+
+
+def _risk_rating(self: Customer, info: strawberry.Info) -> MaskedRating | None:
+    rating = self.record.risk_rating
+    if rating is None:
+        return None
+    if _financials_exact(info, self.record, "risk_rating"):
+        return MaskedRating(value=rating, masked=False)
+    return MaskedRating(value=None, masked=True)
+
+
+def _pii(field_name: str, masker: Callable[..., Masked]) -> Any:
+    """A PII field of the customer: as stored (and audited) for who may see it, else masked."""
+
+    def resolve(self: Customer, info: strawberry.Info) -> MaskedString:
+        return self._masked(info, field_name, getattr(self.record, field_name), masker)
+
+    return strawberry.field(resolver=resolve)
+
+
+def _stored(field_name: str) -> Any:
+    """A field of the customer as its record holds it (typed by the annotation beside it)."""
+
+    def resolve(self: Customer) -> Any:
+        return getattr(self.record, field_name)
+
+    return strawberry.field(resolver=resolve)
+
+
 @strawberry.type(description="A customer's 360 view; PII masked by role (see `masked`).")
 class Customer:
     record: strawberry.Private[CustomerRecord]
@@ -212,65 +263,23 @@ class Customer:
         masked = masker(raw) if raw and raw.strip() else mask_absent(field_name)
         return MaskedString(value=masked.value, masked=masked.masked)
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.record.customer_id)
-
-    @strawberry.field
-    def kind(self) -> str:
-        return str(self.record.kind)
-
-    @strawberry.field
-    def name(self, info: strawberry.Info) -> MaskedString:
-        return self._masked(info, "name", self.record.name, mask_name)
-
-    @strawberry.field
-    def phone(self, info: strawberry.Info) -> MaskedString:
-        return self._masked(info, "phone", self.record.phone, mask_phone)
-
-    @strawberry.field
-    def id_number(self, info: strawberry.Info) -> MaskedString:
-        return self._masked(info, "id_number", self.record.id_number, mask_id_number)
-
-    @strawberry.field
-    def email(self, info: strawberry.Info) -> MaskedString:
-        return self._masked(info, "email", self.record.email, mask_email)
-
-    @strawberry.field
-    def city(self) -> str | None:
-        return self.record.city
-
-    @strawberry.field
-    def branch_id(self) -> str | None:
-        return self.record.branch_id
-
-    @strawberry.field(description="assets under management: exact or banded by role")
-    def aum(self, info: strawberry.Info) -> MaskedMoney | None:
-        minor = self.record.aum_minor
-        if minor is None:
-            return None
-        return masked_money(info, minor, exact=_financials_exact(info, self.record, "aum"))
-
-    @strawberry.field(description="1 (lowest) .. 5: withheld unless you may read it")
-    def risk_rating(self, info: strawberry.Info) -> MaskedRating | None:
-        rating = self.record.risk_rating
-        if rating is None:
-            return None
-        if _financials_exact(info, self.record, "risk_rating"):
-            return MaskedRating(value=rating, masked=False)
-        return MaskedRating(value=None, masked=True)
-
-    @strawberry.field
-    def consent_marketing(self) -> bool:
-        return self.record.consent_marketing
-
-    @strawberry.field
-    def onboarded_at(self) -> date | None:
-        return self.record.onboarded_at
-
-    @strawberry.field
-    def last_active_at(self) -> date | None:
-        return self.record.last_active_at
+    id: strawberry.ID = strawberry.field(resolver=_customer_id)
+    kind: str = strawberry.field(resolver=_kind)
+    name: MaskedString = _pii("name", mask_name)
+    phone: MaskedString = _pii("phone", mask_phone)
+    id_number: MaskedString = _pii("id_number", mask_id_number)
+    email: MaskedString = _pii("email", mask_email)
+    city: str | None = _stored("city")
+    branch_id: str | None = _stored("branch_id")
+    aum: MaskedMoney | None = strawberry.field(
+        resolver=_aum, description="assets under management: exact or banded by role"
+    )
+    risk_rating: MaskedRating | None = strawberry.field(
+        resolver=_risk_rating, description="1 (lowest) .. 5: withheld unless you may read it"
+    )
+    consent_marketing: bool = _stored("consent_marketing")
+    onboarded_at: date | None = _stored("onboarded_at")
+    last_active_at: date | None = _stored("last_active_at")
 
     @strawberry.field
     def tier(self) -> Tier | None:
@@ -333,17 +342,7 @@ class Customer:
     @strawberry.field
     async def scenarios(self, info: strawberry.Info) -> list[Participation] | None:
         found = await context_value(info).loaders.scenarios.load(self.record.customer_id)
-        return [
-            Participation(
-                scenario_id=strawberry.ID(p.scenario_id),
-                name=p.name,
-                kind=p.kind,
-                role=p.role,
-                since=p.since,
-                activity=p.activity,
-            )
-            for p in found
-        ]
+        return [one_to_one(Participation, p) for p in found]
 
     @strawberry.field
     def communities(self) -> list[CommunityMembership] | None:
@@ -375,17 +374,17 @@ class Customer:
             for c in found
         ]
 
-    @strawberry.field(
-        description="Phones, devices, addresses, e-mails (keyed hashes): risk only",
-        extensions=requires(Permission.READ_IDENTIFIERS),
+    @guarded_field(
+        Permission.READ_IDENTIFIERS,
+        "Phones, devices, addresses, e-mails (keyed hashes): risk only",
     )
     async def identifiers(self, info: strawberry.Info) -> list[IdentifierView] | None:
         found = await context_value(info).loaders.identifiers.load(self.record.customer_id)
-        return [IdentifierView(kind=i.kind, key=i.key, shared_by=i.shared_by) for i in found]
+        return [one_to_one(IdentifierView, i) for i in found]
 
-    @strawberry.field(
-        description="when this customer defaulted (a defaulted borrower; null: never): risk only",
-        extensions=requires(Permission.READ_RISK),
+    @guarded_field(
+        Permission.READ_RISK,
+        "when this customer defaulted (a defaulted borrower; null: never): risk only",
     )
     def defaulted_at(self) -> date | None:
         return self.record.defaulted_at
@@ -403,30 +402,18 @@ class Customer:
             context.audit.record(self.record.customer_id, "birth_date")
         return self.record.birth_date
 
-    @strawberry.field(
-        description="why this customer is risk-flagged (RISK_RATING, RISK_LINKAGE, "
+    @guarded_field(
+        Permission.READ_RISK,
+        "why this customer is risk-flagged (RISK_RATING, RISK_LINKAGE, "
         "NEAR_DEFAULT: the one rule marketing screens with); empty when not: risk only",
-        extensions=requires(Permission.READ_RISK),
     )
     async def risk_flags(self, info: strawberry.Info) -> list[str] | None:
         return await context_value(info).loaders.risk_flags.load(self.record.customer_id)
 
-    @strawberry.field(
-        description="Risk linkages this customer belongs to: risk only",
-        extensions=requires(Permission.READ_RISK),
-    )
+    @guarded_field(Permission.READ_RISK, "Risk linkages this customer belongs to: risk only")
     async def risk_linkages(self, info: strawberry.Info) -> list[LinkageMembership] | None:
         found = await context_value(info).loaders.linkages.load(self.record.customer_id)
-        return [
-            LinkageMembership(
-                linkage_id=strawberry.ID(m.linkage_id),
-                kind=m.kind,
-                subtype=m.subtype,
-                size=m.size,
-                role=m.role,
-            )
-            for m in found
-        ]
+        return [one_to_one(LinkageMembership, m) for m in found]
 
 
 async def load_customers(info: strawberry.Info, ids: Iterable[str]) -> dict[str, Customer]:

@@ -48,7 +48,7 @@ from api.graphql.explorer.types import (
     node_columns,
 )
 from api.graphql.network.types import InfluenceMetric, Tie
-from api.graphql.permissions import requires
+from api.graphql.permissions import guarded_field
 from api.security.auth import Permission
 from graph.errors import NotFoundError
 from graph.model import NodeLabel, TieKind
@@ -120,10 +120,10 @@ async def _drawn(
     )
 
 
-@strawberry.field(
-    description="A customer's neighbourhood laid out for drawing (nearest first, then by "
+@guarded_field(
+    Permission.READ_NETWORK,
+    "A customer's neighbourhood laid out for drawing (nearest first, then by "
     "id, as `connections`), up to 20,000 customers",
-    extensions=requires(Permission.READ_NETWORK),
 )
 async def explorer_neighbourhood(
     info: strawberry.Info,
@@ -153,10 +153,7 @@ async def explorer_neighbourhood(
     )
 
 
-@strawberry.field(
-    description="A community's members and the ties among them, laid out",
-    extensions=requires(Permission.READ_NETWORK),
-)
+@guarded_field(Permission.READ_NETWORK, "A community's members and the ties among them, laid out")
 async def explorer_community(
     info: strawberry.Info,
     community_id: strawberry.ID,
@@ -181,10 +178,10 @@ async def explorer_community(
     )
 
 
-@strawberry.field(
-    description="A customer's neighbours, strongest tie first, `first` at a time from "
+@guarded_field(
+    Permission.READ_NETWORK,
+    "A customer's neighbours, strongest tie first, `first` at a time from "
     "`offset`, with their ties to the customer and to the `drawn` customers",
-    extensions=requires(Permission.READ_NETWORK),
 )
 async def explorer_expand(
     info: strawberry.Info,
@@ -225,9 +222,9 @@ async def explorer_expand(
     )
 
 
-@strawberry.field(
-    description="The strongest tie of each pair [a, b] (the ties of a path)",
-    extensions=requires(Permission.READ_NETWORK),
+@guarded_field(
+    Permission.READ_NETWORK,
+    "The strongest tie of each pair [a, b] (the ties of a path)",
 )
 async def explorer_ties(
     info: strawberry.Info,
@@ -254,10 +251,7 @@ async def explorer_ties(
     ]
 
 
-@strawberry.field(
-    description="A risk linkage with the relationships that draw it",
-    extensions=requires(Permission.READ_RISK),
-)
+@guarded_field(Permission.READ_RISK, "A risk linkage with the relationships that draw it")
 async def explorer_linkage(info: strawberry.Info, id: strawberry.ID) -> ExplorerLinkage | None:
     drawing = await _repository(info).linkage(
         str(id), limit=MAX_LINKAGE_EDGES, identifiers=MAX_LINKAGE_IDENTIFIERS
@@ -269,10 +263,7 @@ async def explorer_linkage(info: strawberry.Info, id: strawberry.ID) -> Explorer
     return ExplorerLinkage.from_drawing(drawing, max_edges=MAX_LINKAGE_EDGES)
 
 
-@strawberry.field(
-    description="Guarantees within `hops` of a customer, either direction",
-    extensions=requires(Permission.READ_RISK),
-)
+@guarded_field(Permission.READ_RISK, "Guarantees within `hops` of a customer, either direction")
 async def explorer_guarantees(
     info: strawberry.Info,
     customer_id: strawberry.ID,

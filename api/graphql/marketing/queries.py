@@ -13,7 +13,7 @@ from api.graphql.errors import ClientError
 from api.graphql.marketing.types import ReferralCoverage, ReferralTarget
 from api.graphql.network.queries import warm_paths
 from api.graphql.network.types import Path
-from api.graphql.permissions import requires
+from api.graphql.permissions import guarded_field
 from api.security.auth import Permission
 from graph.errors import NotComputedError
 from graph.model import NodeLabel, TieKind
@@ -73,9 +73,9 @@ def _coverage(
     )
 
 
-@strawberry.field(
-    description="Warmest paths from an RM's book (yours by default) to a prospect",
-    extensions=requires(Permission.READ_TARGETS),
+@guarded_field(
+    Permission.READ_TARGETS,
+    "Warmest paths from an RM's book (yours by default) to a prospect",
 )
 async def referral_paths(
     info: strawberry.Info,
@@ -125,9 +125,9 @@ async def referral_paths(
     return found
 
 
-@strawberry.field(
-    description="Whom to target for a product (consenting, not risk-flagged)",
-    extensions=requires(Permission.READ_TARGETS),
+@guarded_field(
+    Permission.READ_TARGETS,
+    "Whom to target for a product (consenting, not risk-flagged)",
 )
 async def referral_targets(
     info: strawberry.Info,

@@ -41,7 +41,7 @@ from api.graphql.network.types import (
     SubgraphNode,
     Tie,
 )
-from api.graphql.permissions import requires
+from api.graphql.permissions import guarded_field
 from api.security.auth import Permission
 from graph.errors import NotFoundError, QueryTimeoutError
 from graph.model import NodeLabel, TieKind
@@ -129,10 +129,7 @@ async def require_scope(info: strawberry.Info, scope: ScopeInput | None) -> None
         raise NotFoundError("branch", scope.branch_id)
 
 
-@strawberry.field(
-    description="Who a customer is tied to, up to `depth` ties away",
-    extensions=requires(Permission.READ_NETWORK),
-)
+@guarded_field(Permission.READ_NETWORK, "Who a customer is tied to, up to `depth` ties away")
 async def connections(
     info: strawberry.Info,
     customer_id: strawberry.ID,
@@ -173,10 +170,7 @@ async def connections(
     )
 
 
-@strawberry.field(
-    description="The k warmest paths of ties between two customers",
-    extensions=requires(Permission.READ_NETWORK),
-)
+@guarded_field(Permission.READ_NETWORK, "The k warmest paths of ties between two customers")
 async def paths(
     info: strawberry.Info,
     from_id: strawberry.ID,
@@ -195,10 +189,7 @@ async def paths(
     )
 
 
-@strawberry.field(
-    description="Communities with their profiles, largest first",
-    extensions=requires(Permission.READ_NETWORK),
-)
+@guarded_field(Permission.READ_NETWORK, "Communities with their profiles, largest first")
 async def communities(
     info: strawberry.Info,
     algorithm: CommunityAlgorithm | None = CommunityAlgorithm.LOUVAIN,
@@ -231,7 +222,7 @@ async def communities(
     )
 
 
-@strawberry.field(extensions=requires(Permission.READ_NETWORK))
+@guarded_field(Permission.READ_NETWORK)
 async def community(info: strawberry.Info, id: strawberry.ID) -> Community | None:
     community_key(str(id))  # a clear error for a malformed id
     record = await context_value(info).loaders.community.load(str(id))
@@ -240,9 +231,9 @@ async def community(info: strawberry.Info, id: strawberry.ID) -> Community | Non
     return Community.from_record(record)
 
 
-@strawberry.field(
-    description="Highest stored influence scores, optionally within a scope",
-    extensions=requires(Permission.READ_NETWORK),
+@guarded_field(
+    Permission.READ_NETWORK,
+    "Highest stored influence scores, optionally within a scope",
 )
 async def influencers(
     info: strawberry.Info,

@@ -22,7 +22,7 @@ from api.graphql.common.types import (
 )
 from api.graphql.common.values import Money, money
 from api.graphql.context import context_value
-from api.graphql.permissions import requires
+from api.graphql.permissions import guarded_field
 from api.security.auth import Permission
 from graph.errors import NotFoundError
 from graph.model import NodeLabel, TieKind
@@ -240,11 +240,11 @@ class InfluenceScore:
     def amount(self, info: strawberry.Info) -> Money | None:
         return money(info, self.minor)
 
-    @strawberry.field(
-        description="why this customer is risk-flagged (RISK_RATING, RISK_LINKAGE, "
+    @guarded_field(
+        Permission.READ_RISK,
+        "why this customer is risk-flagged (RISK_RATING, RISK_LINKAGE, "
         "NEAR_DEFAULT); empty when not. Risk roles only: for everyone else flagged customers "
         "are left out of the list",
-        extensions=requires(Permission.READ_RISK),
     )
     def risk_flags(self) -> list[str] | None:
         return self.flags

@@ -3,6 +3,7 @@ customer's guarantee exposure, and related-party (control) groups."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -16,7 +17,7 @@ from api.graphql.common.types import CustomerConnection, customer_connection
 from api.graphql.common.values import amount
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
-from api.graphql.permissions import requires
+from api.graphql.permissions import guarded_field
 from api.graphql.risk.types import (
     CircleOrder,
     Exposure,
@@ -49,20 +50,33 @@ async def _stored_run(info: strawberry.Info, name: str) -> AlgorithmRunRecord:
     )
 
 
-def _not_covered(
-    name: str, run: AlgorithmRunRecord, asked: str, searched: str, widen: str
-) -> NotComputedError:
-    """A question beyond what the stored run searched: not an empty finding, but unknown."""
-    return NotComputedError(
-        f"{asked} were not searched: the stored {name} run {run.run_id} covers {searched}",
-        hint=f"run `crkg algo run {name} -p {widen}` (or the runAlgorithm mutation with it)",
-    )
+async def _require_covered(
+    info: strawberry.Info,
+    name: str,
+    parameter: str,
+    default: int,
+    *,
+    covers: Callable[[int], bool],
+    what: str,
+    widen: int,
+) -> None:
+    """NOT_COMPUTED unless the stored ``name`` run's ``parameter`` covers the question: a
+    question beyond what the run searched is not an empty finding, but unknown."""
+    run = await _stored_run(info, name)
+    stored = int((run.parameters or {}).get(parameter, default))
+    if not covers(stored):
+        raise NotComputedError(
+            f"{what} were not searched: the stored {name} run {run.run_id} covers "
+            f"{parameter} {stored}",
+            hint=f"run `crkg algo run {name} -p {parameter}={widen}` (or the runAlgorithm "
+            "mutation with it)",
+        )
 
 
-@strawberry.field(
-    description="Guarantee circles up to maxLength customers (NOT_COMPUTED beyond the "
+@guarded_field(
+    Permission.READ_RISK,
+    "Guarantee circles up to maxLength customers (NOT_COMPUTED beyond the "
     "max_length the stored run searched)",
-    extensions=requires(Permission.READ_RISK),
 )
 async def guarantee_circles(
     info: strawberry.Info,
@@ -73,16 +87,15 @@ async def guarantee_circles(
     context = context_value(info)
     check_range("maxLength", max_length, 2, 10)
     size = context.page_size(first)
-    run = await _stored_run(info, "guarantee_circles")
-    searched = int((run.parameters or {}).get("max_length", 0))
-    if max_length > searched:
-        raise _not_covered(
-            "guarantee_circles",
-            run,
-            f"guarantee circles up to length {max_length}",
-            f"max_length {searched}",
-            f"max_length={max_length}",
-        )
+    await _require_covered(
+        info,
+        "guarantee_circles",
+        "max_length",
+        0,
+        covers=lambda searched: max_length <= searched,
+        what=f"guarantee circles up to length {max_length}",
+        widen=max_length,
+    )
     found = await context.repositories.linkages.listed(
         RiskLinkageKind.GUARANTEE_CIRCLE.value,
         min_size=2,
@@ -93,10 +106,10 @@ async def guarantee_circles(
     return [GuaranteeCircle.from_record(info, record) for record in found]
 
 
-@strawberry.field(
-    description="Shared-identifier rings or time-ordered fund-flow cycles (NOT_COMPUTED for "
+@guarded_field(
+    Permission.READ_RISK,
+    "Shared-identifier rings or time-ordered fund-flow cycles (NOT_COMPUTED for "
     "a minSize beyond the stored run's max_length, or below its min_size)",
-    extensions=requires(Permission.READ_RISK),
 )
 async def risk_rings(
     info: strawberry.Info, kind: RingKind, min_size: int = 2, first: int | None = 50
@@ -104,37 +117,36 @@ async def risk_rings(
     context = context_value(info)
     size = context.page_size(first)
     if kind.linkage_kind is RiskLinkageKind.FUND_CYCLE:
-        run = await _stored_run(info, "fund_cycles")
-        searched = int((run.parameters or {}).get("max_length", 0))
-        if min_size > searched:
-            raise _not_covered(
-                "fund_cycles",
-                run,
-                f"fund-flow cycles of {min_size} or more customers",
-                f"max_length {searched}",
-                f"max_length={min_size}",
-            )
+        await _require_covered(
+            info,
+            "fund_cycles",
+            "max_length",
+            0,
+            covers=lambda searched: min_size <= searched,
+            what=f"fund-flow cycles of {min_size} or more customers",
+            widen=min_size,
+        )
     else:
-        run = await _stored_run(info, "identifier_rings")
-        smallest = int((run.parameters or {}).get("min_size", 2))
-        if max(min_size, 2) < smallest:  # no ring is smaller than two customers
-            raise _not_covered(
-                "identifier_rings",
-                run,
-                f"shared-identifier rings of {min_size} or more customers",
-                f"min_size {smallest}",
-                f"min_size={min_size}",
-            )
+        await _require_covered(
+            info,
+            "identifier_rings",
+            "min_size",
+            2,
+            # no ring is smaller than two customers
+            covers=lambda smallest: max(min_size, 2) >= smallest,
+            what=f"shared-identifier rings of {min_size} or more customers",
+            widen=min_size,
+        )
     found = await context.repositories.linkages.listed(
         kind.linkage_kind.value, min_size=min_size, max_size=1_000_000, limit=size
     )
     return [RiskRing.from_record(info, record) for record in found]
 
 
-@strawberry.field(
-    description="Guarantee exposure within `hops`, decayed per hop; by default OUT (whom "
+@guarded_field(
+    Permission.READ_RISK,
+    "Guarantee exposure within `hops`, decayed per hop; by default OUT (whom "
     "the customer guarantees, onwards), as the stored exposure score is computed",
-    extensions=requires(Permission.READ_RISK),
 )
 async def exposure(
     info: strawberry.Info,
@@ -174,10 +186,7 @@ async def exposure(
     )
 
 
-@strawberry.field(
-    description="The related-party (control) group a customer belongs to",
-    extensions=requires(Permission.READ_RISK),
-)
+@guarded_field(Permission.READ_RISK, "The related-party (control) group a customer belongs to")
 async def related_party_group(
     info: strawberry.Info, customer_id: strawberry.ID
 ) -> RelatedPartyGroup | None:
@@ -186,10 +195,7 @@ async def related_party_group(
     return None if found is None else RelatedPartyGroup.from_record(info, found)
 
 
-@strawberry.field(
-    description="Related-party (control) groups, most at stake first",
-    extensions=requires(Permission.READ_RISK),
-)
+@guarded_field(Permission.READ_RISK, "Related-party (control) groups, most at stake first")
 async def related_party_groups(
     info: strawberry.Info,
     first: int | None = 50,
@@ -202,9 +208,9 @@ async def related_party_groups(
     return [RelatedPartyGroup.from_record(info, record) for record in found]
 
 
-@strawberry.field(
-    description="Defaulted borrowers (defaultedAt set), in id order: risk only",
-    extensions=requires(Permission.READ_RISK),
+@guarded_field(
+    Permission.READ_RISK,
+    "Defaulted borrowers (defaultedAt set), in id order: risk only",
 )
 async def defaulted_borrowers(
     info: strawberry.Info, first: int | None = 50, after: str | None = None
@@ -227,9 +233,9 @@ RiskLinkage = Annotated[
 ]
 
 
-@strawberry.field(
-    description="One risk linkage by its id (`Customer.riskLinkages.linkageId`): risk only",
-    extensions=requires(Permission.READ_RISK),
+@guarded_field(
+    Permission.READ_RISK,
+    "One risk linkage by its id (`Customer.riskLinkages.linkageId`): risk only",
 )
 async def risk_linkage(info: strawberry.Info, id: strawberry.ID) -> RiskLinkage | None:
     found = await context_value(info).repositories.linkages.by_id(str(id))
