@@ -14,8 +14,9 @@ from cli import common
 from cli.common import console, err_console, friendly_errors
 from graph.settings import CrkgSettings
 from graph.store import connected_store
+from loaders.mapping import Mapping, load_mapping
 from loaders.pipeline import Loader
-from loaders.report import LoadProgress, LoadReport
+from loaders.report import FileReport, LoadProgress, LoadReport
 
 
 class _RichLoadProgress:
@@ -45,6 +46,8 @@ async def load_directory(
     batch_size: int | None,
     max_reject_ratio: float | None,
     progress: LoadProgress | None,
+    mapping: Mapping | None = None,
+    check_only: bool = False,
 ) -> LoadReport:
     async with connected_store(settings) as store:
         loader = Loader(
@@ -53,6 +56,8 @@ async def load_directory(
             batch_size=batch_size,
             max_reject_ratio=max_reject_ratio,
             progress=progress,
+            mapping=mapping,
+            check_only=check_only,
         )
         return await loader.load(directory)
 
@@ -80,9 +85,28 @@ def load(
             "import (stops and restarts the server)",
         ),
     ] = False,
+    mapping_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="the source system's mapping file (YAML): file and column names, encodings, "
+            "value maps, number and date formats",
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="dry run: validate everything (references against the database too) and "
+            "print the report; nothing is written to the database",
+        ),
+    ] = False,
 ) -> None:
     """Load a bank export: validate, write idempotently, report read = loaded + rejected."""
     settings = common.settings()
+    mapping = load_mapping(mapping_file) if mapping_file is not None else None
+    if bulk and (check or mapping is not None):
+        raise typer.BadParameter("--bulk takes neither --check nor --mapping (yet)")
     if bulk:
         from loaders.bulk import bulk_load
 
@@ -98,7 +122,9 @@ def load(
             )
         _show_report(report, as_json)
         return
-    load_with_bars(settings, directory, batch_size, max_reject_ratio, as_json)
+    load_with_bars(
+        settings, directory, batch_size, max_reject_ratio, as_json, mapping=mapping, check=check
+    )
 
 
 def load_with_bars(
@@ -107,6 +133,9 @@ def load_with_bars(
     batch_size: int | None,
     max_reject_ratio: float | None,
     as_json: bool,
+    *,
+    mapping: Mapping | None = None,
+    check: bool = False,
 ) -> None:
     """The online load with a bar per file, then its report (``crkg load`` and the demo)."""
     with Progress(*common.bar_columns(), console=err_console, disable=as_json) as bar:
@@ -117,6 +146,8 @@ def load_with_bars(
                 batch_size=batch_size,
                 max_reject_ratio=max_reject_ratio,
                 progress=_RichLoadProgress(bar),
+                mapping=mapping,
+                check_only=check,
             )
         )
     _show_report(report, as_json)
@@ -135,9 +166,11 @@ def _show_report(report: LoadReport, as_json: bool) -> None:
 
 
 def _print_load_report(report: LoadReport) -> None:
-    table = Table(title=f"load {report.run_id}: {report.status}")
+    what = "check (nothing written)" if report.check_only else "load"
+    table = Table(title=f"{what} {report.run_id}: {report.status}")
     table.add_column("file", min_width=21, no_wrap=True)
-    for column in ("read", "loaded", "rejected", "changed", "seconds", "rows/s"):
+    loaded = "would load" if report.check_only else "loaded"
+    for column in ("read", loaded, "rejected", "changed", "seconds", "rows/s"):
         table.add_column(column, justify="right", no_wrap=True)
     for f in report.files:
         rate = f"{f.rows_read / f.seconds:,.0f}" if f.seconds else "-"
@@ -161,12 +194,41 @@ def _print_load_report(report: LoadReport) -> None:
         style="bold",
     )
     console.print(table)
+    if report.mapping is not None:
+        m = report.mapping
+        console.print(
+            f"  mapping {m['mapping_path']}: {m['mapping_source_system']} version "
+            f"{m['mapping_version']} (sha256 {m['mapping_sha256'][:12]}…)",
+            highlight=False,
+        )
     for f in report.files:
-        if f.reasons:
-            reasons = ", ".join(f"{code} {count}" for code, count in f.reasons.items())
-            console.print(f"  {f.file} rejected: {reasons}", highlight=False)
-        if f.ignored_columns:
+        _print_file_notes(f)
+
+
+def _print_file_notes(f: FileReport) -> None:
+    """Encoding, skipped rows, reasons with examples and ignored columns of one file."""
+    if f.encoding is not None:
+        how = "declared" if f.encoding_how == "declared" else "detected"
+        sure = "" if how == "declared" else f", confidence {f.encoding_confidence:.2f}"
+        also = (
+            f"; also plausible: {', '.join(f.encoding_alternatives)}"
+            if f.encoding_alternatives
+            else ""
+        )
+        console.print(f"  {f.file}: {f.encoding} ({how}{sure}{also})", highlight=False)
+    if f.rows_skipped:
+        console.print(f"  {f.file}: {f.rows_skipped} rows skipped by the mapping", highlight=False)
+    if f.reasons:
+        reasons = ", ".join(f"{code} {count}" for code, count in f.reasons.items())
+        console.print(f"  {f.file} rejected: {reasons}", highlight=False)
+        for example in f.examples:
             console.print(
-                f"  {f.file}: ignored unknown columns {', '.join(f.ignored_columns)}",
+                f"    line {example['line']} {example['reason']}: {example['message']}",
                 highlight=False,
+                markup=False,
             )
+    if f.ignored_columns:
+        console.print(
+            f"  {f.file}: ignored unknown columns {', '.join(f.ignored_columns)}",
+            highlight=False,
+        )

@@ -431,4 +431,5 @@ class RejectReason(StrEnum):
     SELF_LOOP = "SELF_LOOP"  # both endpoints are the same customer
     DUPLICATE_KEY = "DUPLICATE_KEY"  # the key appeared earlier in the same file (first wins)
     BAD_UTF8 = "BAD_UTF8"  # bytes that are not UTF-8
+    BAD_ENCODING = "BAD_ENCODING"  # bytes the file's declared or detected encoding cannot read
     MALFORMED_ROW = "MALFORMED_ROW"  # wrong number of fields, not a JSON object, …

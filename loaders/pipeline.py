@@ -17,8 +17,8 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import AsyncIterator
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,12 @@ from graph.repositories.communities import CommunityRepository
 from graph.repositories.loads import LoadRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
+from loaders.chunks import ChunkQueue, next_chunk, validate_chunks
 from loaders.contract import NODE_FILES, SPECS, FileSpec
+from loaders.encoding import EncodingChoice, declared, detect_file_encoding
+from loaders.mapping import Mapping
 from loaders.pii import IdentifierHasher, hasher_from_settings
-from loaders.plan import OnlineSink, WriteSink, plan_writes
+from loaders.plan import CheckSink, OnlineSink, WriteSink, plan_writes
 from loaders.rejects import Reject, RejectReason, RejectWriter
 from loaders.report import (
     FileReport,
@@ -42,12 +45,12 @@ from loaders.report import (
     new_run_id,
 )
 from loaders.sources import (
+    FORMATS,
     RawRow,
     SourceFile,
     UnreadableFileError,
     count_rows,
     discover,
-    iter_rows,
     read_header,
 )
 from loaders.validation import FileValidator, Op, ValidRow
@@ -70,11 +73,16 @@ class Loader:
         hasher: IdentifierHasher | None = None,
         sink: WriteSink | None = None,
         record_runs: bool = True,
+        mapping: Mapping | None = None,
+        check_only: bool = False,
     ) -> None:
         self.store = store
         self.repository = LoadRepository(store)
-        self.sink: WriteSink = sink or OnlineSink(self.repository)
-        self.record_runs = record_runs  # the bulk import records its run after the import
+        # --check validates everything (references against the database too) and writes nothing
+        self.check_only = check_only
+        self.sink: WriteSink = CheckSink() if check_only else sink or OnlineSink(self.repository)
+        self.record_runs = record_runs and not check_only  # bulk: recorded after the import
+        self.mapping = mapping
         self.batch_size = batch_size or settings.load_batch_size
         self.rejects_dir = rejects_dir or settings.resolved_data_dir / "loads"
         self.max_reject_ratio = max_reject_ratio
@@ -84,22 +92,44 @@ class Loader:
         self.known: dict[str, set[str]] = {name: set() for name in NODE_FILES}
         self.checked_absent: dict[str, set[str]] = {name: set() for name in NODE_FILES}
         self._headers: dict[str, list[str]] = {}  # read once, when the files are checked
+        self._encodings: dict[str, EncodingChoice] = {}
+        self.examples_per_reason = 3
+
+    def _sources(self, directory: Path) -> list[SourceFile]:
+        """The export's files, each with the encoding it is read with."""
+        files = self.mapping.files if self.mapping is not None else {}
+        renamed = {name: f.source for name, f in files.items() if f.source is not None}
+        sources = []
+        for source in discover(directory, renamed):
+            if source.format != "parquet":
+                given = files[source.name].encoding if source.name in files else None
+                choice = declared(given) if given else detect_file_encoding(source.path)
+                self._encodings[source.name] = choice
+                source = replace(source, encoding=choice.encoding)
+            sources.append(source)
+        return sources
 
     async def load(self, directory: Path) -> LoadReport:
-        sources = discover(directory)
+        sources = self._sources(directory)
         if not sources:
+            others = sorted(p.name for p in directory.iterdir() if p.suffix in FORMATS)
+            held = f"; it holds {', '.join(others[:8])}" if others else ""
             raise CrkgError(
-                f"{directory} holds none of the contract's files",
-                hint="expected names like customers.csv, social.jsonl, …",
+                f"{directory} holds none of the contract's files{held}",
+                hint="expected names like customers.csv, social.jsonl, …; a source system's "
+                "own file names are mapped in a mapping file (--mapping, files.<name>.source)",
             )
         for source in sources:  # fail before writing anything if a file is unreadable
             self._headers[source.name] = self._check_header(source)
         started = datetime.now(UTC)
+        run_id = new_run_id(started)
         report = LoadReport(
-            run_id=new_run_id(started),
+            run_id=run_id.replace("load-", "check-", 1) if self.check_only else run_id,
             source=str(directory.resolve()),
             started_at=started,
             rejects_file="",
+            check_only=self.check_only,
+            mapping=None if self.mapping is None else self.mapping.provenance(),
         )
         rejects_path = self.rejects_dir / f"{report.run_id}-rejects.csv"
         report.rejects_file = str(rejects_path)
@@ -123,7 +153,8 @@ class Loader:
         await self._record(report)
         try:
             yield
-            report.status = "SUCCEEDED" if report.rows_rejected == 0 else "SUCCEEDED_WITH_REJECTS"
+            done = "CHECKED" if self.check_only else "SUCCEEDED"
+            report.status = done if report.rows_rejected == 0 else f"{done}_WITH_REJECTS"
         except BaseException as error:
             report.status = "FAILED"
             report.error = str(error) if isinstance(error, CrkgError) else type(error).__name__
@@ -201,12 +232,21 @@ class Loader:
         header = read_header(source)
         if source.format == "jsonl":
             return header
+        file_mapping = self.mapping.files.get(source.name) if self.mapping else None
+        if file_mapping is not None:
+            header = file_mapping.rename(header)
         spec = SPECS[source.name]
         missing = [c for c in spec.required if c not in header]
         if missing:
-            raise UnreadableFileError(
-                source.path, f"required column(s) {', '.join(missing)} missing from the header"
-            )
+            unknown = [c for c in header if c not in spec.columns and c != "op"]
+            detail = f"required column(s) {', '.join(missing)} missing from the header"
+            if unknown:
+                where = "the mapping's" if file_mapping else "a mapping file's (--mapping)"
+                detail += (
+                    f"; the header has {', '.join(unknown)}, which the contract does not know: "
+                    f"rename the source system's columns in {where} files.{source.name}.columns"
+                )
+            raise UnreadableFileError(source.path, detail)
         return header
 
     def _enforce_ratio(self, file_report: FileReport) -> None:
@@ -229,10 +269,11 @@ class Loader:
     @staticmethod
     async def record_report(repository: LoadRepository, report: LoadReport) -> None:
         """Store the report as the run's LoadRun node."""
-        files = [asdict(f) for f in report.files]
+        files = [{k: v for k, v in asdict(f).items() if k != "examples"} for f in report.files]
         await repository.record_run(
             report.run_id,
             {
+                **(report.mapping or {}),
                 "source": report.source,
                 "started_at": report.started_at,
                 "finished_at": report.finished_at,
@@ -256,33 +297,40 @@ class Loader:
         result = FileReport(source.name, str(source.path), source.format)
         header = self._headers[source.name]
         result.ignored_columns = [c for c in header if c not in spec.columns and c != "op"]
+        choice = self._encodings.get(source.name)
+        if choice is not None:
+            result.encoding, result.encoding_how = choice.encoding, choice.how
+            result.encoding_confidence = choice.confidence
+            result.encoding_alternatives = list(choice.alternatives)
+        file_mapping = self.mapping.files.get(source.name) if self.mapping else None
+        result.mapped = file_mapping is not None
         reasons: Counter[str] = Counter()
         self.progress.start_file(source.name, count_rows(source))
         # Reading and validating run in a thread, one chunk ahead of the writes, so the
         # database works on chunk N while Python parses chunk N+1. Writes stay sequential.
-        chunks: queue.Queue[_ValidatedChunk | BaseException | None] = queue.Queue(maxsize=2)
+        chunks: ChunkQueue = queue.Queue(maxsize=2)
         stop = threading.Event()
         reader = threading.Thread(
-            target=_validate_chunks,
-            args=(source, spec, self.batch_size, chunks, stop),
+            target=validate_chunks,
+            args=(source, spec, self.batch_size, chunks, stop, file_mapping),
             name=f"validate-{source.name}",
             daemon=True,
         )
         reader.start()
         try:
-            while (item := await asyncio.to_thread(_next_chunk, chunks, stop)) is not None:
+            while (item := await asyncio.to_thread(next_chunk, chunks, stop)) is not None:
                 if isinstance(item, BaseException):
                     raise item
-                for reject in item.rejects:
-                    rejects.write(reject)
-                    reasons[reject.reason.value] += 1
                 valid = item.valid
                 valid, dangling = await self._without_dangling(spec, valid)
-                for problem in dangling:
-                    rejects.write(problem)
-                    reasons[problem.reason.value] += 1
+                for reject in (*item.rejects, *dangling):
+                    rejects.write(reject)
+                    reasons[reject.reason.value] += 1
+                    if reasons[reject.reason.value] <= self.examples_per_reason:
+                        result.examples.append(_example(reject))
                 written, changed = await self._write(spec, valid, report)
                 result.rows_read += item.rows_read
+                result.rows_skipped += item.skipped
                 result.rows_loaded += written
                 result.rows_changed += changed
                 result.rows_deleted += sum(1 for row in valid if row.op is Op.DELETE)
@@ -365,55 +413,11 @@ class Loader:
                 self.checked_absent[spec.name].add(key)
 
 
-def _next_chunk(
-    chunks: queue.Queue[_ValidatedChunk | BaseException | None], stop: threading.Event
-) -> _ValidatedChunk | BaseException | None:
-    """Wait for the reader, but give up when the load stops (Ctrl+C must not hang)."""
-    while not stop.is_set():
-        try:
-            return chunks.get(timeout=0.2)
-        except queue.Empty:
-            continue
-    return None
-
-
-@dataclass(frozen=True)
-class _ValidatedChunk:
-    rows_read: int
-    valid: list[ValidRow]
-    rejects: list[Reject]
-
-
-def _validate_chunks(
-    source: SourceFile,
-    spec: FileSpec,
-    batch_size: int,
-    out: queue.Queue[_ValidatedChunk | BaseException | None],
-    stop: threading.Event,
-) -> None:
-    """The reader thread: parse and validate chunks until the file ends or the load stops."""
-    validator = FileValidator(spec)
-    try:
-        for chunk in _chunks(iter_rows(source), batch_size):
-            valid: list[ValidRow] = []
-            rejected: list[Reject] = []
-            for raw in chunk:
-                outcome = validator.validate(raw)
-                (rejected if isinstance(outcome, Reject) else valid).append(outcome)  # type: ignore[arg-type]
-            if stop.is_set():
-                return
-            out.put(_ValidatedChunk(len(chunk), valid, rejected))
-        out.put(None)
-    except BaseException as error:  # handed to the writer, which raises it
-        out.put(error)
-
-
-def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _example(reject: Reject) -> dict[str, object]:
+    """A reject as the report shows it: where and why, without the raw row (it may be PII)."""
+    return {
+        "line": reject.line,
+        "column": reject.column,
+        "reason": reject.reason.value,
+        "message": reject.message,
+    }

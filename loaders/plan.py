@@ -45,6 +45,14 @@ class OnlineSink:
         return result.written, result.changed
 
 
+class CheckSink:
+    """Writes nothing (``crkg load --check``): every row that would be written counts as
+    written, none as changed."""
+
+    async def write(self, op: WriteOp, load_id: str, loaded_at: datetime) -> tuple[int, int]:
+        return len(op.rows), 0
+
+
 def row_hash(payload: Any) -> str:
     """A stable fingerprint of what a row writes (repr is stable for str, numbers, dates)."""
     return hashlib.blake2b(repr(payload).encode("utf-8"), digest_size=12).hexdigest()

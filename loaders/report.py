@@ -1,6 +1,7 @@
 """What a load reports: rows read, loaded, rejected and changed per file, and how it ended.
 
-read = loaded + rejected for every file, always; the report is printed, written next to the
+read = loaded + rejected (+ skipped, rows a mapping's skip rule names) for every file, always;
+the report is printed, written next to the
 rejects file and stored as the run's ``LoadRun`` node.
 """
 
@@ -47,13 +48,21 @@ class FileReport:
     rows_rejected: int = 0
     rows_changed: int = 0  # created, updated or deleted something
     rows_deleted: int = 0  # op=DELETE rows among the loaded
+    rows_skipped: int = 0  # rows a skip rule of the mapping names (footer totals, …)
     seconds: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
+    encoding: str | None = None  # CSV and JSONL: the encoding the file was read with
+    encoding_how: str | None = None  # declared (by the mapping) or detected
+    encoding_confidence: float | None = None
+    encoding_alternatives: list[str] = field(default_factory=list)
+    mapped: bool = False  # a mapping file shaped the rows
+    # the first rejects per reason (line, column, reason, message): never stored in the LoadRun
+    examples: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
-        return self.rows_read == self.rows_loaded + self.rows_rejected
+        return self.rows_read == self.rows_loaded + self.rows_rejected + self.rows_skipped
 
 
 @dataclass
@@ -66,6 +75,8 @@ class LoadReport:
     finished_at: datetime | None = None
     status: str = "RUNNING"
     error: str | None = None
+    check_only: bool = False  # crkg load --check: validated, nothing written
+    mapping: dict[str, str] | None = None  # the mapping file's path, system, version, sha256
 
     @property
     def rows_read(self) -> int:
@@ -83,6 +94,10 @@ class LoadReport:
     def rows_changed(self) -> int:
         return sum(f.rows_changed for f in self.files)
 
+    @property
+    def rows_skipped(self) -> int:
+        return sum(f.rows_skipped for f in self.files)
+
     def to_json(self) -> str:
         body = asdict(self)
         body.update(
@@ -90,6 +105,7 @@ class LoadReport:
             rows_loaded=self.rows_loaded,
             rows_rejected=self.rows_rejected,
             rows_changed=self.rows_changed,
+            rows_skipped=self.rows_skipped,
         )
         return json.dumps(body, default=str, ensure_ascii=False, indent=2)
 

@@ -30,6 +30,7 @@ class SourceFile:
     name: str  # contract name: customers, social, …
     path: Path
     format: str
+    encoding: str = "utf-8"  # of CSV and JSONL files (see loaders.encoding)
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,25 @@ class RawRow:
     problem: str | None = None  # set when the row could not even be split into fields
 
 
-def discover(directory: Path) -> list[SourceFile]:
-    """The contract's files present in ``directory``, in load order (nodes first)."""
+def discover(directory: Path, renamed: dict[str, str] | None = None) -> list[SourceFile]:
+    """The contract's files present in ``directory``, in load order (nodes first).
+
+    ``renamed`` names the source system's file for a contract file (from its mapping); that
+    file must exist, and a file under the contract's own name may not sit beside it.
+    """
     if not directory.is_dir():
         raise CrkgError(f"{directory} is not a directory", hint="crkg load takes a folder")
     found: list[SourceFile] = []
     for name in FILE_ORDER:
         candidates = [directory / f"{name}{ext}" for ext in FORMATS]
+        if renamed and name in renamed:
+            declared = directory / renamed[name]
+            if not declared.exists():
+                raise CrkgError(
+                    f"the mapping reads {name} from {declared}, which does not exist",
+                    hint="fix the mapping's files.<name>.source, or the export",
+                )
+            candidates = list(dict.fromkeys([declared, *candidates]))
         present = [p for p in candidates if p.exists()]
         if len(present) > 1:
             raise CrkgError(
@@ -74,12 +87,18 @@ def read_header(source: SourceFile) -> list[str]:
     try:
         if source.format == "csv":
             # the decoder reads ahead: a bad byte further down must not fail the header
-            with source.path.open(encoding="utf-8", errors="surrogateescape", newline="") as f:
+            with source.path.open(
+                encoding=source.encoding, errors="surrogateescape", newline=""
+            ) as f:
                 header = next(csv.reader(f), None)
             if header is None:
                 raise UnreadableFileError(source.path, "the file is empty (no header row)")
             if any("\udc80" <= ch <= "\udcff" for name in header for ch in name):
-                raise UnreadableFileError(source.path, "the header row is not UTF-8")
+                raise UnreadableFileError(
+                    source.path,
+                    f"the header row is not {source.encoding}; declare the file's encoding in "
+                    "a mapping file (files.<name>.encoding, e.g. gb18030)",
+                )
             return [h.strip().lstrip("\ufeff") for h in header]
         if source.format == "parquet":
             import pyarrow.parquet as pq
@@ -87,7 +106,9 @@ def read_header(source: SourceFile) -> list[str]:
             return list(pq.ParquetFile(source.path).schema_arrow.names)
         return []  # JSONL rows carry their own keys
     except UnicodeDecodeError as error:
-        raise UnreadableFileError(source.path, f"the header is not UTF-8 ({error})") from error
+        raise UnreadableFileError(
+            source.path, f"the header is not {source.encoding} ({error})"
+        ) from error
     except OSError as error:
         raise UnreadableFileError(source.path, str(error)) from error
     except Exception as error:  # pyarrow raises its own types for a damaged file
@@ -97,19 +118,19 @@ def read_header(source: SourceFile) -> list[str]:
 def iter_rows(source: SourceFile) -> Iterator[RawRow]:
     try:
         if source.format == "csv":
-            yield from _csv_rows(source.path)
+            yield from _csv_rows(source.path, source.encoding)
         elif source.format == "jsonl":
-            yield from _jsonl_rows(source.path)
+            yield from _jsonl_rows(source.path, source.encoding)
         else:
             yield from _parquet_rows(source.path)
     except OSError as error:
         raise UnreadableFileError(source.path, str(error)) from error
 
 
-def _csv_rows(path: Path) -> Iterator[RawRow]:
+def _csv_rows(path: Path, encoding: str) -> Iterator[RawRow]:
     # surrogateescape keeps invalid bytes inside the one field they spoil, so that row alone
-    # is rejected as BAD_UTF8 instead of the whole file failing to decode.
-    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as handle:
+    # is rejected (BAD_UTF8, BAD_ENCODING) instead of the whole file failing to decode.
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
         # strict: an unclosed quote must fail loudly instead of swallowing later lines
         reader = csv.reader(handle, strict=True)
         try:
@@ -140,8 +161,8 @@ def _csv_records(reader: Any) -> Iterator[RawRow]:
         start = reader.line_num + 1
 
 
-def _jsonl_rows(path: Path) -> Iterator[RawRow]:
-    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
+def _jsonl_rows(path: Path, encoding: str) -> Iterator[RawRow]:
+    with path.open(encoding=encoding, errors="surrogateescape") as handle:
         for number, text in enumerate(handle, start=1):
             if not text.strip():
                 continue

@@ -21,6 +21,7 @@ from typing import Any
 
 from graph.money import MoneyError, parse_minor, to_decimal
 from loaders.contract import ACCEPTED_ENUMS, FALSE_WORDS, LIST_SEPARATOR, TRUE_WORDS, FileSpec
+from loaders.formats import guess_date_format, guess_number_format
 from loaders.pii import normalise
 from loaders.rejects import Reject, RejectReason
 from loaders.sources import RawRow
@@ -73,8 +74,10 @@ def _has_bad_utf8(text: str) -> bool:
 class FileValidator:
     """Validates the rows of one file; remembers keys to catch duplicates."""
 
-    def __init__(self, spec: FileSpec) -> None:
+    def __init__(self, spec: FileSpec, *, encoding: str = "utf-8", mapped: bool = False) -> None:
         self.spec = spec
+        self.encoding = encoding
+        self.mapped = mapped  # a mapping file shapes the rows (its hints say so)
         # key -> (line, fingerprint of the row): enough to name the first occurrence and say
         # whether a repeat is exact, without keeping every row of a multi-million-row file
         self._seen: dict[tuple[str | None, ...], tuple[int, int]] = {}
@@ -98,9 +101,7 @@ class FileValidator:
         cells = {column: _text(value) for column, value in row.values.items()}
         for column, text in cells.items():
             if text is not None and _has_bad_utf8(text):
-                raise _Invalid(
-                    column, RejectReason.BAD_UTF8, f"{column} holds bytes that are not UTF-8"
-                )
+                raise self._undecodable(column)
         op_text = (cells.get("op") or "UPSERT").upper()
         if op_text not in Op.__members__:
             raise _Invalid(
@@ -156,16 +157,58 @@ class FileValidator:
         self._seen[key] = (row.line, fingerprint)
         return ValidRow(row.line, op, values, row.values)
 
+    def _undecodable(self, column: str) -> _Invalid:
+        if self.encoding == "utf-8":
+            return _Invalid(
+                column,
+                RejectReason.BAD_UTF8,
+                f"{column} holds bytes that are not UTF-8; if the file is in another encoding, "
+                "declare it in the mapping (files.<name>.encoding: gb18030)",
+            )
+        return _Invalid(
+            column,
+            RejectReason.BAD_ENCODING,
+            f"{column} holds bytes that are not {self.encoding} (the file's encoding)",
+        )
+
+    def _hint(self, section: str, column: str, example: str) -> str:
+        """What a mapping file could say about a value the contract does not read."""
+        where = f"the mapping's {section}.{column}" if self.mapped else "a mapping file (--mapping)"
+        return f"; map it in {where}, e.g. {example}"
+
+    def _not_a_number(self, column: str, text: str, rule: Any) -> _Invalid:
+        message = f"{column} {text!r} is not a number"
+        guess = guess_number_format([text])
+        if guess is not None:
+            example = f"numbers: {{{column}: {guess.as_yaml()}}}"
+            message += " in the contract's form (plain digits, '.' decimals)"
+            message += self._hint("numbers", column, example)
+        elif column in self.spec.numbers and not rule.money:
+            domain = rule.describe()
+            example = f"values: {{{column}: {{{text}: <a value in {domain}>}}}}"
+            message += f" (domain {domain})" + self._hint("values", column, example)
+        return _Invalid(column, RejectReason.BAD_NUMBER, message)
+
+    def _not_a_date(self, column: str, text: str, *, with_time: bool) -> _Invalid:
+        kind = "date-time" if with_time else "date"
+        message = f"{column} {text!r} is not an ISO 8601 {kind}"
+        guess = guess_date_format([text], with_time=with_time)
+        if guess is not None:
+            message += self._hint("dates", column, f"dates: {{{column}: {guess[0]!r}}}")
+        return _Invalid(column, RejectReason.BAD_DATE, message)
+
     def _typed(self, column: str, text: str) -> Any:
         spec = self.spec
         if column in spec.enums:
             allowed = ACCEPTED_ENUMS[spec.enums[column]]
             upper = text.upper()
             if upper not in allowed:
+                example = f"values: {{{column}: {{{text}: {allowed[0]}}}}}"
                 raise _Invalid(
                     column,
                     RejectReason.BAD_ENUM,
-                    f"{column} {text!r} is not one of {', '.join(allowed)}",
+                    f"{column} {text!r} is not one of {', '.join(allowed)}"
+                    + self._hint("values", column, example),
                 )
             return upper
         if column in spec.enum_lists:
@@ -190,7 +233,10 @@ class FileValidator:
             try:
                 minor = parse_minor(text)
             except MoneyError as error:
-                raise _Invalid(column, RejectReason.BAD_NUMBER, f"{column} {error}") from None
+                hinted = self._not_a_number(column, text, rule)
+                if hinted.message.endswith("is not a number"):
+                    raise _Invalid(column, RejectReason.BAD_NUMBER, f"{column} {error}") from None
+                raise hinted from None
             if not rule.in_range(to_decimal(minor)):
                 raise _Invalid(
                     column,
@@ -203,9 +249,7 @@ class FileValidator:
             try:
                 number = float(text)
             except ValueError:
-                raise _Invalid(
-                    column, RejectReason.BAD_NUMBER, f"{column} {text!r} is not a number"
-                ) from None
+                raise self._not_a_number(column, text, rule) from None
             if not math.isfinite(number):
                 raise _Invalid(column, RejectReason.BAD_NUMBER, f"{column} {text!r} is not finite")
             if rule.integer and not number.is_integer():
@@ -230,16 +274,12 @@ class FileValidator:
             try:
                 return date.fromisoformat(text[:10] if "T" in text else text)
             except ValueError:
-                raise _Invalid(
-                    column, RejectReason.BAD_DATE, f"{column} {text!r} is not an ISO 8601 date"
-                ) from None
+                raise self._not_a_date(column, text, with_time=False) from None
         if column in spec.datetimes:
             try:
                 instant = datetime.fromisoformat(text)
             except ValueError:
-                raise _Invalid(
-                    column, RejectReason.BAD_DATE, f"{column} {text!r} is not an ISO 8601 date-time"
-                ) from None
+                raise self._not_a_date(column, text, with_time=True) from None
             # naive times in bank exports are UTC by the contract
             return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
         return text
