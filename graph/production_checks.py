@@ -13,6 +13,8 @@ import os
 import sys
 from collections.abc import Mapping
 
+from pydantic import SecretStr
+
 from graph.errors import CrkgError
 from graph.settings import CrkgSettings, Environment
 
@@ -85,9 +87,8 @@ def production_problems(
     ]
 
 
-def _secret_length(secret: object) -> int:
-    value = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
-    return len(value.encode("utf-8"))
+def _secret_length(secret: SecretStr) -> int:
+    return len(secret.get_secret_value().encode("utf-8"))
 
 
 def _token_key_problems(settings: CrkgSettings) -> list[str]:

@@ -470,6 +470,7 @@ class AlgorithmJobRecord:
     finished_at: datetime | None
     error: str | None
     run_id: str | None
+    heartbeat_at: datetime | None
 
     @classmethod
     def from_properties(cls, properties: Mapping[str, Any]) -> AlgorithmJobRecord:
@@ -484,4 +485,5 @@ class AlgorithmJobRecord:
             finished_at=properties.get("finished_at"),
             error=properties.get("error"),
             run_id=properties.get("run_id"),
+            heartbeat_at=properties.get("heartbeat_at"),
         )

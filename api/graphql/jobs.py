@@ -138,10 +138,18 @@ class JobRegistry:
         if job_id in self.jobs:
             return self.jobs[job_id]
         record = await self.repository.get(job_id)
-        unfinished = record is not None and record.status in (JobStatus.QUEUED, JobStatus.RUNNING)
-        if unfinished and await self._fail_abandoned():
+        if record is not None and self._abandoned(record) and await self._fail_abandoned():
             record = await self.repository.get(job_id)
         return None if record is None else AlgorithmJob.from_record(record)
+
+    def _abandoned(self, record: AlgorithmJobRecord) -> bool:
+        """Unfinished and silent for three heartbeats: a poll of a live job writes nothing."""
+        silent_since = datetime.now(UTC) - 3 * self.heartbeat
+        return (
+            record.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+            and record.heartbeat_at is not None
+            and record.heartbeat_at < silent_since
+        )
 
     async def _record(self, job: AlgorithmJob) -> None:
         properties = job.properties() | {"heartbeat_at": datetime.now(UTC)}

@@ -34,8 +34,8 @@ def production(tmp_path: Path, **overrides: Any) -> CrkgSettings:
     return CrkgSettings(_env_file=None, **fields)
 
 
-def problems(settings: CrkgSettings, **kwargs: Any) -> list[str]:
-    return production_problems(settings, environ=kwargs.get("environ", {}), dev_mode=False)
+def problems(settings: CrkgSettings, environ: dict[str, str] | None = None) -> list[str]:
+    return production_problems(settings, environ=environ or {}, dev_mode=False)
 
 
 def test_a_sound_production_configuration_passes(tmp_path: Path) -> None:
