@@ -137,6 +137,15 @@ LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
     ("RiskRing", "sharedKeys"): ListBound(50, why="identifiers shared inside one ring"),
     ("RiskRing", "transfers"): ListBound(10, why="fund cycles have max_length <= 10"),
     ("UpsertResult", "rejected"): ListBound(1_000, why="at most 1,000 input rows"),
+    # the campaign area (api/graphql/campaigns/)
+    ("ListVersion", "algorithmRunIds"): ListBound(10, why="referral_targets and Louvain runs"),
+    ("ListVersion", "loadRunIds"): ListBound(100, why="the loads whose rows a draw read"),
+    ("ListVersion", "suppressedByReason"): ListBound(8, why="one per suppression reason"),
+    ("ListRow", "pathIds"): ListBound(3, why="introducers are within two ties"),
+    ("SuppressedCustomer", "codes"): ListBound(8, why="the suppression reasons"),
+    ("SuppressedCustomer", "riskFlags"): ListBound(
+        3, why="RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT"
+    ),
     # the explorer page's fields (api/graphql/explorer/)
     ("Query", "explorerTies"): ListBound(60, why="at most 60 pairs"),
     ("ExplorerLinkage", "edges"): ListBound(200, why="relationships drawn per linkage"),

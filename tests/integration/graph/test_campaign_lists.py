@@ -2,24 +2,20 @@
 suppression with reason codes at draw and again at export, the frequency cap over a sliding
 window of planted contacts, same inputs -> same hash, maker-checker on contact exports.
 
-A hand-built bank: holders H1..H3 of product P1 with friends T01..T12 (the targets); after the
-referral run a second export plants consents, opt-outs, complaints and contacts and changes a
-few customers (a rating, a holding), so each suppression code has a customer it must hit.
+The bank is :mod:`tests.support.campaign_bank` (one planted case per suppression code).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from neo4j import AsyncDriver
 
-from algorithms.registry import Engine
-from algorithms.runner import run_algorithm
 from graph.lists import DrawParameters, ListRuleError
 from graph.queries.screens import RiskFlagRule
 from graph.repositories.campaigns import CampaignInput, CampaignRepository
@@ -27,118 +23,25 @@ from graph.repositories.referral_targets import ReferralTargetRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from loaders.pipeline import Loader
-from tests.conftest import load_into_empty_db
 from tests.support.banks import query
+from tests.support.campaign_bank import (
+    AS_OF,
+    EXPECTED_CODES,
+    INTRODUCER,
+    TARGETS,
+    campaign_store,
+    day,
+    write,
+)
 
 pytestmark = pytest.mark.db
-AS_OF = date(2026, 6, 30)
-TARGETS = [f"T{i:02d}" for i in range(1, 13)]
-INTRODUCER = {t: ("H3" if t in ("T11", "T12") else f"H{1 + i % 2}") for i, t in enumerate(TARGETS)}
-
-
-def _write(folder: Path, name: str, rows: Sequence[Mapping[str, object]]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _day(days: int) -> str:
-    return (AS_OF + timedelta(days=days)).isoformat()
-
-
-def _bank(folder: Path) -> Path:
-    customer = {"kind": "PERSON", "consent_marketing": "true", "risk_rating": "1"}
-    people = [{"customer_id": c, "name": f"客户{c}", "phone": f"1380000{i:04d}", **customer}
-              for i, c in enumerate(["H1", "H2", "H3", *TARGETS])]  # fmt: skip
-    _write(folder, "customers", people)
-    _write(folder, "products", [{"product_id": "P1", "name": "卡", "category": "CREDIT_CARD"}])
-    _write(folder, "holdings", [{"customer_id": h, "product_id": "P1"} for h in ("H1", "H2", "H3")])
-    _write(
-        folder,
-        "social",
-        [
-            {"src_id": INTRODUCER[t], "dst_id": t, "kind": "FRIEND", "strength": "0.8"}
-            for t in TARGETS
-        ],
-    )
-    return folder
-
-
-def _plants(folder: Path) -> Path:
-    """What the bank learns after the referral run: one planted case per suppression code."""
-    _write(
-        folder,
-        "consents",
-        [
-            {"consent_id": "K1", "customer_id": "T01", "purpose": "MARKETING", "channel": "SMS",
-             "status": "WITHDRAWN", "day": _day(-10)},
-            {"consent_id": "K2", "customer_id": "T02", "purpose": "MARKETING", "channel": "SMS",
-             "status": "WITHDRAWN", "day": _day(-20)},
-            {"consent_id": "K3", "customer_id": "T02", "purpose": "MARKETING", "channel": "SMS",
-             "status": "GRANTED", "day": _day(-5)},
-            # withdrawn for another channel only: T04 stays
-            {"consent_id": "K4", "customer_id": "T04", "purpose": "MARKETING", "channel": "EMAIL",
-             "status": "WITHDRAWN", "day": _day(-5)},
-        ],
-    )  # fmt: skip
-    _write(
-        folder,
-        "opt_outs",
-        [
-            {"opt_out_id": "O1", "customer_id": "T03", "channel": "SMS", "day": _day(-3)},
-            {"opt_out_id": "O2", "customer_id": "T04", "channel": "EMAIL", "day": _day(-3)},
-        ],
-    )
-    _write(folder, "complaints", [{"complaint_id": "X1", "customer_id": "T05", "day": _day(-10)}])
-    _write(
-        folder,
-        "contacts",
-        [
-            # T08: two contacts inside (AS_OF - 30, AS_OF]: capped at max_contacts 2
-            {"contact_id": "M1", "customer_id": "T08", "channel": "SMS", "day": _day(-5)},
-            {"contact_id": "M2", "customer_id": "T08", "channel": "PHONE", "day": _day(-29)},
-            # T09: one inside, one exactly 30 days back (outside the window)
-            {"contact_id": "M3", "customer_id": "T09", "channel": "SMS", "day": _day(-5)},
-            {"contact_id": "M4", "customer_id": "T09", "channel": "SMS", "day": _day(-30)},
-            # T10: one inside, one after AS_OF (not yet history on AS_OF)
-            {"contact_id": "M5", "customer_id": "T10", "channel": "SMS", "day": _day(-1)},
-            {"contact_id": "M6", "customer_id": "T10", "channel": "SMS", "day": _day(1)},
-        ],
-    )
-    flagged = {"kind": "PERSON", "consent_marketing": "true", "risk_rating": "5"}
-    _write(
-        folder,
-        "customers",
-        [
-            {"customer_id": "T06", "name": "客户T06", **flagged},  # risk-flagged since the run
-            {"customer_id": "H3", "name": "客户H3", **flagged},  # the introducer of T11, T12
-        ],
-    )
-    _write(folder, "holdings", [{"customer_id": "T07", "product_id": "P1"}])
-    return folder
 
 
 @pytest.fixture(scope="module")
 async def lists(
-    driver: object, test_settings: CrkgSettings, tmp_path_factory: pytest.TempPathFactory
+    driver: AsyncDriver, test_settings: CrkgSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> CampaignRepository:
-    root = tmp_path_factory.mktemp("campaign-bank")
-    store: GraphStore = await load_into_empty_db(
-        driver,  # type: ignore[arg-type]
-        test_settings,
-        _bank(root / "bank"),
-        root / "rejects",
-    )
-    await run_algorithm(store, test_settings, "referral_targets", {"product_id": "P1"},
-                        engine=Engine.INPROC)  # fmt: skip
-    stored = await query(store, "MATCH (c)-[:REFERRAL_TARGET]->() RETURN c.customer_id AS id")
-    assert {r["id"] for r in stored} == set(TARGETS), "every friend of a holder is a target"
-    report = await Loader(store, test_settings, rejects_dir=root / "rejects").load(
-        _plants(root / "plants")
-    )
-    assert report.rows_rejected == 0, report.to_json()
+    store = await campaign_store(driver, test_settings, tmp_path_factory.mktemp("campaign-bank"))
     repository = CampaignRepository(store, risk_rule=RiskFlagRule.from_settings(test_settings))
     await repository.create(
         CampaignInput(
@@ -147,18 +50,6 @@ async def lists(
         created_by="maker",
     )
     return repository
-
-
-EXPECTED_CODES = {
-    "T01": ["NO_CONSENT"],
-    "T03": ["OPTED_OUT"],
-    "T05": ["COMPLAINT"],
-    "T06": ["RISK_FLAGGED"],
-    "T07": ["HOLDS_PRODUCT"],
-    "T08": ["CONTACT_CAP"],
-    "T11": ["NO_INTRODUCER"],
-    "T12": ["NO_INTRODUCER"],
-}
 
 
 async def test_every_suppression_has_its_reason_code_and_no_suppressed_customer_is_listed(
@@ -207,8 +98,8 @@ async def test_the_same_inputs_give_the_same_version_and_a_changed_input_a_new_o
     # a changed input in the graph: a complaint for a listed customer
     store = lists.runner
     assert isinstance(store, GraphStore)
-    _write(tmp_path / "more", "complaints", [{"complaint_id": "X2", "customer_id": "T09",
-                                              "day": _day(-1)}])  # fmt: skip
+    write(tmp_path / "more", "complaints", [{"complaint_id": "X2", "customer_id": "T09",
+                                              "day": day(-1)}])  # fmt: skip
     await Loader(store, test_settings, rejects_dir=tmp_path).load(tmp_path / "more")
     changed, created = await lists.draw("K-SMS", DrawParameters(as_of=AS_OF), drawn_by="maker")
     assert created
@@ -280,8 +171,8 @@ async def test_exports_screen_again_and_contact_details_need_a_second_person(
     assert all(r["phone"].startswith("1380000") for r in with_phones)
 
     # suppressed after the draw: an opt-out for a listed customer leaves them out at export
-    _write(tmp_path / "late", "opt_outs", [{"opt_out_id": "O9", "customer_id": "T02",
-                                            "day": _day(-1)}])  # fmt: skip
+    write(tmp_path / "late", "opt_outs", [{"opt_out_id": "O9", "customer_id": "T02",
+                                            "day": day(-1)}])  # fmt: skip
     await Loader(store, test_settings, rejects_dir=tmp_path).load(tmp_path / "late")
     late = await export()
     late_ids = {r["customer_id"] for r in csv.DictReader(io.StringIO(late.content.decode()))}  # type: ignore[attr-defined]
@@ -302,3 +193,4 @@ async def test_no_listed_customer_or_introducer_is_risk_flagged(
     )
     assert set(flags) == {"T06", "H3"}, "the check sees the flagged ones"
     assert not people & set(flags)
+
