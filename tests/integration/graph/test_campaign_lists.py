@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -33,6 +35,7 @@ from tests.support.campaign_bank import (
     day,
     write,
 )
+from tests.support.cli import run_crkg
 
 pytestmark = pytest.mark.db
 
@@ -194,3 +197,36 @@ async def test_no_listed_customer_or_introducer_is_risk_flagged(
     assert set(flags) == {"T06", "H3"}, "the check sees the flagged ones"
     assert not people & set(flags)
 
+
+def test_the_campaign_commands_draw_approve_and_export(
+    lists: CampaignRepository, test_settings: CrkgSettings, tmp_path: Path
+) -> None:
+    def crkg(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_crkg(test_settings, "campaign", *args)
+
+    made = crkg("create", "K-CLI", "--name", "短信", "--product", "P1", "--channel", "sms",
+                "--by", "maker")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    drawn = crkg("draw", "K-CLI", "--as-of", AS_OF.isoformat(), "--by", "maker")
+    assert drawn.returncode == 0, drawn.stderr
+    assert "K-CLI:v1" in drawn.stdout
+    assert "CONTACT_CAP" in drawn.stdout
+    why = crkg("show", "K-CLI:v1", "--customer", "T08")
+    assert "T08 is suppressed: CONTACT_CAP" in why.stdout, why.stdout + why.stderr
+    early = crkg("export", "K-CLI:v1", "--contacts", "--out", str(tmp_path), "--by", "cc")
+    assert early.returncode != 0
+    assert "not approved" in early.stderr
+    same = crkg("approve", "K-CLI:v1", "--by", "maker")
+    assert same.returncode != 0
+    assert "second person" in same.stderr
+    assert crkg("approve", "K-CLI:v1", "--by", "checker").returncode == 0
+    done = crkg("export", "K-CLI:v1", "--contacts", "--out", str(tmp_path), "--by", "cc")
+    assert done.returncode == 0, done.stderr
+    target = tmp_path / "K-CLI-v1-contacts.csv"
+    assert target.stat().st_mode & 0o777 == 0o600, "contact details: owner-only"
+    records = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    listed = set(TARGETS) - set(EXPECTED_CODES)
+    assert {r["customer_id"] for r in records} == listed
+    manifest = json.loads((tmp_path / "K-CLI-v1-contacts.csv.manifest.json").read_text())
+    assert manifest["contact_details"] is True
+    assert manifest["rows"] == len(listed)
