@@ -207,7 +207,15 @@ def test_no_risk_flagged_customer_is_a_target_introducer_or_influencer_for_a_mar
     for name, people in [("targets", seen), ("introducers", introducers | on_paths),
                          ("influencers", influencers), ("list", on_list)]:  # fmt: skip
         assert not people & FLAGGED, name
-    # risk sees the flagged ones, with the reason
+    # the reasons are for the roles that read risk: admin sees why H3 was left out
+    dropped = '{ referralTargets(productId: "P1", first: 100) { customer { id } leftOutIntroducers { customerId riskFlags } } }'
+    assert codes(marketer.errors(dropped)) == {"FORBIDDEN"}
+    admin = as_role(Role.ADMIN, "boss").data(dropped)["referralTargets"]
+    left_out = {t["customer"]["id"]: t["leftOutIntroducers"] for t in admin}
+    for target in ("T11", "T12"):
+        assert left_out[target] == [{"customerId": "H3", "riskFlags": ["RISK_RATING"]}]
+    assert left_out["T01"] == []
+    # risk sees the flagged influencers, with the reason
     risk = as_role(Role.RISK, "analyst").data(RISK_INFLUENCERS)["influencers"]
     flagged = {i["customer"]["id"]: i["riskFlags"] for i in risk if i["riskFlags"]}
     assert flagged == {c: ["RISK_RATING"] for c in FLAGGED}
