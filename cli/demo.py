@@ -1,5 +1,6 @@
 """``crkg demo``: all of it, end to end — Neo4j, the schema, a synthetic bank loaded, every
-algorithm run, a development token per role, and the API."""
+algorithm run, one campaign's list drawn and exported, a development token per role, and the
+API."""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def _print_demo_tokens(settings: CrkgSettings) -> None:
         (Role.MARKETER, "marketer-demo"),
         (Role.RISK, "risk-demo"),
         (Role.ADMIN, "admin-demo"),
+        (Role.CHANNEL, "channel-demo"),
     ):
         console.print(f"\n[bold]{role.value}[/bold] (subject {subject}):")
         print(mint_token(settings, role=role, subject=subject))  # unwrapped, for copying
@@ -130,7 +132,11 @@ def demo(
         )
         table.add_row(label, run.engine.value, f"{run.seconds:.1f}", brief[:120])
     console.print(table)
-    console.rule("6. the API")
+    console.rule("6. a campaign: a list drawn, suppressed with reasons, exported")
+    from cli.campaign import demo_campaign
+
+    demo_campaign(settings, settings.resolved_data_dir / "demo" / "exports")
+    console.rule("7. the API")
     _print_demo_tokens(settings)
     if serve_api:
         serve.serve_api(settings, None, None)

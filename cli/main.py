@@ -9,7 +9,7 @@ import logging
 
 import typer
 
-from cli import algo, backup, contract, demo, generate, init, load, neo4j, serve, token
+from cli import algo, backup, campaign, contract, demo, generate, init, load, neo4j, serve, token
 
 app = typer.Typer(
     name="crkg",
@@ -23,6 +23,7 @@ app.command("init")(init.init)
 app.command("generate")(generate.generate)
 app.command("load")(load.load)
 app.add_typer(algo.app, name="algo")
+app.add_typer(campaign.app, name="campaign")
 app.command("serve")(serve.serve)
 app.command("token")(token.token)
 app.command("demo")(demo.demo)

@@ -25,6 +25,12 @@ class NodeLabel(StrEnum):
     COMMUNITY = "Community"  # a community of a stored partition, with its profile
     AUDIT_EVENT = "AuditEvent"  # a read of unmasked PII
     SCHEMA_VERSION = "SchemaVersion"  # the marker `crkg init` writes
+    # the campaign loop (issue 12): what suppression reads, and the lists drawn
+    CONSENT = "Consent"  # a consent record: purpose, channel, GRANTED / WITHDRAWN, date
+    OPT_OUT = "OptOut"  # 退订: an opt-out, from one channel or all
+    COMPLAINT = "Complaint"
+    CONTACT = "Contact"  # one contact of a customer (any campaign): the frequency cap's history
+    LIST_VERSION = "ListVersion"  # an immutable list drawn for a campaign
 
 
 class RelType(StrEnum):
@@ -46,6 +52,13 @@ class RelType(StrEnum):
     USES = "USES"
     MEMBER_OF = "MEMBER_OF"
     REFERRAL_TARGET = "REFERRAL_TARGET"  # written by the referral_targets algorithm
+    GAVE_CONSENT = "GAVE_CONSENT"  # Customer -> Consent
+    OPTED_OUT = "OPTED_OUT"  # Customer -> OptOut
+    COMPLAINED = "COMPLAINED"  # Customer -> Complaint
+    WAS_CONTACTED = "WAS_CONTACTED"  # Customer -> Contact
+    HAS_VERSION = "HAS_VERSION"  # Campaign -> ListVersion
+    LISTS = "LISTS"  # ListVersion -> Customer: a row of the list, with its reasons
+    SUPPRESSES = "SUPPRESSES"  # ListVersion -> Customer: a suppressed candidate, with its codes
 
 
 class TieKind(StrEnum):
@@ -135,3 +148,39 @@ class RiskLinkageKind(StrEnum):
     IDENTIFIER_RING = "IDENTIFIER_RING"
     FUND_CYCLE = "FUND_CYCLE"
     CONTROL_GROUP = "CONTROL_GROUP"
+
+
+class ContactChannel(StrEnum):
+    """How a campaign reaches a customer (consents, opt-outs and contacts name one)."""
+
+    SMS = "SMS"
+    PHONE = "PHONE"
+    EMAIL = "EMAIL"
+    APP = "APP"  # push / in-app message
+    RM = "RM"  # the relationship manager in person
+
+
+class ContactPurpose(StrEnum):
+    """What a contact is for; a consent is given per purpose and channel."""
+
+    MARKETING = "MARKETING"
+    REFERRAL = "REFERRAL"
+    SERVICE = "SERVICE"
+
+
+class ConsentStatus(StrEnum):
+    GRANTED = "GRANTED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class SuppressionReason(StrEnum):
+    """Why a candidate is kept off a list (every suppressed customer keeps all that apply)."""
+
+    NO_CONSENT = "NO_CONSENT"  # no marketing consent for the campaign's purpose and channel
+    OPTED_OUT = "OPTED_OUT"  # 退订 from the campaign's channel or from all
+    RISK_FLAGGED = "RISK_FLAGGED"  # graph/queries/screens.py, the one definition
+    COMPLAINT = "COMPLAINT"  # a complaint within the complaint window
+    CONTACT_CAP = "CONTACT_CAP"  # contacted too often within the frequency-cap window
+    HOLDS_PRODUCT = "HOLDS_PRODUCT"  # already holds the campaign's product
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"  # fails the product's eligibility rules
+    NO_INTRODUCER = "NO_INTRODUCER"  # no introducer who may be contacted is left

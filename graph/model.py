@@ -16,6 +16,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from graph.enums import (
+    ConsentStatus,
+    ContactChannel,
+    ContactPurpose,
     CustomerKind,
     IdentifierKind,
     LifecycleStage,
@@ -26,6 +29,7 @@ from graph.enums import (
     RelType,
     RiskLinkageKind,
     ScenarioKind,
+    SuppressionReason,
     TieKind,
     Tier,
 )
@@ -392,6 +396,9 @@ class ReferralTargetLink(
 
 
 __all__ = [
+    "ConsentStatus",
+    "ContactChannel",
+    "ContactPurpose",
     "CustomerKind",
     "IdentifierKind",
     "LifecycleStage",
@@ -402,6 +409,7 @@ __all__ = [
     "RelType",
     "RiskLinkageKind",
     "ScenarioKind",
+    "SuppressionReason",
     "TieKind",
     "Tier",
 ]

@@ -340,6 +340,9 @@ class ReferralTargetRecord:
     introducers: list[IntroducerRecord]
     introducers_dropped: int
     run_id: str | None
+    # introducers and path members who may not be contacted: id -> risk flags (empty: no
+    # marketing consent); the guardrail's reasons, shown to the roles that read risk
+    left_out: dict[str, list[str]] = field(default_factory=dict)
 
 
 # --- risk linkages -------------------------------------------------------------------------

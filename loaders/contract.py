@@ -23,15 +23,15 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
 from graph.model import (
+    ConsentStatus,
+    ContactChannel,
+    ContactPurpose,
     CustomerKind,
     IdentifierKind,
-    NodeLabel,
     PartnerCategory,
     PartnerLinkKind,
     ProductCategory,
@@ -50,12 +50,20 @@ from graph.targets import (
     NodeTarget,
     RelationshipTarget,
 )
+from loaders.contract_campaign import CAMPAIGN_LOOP_SPECS
+
+# the shapes are part of the contract's public face: re-exported for its readers
+from loaders.contract_shapes import MONEY_SUFFIX as MONEY_SUFFIX
+from loaders.contract_shapes import FileSpec as FileSpec
+from loaders.contract_shapes import LinkColumn as LinkColumn
+from loaders.contract_shapes import NumberRule as NumberRule
+from loaders.contract_shapes import RelationshipColumns as RelationshipColumns
 
 # v1 (DESIGN.md) plus the optional columns of issue 9 (birth_date, defaulted_at, product
-# eligibility): an export written for v1 loads unchanged.
-CONTRACT_VERSION: Final = "1.1"
+# eligibility) and the optional files of issue 12 (consents, opt_outs, complaints, contacts):
+# an export written for v1 loads unchanged.
+CONTRACT_VERSION: Final = "1.2"
 LIST_SEPARATOR: Final = ";"
-MONEY_SUFFIX: Final = "_minor"
 OPS: Final = ("UPSERT", "DELETE")
 # Booleans, case-insensitive.
 TRUE_WORDS: Final = frozenset({"true", "t", "yes", "y", "1"})
@@ -71,112 +79,13 @@ ENUM_DOMAINS: Final[dict[str, type[StrEnum]]] = {
     "link_kind": PartnerLinkKind,
     "identifier_kind": IdentifierKind,
     "tier": Tier,
+    "contact_channel": ContactChannel,
+    "contact_purpose": ContactPurpose,
+    "consent_status": ConsentStatus,
 }
 ACCEPTED_ENUMS: Final[dict[str, tuple[str, ...]]] = {
     name: tuple(member.value for member in enum) for name, enum in ENUM_DOMAINS.items()
 }
-
-
-@dataclass(frozen=True)
-class NumberRule:
-    """A numeric column: integer or decimal, with an optional inclusive/exclusive range."""
-
-    integer: bool = False
-    low: float | None = None
-    low_inclusive: bool = True
-    high: float | None = None
-    money: bool = False  # an exact decimal of at most 2 places, stored as minor units
-
-    def in_range(self, value: float | Decimal) -> bool:
-        """Whether a parsed value lies inside the range (``high`` is always inclusive)."""
-        if self.low is not None and (
-            value < self.low or (value == self.low and not self.low_inclusive)
-        ):
-            return False
-        return self.high is None or value <= self.high
-
-    def describe(self) -> str:
-        """The range in words: ``1..5``, ``>= 0``, ``> 0 and <= 100``, ``any``."""
-        low = None if self.low is None else _number(self.low)
-        high = None if self.high is None else _number(self.high)
-        if low is not None and high is not None and self.low_inclusive:
-            return f"{low}..{high}"
-        parts = []
-        if low is not None:
-            parts.append(f"{'>=' if self.low_inclusive else '>'} {low}")
-        if high is not None:
-            parts.append(f"<= {high}")
-        return " and ".join(parts) or "any"
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-@dataclass(frozen=True)
-class LinkColumn:
-    """A column of a node file stored as a relationship, not a property (a customer's rm_id
-    is its MANAGED_BY; a scenario's partner_id is the partner's HOSTS)."""
-
-    column: str
-    target: RelationshipTarget
-    owner_is_source: bool  # the row's node is the relationship's source (MANAGED_BY)
-
-
-@dataclass(frozen=True)
-class RelationshipColumns:
-    """Which columns of a relationship file hold its two ends."""
-
-    source_column: str
-    target_column: str
-    target: RelationshipTarget | None  # None: the type comes from the row (social ties)
-
-
-@dataclass(frozen=True)
-class FileSpec:
-    """One file of the contract: columns in order, the rules a validator enforces and what
-    its rows become in the graph (``node`` for node files, ``relationship`` for the others;
-    ``identifiers`` become USES relationships to keyed-hash Identifier nodes)."""
-
-    name: str
-    columns: tuple[str, ...]
-    required: tuple[str, ...]
-    key: tuple[str, ...]
-    enums: dict[str, str] = field(default_factory=dict)  # column -> ENUM_DOMAINS entry
-    numbers: dict[str, NumberRule] = field(default_factory=dict)
-    booleans: tuple[str, ...] = ()
-    dates: tuple[str, ...] = ()
-    datetimes: tuple[str, ...] = ()
-    refs: dict[str, str] = field(default_factory=dict)  # column -> referenced file
-    loop: tuple[str, str] | None = None  # the two endpoints that must differ
-    text: tuple[str, ...] = ()  # free-text columns (where invalid UTF-8 is planted)
-    enum_lists: dict[str, str] = field(default_factory=dict)  # column -> ENUM_DOMAINS entry
-    ordered: tuple[tuple[str, str], ...] = ()  # (low, high) columns: low <= high when both set
-    node: NodeTarget | None = None
-    links: tuple[LinkColumn, ...] = ()
-    relationship: RelationshipColumns | None = None
-    profile_input: bool = False  # a change makes the stored community profiles stale
-
-    def property_of(self, column: str) -> str:
-        """The graph property a column is stored in (money: ``<column>_minor``)."""
-        rule = self.numbers.get(column)
-        return f"{column}{MONEY_SUFFIX}" if rule is not None and rule.money else column
-
-    @property
-    def link(self) -> LinkColumn | None:
-        return self.links[0] if self.links else None
-
-    def graph_target(self) -> str:
-        """What a row becomes, as a Cypher pattern."""
-        if self.node is not None:
-            return f"(:{self.node.label.value})"
-        if self.name == "identifiers":
-            return f"(:Customer)-[:{RelType.USES.value}]->(:{NodeLabel.IDENTIFIER.value})"
-        assert self.relationship is not None
-        rel = self.relationship.target
-        if rel is None:
-            return "(:Customer)-[:<kind>]->(:Customer)"
-        return f"(:{rel.source.label.value})-[:{rel.rel_type.value}]->(:{rel.target.label.value})"
 
 
 _NON_NEGATIVE = NumberRule(low=0.0)
@@ -403,6 +312,7 @@ SPECS: Final[dict[str, FileSpec]] = {
             text=("name",),
             node=CAMPAIGN,
         ),
+        *CAMPAIGN_LOOP_SPECS,
     )
 }
 
@@ -410,7 +320,8 @@ SPECS: Final[dict[str, FileSpec]] = {
 FILE_ORDER: Final[tuple[str, ...]] = (
     "relationship_managers", "customers", "partners", "products", "scenarios", "campaigns",
     "social", "holdings", "participation", "partner_links", "referrals", "transfers",
-    "guarantees", "shareholdings", "identifiers",
+    "guarantees", "shareholdings", "identifiers", "consents", "opt_outs", "complaints",
+    "contacts",
 )  # fmt: skip
 
 NODE_FILES: Final[dict[str, NodeTarget]] = {

@@ -1,4 +1,4 @@
-"""The synthetic bank end to end: generate every stage, render the 15 files and the ground truth."""
+"""The synthetic bank end to end: generate every stage, render the 19 files and the ground truth."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from synthbank.marketing import (
     plan_campaigns,
     referral_cascades,
 )
+from synthbank.outreach import plan_outreach
 from synthbank.people import generate_people
 from synthbank.risk import (
     build_guarantees,
@@ -79,6 +80,7 @@ def _simulate(
     transfers = build_transfers(stream(seed, "transfers"), people, social)
     shares = build_shareholdings(stream(seed, "shareholdings"), people)
     defaulted = plan_defaults(stream(seed, "defaults"), people, guarantees)
+    outreach = plan_outreach(stream(seed, "outreach"), n, len(campaigns.product))
     return GeneratedBank(
         comm=comm,
         people=people,
@@ -93,6 +95,7 @@ def _simulate(
         transfers=transfers,
         shares=shares,
         defaulted=defaulted,
+        outreach=outreach,
     )
 
 
@@ -136,7 +139,7 @@ def generate_bank(
     Parameters
     ----------
     out_dir
-        Directory to write into (created if missing). Receives the 15 contract files
+        Directory to write into (created if missing). Receives the 19 contract files
         (``customers.csv`` ...) and a ``ground_truth/`` folder.
     customers
         Number of customers (at least 200); about 10% are companies.
@@ -211,6 +214,10 @@ def generate_bank(
         scenarios=IdFamily("S", eco.n, 5),
         products=IdFamily("PRD", len(PRODUCT_NAMES), 3),
         campaigns=IdFamily("CP", len(bank.campaigns.product), 4),
+        consents=IdFamily("CS", len(bank.outreach.consent_customer), 6),
+        opt_outs=IdFamily("OO", len(bank.outreach.opt_customer), 5),
+        complaints=IdFamily("CM", len(bank.outreach.complaint_customer), 5),
+        contacts=IdFamily("CT", len(bank.outreach.contact_customer), 7),
     )
     tables = tables_of(bank, ids)
     fresh = fresh_key_makers(bank, ids)

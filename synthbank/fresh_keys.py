@@ -190,4 +190,8 @@ def fresh_key_makers(bank: GeneratedBank, ids: Families) -> dict[str, FreshKeys]
             n,
         ),
         "identifiers": device,
+        "consents": node(ids.consents, "consent_id"),
+        "opt_outs": node(ids.opt_outs, "opt_out_id"),
+        "complaints": node(ids.complaints, "complaint_id"),
+        "contacts": node(ids.contacts, "contact_id"),
     }

@@ -1,8 +1,9 @@
-"""The generated bank before rendering, its id families, and the 15 contract files as renderers
+"""The generated bank before rendering, its id families, and the 19 contract files as renderers
 over its arrays."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,13 @@ from synthbank.marketing import (
     Referrals,
     product_eligibility,
 )
+from synthbank.outreach import (
+    COMPLAINT_CATEGORIES,
+    CONSENT_STATUSES,
+    CONTACT_CHANNELS,
+    CONTACT_PURPOSES,
+    Outreach,
+)
 from synthbank.people import CITY_NAMES, Branches, People
 from synthbank.risk import Guarantees, Identifiers, Shareholdings, Transfers
 from synthbank.scenarios import Ecosystem
@@ -55,6 +63,7 @@ class GeneratedBank:
     transfers: Transfers
     shares: Shareholdings
     defaulted: I64  # day each customer defaulted, -1 = never
+    outreach: Outreach  # consents, opt-outs, complaints, contacts (issue 12)
 
 
 class IdFamily:
@@ -100,10 +109,14 @@ class Families:
     scenarios: IdFamily
     products: IdFamily
     campaigns: IdFamily
+    consents: IdFamily
+    opt_outs: IdFamily
+    complaints: IdFamily
+    contacts: IdFamily
 
 
 def tables_of(bank: GeneratedBank, ids: Families) -> dict[str, r.Table]:
-    """The 15 contract files as renderers over the generated arrays."""
+    """The 19 contract files as renderers over the generated arrays."""
     p, eco, soc = bank.people, bank.eco, bank.social
     cust = ids.customers
 
@@ -312,5 +325,59 @@ def tables_of(bank: GeneratedBank, ids: Families) -> dict[str, r.Table]:
                 "value": lambda ix: value_parts.take(pa.array(value_row[ix], type=pa.int64())),
             },
             as_i64(np.flatnonzero(~identifiers.planted)),
+        ),
+        **outreach_tables(bank.outreach, ids, table),
+    }
+
+
+def outreach_tables(
+    o: Outreach, ids: Families, table: Callable[[str, int, dict[str, r.Renderer]], r.Table]
+) -> dict[str, r.Table]:
+    """The four files suppression reads."""
+    cust = ids.customers
+    return {
+        "consents": table(
+            "consents",
+            len(o.consent_customer),
+            {
+                "consent_id": lambda ix: r.take(ids.consents.array, ix),
+                "customer_id": id_ref(cust, o.consent_customer),
+                "purpose": r.lookup(CONTACT_PURPOSES, o.consent_purpose),
+                "channel": r.lookup(CONTACT_CHANNELS, o.consent_channel),
+                "status": r.lookup(CONSENT_STATUSES, o.consent_status),
+                "day": r.dates(o.consent_day),
+            },
+        ),
+        "opt_outs": table(
+            "opt_outs",
+            len(o.opt_customer),
+            {
+                "opt_out_id": lambda ix: r.take(ids.opt_outs.array, ix),
+                "customer_id": id_ref(cust, o.opt_customer),
+                "channel": r.lookup(CONTACT_CHANNELS, o.opt_channel),  # -1: every channel
+                "day": r.dates(o.opt_day),
+            },
+        ),
+        "complaints": table(
+            "complaints",
+            len(o.complaint_customer),
+            {
+                "complaint_id": lambda ix: r.take(ids.complaints.array, ix),
+                "customer_id": id_ref(cust, o.complaint_customer),
+                "day": r.dates(o.complaint_day),
+                "category": r.lookup(COMPLAINT_CATEGORIES, o.complaint_category),
+            },
+        ),
+        "contacts": table(
+            "contacts",
+            len(o.contact_customer),
+            {
+                "contact_id": lambda ix: r.take(ids.contacts.array, ix),
+                "customer_id": id_ref(cust, o.contact_customer),
+                "channel": r.lookup(CONTACT_CHANNELS, o.contact_channel),
+                "day": r.dates(o.contact_day),
+                "purpose": r.lookup(CONTACT_PURPOSES, o.contact_purpose),
+                "campaign_id": optional_id_ref(ids.campaigns, o.contact_campaign),
+            },
         ),
     }

@@ -36,6 +36,7 @@ STAGES: Final[dict[str, int]] = {
     "shareholdings": 11,
     "bad_rows": 12,
     "defaults": 13,
+    "outreach": 14,
 }
 
 

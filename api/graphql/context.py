@@ -46,6 +46,7 @@ from graph.read_models import (
 )
 from graph.repositories.algorithm_runs import AlgorithmRunRepository
 from graph.repositories.audit import AuditRepository
+from graph.repositories.campaigns import CampaignRepository
 from graph.repositories.communities import CommunityRepository
 from graph.repositories.customers import CustomerRepository
 from graph.repositories.projections import ProjectionRepository
@@ -72,6 +73,7 @@ class Repositories:
         self.runs = AlgorithmRunRepository(store)
         self.projections = ProjectionRepository(store)
         self.audit = AuditRepository(store)
+        self.campaigns = CampaignRepository(store, risk_rule=risk_rule)
 
 
 class Loaders:

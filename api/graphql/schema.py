@@ -1,9 +1,9 @@
 """The one GraphQL schema, merged from the areas' root fields.
 
-Each area (``common``, ``network``, ``marketing``, ``risk``, ``admin``) declares its root
-fields in its ``queries`` module, with its types beside them; this module lists them into one
-``Query`` and one ``Mutation``, in the order of the published schema, and adds the abuse
-limits and error masking of ``api.security``. Resolvers read stored algorithm results or run
+Each area (``common``, ``network``, ``marketing``, ``campaigns``, ``risk``, ``admin``) declares
+its root fields in its ``queries`` module, with its types beside them; this module lists them
+into one ``Query`` and one ``Mutation``, in the order of the published schema, and adds the
+abuse limits and error masking of ``api.security``. Resolvers read stored algorithm results or run
 bounded Cypher (k-hop neighbourhoods, the ties around two customers for a warm-path search);
 nothing recomputes a whole-graph algorithm per request.
 """
@@ -14,6 +14,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from api.graphql.admin import queries as admin
+from api.graphql.campaigns import queries as campaign_area
 from api.graphql.common import queries as common
 from api.graphql.explorer.queries import ExplorerQuery
 from api.graphql.marketing import queries as marketing
@@ -36,6 +37,9 @@ class Query:
     community = network.community
     influencers = network.influencers
     referral_targets = marketing.referral_targets
+    campaigns = campaign_area.campaigns
+    list_versions = campaign_area.list_versions
+    list_version = campaign_area.list_version
     guarantee_circles = risk.guarantee_circles
     risk_rings = risk.risk_rings
     exposure = risk.exposure
@@ -52,6 +56,11 @@ class Mutation:
     run_algorithm = admin.run_algorithm
     upsert_customers = admin.upsert_customers
     upsert_ties = admin.upsert_ties
+    create_campaign = campaign_area.create_campaign
+    draw_list_version = campaign_area.draw_list_version
+    approve_list_version = campaign_area.approve_list_version
+    export_list_version = campaign_area.export_list_version
+    export_list_contacts = campaign_area.export_list_contacts
 
 
 def build_schema(settings: CrkgSettings) -> strawberry.Schema:

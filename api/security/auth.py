@@ -2,9 +2,9 @@
 
 The access model (DESIGN.md, "Access model") as one table, :data:`ROLE_PERMISSIONS`:
 
-=================  ==  ========  ====  =====
-permission         rm  marketer  risk  admin
-=================  ==  ========  ====  =====
+=================  ==  ========  ====  =====  =======
+permission         rm  marketer  risk  admin  channel
+=================  ==  ========  ====  =====  =======
 read_customers     x   x         x     x
 read_network       x   x         x     x
 read_targets       x   x               x
@@ -17,7 +17,10 @@ read_runs                        x     x
 search_any_book        x               x
 run_algorithms                         x
 write_data                             x
-=================  ==  ========  ====  =====
+read_lists         x   x         x     x
+manage_campaigns       x               x
+export_contacts                        x      x
+=================  ==  ========  ====  =====  =======
 
 Decisions the design leaves open:
 
@@ -44,6 +47,15 @@ Decisions the design leaves open:
   admins; an RM searches from their own book only. Which RM manages a customer is visible
   to every role (the RM of a customer is who to call).
 
+* **Campaign lists (issue 12).** Marketers create campaigns, draw list versions, approve a
+  version another person drew (maker-checker) and export it masked: ids, treatment codes and
+  reasons, no personal data (``manage_campaigns``). Rows and suppressions are read with
+  ``read_lists``; an RM reads the rows and suppressions of their own book only; the risk
+  flags behind a ``RISK_FLAGGED`` suppression are shown to ``read_risk`` holders. Contact
+  details (name, phone, e-mail) leave only through ``export_contacts``: the ``channel`` role
+  (the call centre or messaging system, which reads nothing else) and admins, only for an
+  approved version, and every such export leaves one audit event per customer.
+
 Bearer tokens (minting, verification, revocation, the RM check) are in
 :mod:`api.security.tokens`.
 """
@@ -64,6 +76,7 @@ class Role(StrEnum):
     MARKETER = "marketer"
     RISK = "risk"
     ADMIN = "admin"
+    CHANNEL = "channel"  # the call centre / messaging system: contact exports only
 
 
 class Permission(StrEnum):
@@ -91,22 +104,37 @@ class Permission(StrEnum):
     RUN_ALGORITHMS = "run_algorithms"
     WRITE_DATA = "write_data"
     """Upserting customers and ties."""
+    READ_LISTS = "read_lists"
+    """Campaigns, list versions, their rows and suppressions (an RM: their own book only)."""
+    MANAGE_CAMPAIGNS = "manage_campaigns"
+    """Creating campaigns, drawing and approving list versions, masked exports."""
+    EXPORT_CONTACTS = "export_contacts"
+    """Exports of an approved list version with contact details (audited)."""
 
 
 _EVERY_ROLE = frozenset({Permission.READ_CUSTOMERS, Permission.READ_NETWORK})
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {
-        Role.RM: _EVERY_ROLE | {Permission.READ_TARGETS, Permission.READ_PII_OWN_BOOK},
-        Role.MARKETER: _EVERY_ROLE | {Permission.READ_TARGETS, Permission.SEARCH_ANY_BOOK},
+        Role.RM: _EVERY_ROLE
+        | {Permission.READ_TARGETS, Permission.READ_PII_OWN_BOOK, Permission.READ_LISTS},
+        Role.MARKETER: _EVERY_ROLE
+        | {
+            Permission.READ_TARGETS,
+            Permission.SEARCH_ANY_BOOK,
+            Permission.READ_LISTS,
+            Permission.MANAGE_CAMPAIGNS,
+        },
         Role.RISK: _EVERY_ROLE
         | {
             Permission.READ_IDENTIFIERS,
             Permission.READ_RISK,
             Permission.READ_RUNS,
             Permission.READ_FINANCIALS,
+            Permission.READ_LISTS,
         },
         Role.ADMIN: frozenset(Permission),
+        Role.CHANNEL: frozenset({Permission.EXPORT_CONTACTS}),
     }
 )
 

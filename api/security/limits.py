@@ -126,6 +126,8 @@ LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
     ("Path", "customers"): ListBound(7, why="maxHops <= 6"),
     ("Path", "uncontactableIds"): ListBound(7, why="a subset of customerIds"),
     ("ReferralTarget", "introducers"): ListBound(10, why="top_introducers <= 10"),
+    ("ReferralTarget", "leftOutIntroducers"): ListBound(20, why="introducers and path members"),
+    ("LeftOut", "riskFlags"): ListBound(3, why="RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT"),
     ("Introducer", "pathIds"): ListBound(3, why="introducers are within two ties"),
     ("Exposure", "byHop"): ListBound(4, why="hops <= 4"),
     ("ExposedParty", "guarantees"): ListBound(20, why="guarantees into one party from a hop"),
@@ -137,6 +139,15 @@ LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
     ("RiskRing", "sharedKeys"): ListBound(50, why="identifiers shared inside one ring"),
     ("RiskRing", "transfers"): ListBound(10, why="fund cycles have max_length <= 10"),
     ("UpsertResult", "rejected"): ListBound(1_000, why="at most 1,000 input rows"),
+    # the campaign area (api/graphql/campaigns/)
+    ("ListVersion", "algorithmRunIds"): ListBound(10, why="referral_targets and Louvain runs"),
+    ("ListVersion", "loadRunIds"): ListBound(100, why="the loads whose rows a draw read"),
+    ("ListVersion", "suppressedByReason"): ListBound(8, why="one per suppression reason"),
+    ("ListRow", "pathIds"): ListBound(3, why="introducers are within two ties"),
+    ("SuppressedCustomer", "codes"): ListBound(8, why="the suppression reasons"),
+    ("SuppressedCustomer", "riskFlags"): ListBound(
+        3, why="RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT"
+    ),
     # the explorer page's fields (api/graphql/explorer/)
     ("Query", "explorerTies"): ListBound(60, why="at most 60 pairs"),
     ("ExplorerLinkage", "edges"): ListBound(200, why="relationships drawn per linkage"),

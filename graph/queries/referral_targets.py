@@ -30,7 +30,9 @@ def referral_targets(rule: RiskFlagRule) -> LiteralString:
     rules on $as_of (rules or flags that changed since the run take effect at once); its
     stored introducers are screened the same way (``introducers_ok``: the ids still allowed),
     and so are the people in the middle of their paths (``intermediaries_barred``: the ids
-    no longer allowed; an introducer whose path goes through one is dropped).
+    no longer allowed; an introducer whose path goes through one is dropped). ``left_out``:
+    those introducers and path members who may not be contacted, with their risk flags
+    (empty: no marketing consent), for the roles that read risk.
     """
     return literal(f"""
 MATCH (c:Customer)-[t:REFERRAL_TARGET {{scenario_id: $scenario_key}}]->
@@ -46,7 +48,13 @@ RETURN c.customer_id AS id, t {{.*}} AS target,
          AS introducers_ok,
        [i IN coalesce(t.intermediary_ids, []) WHERE NOT EXISTS {{
           MATCH (x:Customer {{customer_id: i}}) WHERE {may_contact("x", rule)} }}]
-         AS intermediaries_barred
+         AS intermediaries_barred,
+       COLLECT {{ MATCH (x:Customer)
+                  WHERE x.customer_id IN
+                        coalesce(t.introducer_ids, []) + coalesce(t.intermediary_ids, [])
+                    AND NOT {may_contact("x", rule)}
+                  RETURN {{customer_id: x.customer_id, flags: {risk_flag_reasons("x", rule)}}}
+                  ORDER BY x.customer_id }} AS left_out
 ORDER BY t.rank
 """)
 

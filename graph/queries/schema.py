@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
+from graph.enums import NodeLabel
 from graph.queries.ties import literal
 from graph.results import COMMUNITY_PROPERTIES
 
 # Bump when a statement below changes meaning; `crkg init` records it on the marker node.
 # 2: RiskLinkage; 3: Community, community ids, referral targets; 4: AuditEvent;
-# 5: AlgorithmJob (durable runAlgorithm jobs)
-SCHEMA_VERSION: Final = 5
+# 5: AlgorithmJob (durable runAlgorithm jobs);
+# 6: the campaign loop (Consent, OptOut, Complaint, Contact, ListVersion)
+SCHEMA_VERSION: Final = 6
 
 # (name, statement). Every node key of the graph model has a uniqueness constraint, which also
 # gives the index that MERGE and key look-ups use.
@@ -49,6 +51,22 @@ CONSTRAINTS: Final[tuple[tuple[str, LiteralString], ...]] = (
         "campaign_id_unique",
         "CREATE CONSTRAINT campaign_id_unique IF NOT EXISTS "
         "FOR (n:Campaign) REQUIRE n.campaign_id IS UNIQUE",
+    ),
+    *(
+        (
+            f"{name}_unique",
+            literal(
+                f"CREATE CONSTRAINT {name}_unique IF NOT EXISTS "
+                f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
+            ),
+        )
+        for name, label, key in (
+            ("consent_id", NodeLabel.CONSENT.value, "consent_id"),
+            ("opt_out_id", NodeLabel.OPT_OUT.value, "opt_out_id"),
+            ("complaint_id", NodeLabel.COMPLAINT.value, "complaint_id"),
+            ("contact_id", NodeLabel.CONTACT.value, "contact_id"),
+            ("list_version_id", NodeLabel.LIST_VERSION.value, "list_version_id"),
+        )
     ),
     (
         "load_run_id_unique",

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any, LiteralString
 
 from graph import clock
+from graph.lists import kept_introducers
 from graph.queries import referral_targets as q
 from graph.queries.screens import RiskFlagRule
 from graph.read_models import IntroducerRecord, ReferralTargetRecord
@@ -115,16 +116,12 @@ class ReferralTargetRepository:
         found = []
         for row in rows:
             target = clean(row["target"])
-            allowed = set(row["introducers_ok"])
-            barred = set(row["intermediaries_barred"])
             stored = json.loads(target.get("introducers_json") or "[]")
             stored = stored if isinstance(stored, list) else []
-            kept = [
-                i
-                for i in stored
-                if i.get("customer_id") in allowed
-                and not barred.intersection((i.get("path") or [])[1:-1])
-            ]
+            # the one rule a list version keeps introducers by, too (graph.lists)
+            kept = kept_introducers(
+                target, set(row["introducers_ok"]), set(row["intermediaries_barred"])
+            )
             found.append(
                 ReferralTargetRecord(
                     customer_id=str(row["id"]),
@@ -147,6 +144,10 @@ class ReferralTargetRepository:
                     ],
                     introducers_dropped=len(stored) - len(kept),
                     run_id=target.get("run_id"),
+                    left_out={
+                        str(x["customer_id"]): [str(f) for f in x["flags"]]
+                        for x in row["left_out"] or []
+                    },
                 )
             )
         return found

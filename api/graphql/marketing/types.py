@@ -8,6 +8,8 @@ import strawberry
 
 from api.graphql.common.numbers import significant
 from api.graphql.common.types import Customer, load_customer
+from api.graphql.permissions import guarded_field
+from api.security.auth import Permission
 from graph.read_models import ReferralTargetRecord
 
 
@@ -25,6 +27,12 @@ class ReferralReasons:
     adoption_rate: float | None = strawberry.field(description="share of their ties holding it")
     tie_strength: float | None = strawberry.field(description="strongest tie to a holder")
     introducer_influence: float | None
+
+
+@strawberry.type(description="Someone a referral read left out, and the risk flags why")
+class LeftOut:
+    customer_id: strawberry.ID
+    risk_flags: list[str] = strawberry.field(description="empty: no marketing consent")
 
 
 @strawberry.type
@@ -80,6 +88,18 @@ class ReferralTarget:
     run_id: str | None
     customer: Customer
     coverage: ReferralCoverage
+    left_out: strawberry.Private[dict[str, list[str]]]
+
+    @guarded_field(
+        Permission.READ_RISK,
+        "Introducers and path members the read left out, with the risk flags that bar them "
+        "(empty: no marketing consent): the guardrail's reasons, for roles that read risk",
+    )
+    def left_out_introducers(self) -> list[LeftOut] | None:
+        return [
+            LeftOut(customer_id=strawberry.ID(c), risk_flags=flags)
+            for c, flags in self.left_out.items()
+        ]
 
     @classmethod
     def from_record(
@@ -111,4 +131,5 @@ class ReferralTarget:
             run_id=record.run_id,
             customer=customer,
             coverage=coverage,
+            left_out=record.left_out,
         )

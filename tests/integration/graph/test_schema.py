@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from graph.campaign_models import CAMPAIGN_NODE_MODELS
 from graph.model import NODE_MODELS
 from graph.queries.schema import CONSTRAINTS, INDEXES, SCHEMA_VERSION
 from graph.repositories.schema import SchemaRepository
@@ -60,5 +61,5 @@ async def test_every_node_key_has_a_uniqueness_constraint(store: GraphStore) -> 
             "WHERE type = 'UNIQUENESS' RETURN labelsOrTypes[0] AS label, properties[0] AS key"
         )
         constrained = {(r["label"], r["key"]) async for r in result}
-    for model in NODE_MODELS:
+    for model in NODE_MODELS + CAMPAIGN_NODE_MODELS:
         assert (model.label.value, model.key_property) in constrained, model.__name__

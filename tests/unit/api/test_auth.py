@@ -324,6 +324,9 @@ EXPECTED_TABLE = {
     Permission.SEARCH_ANY_BOOK: {Role.MARKETER, Role.ADMIN},
     Permission.RUN_ALGORITHMS: {Role.ADMIN},
     Permission.WRITE_DATA: {Role.ADMIN},
+    Permission.READ_LISTS: {Role.RM, Role.MARKETER, Role.RISK, Role.ADMIN},
+    Permission.MANAGE_CAMPAIGNS: {Role.MARKETER, Role.ADMIN},
+    Permission.EXPORT_CONTACTS: {Role.CHANNEL, Role.ADMIN},
 }
 
 

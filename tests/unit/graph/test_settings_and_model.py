@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from graph.campaign_models import CAMPAIGN_NODE_MODELS, CAMPAIGN_RELATIONSHIP_MODELS
 from graph.model import (
     NODE_MODELS,
     RELATIONSHIP_MODELS,
@@ -40,9 +41,11 @@ def test_settings_come_from_crkg_environment(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_every_label_and_type_of_the_design_has_a_model() -> None:
-    assert {m.label for m in NODE_MODELS} == set(NodeLabel)
+    assert {m.label for m in NODE_MODELS + CAMPAIGN_NODE_MODELS} == set(NodeLabel)
     typed = {
-        t for m in RELATIONSHIP_MODELS if isinstance(t := getattr(m, "rel_type", None), RelType)
+        t
+        for m in RELATIONSHIP_MODELS + CAMPAIGN_RELATIONSHIP_MODELS
+        if isinstance(t := getattr(m, "rel_type", None), RelType)
     }
     social = {kind.rel_type for kind in TieKind}
     assert typed | social == set(RelType)

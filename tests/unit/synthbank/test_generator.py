@@ -197,7 +197,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     for folder, seed in zip(runs, (3, 3, 4), strict=True):
         generate_bank(folder, customers=400, seed=seed, bad_row_rate=0.05)
     files = sorted(p.relative_to(runs[0]) for p in runs[0].rglob("*") if p.is_file())
-    assert len(files) == 15 + 9  # contract files + ground truth (defaulted_borrowers.csv too)
+    assert len(files) == 19 + 9  # contract files + ground truth (defaulted_borrowers.csv too)
     for rel in files:
         assert (runs[0] / rel).read_bytes() == (runs[1] / rel).read_bytes(), rel
     assert (runs[0] / "customers.csv").read_bytes() != (runs[2] / "customers.csv").read_bytes()

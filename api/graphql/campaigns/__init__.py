@@ -1,0 +1,1 @@
+"""The campaign area: campaigns, list versions, suppressions and exports (issue 12)."""

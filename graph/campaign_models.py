@@ -1,0 +1,148 @@
+"""The graph model of the campaign loop (issue 12): the records suppression reads (consents,
+opt-outs, complaints, contact history, loaded through the input contract) and the immutable
+list versions drawn for a campaign, with their rows and suppressions.
+
+Kept beside :mod:`graph.model` (whose base classes it uses); the model tests read
+``NODE_MODELS + CAMPAIGN_NODE_MODELS`` and the same for relationships.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field
+
+from graph.model import (
+    ConsentStatus,
+    ContactChannel,
+    ContactPurpose,
+    GraphModel,
+    Key,
+    NodeLabel,
+    NodeModel,
+    RelationshipModel,
+    RelType,
+    SuppressionReason,
+)
+
+
+class Consent(NodeModel, label=NodeLabel.CONSENT, key="consent_id"):
+    """A consent record: the customer granted or withdrew contact for a purpose on a channel."""
+
+    consent_id: Key
+    purpose: ContactPurpose
+    channel: ContactChannel
+    status: ConsentStatus
+    day: date  # not `at`: transfers.at is a date-time, and a property has one type
+
+
+class OptOut(NodeModel, label=NodeLabel.OPT_OUT, key="opt_out_id"):
+    """退订: the customer opted out of one channel (``channel`` null: of every channel)."""
+
+    opt_out_id: Key
+    channel: ContactChannel | None = None
+    day: date
+
+
+class Complaint(NodeModel, label=NodeLabel.COMPLAINT, key="complaint_id"):
+    complaint_id: Key
+    day: date
+    category: str | None = None
+
+
+class Contact(NodeModel, label=NodeLabel.CONTACT, key="contact_id"):
+    """One contact of a customer, by any campaign: the history the frequency cap counts."""
+
+    contact_id: Key
+    channel: ContactChannel
+    day: date
+    purpose: ContactPurpose | None = None
+    campaign_id: str | None = None
+
+
+class ListVersion(NodeModel, label=NodeLabel.LIST_VERSION, key="list_version_id"):
+    """An immutable list drawn for a campaign: what it was drawn from, how, and its hash."""
+
+    list_version_id: Key  # <campaign_id>:v<version>
+    campaign_id: Key
+    version: int = Field(ge=1)
+    content_hash: str  # sha256 of the canonical content (graph.lists.content_hash)
+    rule: str
+    parameters_json: str
+    seed: int
+    as_of: date
+    algorithm_run_ids: list[str]
+    load_run_ids: list[str]
+    row_count: int
+    suppressed_count: int
+    drawn_by: str
+    drawn_at: datetime
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+
+
+class GaveConsent(RelationshipModel, rel_type=RelType.GAVE_CONSENT, target=NodeLabel.CONSENT):
+    customer_id: Key
+    consent_id: Key
+
+
+class OptedOut(RelationshipModel, rel_type=RelType.OPTED_OUT, target=NodeLabel.OPT_OUT):
+    customer_id: Key
+    opt_out_id: Key
+
+
+class Complained(RelationshipModel, rel_type=RelType.COMPLAINED, target=NodeLabel.COMPLAINT):
+    customer_id: Key
+    complaint_id: Key
+
+
+class WasContacted(RelationshipModel, rel_type=RelType.WAS_CONTACTED, target=NodeLabel.CONTACT):
+    customer_id: Key
+    contact_id: Key
+
+
+class HasVersion(
+    RelationshipModel,
+    rel_type=RelType.HAS_VERSION,
+    source=NodeLabel.CAMPAIGN,
+    target=NodeLabel.LIST_VERSION,
+):
+    campaign_id: Key
+    list_version_id: Key
+
+
+class ListRow(RelationshipModel, rel_type=RelType.LISTS, source=NodeLabel.LIST_VERSION):
+    """A row of a list version: its position, treatment code and reasons (JSON)."""
+
+    list_version_id: Key
+    customer_id: Key
+    position: int = Field(ge=1)
+    treatment: str
+    reasons_json: str
+
+
+class Suppression(RelationshipModel, rel_type=RelType.SUPPRESSES, source=NodeLabel.LIST_VERSION):
+    """A candidate kept off a list version, with every reason code that applied."""
+
+    list_version_id: Key
+    customer_id: Key
+    codes: list[SuppressionReason]
+    risk_flags: tuple[str, ...] = ()  # the guardrail's own reasons (risk and admin see them)
+
+
+CAMPAIGN_NODE_MODELS: tuple[type[NodeModel], ...] = (
+    Consent,
+    OptOut,
+    Complaint,
+    Contact,
+    ListVersion,
+)
+CAMPAIGN_RELATIONSHIP_MODELS: tuple[type[GraphModel], ...] = (
+    GaveConsent,
+    OptedOut,
+    Complained,
+    WasContacted,
+    HasVersion,
+    ListRow,
+    Suppression,
+)

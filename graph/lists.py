@@ -1,0 +1,280 @@
+"""Drawing a campaign's list, as pure functions of what the graph answered: suppression codes,
+each row's reasons, the canonical content of a list version and its hash.
+
+A list version is a function of its inputs: the campaign (product, scenario, channel,
+purpose), the selection rule and its parameters, the seed, the stored referral targets and the
+suppression facts. :func:`content_hash` is the SHA-256 of the canonical JSON of all of it
+(sorted keys, no spaces, rows in order), so the same inputs give the same hash byte for byte
+and any changed input gives another.
+
+Examples
+--------
+>>> facts = SuppressionFacts(risk_flags=(), eligible=True, holds=False, consent_marketing=True,
+...     consent=None, opted_out=False, complained=False, recent_contacts=2)
+>>> suppression_codes(facts, max_contacts=2, introducer_left=True)
+['CONTACT_CAP']
+>>> content_hash({"b": 1, "a": [1.5, "名单"]}) == content_hash({"a": [1.5, "名单"], "b": 1})
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Final
+
+from graph.errors import CrkgError
+from graph.model import ConsentStatus, SuppressionReason
+
+RULE_REFERRAL_TARGETS: Final = "referral_targets_top_n"
+# Stage 1: every row is treated; hold-outs (community-randomised control) come with stage 2.
+TREATMENT: Final = "T"
+MAX_TOP_N: Final = 10_000
+
+
+class ListRuleError(CrkgError):
+    """A draw, approval or export that the campaign rules refuse (the message says which)."""
+
+
+@dataclass(frozen=True)
+class DrawParameters:
+    """The selection rule's parameters (all part of a version's hash)."""
+
+    top_n: int = 500
+    min_score: float = 0.0
+    max_contacts: int = 2  # suppressed at this many contacts inside the window
+    cap_window_days: int = 30  # the sliding window: (as_of - days, as_of]
+    complaint_window_days: int = 180
+    as_of: date = field(default_factory=date.today)
+    seed: int = 0  # recorded now; the stage-2 hold-out assignment draws with it
+
+    def __post_init__(self) -> None:
+        checks = [
+            (1 <= self.top_n <= MAX_TOP_N, f"top_n must be in 1..{MAX_TOP_N}"),
+            (0.0 <= self.min_score <= 1.0, "min_score must be in [0, 1]"),
+            (self.max_contacts >= 1, "max_contacts must be at least 1"),
+            (1 <= self.cap_window_days <= 3660, "cap_window_days must be in 1..3660"),
+            (0 <= self.complaint_window_days <= 3660, "complaint_window_days must be in 0..3660"),
+            (0 <= self.seed < 2**63, "seed must be in 0..2^63-1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ListRuleError(f"bad list parameter: {message}")
+
+    @property
+    def cap_since(self) -> date:
+        return self.as_of - timedelta(days=self.cap_window_days)
+
+    @property
+    def complaint_since(self) -> date:
+        return self.as_of - timedelta(days=self.complaint_window_days)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "top_n": self.top_n,
+            "min_score": self.min_score,
+            "max_contacts": self.max_contacts,
+            "cap_window_days": self.cap_window_days,
+            "complaint_window_days": self.complaint_window_days,
+            "as_of": self.as_of.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class SuppressionFacts:
+    """What the graph answered about one customer (``graph.queries.campaigns``)."""
+
+    risk_flags: tuple[str, ...]
+    eligible: bool
+    holds: bool
+    consent_marketing: bool | None
+    consent: str | None  # the latest consent record's status for (purpose, channel), if any
+    opted_out: bool
+    complained: bool
+    recent_contacts: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SuppressionFacts:
+        consent = row.get("consent") or []
+        return cls(
+            risk_flags=tuple(str(r) for r in row.get("risk_flags") or []),
+            eligible=bool(row.get("eligible")),
+            holds=bool(row.get("holds")),
+            consent_marketing=row.get("consent_marketing"),
+            consent=str(consent[0]) if consent else None,
+            opted_out=bool(row.get("opted_out")),
+            complained=bool(row.get("complained")),
+            recent_contacts=int(row.get("recent_contacts") or 0),
+        )
+
+
+def suppression_codes(
+    facts: SuppressionFacts, *, max_contacts: int, introducer_left: bool
+) -> list[str]:
+    """Every reason code that keeps this customer off the list (empty: it may be listed).
+
+    Consent: the latest consent record for the campaign's purpose and channel decides; with
+    none, the customer's general ``consent_marketing`` does.
+    """
+    codes = []
+    if facts.consent is not None:
+        consented = facts.consent == ConsentStatus.GRANTED.value
+    else:
+        consented = facts.consent_marketing is True
+    if not consented:
+        codes.append(SuppressionReason.NO_CONSENT)
+    if facts.opted_out:
+        codes.append(SuppressionReason.OPTED_OUT)
+    if facts.risk_flags:
+        codes.append(SuppressionReason.RISK_FLAGGED)
+    if facts.complained:
+        codes.append(SuppressionReason.COMPLAINT)
+    if facts.recent_contacts >= max_contacts:
+        codes.append(SuppressionReason.CONTACT_CAP)
+    if facts.holds:
+        codes.append(SuppressionReason.HOLDS_PRODUCT)
+    if not facts.eligible:
+        codes.append(SuppressionReason.NOT_ELIGIBLE)
+    if not introducer_left:
+        codes.append(SuppressionReason.NO_INTRODUCER)
+    return [str(code) for code in codes]
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else round(float(value), 9)
+
+
+def kept_introducers(
+    target: dict[str, Any], allowed: set[str], barred: set[str]
+) -> list[dict[str, Any]]:
+    """The stored introducers still allowed, on paths whose middle people still are."""
+    stored = json.loads(target.get("introducers_json") or "[]")
+    stored = stored if isinstance(stored, list) else []
+    return [
+        i
+        for i in stored
+        if i.get("customer_id") in allowed and not barred.intersection((i.get("path") or [])[1:-1])
+    ]
+
+
+def row_reasons(
+    target: dict[str, Any], community: Any, introducer: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Why a customer is on the list: the score and its parts, community, introducer, path."""
+    return {
+        "rank": int(target["rank"]),
+        "score": _number(target.get("score")),
+        "parts": {
+            name: _number(target.get(name))
+            for name in (
+                "adamic_adar",
+                "common_neighbors",
+                "resource_allocation",
+                "adoption_rate",
+                "tie_strength",
+                "introducer_influence",
+            )
+        },
+        "community": None if community is None else str(community),
+        "introducer_id": None if introducer is None else str(introducer["customer_id"]),
+        "path": [] if introducer is None else [str(p) for p in introducer.get("path") or []],
+    }
+
+
+def canonical(content: Any) -> str:
+    """The one JSON text of a value: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(content: Any) -> str:
+    """SHA-256 (hex) of :func:`canonical`."""
+    return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class DrawnList:
+    """What a draw decided, before it is stored."""
+
+    content: dict[str, Any]
+    rows: list[dict[str, Any]]
+    suppressions: list[dict[str, Any]]
+    algorithm_run_ids: list[str]
+    load_run_ids: list[str]
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.content)
+
+
+def draw(
+    campaign: dict[str, Any], parameters: DrawParameters, candidates: list[dict[str, Any]]
+) -> DrawnList:
+    """The list from the candidates (best first): every suppressed candidate kept with its
+    codes, the first ``top_n`` others at or above ``min_score`` listed, treatment ``T``."""
+    rows: list[dict[str, Any]] = []
+    suppressions: list[dict[str, Any]] = []
+    run_ids: set[str] = set()
+    load_ids: set[str] = set()
+    for position, candidate in enumerate(candidates, start=1):
+        target = candidate["target"]
+        if (
+            float(target.get("score") or 0.0) < parameters.min_score
+            or len(rows) >= parameters.top_n
+        ):
+            continue
+        facts = SuppressionFacts.from_row(candidate)
+        kept = kept_introducers(
+            target, set(candidate["introducers_ok"]), set(candidate["intermediaries_barred"])
+        )
+        codes = suppression_codes(
+            facts, max_contacts=parameters.max_contacts, introducer_left=bool(kept)
+        )
+        run_ids.update(
+            str(r) for r in (target.get("run_id"), candidate.get("community_run_id")) if r
+        )
+        load_ids.update(str(i) for i in candidate.get("load_ids") or [])
+        customer_id = str(candidate["id"])
+        if codes:
+            suppressions.append(
+                {
+                    "customer_id": customer_id,
+                    "position": position,
+                    "codes": codes,
+                    "risk_flags": list(facts.risk_flags),
+                }
+            )
+            continue
+        reasons = row_reasons(target, candidate.get("community"), kept[0])
+        rows.append(
+            {
+                "customer_id": customer_id,
+                "position": len(rows) + 1,
+                "treatment": TREATMENT,
+                "reasons": reasons,
+            }
+        )
+    content = {
+        "campaign": {
+            k: campaign.get(k)
+            for k in ("campaign_id", "product_id", "scenario_id", "channel", "purpose")
+        },
+        "rule": RULE_REFERRAL_TARGETS,
+        "parameters": parameters.to_json(),
+        "seed": parameters.seed,
+        "algorithm_run_ids": sorted(run_ids),
+        "load_run_ids": sorted(load_ids),
+        "rows": rows,
+        "suppressions": suppressions,
+    }
+    return DrawnList(content, rows, suppressions, sorted(run_ids), sorted(load_ids))
+
+
+def count_codes(suppressions: list[dict[str, Any]]) -> dict[str, int]:
+    """How many suppressed customers carry each code (a customer counts once per code)."""
+    counts = {str(code): 0 for code in SuppressionReason}
+    for entry in suppressions:
+        for code in entry["codes"]:
+            counts[code] += 1
+    return counts
