@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from algorithms.params import AlgorithmParams
 from algorithms.scope import Scope
@@ -58,6 +58,27 @@ class Computed:
     write_from: float | None = 0.6  # where the write stage starts (None: no write stage)
 
 
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository on the run's store (with its risk rule where it takes one), made on first
+    use and then kept on the context, as ``cached_property`` does."""
+
+    def __init__(self, make: Callable[..., R], *, risk_rule: bool = False) -> None:
+        self.make, self.risk_rule = make, risk_rule
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, context: RunContext, owner: type | None = None) -> R:
+        made: R | None = context.__dict__.get(self.name)
+        if made is None:
+            extra = {"risk_rule": context.risk_rule} if self.risk_rule else {}
+            made = context.__dict__[self.name] = self.make(context.store, **extra)
+        return made
+
+
 @dataclass
 class RunContext:
     """One run's identity, its AlgorithmRun record, its scope and its repositories."""
@@ -83,29 +104,12 @@ class RunContext:
     def risk_rule(self) -> RiskFlagRule:
         return RiskFlagRule.from_settings(self.settings)
 
-    @cached_property
-    def customers(self) -> CustomerRepository:
-        return CustomerRepository(self.store, risk_rule=self.risk_rule)
-
-    @cached_property
-    def projections(self) -> ProjectionRepository:
-        return ProjectionRepository(self.store)
-
-    @cached_property
-    def communities(self) -> CommunityRepository:
-        return CommunityRepository(self.store)
-
-    @cached_property
-    def linkages(self) -> RiskLinkageRepository:
-        return RiskLinkageRepository(self.store)
-
-    @cached_property
-    def referral_targets(self) -> ReferralTargetRepository:
-        return ReferralTargetRepository(self.store, risk_rule=self.risk_rule)
-
-    @cached_property
-    def runs(self) -> AlgorithmRunRepository:
-        return AlgorithmRunRepository(self.store)
+    customers = _Repository(CustomerRepository, risk_rule=True)
+    projections = _Repository(ProjectionRepository)
+    communities = _Repository(CommunityRepository)
+    linkages = _Repository(RiskLinkageRepository)
+    referral_targets = _Repository(ReferralTargetRepository, risk_rule=True)
+    runs = _Repository(AlgorithmRunRepository)
 
     @property
     def customer_scope(self) -> CustomerScope:

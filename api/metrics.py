@@ -14,52 +14,46 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "crkg_http_requests",
-            "HTTP requests by route and status",
-            ["method", "route", "status"],
-            registry=self.registry,
+        self.requests = self._counter(
+            "crkg_http_requests", "HTTP requests by route and status", "method", "route", "status"
         )
-        self.latency = Histogram(
+        self.latency = self._histogram(
             "crkg_http_request_seconds",
             "HTTP request latency",
-            ["route"],
-            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=self.registry,
+            (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            "route",
         )
-        self.operations = Counter(
+        self.operations = self._counter(
             "crkg_graphql_operations",
             "GraphQL operations by outcome (ok, error, rejected before execution)",
-            ["outcome"],
-            registry=self.registry,
+            "outcome",
         )
-        self.round_trips = Histogram(
+        self.round_trips = self._histogram(
             "crkg_graphql_database_round_trips",
             "Neo4j transactions per GraphQL request",
-            buckets=(0, 1, 2, 4, 8, 16, 32, 64, 128),
-            registry=self.registry,
+            (0, 1, 2, 4, 8, 16, 32, 64, 128),
         )
-        self.audit_events = Counter(
-            "crkg_audit_events", "unmasked-PII audit records written", registry=self.registry
-        )
-        self.auth_failures = Counter(
-            "crkg_auth_failures", "requests refused with 401", registry=self.registry
-        )
-        self.graphql_errors = Counter(
-            "crkg_graphql_errors",
-            "GraphQL errors answered, by extensions.code",
-            ["code"],
-            registry=self.registry,
+        self.audit_events = self._counter("crkg_audit_events", "unmasked-PII audit records written")
+        self.auth_failures = self._counter("crkg_auth_failures", "requests refused with 401")
+        self.graphql_errors = self._counter(
+            "crkg_graphql_errors", "GraphQL errors answered, by extensions.code", "code"
         )
         # internal errors answer HTTP 200 (the rest of the document stands), so the HTTP
         # status counter never sees them: this one is what to alert on
-        self.internal_errors = Counter(
+        self.internal_errors = self._counter(
             "crkg_graphql_internal_errors",
             "GraphQL errors answered as INTERNAL_ERROR, by field path (schema field names, "
             "list indices left out)",
-            ["field"],
-            registry=self.registry,
+            "field",
         )
+
+    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def _histogram(
+        self, name: str, documentation: str, buckets: tuple[float, ...], *labels: str
+    ) -> Histogram:
+        return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
 
     def exposition(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -109,20 +109,9 @@ class BulkSink:
         if op.kind in ("delete_nodes", "delete_rels", "delete_uses"):
             return len(op.rows), 0  # the database is empty: there is nothing to delete
         if op.kind == "upsert_nodes" and op.node is not None:
-            props = list(op.columns)
-            out = self._file(
-                self.node_files,
-                op.node.label.value,
-                [
-                    f"{op.node.key_property}:ID({op.node.label.value})",
-                    *(f"{p}:{COLUMN_TYPES[p]}" for p in props),
-                    *PROVENANCE_COLUMNS,
-                ],
-            )
-            for row in op.rows:
-                out.write(
-                    [row["key"], *(_cell(row["props"].get(p)) for p in props), row["hash"], *stamp]
-                )
+            label = op.node.label.value
+            ids = {"key": f"{op.node.key_property}:ID({label})"}
+            self._upsert(self.node_files, label, ids, op, stamp)
         elif op.kind == "link" and op.rel is not None:
             source, target = op.rel.source.label.value, op.rel.target.label.value
             out = self._file(
@@ -135,27 +124,11 @@ class BulkSink:
                     ends = [row["owner"], row["other"]]
                     out.write(ends if op.owner_is_source else ends[::-1])
         elif op.kind == "upsert_rels" and op.rel is not None:
-            props = list(op.columns)
-            out = self._file(
-                self.rel_files,
-                op.rel.rel_type.value,
-                [
-                    f":START_ID({op.rel.source.label.value})",
-                    f":END_ID({op.rel.target.label.value})",
-                    *(f"{p}:{COLUMN_TYPES[p]}" for p in props),
-                    *PROVENANCE_COLUMNS,
-                ],
-            )
-            for row in op.rows:
-                out.write(
-                    [
-                        row["src"],
-                        row["dst"],
-                        *(_cell(row["props"].get(p)) for p in props),
-                        row["hash"],
-                        *stamp,
-                    ]
-                )
+            ids = {
+                "src": f":START_ID({op.rel.source.label.value})",
+                "dst": f":END_ID({op.rel.target.label.value})",
+            }
+            self._upsert(self.rel_files, op.rel.rel_type.value, ids, op, stamp)
         elif op.kind == "upsert_uses":
             nodes = self._file(
                 self.node_files,
@@ -175,6 +148,29 @@ class BulkSink:
         else:
             raise ValueError(f"bulk import cannot {op.kind} ({op.name})")
         return len(op.rows), len(op.rows)
+
+    def _upsert(
+        self,
+        files: dict[str, _ImportFile],
+        name: str,
+        ids: dict[str, str],
+        op: WriteOp,
+        stamp: list[str],
+    ) -> None:
+        """``op``'s rows into ``name``'s file: the row's ids (row key: header), its properties,
+        its hash and the load's provenance stamp."""
+        props = list(op.columns)
+        header = [*ids.values(), *(f"{p}:{COLUMN_TYPES[p]}" for p in props), *PROVENANCE_COLUMNS]
+        out = self._file(files, name, header)
+        for row in op.rows:
+            out.write(
+                [
+                    *(row[k] for k in ids),
+                    *(_cell(row["props"].get(p)) for p in props),
+                    row["hash"],
+                    *stamp,
+                ]
+            )
 
     def _file(self, files: dict[str, _ImportFile], name: str, header: list[str]) -> _ImportFile:
         existing = files.get(name)

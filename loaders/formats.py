@@ -86,30 +86,37 @@ class NumberFormat:
             raise FormatError(f"{text!r} is not a number") from None
         return format(number * multiplier if multiplier != 1 else number, "f")
 
+    def _declared(self) -> list[str]:
+        """The settings that differ from a plain number's, in the order both renderings use."""
+        differ = {
+            "thousands": bool(self.thousands),
+            "decimal": self.decimal != ".",
+            "currency": bool(self.currency),
+            "units": bool(self.units),
+            "scale": self.scale != 1,
+        }
+        return [name for name, differs in differ.items() if differs]
+
     def as_yaml(self) -> str:
         """The format as a mapping file writes it (flow style)."""
-        parts = [f'thousands: "{self.thousands}"'] if self.thousands else []
-        if self.decimal != ".":
-            parts.append(f'decimal: "{self.decimal}"')
-        if self.currency:
-            parts.append(f"currency: [{', '.join(self.currency)}]")
-        if self.units:
-            parts.append(f"units: {{{', '.join(f'{u}: {n}' for u, n in self.units.items())}}}")
-        if self.scale != 1:
-            parts.append(f"scale: {self.scale}")
-        return "{" + ", ".join(parts) + "}"
+        value = {
+            "thousands": f'"{self.thousands}"',
+            "decimal": f'"{self.decimal}"',
+            "currency": f"[{', '.join(self.currency)}]",
+            "units": f"{{{', '.join(f'{u}: {n}' for u, n in self.units.items())}}}",
+            "scale": str(self.scale),
+        }
+        return "{" + ", ".join(f"{name}: {value[name]}" for name in self._declared()) + "}"
 
     def __str__(self) -> str:
-        parts = [f"thousands {self.thousands!r}"] if self.thousands else []
-        if self.decimal != ".":
-            parts.append(f"decimal {self.decimal!r}")
-        if self.currency:
-            parts.append(f"currency {', '.join(self.currency)}")
-        if self.units:
-            parts.append(f"units {', '.join(self.units)}")
-        if self.scale != 1:
-            parts.append(f"scale {self.scale}")
-        return "; ".join(parts) or "plain"
+        value = {
+            "thousands": repr(self.thousands),
+            "decimal": repr(self.decimal),
+            "currency": ", ".join(self.currency),
+            "units": ", ".join(self.units),
+            "scale": str(self.scale),
+        }
+        return "; ".join(f"{name} {value[name]}" for name in self._declared()) or "plain"
 
 
 @dataclass(frozen=True)

@@ -151,25 +151,19 @@ def _relationship_ops(
             for kind, target in SOCIAL_TARGETS.items()
         }
         skip = ("kind",)
+    columns = _rel_columns(spec, src, dst, *skip)
+
+    def rows(chosen: list[ValidRow]) -> list[dict[str, Any]]:
+        return [_rel_row(spec, r, src, dst, skip) for r in chosen]
+
     ops = []
     for suffix, (target, ups, gone) in targets.items():
-        ops.append(
+        ops += [
             WriteOp(
-                f"upsert {name}{suffix}",
-                "upsert_rels",
-                [_rel_row(spec, r, src, dst, skip) for r in ups],
-                rel=target,
-                columns=_rel_columns(spec, src, dst, *skip),
-            )
-        )
-        ops.append(
-            WriteOp(
-                f"delete {name}{suffix}",
-                "delete_rels",
-                [_rel_row(spec, r, src, dst, skip) for r in gone],
-                rel=target,
-            )
-        )
+                f"upsert {name}{suffix}", "upsert_rels", rows(ups), rel=target, columns=columns
+            ),
+            WriteOp(f"delete {name}{suffix}", "delete_rels", rows(gone), rel=target),
+        ]
     return ops
 
 

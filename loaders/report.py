@@ -11,7 +11,7 @@ import json
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, overload
 
 from graph.errors import CrkgError
 from loaders.rejects import Reject
@@ -65,6 +65,26 @@ class FileReport:
         return self.rows_read == self.rows_loaded + self.rows_rejected + self.rows_skipped
 
 
+TOTALS = ("rows_read", "rows_loaded", "rows_rejected", "rows_changed", "rows_skipped")
+"""The counts a :class:`LoadReport` totals over its files (and writes into its JSON)."""
+
+
+class _Total:
+    """A read-only count of a :class:`LoadReport`: the sum of its files' count of that name."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, report: None, owner: type) -> _Total: ...
+    @overload
+    def __get__(self, report: LoadReport, owner: type | None = None) -> int: ...
+    def __get__(self, report: LoadReport | None, owner: type | None = None) -> int | _Total:
+        if report is None:
+            return self
+        return sum(int(getattr(f, self.name)) for f in report.files)
+
+
 @dataclass
 class LoadReport:
     run_id: str
@@ -78,35 +98,15 @@ class LoadReport:
     check_only: bool = False  # crkg load --check: validated, nothing written
     mapping: dict[str, str] | None = None  # the mapping file's path, system, version, sha256
 
-    @property
-    def rows_read(self) -> int:
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(f.rows_loaded for f in self.files)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(f.rows_rejected for f in self.files)
-
-    @property
-    def rows_changed(self) -> int:
-        return sum(f.rows_changed for f in self.files)
-
-    @property
-    def rows_skipped(self) -> int:
-        return sum(f.rows_skipped for f in self.files)
+    rows_read = _Total()
+    rows_loaded = _Total()
+    rows_rejected = _Total()
+    rows_changed = _Total()
+    rows_skipped = _Total()
 
     def to_json(self) -> str:
         body = asdict(self)
-        body.update(
-            rows_read=self.rows_read,
-            rows_loaded=self.rows_loaded,
-            rows_rejected=self.rows_rejected,
-            rows_changed=self.rows_changed,
-            rows_skipped=self.rows_skipped,
-        )
+        body.update({name: getattr(self, name) for name in TOTALS})
         return json.dumps(body, default=str, ensure_ascii=False, indent=2)
 
 

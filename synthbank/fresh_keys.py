@@ -15,30 +15,6 @@ from synthbank.tables import Families, GeneratedBank, IdFamily
 from synthbank.util import I64, as_i64, new_pairs
 
 
-def _fresh_codes(
-    rng: np.random.Generator,
-    k: int,
-    draw: Callable[[np.random.Generator, int], tuple[I64, I64]],
-    encode: Callable[[I64, I64], I64],
-    existing: I64,
-    distinct_ends: bool,
-) -> tuple[I64, I64]:
-    """``k`` distinct pairs whose code is not in ``existing`` (sorted); no loops if asked."""
-    a, b = new_pairs(
-        rng,
-        k,
-        draw,
-        encode,
-        existing,
-        distinct_ends=distinct_ends,
-        rounds=100,
-        batch=lambda missing: 2 * missing + 8,
-    )
-    if len(a) < k:
-        raise RuntimeError("could not find unused keys for bad rows")
-    return a, b
-
-
 def _labels(ids: IdFamily, codes: I64) -> list[str]:
     """Ids of a family for 0-based codes, as Python strings."""
     return [str(v) for v in ids.array.take(pa.array(codes, type=pa.int64())).to_pylist()]
@@ -69,7 +45,19 @@ def fresh_key_makers(bank: GeneratedBank, ids: Families) -> dict[str, FreshKeys]
             def encode(x: I64, y: I64) -> I64:
                 return as_i64(x * size_b + y)
 
-            a, b = _fresh_codes(rng, k, draw, encode, existing, customer_pair)
+            # k distinct pairs whose code is not in ``existing``; no loops between customers
+            a, b = new_pairs(
+                rng,
+                k,
+                draw,
+                encode,
+                existing,
+                distinct_ends=customer_pair,
+                rounds=100,
+                batch=lambda missing: 2 * missing + 8,
+            )
+            if len(a) < k:
+                raise RuntimeError("could not find unused keys for bad rows")
             out = {columns[0]: _labels(families[0], a), columns[1]: _labels(families[1], b)}
             if extra is not None:
                 out.update(extra(rng, k))

@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graph.errors import (
     LocalServerError,
@@ -44,6 +45,9 @@ from graph.localserver.java import JavaRuntime, find_java
 from graph.localserver.processes import is_our_server, pid_alive, port_is_free, tail
 from graph.localserver.provision import PinnedVersions
 from graph.settings import CrkgSettings
+
+if TYPE_CHECKING:
+    from neo4j import Driver
 
 logger = logging.getLogger(__name__)
 
@@ -348,10 +352,19 @@ class LocalNeo4j:
             )
         return status
 
+    def _driver(self, credentials: Credentials, *, connection_timeout: float) -> Driver:
+        """A synchronous driver to this instance's Bolt port as the managed user."""
+        from neo4j import GraphDatabase
+
+        return GraphDatabase.driver(
+            self.settings.local_uri,
+            auth=(credentials.user, credentials.password),
+            connection_timeout=connection_timeout,
+        )
+
     def _wait_until_ready(
         self, process: subprocess.Popen[bytes], credentials: Credentials, progress: ProgressCallback
     ) -> None:
-        from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError, ServiceUnavailable
 
         deadline = time.monotonic() + self.settings.local_start_timeout_seconds
@@ -365,11 +378,7 @@ class LocalNeo4j:
                     f"{self.console_log}:\n{tail(self.console_log, 25)}"
                 )
             try:
-                with GraphDatabase.driver(
-                    self.settings.local_uri,
-                    auth=(credentials.user, credentials.password),
-                    connection_timeout=2.0,
-                ) as driver:
+                with self._driver(credentials, connection_timeout=2.0) as driver:
                     driver.verify_connectivity()
                     progress("Bolt answers")
                     return
@@ -454,18 +463,13 @@ class LocalNeo4j:
         )
 
     def _ask_versions(self) -> tuple[str | None, str | None, str | None, str | None]:
-        from neo4j import GraphDatabase
         from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
         credentials = self.credentials()
         if credentials is None:
             return None, None, None, f"no credentials file at {self.credentials_file}"
         try:
-            with GraphDatabase.driver(
-                self.settings.local_uri,
-                auth=(credentials.user, credentials.password),
-                connection_timeout=5.0,
-            ) as driver:
+            with self._driver(credentials, connection_timeout=5.0) as driver:
                 records, _, _ = driver.execute_query(
                     "CALL dbms.components() YIELD name, versions, edition "
                     "RETURN versions[0] AS version, edition",

@@ -9,14 +9,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import pytest
-from neo4j import AsyncDriver
 
 from algorithms.graphdata import GraphData
 from algorithms.inproc.community import modularity
 from algorithms.registry import Engine
-from algorithms.runner import InvalidParametersError, UnknownAlgorithmError, run_algorithm
+from algorithms.runner import run_algorithm
 from graph.model import TieKind
 from graph.money import parse_minor
 from graph.repositories.customers import CustomerRepository
@@ -24,9 +22,7 @@ from graph.repositories.projections import ProjectionRepository
 from graph.repositories.risk_linkages import RiskLinkageRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
-from synthbank.bank import generate_bank
-from tests.conftest import load_into_empty_db
-from tests.support.banks import query
+from tests.support.banks import module_bank, query
 
 pytestmark = pytest.mark.db
 ENGINES = [Engine.GDS, Engine.INPROC]
@@ -43,18 +39,11 @@ def _nmi(a: dict[str, str], b: dict[str, object]) -> float:
     return 2 * mutual / (ha + hb)
 
 
-@pytest.fixture(scope="module")
-def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("algo-bank") / "export"
-    generate_bank(out, customers=2000, seed=5)
-    return out
-
-
-@pytest.fixture
-async def loaded(
-    driver: AsyncDriver, test_settings: CrkgSettings, bank: Path, tmp_path: Path
-) -> GraphStore:
-    return await load_into_empty_db(driver, test_settings, bank, tmp_path)
+# Generated and loaded once: every test here reads the bank, and what a test writes (results,
+# runs, risk linkages, tiers) is what the next run of the same algorithm replaces, so no test
+# depends on another having run or not. Tests that need the database emptied live in
+# test_algorithm_known_answers.py.
+bank, loaded = module_bank("algo-bank", customers=2000, seed=5, db_fixture="loaded")
 
 
 async def _graph(store: GraphStore) -> GraphData:
@@ -100,32 +89,6 @@ async def test_planted_communities_are_recovered(
     assert _nmi(planted, result.values) >= 0.9
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("algorithm", ["louvain", "leiden"])
-async def test_karate_club_communities_respect_the_factions(
-    empty_db: GraphStore, test_settings: CrkgSettings, engine: Engine, algorithm: str
-) -> None:
-    karate = nx.karate_club_graph()
-    await empty_db.driver.execute_query(
-        """
-        UNWIND $edges AS e
-        MERGE (a:Customer {customer_id: e[0]}) ON CREATE SET a.kind = 'PERSON', a.name = e[0]
-        MERGE (b:Customer {customer_id: e[1]}) ON CREATE SET b.kind = 'PERSON', b.name = e[1]
-        MERGE (a)-[:FRIEND {strength: e[2]}]->(b)
-        """,
-        # Zachary's interaction counts, as tie strengths in (0, 1]
-        edges=[[f"K{u:02d}", f"K{v:02d}", w / 7.0] for u, v, w in karate.edges(data="weight")],
-        database_=empty_db.database,
-    )
-    faction = {f"K{n:02d}": karate.nodes[n]["club"] for n in karate.nodes}
-    result = await run_algorithm(empty_db, test_settings, algorithm, engine=engine)
-    members: dict[str, list[str]] = {}
-    for customer, community in result.values.items():
-        members.setdefault(str(community), []).append(faction[customer])
-    purity = sum(Counter(m).most_common(1)[0][1] for m in members.values()) / len(faction)
-    assert purity >= 0.95, purity
-
-
 RUN_STATE = (
     "MATCH (r:AlgorithmRun {run_id: $id}) RETURN r.status AS status, r.engine AS engine, "
     "r.node_count AS nodes, r.progress AS progress"
@@ -148,17 +111,6 @@ async def test_runs_are_recorded_and_ids_stay_stable(
     }
     written = await CustomerRepository(loaded).read_result("community_louvain")
     assert written == second.values
-
-
-async def test_bad_names_and_parameters_are_refused(
-    empty_db: GraphStore, test_settings: CrkgSettings
-) -> None:
-    with pytest.raises(UnknownAlgorithmError):
-        await run_algorithm(empty_db, test_settings, "pagerankk")
-    with pytest.raises(InvalidParametersError, match="damping"):
-        await run_algorithm(empty_db, test_settings, "pagerank", {"damping": 3})
-    with pytest.raises(InvalidParametersError, match="dampin"):
-        await run_algorithm(empty_db, test_settings, "pagerank", {"dampin": 0.5})
 
 
 def _truth(bank: Path, name: str) -> list[dict[str, Any]]:

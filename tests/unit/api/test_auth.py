@@ -28,6 +28,7 @@ from api.security.auth import (
 from api.security.tokens import DEVELOPMENT_SECRET_FILE, TokenVerifier, hmac_secret, mint_token
 from graph.errors import CrkgError
 from graph.settings import CrkgSettings, Environment
+from tests.support.settings import settings_in
 
 SECRET = "s" * 40
 ISSUER = "crkg-test"
@@ -35,14 +36,9 @@ AUDIENCE = "crkg-api-test"
 
 
 def settings_for(tmp_path: Path, **overrides: Any) -> CrkgSettings:
-    values: dict[str, Any] = {
-        "environment": Environment.TEST,
-        "data_dir": tmp_path,
-        "auth_jwt_issuer": ISSUER,
-        "auth_jwt_audience": AUDIENCE,
-    }
-    values.update(overrides)
-    return CrkgSettings(_env_file=None, **values)
+    return settings_in(
+        tmp_path, **({"auth_jwt_issuer": ISSUER, "auth_jwt_audience": AUDIENCE} | overrides)
+    )
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from api.explorer.links import explorer_links, explorer_url, print_explorer_link
 from api.security.auth import Role
 from api.security.tokens import TokenVerifier
 from graph.settings import CrkgSettings, Environment
+from tests.support.settings import SOUND_PRODUCTION, settings_in
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -49,15 +50,7 @@ def test_a_link_carries_the_token_in_the_fragment_never_the_query(settings: Crkg
 def test_production_prints_the_address_and_mints_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    production = CrkgSettings(
-        _env_file=None,
-        environment=Environment.PRODUCTION,
-        data_dir=tmp_path,
-        auth_jwt_secret="x" * 48,
-        pii_hash_key="y" * 48,
-        neo4j_uri="bolt://db.example:7687",
-        neo4j_password="not-the-default",
-    )
+    production = settings_in(tmp_path, **SOUND_PRODUCTION)
     print_explorer_links(production, "0.0.0.0", 8000)  # noqa: S104 - what the image binds
     printed = capsys.readouterr().out
     assert "http://127.0.0.1:8000/explorer" in printed

@@ -29,6 +29,7 @@ from api.security.cost import QueryLimits, measure_operations
 from api.security.extensions import schema_config, security_extensions
 from graph.errors import NotFoundError, QueryFailedError
 from graph.settings import CrkgSettings, Environment
+from tests.support.settings import settings_in
 
 MAX_PAGE = 100
 MAX_COST = 1_000
@@ -112,17 +113,14 @@ class Query:
 
 
 def settings_for(tmp_path: Path, environment: Environment, **overrides: Any) -> CrkgSettings:
-    values: dict[str, Any] = {
-        "environment": environment,
-        "data_dir": tmp_path,
+    limits = {
         "api_max_page_size": MAX_PAGE,
         "api_max_cost": MAX_COST,
         "api_max_depth": 5,
         "api_max_aliases": 3,
         "api_max_tokens": 200,
     }
-    values.update(overrides)
-    return CrkgSettings(_env_file=None, **values)
+    return settings_in(tmp_path, **({"environment": environment} | limits | overrides))
 
 
 def build_schema(settings: CrkgSettings) -> strawberry.Schema:

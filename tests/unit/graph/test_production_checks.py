@@ -17,21 +17,13 @@ from graph.production_checks import (
     production_problems,
 )
 from graph.settings import CrkgSettings, Environment, get_settings
+from tests.support.settings import SOUND_PRODUCTION, settings_in
 
-GOOD_JWT = "j" * 48
-GOOD_PII = "p" * 48
+GOOD_JWT = SOUND_PRODUCTION["auth_jwt_secret"]
 
 
 def production(tmp_path: Path, **overrides: Any) -> CrkgSettings:
-    fields: dict[str, Any] = {
-        "environment": Environment.PRODUCTION,
-        "data_dir": tmp_path,
-        "auth_jwt_secret": GOOD_JWT,
-        "pii_hash_key": GOOD_PII,
-        "neo4j_uri": "bolt://db.bank.internal:7687",
-        "neo4j_password": "a-strong-database-password",
-    } | overrides
-    return CrkgSettings(_env_file=None, **fields)
+    return settings_in(tmp_path, **(SOUND_PRODUCTION | overrides))
 
 
 def problems(settings: CrkgSettings, environ: dict[str, str] | None = None) -> list[str]:
