@@ -297,9 +297,9 @@ def test_a_fragment_bomb_is_measured_quickly_and_refused(
 ) -> None:
     # strawberry's own depth and alias limiters expand every spread: 2**40 steps here.
     schema = build_schema(settings_for(tmp_path, Environment.PRODUCTION, api_max_tokens=5000))
-    started = time.perf_counter()
+    started = time.process_time()
     result = refused(schema, fragment_bomb(40, leaf), code)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     if code == "TOO_MANY_ALIASES":
         assert f"uses {2**40} aliases" in response(result)
 
@@ -487,12 +487,14 @@ def test_fields_spread_from_fragments_count_where_spread(tmp_path: Path) -> None
 
 
 def test_the_repeated_field_document_of_the_report_is_refused_quickly(tmp_path: Path) -> None:
-    # ~495 repeats of one field (2 KB) used to spend seconds in the overlapping-fields rule
+    # ~495 repeats of one field (2 KB) used to spend seconds in the overlapping-fields rule.
+    # CPU time of this process, not wall time: a loaded CI machine stretches the wall clock
+    # (the test failed under load), but not the work the validator does.
     schema = build_schema(settings_for(tmp_path, Environment.PRODUCTION, api_max_tokens=5000))
     query = "{" + "customer(id:1){id}" * 495 + "}"
-    started = time.perf_counter()
+    started = time.process_time()
     refused(schema, query, "TOO_MANY_FIELDS")
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_introspection_of_the_ide_fits_the_default_field_limit(
@@ -517,9 +519,9 @@ def test_a_document_padded_with_comments_is_refused_before_parsing(tmp_path: Pat
     )
     # comments are not tokens: the token limit alone let megabytes reach the parser
     padded = "# " + "x" * 40_000_000 + "\n{ customer(id: 1) { id } }"
-    started = time.perf_counter()
+    started = time.process_time()
     result = refused(schema, padded, "DOCUMENT_TOO_LARGE")
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     [error] = result.errors or []
     assert "at most 20000" in error.message
     assert len(response(result)) < 500  # the document is not echoed back
