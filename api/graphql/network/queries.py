@@ -23,6 +23,7 @@ from api.graphql.common.checks import (
     require_community,
     require_customer,
 )
+from api.graphql.common.coverage import RunCoverage, stored_run, writer_of
 from api.graphql.common.cursors import decode_cursor, encode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
 from api.graphql.common.numbers import significant
@@ -189,7 +190,11 @@ async def paths(
     )
 
 
-@guarded_field(Permission.READ_NETWORK, "Communities with their profiles, largest first")
+@guarded_field(
+    Permission.READ_NETWORK,
+    "Communities with their profiles, largest first, each with the run that found it "
+    "(`coverage`); NOT_COMPUTED for an algorithm that has no whole-graph run stored",
+)
 async def communities(
     info: strawberry.Info,
     algorithm: CommunityAlgorithm | None = CommunityAlgorithm.LOUVAIN,
@@ -204,6 +209,8 @@ async def communities(
     if offset_text is not None and not re.fullmatch(r"[0-9]{1,9}", offset_text):
         raise ClientError(f"after: {after!r} is not a communities cursor")
     offset = 0 if offset_text is None else int(offset_text) + 1
+    # an algorithm that never ran on the whole graph has no communities: unknown, not none
+    run = None if algorithm is None else await stored_run(info, algorithm.value, whole_graph=True)
     records = await context.repositories.communities.page(
         algorithm=None if algorithm is None else algorithm.value,
         min_size=min_size,
@@ -214,6 +221,8 @@ async def communities(
         CommunityEdge(cursor=encode_cursor("community", offset + i), node=Community.from_record(r))
         for i, r in enumerate(records[:size])
     ]
+    if run is not None and not edges:
+        context.note(info, f"none found by {RunCoverage.from_record(run).description}")
     return CommunityConnection(
         edges=edges,
         page_info=PageInfo(
@@ -233,7 +242,9 @@ async def community(info: strawberry.Info, id: strawberry.ID) -> Community | Non
 
 @guarded_field(
     Permission.READ_NETWORK,
-    "Highest stored influence scores, optionally within a scope",
+    "Highest stored influence scores, optionally within a scope: the whole-graph run's "
+    "scores ranked among the scope's customers, each row with its run (`coverage`); "
+    "NOT_COMPUTED when the metric's algorithm has no whole-graph run stored",
 )
 async def influencers(
     info: strawberry.Info,
@@ -250,6 +261,9 @@ async def influencers(
         context.principal.require(Permission.READ_FINANCIALS)
     size = context.page_size(first)
     await require_scope(info, scope)
+    # the scores are a whole-graph run's, ranked within the scope: one must have run
+    writer = writer_of(metric.value)
+    run = None if writer is None else await stored_run(info, writer, whole_graph=True)
     community_property = community_id = None
     if scope is not None and scope.community_id is not None:
         algorithm, community_id = community_key(str(scope.community_id))
@@ -265,6 +279,8 @@ async def influencers(
         # screen of referral targets); risk roles see everyone, with the flag reasons
         contactable_only=not context.principal.can(Permission.READ_RISK),
     )
+    if run is not None and not found:
+        context.note(info, f"none found by {RunCoverage.from_record(run).description}")
     customers = await load_customers(info, [r.customer_id for r in found])
     # a personalised score means closeness to a seed set: say which, from its run
     seeds: dict[str | None, dict[str, object]] = {}
