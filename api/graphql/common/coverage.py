@@ -70,7 +70,10 @@ def _as_of(record: AlgorithmRunRecord) -> date | None:
     return None
 
 
-def _described(record: AlgorithmRunRecord, as_of: date | None) -> str:
+def described(record: AlgorithmRunRecord) -> str:
+    """What the run covered, in words (``RunCoverage.description``, and the notes of an empty
+    answer)."""
+    as_of = _as_of(record)
     finished = record.finished_at
     when = "" if finished is None else f", finished {finished.isoformat(timespec='seconds')}"
     where = "the whole graph" if not record.scope else f"the scope {record.scope}"
@@ -120,7 +123,7 @@ class RunCoverage:
             scope=cast(JSON, record.scope or {}),
             bounds=cast(JSON, bounds_of(record)),
             parameters=cast(JSON, record.parameters),
-            description=_described(record, as_of),
+            description=described(record),
             record=record,
         )
 

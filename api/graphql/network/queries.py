@@ -23,7 +23,7 @@ from api.graphql.common.checks import (
     require_community,
     require_customer,
 )
-from api.graphql.common.coverage import RunCoverage, stored_run, writer_of
+from api.graphql.common.coverage import described, stored_run, writer_of
 from api.graphql.common.cursors import decode_cursor, encode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
 from api.graphql.common.numbers import significant
@@ -222,7 +222,7 @@ async def communities(
         for i, r in enumerate(records[:size])
     ]
     if run is not None and not edges:
-        context.note(info, f"none found by {RunCoverage.from_record(run).description}")
+        context.note(info, f"none found by {described(run)}")
     return CommunityConnection(
         edges=edges,
         page_info=PageInfo(
@@ -280,7 +280,7 @@ async def influencers(
         contactable_only=not context.principal.can(Permission.READ_RISK),
     )
     if run is not None and not found:
-        context.note(info, f"none found by {RunCoverage.from_record(run).description}")
+        context.note(info, f"none found by {described(run)}")
     customers = await load_customers(info, [r.customer_id for r in found])
     # a personalised score means closeness to a seed set: say which, from its run
     seeds: dict[str | None, dict[str, object]] = {}

@@ -11,7 +11,7 @@ import strawberry
 from algorithms.params import today
 from algorithms.risk import exposure_of
 from api.graphql.common.checks import check_range, require, require_customer
-from api.graphql.common.coverage import RunCoverage, require_covered, stored_run
+from api.graphql.common.coverage import described, require_covered, stored_run
 from api.graphql.common.cursors import decode_cursor
 from api.graphql.common.types import CustomerConnection, customer_connection
 from api.graphql.common.values import amount
@@ -41,7 +41,7 @@ MAX_EXPOSURE_EDGES = 50_000
 def _note_empty(info: strawberry.Info, run: AlgorithmRunRecord, found: object) -> None:
     """An empty answer still names the run it was read from (``extensions.notes``)."""
     if not found:
-        context_value(info).note(info, f"none found by {RunCoverage.from_record(run).description}")
+        context_value(info).note(info, f"none found by {described(run)}")
 
 
 @guarded_field(
