@@ -81,7 +81,7 @@ def described(record: AlgorithmRunRecord) -> str:
     text = f"{record.name} run {record.run_id}{when}, over {where}"
     if bounds:
         text += f"; searched with {bounds}"
-    if as_of is not None:
+    if as_of is not None and "as_of" not in bounds_of(record):  # said once
         text += f"; data as of {as_of.isoformat()}"
     return text
 
