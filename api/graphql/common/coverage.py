@@ -228,3 +228,21 @@ async def require_covered(
             needed="≤" if at_least else "≥",
         )
     return run
+
+
+def note_if_empty(info: strawberry.Info, run: AlgorithmRunRecord, found: object) -> None:
+    """An empty answer still names the run it was read from (``extensions.notes``)."""
+    if not found:
+        context_value(info).note(info, f"none found by {described(run)}")
+
+
+async def known_if_empty(
+    info: strawberry.Info, name: str, found: object, *, whole_graph: bool = False
+) -> None:
+    """An empty answer is NOT_COMPUTED unless a ``name`` run stored it, and names that run.
+
+    Rows read from a store name their own runs (``coverage``): only an empty answer needs the
+    run looked up, so a full answer costs no round trip more.
+    """
+    if not found:
+        note_if_empty(info, await stored_run(info, name, whole_graph=whole_graph), found)

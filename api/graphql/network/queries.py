@@ -23,7 +23,7 @@ from api.graphql.common.checks import (
     require_community,
     require_customer,
 )
-from api.graphql.common.coverage import described, stored_run, writer_of
+from api.graphql.common.coverage import known_if_empty, writer_of
 from api.graphql.common.cursors import decode_cursor, encode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
 from api.graphql.common.numbers import significant
@@ -209,8 +209,6 @@ async def communities(
     if offset_text is not None and not re.fullmatch(r"[0-9]{1,9}", offset_text):
         raise ClientError(f"after: {after!r} is not a communities cursor")
     offset = 0 if offset_text is None else int(offset_text) + 1
-    # an algorithm that never ran on the whole graph has no communities: unknown, not none
-    run = None if algorithm is None else await stored_run(info, algorithm.value, whole_graph=True)
     records = await context.repositories.communities.page(
         algorithm=None if algorithm is None else algorithm.value,
         min_size=min_size,
@@ -221,8 +219,9 @@ async def communities(
         CommunityEdge(cursor=encode_cursor("community", offset + i), node=Community.from_record(r))
         for i, r in enumerate(records[:size])
     ]
-    if run is not None and not edges:
-        context.note(info, f"none found by {described(run)}")
+    if algorithm is not None:
+        # no communities of an algorithm that never ran on the whole graph: unknown, not none
+        await known_if_empty(info, algorithm.value, edges, whole_graph=True)
     return CommunityConnection(
         edges=edges,
         page_info=PageInfo(
@@ -261,9 +260,6 @@ async def influencers(
         context.principal.require(Permission.READ_FINANCIALS)
     size = context.page_size(first)
     await require_scope(info, scope)
-    # the scores are a whole-graph run's, ranked within the scope: one must have run
-    writer = writer_of(metric.value)
-    run = None if writer is None else await stored_run(info, writer, whole_graph=True)
     community_property = community_id = None
     if scope is not None and scope.community_id is not None:
         algorithm, community_id = community_key(str(scope.community_id))
@@ -279,8 +275,10 @@ async def influencers(
         # screen of referral targets); risk roles see everyone, with the flag reasons
         contactable_only=not context.principal.can(Permission.READ_RISK),
     )
-    if run is not None and not found:
-        context.note(info, f"none found by {described(run)}")
+    writer = writer_of(metric.value)
+    if writer is not None:
+        # the scores are a whole-graph run's, ranked within the scope: none if it never ran
+        await known_if_empty(info, writer, found, whole_graph=True)
     customers = await load_customers(info, [r.customer_id for r in found])
     # a personalised score means closeness to a seed set: say which, from its run
     seeds: dict[str | None, dict[str, object]] = {}

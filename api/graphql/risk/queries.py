@@ -11,7 +11,7 @@ import strawberry
 from algorithms.params import today
 from algorithms.risk import exposure_of
 from api.graphql.common.checks import check_range, require, require_customer
-from api.graphql.common.coverage import described, require_covered, stored_run
+from api.graphql.common.coverage import known_if_empty, note_if_empty, require_covered
 from api.graphql.common.cursors import decode_cursor
 from api.graphql.common.types import CustomerConnection, customer_connection
 from api.graphql.common.values import amount
@@ -32,16 +32,9 @@ from api.graphql.risk.types import (
 from api.security.auth import Permission
 from graph.errors import NotFoundError
 from graph.model import NodeLabel, RiskLinkageKind
-from graph.read_models import AlgorithmRunRecord
 
 # Bounds of the on-request graph queries (beyond them the answer says it was cut).
 MAX_EXPOSURE_EDGES = 50_000
-
-
-def _note_empty(info: strawberry.Info, run: AlgorithmRunRecord, found: object) -> None:
-    """An empty answer still names the run it was read from (``extensions.notes``)."""
-    if not found:
-        context_value(info).note(info, f"none found by {described(run)}")
 
 
 @guarded_field(
@@ -74,7 +67,7 @@ async def guarantee_circles(
         limit=size,
         order_by=order_by.value,
     )
-    _note_empty(info, run, found)
+    note_if_empty(info, run, found)
     return [GuaranteeCircle.from_record(info, record) for record in found]
 
 
@@ -109,7 +102,7 @@ async def risk_rings(
     found = await context.repositories.linkages.listed(
         kind.linkage_kind.value, min_size=min_size, max_size=1_000_000, limit=size
     )
-    _note_empty(info, run, found)
+    note_if_empty(info, run, found)
     return [RiskRing.from_record(info, record) for record in found]
 
 
@@ -161,9 +154,8 @@ async def related_party_group(
     info: strawberry.Info, customer_id: strawberry.ID
 ) -> RelatedPartyGroup | None:
     await require(info, NodeLabel.CUSTOMER, str(customer_id))
-    run = await stored_run(info, "control_groups")
     found = await context_value(info).repositories.linkages.control_group_of(str(customer_id))
-    _note_empty(info, run, found)
+    await known_if_empty(info, "control_groups", found)
     return None if found is None else RelatedPartyGroup.from_record(info, found)
 
 
@@ -174,11 +166,10 @@ async def related_party_groups(
     order_by: GroupOrder = GroupOrder.TOTAL_EXPOSURE,
 ) -> list[RelatedPartyGroup] | None:
     context = context_value(info)
-    run = await stored_run(info, "control_groups")
     found = await context.repositories.linkages.control_groups(
         context.page_size(first), order_by.value
     )
-    _note_empty(info, run, found)
+    await known_if_empty(info, "control_groups", found)
     return [RelatedPartyGroup.from_record(info, record) for record in found]
 
 
