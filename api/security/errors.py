@@ -3,7 +3,8 @@
 Errors a caller can act on keep their message and get an ``extensions.code``: GraphQL's own
 (syntax ``GRAPHQL_PARSE_FAILED``, validation ``GRAPHQL_VALIDATION_FAILED``, variable
 coercion ``BAD_USER_INPUT``, the abuse limits their own codes) and crkg's
-:class:`~graph.errors.CrkgError` subclasses. Anything else, and crkg's database and
+:class:`~graph.errors.CrkgError` subclasses (with any ``details`` one carries, such as the
+``coverage`` a question went beyond). Anything else, and crkg's database and
 local-server errors (their messages carry URIs, server detail and Cypher), becomes
 ``internal error (ref <id>)``; the full error and its traceback are logged under that id,
 and the request's context is told of it (``record_internal_error(field path)``) so that
@@ -135,7 +136,9 @@ def public_error(
             return with_code(error, code)
         return _internal(error, None, on_internal)
     if isinstance(original, CrkgError) and not isinstance(original, _INTERNAL_CRKG_ERRORS):
-        extensions: dict[str, Any] = {"code": str(_code_of(original))}
+        # details a domain error offers the caller (e.g. the coverage a question went beyond)
+        details: dict[str, Any] = dict(getattr(original, "details", None) or {})
+        extensions: dict[str, Any] = {**details, "code": str(_code_of(original))}
         if original.hint is not None:
             extensions["hint"] = original.hint
         return _replaced(error, original.message, extensions)

@@ -18,6 +18,7 @@ from typing import Any, Final
 import strawberry
 from strawberry.scalars import JSON
 
+from api.graphql.common.coverage import COVERAGE, RunCoverage, run_coverage
 from api.graphql.common.enums import customer_property
 from api.graphql.common.numbers import significant
 from api.graphql.common.types import Customer, _financials_exact
@@ -224,6 +225,10 @@ class ExplorerLinkage:
     @strawberry.field(description="in position order")
     async def members(self, info: strawberry.Info, first: int | None = 50) -> list[LinkageMember]:
         return await member_page(info, self.linkage.members, first)
+
+    @strawberry.field(description=COVERAGE)
+    async def coverage(self, info: strawberry.Info) -> RunCoverage | None:
+        return await run_coverage(info, self.run_id)
 
 
 def ordered_edges(kind: str, members: list[str], edges: Sequence[LinkageEdge]) -> list[RiskEdge]:

@@ -7,6 +7,7 @@ from datetime import date
 import strawberry
 
 from api.graphql.common.checks import check_range, require
+from api.graphql.common.coverage import RunCoverage
 from api.graphql.common.types import with_customers
 from api.graphql.context import context_value
 from api.graphql.errors import ClientError
@@ -70,6 +71,7 @@ def _coverage(
         eligibility_as_of=today,
         run_eligibility_as_of=date.fromisoformat(as_of) if isinstance(as_of, str) else None,
         note=note,
+        run=RunCoverage.from_record(run),
     )
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 import strawberry
 
+from api.graphql.common.coverage import RunCoverage
 from api.graphql.common.numbers import significant
 from api.graphql.common.types import Customer, load_customer
 from api.graphql.permissions import guarded_field
@@ -73,6 +74,10 @@ class ReferralCoverage:
         description="the day the run judged eligibility when it picked the targets"
     )
     note: str | None = strawberry.field(description="what the answer leaves out, in words")
+    run: RunCoverage = strawberry.field(
+        description="the referral_targets run the rows come from: its id, parameters, bounds "
+        "and finish time, as every stored answer names them"
+    )
 
 
 @strawberry.type

@@ -23,6 +23,7 @@ from api.graphql.common.checks import (
     require_community,
     require_customer,
 )
+from api.graphql.common.coverage import known_if_empty, writer_of
 from api.graphql.common.cursors import decode_cursor, encode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
 from api.graphql.common.numbers import significant
@@ -189,7 +190,11 @@ async def paths(
     )
 
 
-@guarded_field(Permission.READ_NETWORK, "Communities with their profiles, largest first")
+@guarded_field(
+    Permission.READ_NETWORK,
+    "Communities with their profiles, largest first, each with the run that found it "
+    "(`coverage`); NOT_COMPUTED for an algorithm that has no whole-graph run stored",
+)
 async def communities(
     info: strawberry.Info,
     algorithm: CommunityAlgorithm | None = CommunityAlgorithm.LOUVAIN,
@@ -214,6 +219,9 @@ async def communities(
         CommunityEdge(cursor=encode_cursor("community", offset + i), node=Community.from_record(r))
         for i, r in enumerate(records[:size])
     ]
+    if algorithm is not None:
+        # no communities of an algorithm that never ran on the whole graph: unknown, not none
+        await known_if_empty(info, algorithm.value, edges, whole_graph=True)
     return CommunityConnection(
         edges=edges,
         page_info=PageInfo(
@@ -233,7 +241,9 @@ async def community(info: strawberry.Info, id: strawberry.ID) -> Community | Non
 
 @guarded_field(
     Permission.READ_NETWORK,
-    "Highest stored influence scores, optionally within a scope",
+    "Highest stored influence scores, optionally within a scope: the whole-graph run's "
+    "scores ranked among the scope's customers, each row with its run (`coverage`); "
+    "NOT_COMPUTED when the metric's algorithm has no whole-graph run stored",
 )
 async def influencers(
     info: strawberry.Info,
@@ -265,6 +275,10 @@ async def influencers(
         # screen of referral targets); risk roles see everyone, with the flag reasons
         contactable_only=not context.principal.can(Permission.READ_RISK),
     )
+    writer = writer_of(metric.value)
+    if writer is not None:
+        # the scores are a whole-graph run's, ranked within the scope: none if it never ran
+        await known_if_empty(info, writer, found, whole_graph=True)
     customers = await load_customers(info, [r.customer_id for r in found])
     # a personalised score means closeness to a seed set: say which, from its run
     seeds: dict[str | None, dict[str, object]] = {}

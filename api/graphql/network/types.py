@@ -10,6 +10,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from api.graphql.common.coverage import COVERAGE, RunCoverage, run_coverage
 from api.graphql.common.cursors import decode_cursor
 from api.graphql.common.enums import CommunityAlgorithm, customer_property
 from api.graphql.common.numbers import significant
@@ -164,6 +165,10 @@ class Community:
             raise NotFoundError(NodeLabel.PRODUCT.value, str(product_id))
         return 0.0  # a product added after the profile was computed: nobody held it then
 
+    @strawberry.field(description=COVERAGE)
+    async def coverage(self, info: strawberry.Info) -> RunCoverage | None:
+        return await run_coverage(info, self.run_id)
+
     @strawberry.field
     async def central_members(self, info: strawberry.Info) -> list[Customer]:
         ids = [str(i) for i in self.central_member_ids]
@@ -235,6 +240,10 @@ class InfluenceScore:
         if self.minor is None and str(self.metric.value).endswith(MINOR_SUFFIX):
             self.minor = int(self.score)
             self.score = float(to_decimal(self.minor))
+
+    @strawberry.field(description=COVERAGE)
+    async def coverage(self, info: strawberry.Info) -> RunCoverage | None:
+        return await run_coverage(info, self.run_id)
 
     @strawberry.field(description="money metrics (EXPOSURE): the exact amount; otherwise null")
     def amount(self, info: strawberry.Info) -> Money | None:

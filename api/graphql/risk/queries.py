@@ -3,7 +3,6 @@ customer's guarantee exposure, and related-party (control) groups."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -12,6 +11,7 @@ import strawberry
 from algorithms.params import today
 from algorithms.risk import exposure_of
 from api.graphql.common.checks import check_range, require, require_customer
+from api.graphql.common.coverage import known_if_empty, note_if_empty, require_covered
 from api.graphql.common.cursors import decode_cursor
 from api.graphql.common.types import CustomerConnection, customer_connection
 from api.graphql.common.values import amount
@@ -30,53 +30,17 @@ from api.graphql.risk.types import (
     party_rows,
 )
 from api.security.auth import Permission
-from graph.errors import NotComputedError, NotFoundError
+from graph.errors import NotFoundError
 from graph.model import NodeLabel, RiskLinkageKind
-from graph.read_models import AlgorithmRunRecord
 
 # Bounds of the on-request graph queries (beyond them the answer says it was cut).
 MAX_EXPOSURE_EDGES = 50_000
-RUNS_SEARCHED = 20  # recent runs looked through for the succeeded one whose answer is stored
-
-
-async def _stored_run(info: strawberry.Info, name: str) -> AlgorithmRunRecord:
-    """The succeeded run whose linkages are stored (each run replaces the previous one's)."""
-    for run in await context_value(info).repositories.runs.latest(name, RUNS_SEARCHED):
-        if run.status == "SUCCEEDED":
-            return run
-    raise NotComputedError(
-        f"no {name} run has been stored",
-        hint=f"run `crkg algo run {name}` (or the runAlgorithm mutation)",
-    )
-
-
-async def _require_covered(
-    info: strawberry.Info,
-    name: str,
-    parameter: str,
-    default: int,
-    *,
-    covers: Callable[[int], bool],
-    what: str,
-    widen: int,
-) -> None:
-    """NOT_COMPUTED unless the stored ``name`` run's ``parameter`` covers the question: a
-    question beyond what the run searched is not an empty finding, but unknown."""
-    run = await _stored_run(info, name)
-    stored = int((run.parameters or {}).get(parameter, default))
-    if not covers(stored):
-        raise NotComputedError(
-            f"{what} were not searched: the stored {name} run {run.run_id} covers "
-            f"{parameter} {stored}",
-            hint=f"run `crkg algo run {name} -p {parameter}={widen}` (or the runAlgorithm "
-            "mutation with it)",
-        )
 
 
 @guarded_field(
     Permission.READ_RISK,
-    "Guarantee circles up to maxLength customers (NOT_COMPUTED beyond the "
-    "max_length the stored run searched)",
+    "Guarantee circles up to maxLength customers, each with the run it was read from "
+    "(`coverage`); NOT_COMPUTED beyond the max_length the stored run searched",
 )
 async def guarantee_circles(
     info: strawberry.Info,
@@ -87,14 +51,14 @@ async def guarantee_circles(
     context = context_value(info)
     check_range("maxLength", max_length, 2, 10)
     size = context.page_size(first)
-    await _require_covered(
+    run = await require_covered(
         info,
         "guarantee_circles",
         "max_length",
         0,
-        covers=lambda searched: max_length <= searched,
-        what=f"guarantee circles up to length {max_length}",
-        widen=max_length,
+        asked=f"guaranteeCircles(maxLength: {max_length})",
+        argument="maxLength",
+        value=max_length,
     )
     found = await context.repositories.linkages.listed(
         RiskLinkageKind.GUARANTEE_CIRCLE.value,
@@ -103,43 +67,42 @@ async def guarantee_circles(
         limit=size,
         order_by=order_by.value,
     )
+    note_if_empty(info, run, found)
     return [GuaranteeCircle.from_record(info, record) for record in found]
 
 
 @guarded_field(
     Permission.READ_RISK,
-    "Shared-identifier rings or time-ordered fund-flow cycles (NOT_COMPUTED for "
-    "a minSize beyond the stored run's max_length, or below its min_size)",
+    "Shared-identifier rings or time-ordered fund-flow cycles, each with the run it was "
+    "read from (`coverage`); NOT_COMPUTED for a minSize beyond the stored run's max_length, "
+    "or below its min_size",
 )
 async def risk_rings(
     info: strawberry.Info, kind: RingKind, min_size: int = 2, first: int | None = 50
 ) -> list[RiskRing] | None:
     context = context_value(info)
     size = context.page_size(first)
+    asked = f"riskRings(kind: {kind.value}, minSize: {min_size})"
     if kind.linkage_kind is RiskLinkageKind.FUND_CYCLE:
-        await _require_covered(
-            info,
-            "fund_cycles",
-            "max_length",
-            0,
-            covers=lambda searched: min_size <= searched,
-            what=f"fund-flow cycles of {min_size} or more customers",
-            widen=min_size,
+        # cycles of minSize or more customers: none was searched above max_length
+        run = await require_covered(
+            info, "fund_cycles", "max_length", 0, asked=asked, argument="minSize", value=min_size
         )
     else:
-        await _require_covered(
+        run = await require_covered(
             info,
             "identifier_rings",
             "min_size",
             2,
-            # no ring is smaller than two customers
-            covers=lambda smallest: max(min_size, 2) >= smallest,
-            what=f"shared-identifier rings of {min_size} or more customers",
-            widen=min_size,
+            asked=asked,
+            argument="minSize",
+            value=max(min_size, 2),  # no ring is smaller than two customers
+            at_least=True,
         )
     found = await context.repositories.linkages.listed(
         kind.linkage_kind.value, min_size=min_size, max_size=1_000_000, limit=size
     )
+    note_if_empty(info, run, found)
     return [RiskRing.from_record(info, record) for record in found]
 
 
@@ -192,6 +155,7 @@ async def related_party_group(
 ) -> RelatedPartyGroup | None:
     await require(info, NodeLabel.CUSTOMER, str(customer_id))
     found = await context_value(info).repositories.linkages.control_group_of(str(customer_id))
+    await known_if_empty(info, "control_groups", found)
     return None if found is None else RelatedPartyGroup.from_record(info, found)
 
 
@@ -205,6 +169,7 @@ async def related_party_groups(
     found = await context.repositories.linkages.control_groups(
         context.page_size(first), order_by.value
     )
+    await known_if_empty(info, "control_groups", found)
     return [RelatedPartyGroup.from_record(info, record) for record in found]
 
 

@@ -9,6 +9,7 @@ from enum import Enum
 import strawberry
 
 from algorithms.inproc.exposures import ExposedParty as ExposedPartyResult
+from api.graphql.common.coverage import COVERAGE, RunCoverage, run_coverage
 from api.graphql.common.types import Customer, load_customer, with_customers
 from api.graphql.common.values import Money, amount, money
 from api.graphql.context import context_value
@@ -137,6 +138,10 @@ class GuaranteeCircle:
     async def members(self, info: strawberry.Info, first: int | None = 10) -> list[LinkageMember]:
         return await member_page(info, self.linkage.members, first)
 
+    @strawberry.field(description=COVERAGE)
+    async def coverage(self, info: strawberry.Info) -> RunCoverage | None:
+        return await run_coverage(info, self.run_id)
+
     @strawberry.field(
         description="the circle's guarantees in guarantee order (member i backs member i+1, "
         "the last backs the first), with their start and end; at most `length`"
@@ -195,6 +200,10 @@ class RiskRing:
     @strawberry.field(description="members in position order; `size` says how many in all")
     async def members(self, info: strawberry.Info, first: int | None = 100) -> list[LinkageMember]:
         return await member_page(info, self.linkage.members, first)
+
+    @strawberry.field(description=COVERAGE)
+    async def coverage(self, info: strawberry.Info) -> RunCoverage | None:
+        return await run_coverage(info, self.run_id)
 
     @strawberry.field(
         description="FUND_CYCLE: its transfers hop by hop in time order (member i paid member "
@@ -363,3 +372,7 @@ class RelatedPartyGroup:
     @strawberry.field(description="the controller first, then the controlled companies")
     async def members(self, info: strawberry.Info, first: int | None = 100) -> list[LinkageMember]:
         return await member_page(info, self.linkage.members, first)
+
+    @strawberry.field(description=COVERAGE)
+    async def coverage(self, info: strawberry.Info) -> RunCoverage | None:
+        return await run_coverage(info, self.run_id)
