@@ -31,7 +31,9 @@ def test_a_search_stops_at_its_deadline() -> None:
     started = time.monotonic()
     with pytest.raises(SearchDeadlineExceeded):
         warmest_paths(graph, "m0", "target", k=10, max_hops=6, deadline=started + 0.3)
-    assert time.monotonic() - started < 1.0
+    # Without the deadline this search runs for hours; the bound only has to tell "stopped near
+    # its deadline" from that, with room for a loaded CI machine (2.6 s seen at load 10).
+    assert time.monotonic() - started < 10.0
 
 
 def test_without_a_deadline_the_search_still_finds_paths() -> None:
