@@ -341,13 +341,18 @@ class GraphStore(QueryRunner):
                 )
             return await work(tx, *args, **kwargs)
 
-        timeout, by_deadline = self.transaction_timeout, False
+        timeout, by_deadline, retry_for = self.transaction_timeout, False, None
         if self.deadline is not None:
             left = self.deadline - time.monotonic()
             if left <= _SHORTEST_TIMEOUT:  # the server reads a timeout under 1 ms as none
                 raise QueryTimeoutError(f"the request (at {operation})", self.deadline_seconds)
             if timeout is None or left < timeout:
                 timeout, by_deadline = left, True
+            # the driver's retries (of an unreachable server, too) end before the deadline, so
+            # the caller hears "unavailable" rather than the request's timeout: it retries
+            # while less than retry_for has passed, each wait about double the last (1 s,
+            # 2 s, 4 s …), so the last attempt may start up to ~2 × retry_for + 1 s in
+            retry_for = max((left - 1.0) / 2.5, 0.0)
         if timeout is not None:
             attempt = unit_of_work(timeout=timeout)(attempt)
         if self.on_round_trip is not None:
@@ -365,7 +370,7 @@ class GraphStore(QueryRunner):
             },
         ) as span:
             try:
-                return await self._transact(writes, attempt, operation, by_deadline)
+                return await self._transact(writes, attempt, operation, by_deadline, retry_for)
             finally:
                 span.set_attribute("crkg.db.attempts", attempts)
 
@@ -375,9 +380,13 @@ class GraphStore(QueryRunner):
         attempt: Callable[[AsyncManagedTransaction], Awaitable[T]],
         operation: str,
         by_deadline: bool,
+        retry_for: float | None = None,
     ) -> T:
+        config: dict[str, Any] = {"database": self.database}
+        if retry_for is not None:
+            config["max_transaction_retry_time"] = retry_for
         try:
-            async with self.driver.session(database=self.database) as session:
+            async with self.driver.session(**config) as session:
                 if writes:
                     return await session.execute_write(attempt)
                 return await session.execute_read(attempt)
