@@ -7,12 +7,15 @@ it reads and writes through, and its progress reports; an engine reads what it n
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -28,6 +31,8 @@ from graph.repositories.referral_targets import ReferralTargetRepository
 from graph.repositories.risk_linkages import RiskLinkageRepository
 from graph.settings import CrkgSettings
 from graph.store import ConnectionTarget, GraphStore, resolve_target
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from algorithms.registry import Algorithm, Engine
@@ -95,6 +100,7 @@ class RunContext:
     clock: float = field(default_factory=time.perf_counter)
     _recorded: tuple[float, str] = (0.0, "")
     _recorded_at: float = 0.0
+    _heartbeat: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         self.run_id = f"algo-{self.spec.name}-{self.started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -104,7 +110,14 @@ class RunContext:
     def risk_rule(self) -> RiskFlagRule:
         return RiskFlagRule.from_settings(self.settings)
 
-    customers = _Repository(CustomerRepository, risk_rule=True)
+    @cached_property
+    def customers(self) -> CustomerRepository:
+        return CustomerRepository(
+            self.store,
+            risk_rule=self.risk_rule,
+            batch_size=self.settings.algorithm_write_batch_size,
+        )
+
     projections = _Repository(ProjectionRepository)
     communities = _Repository(CommunityRepository)
     linkages = _Repository(RiskLinkageRepository)
@@ -121,6 +134,10 @@ class RunContext:
 
     # --- the AlgorithmRun record -------------------------------------------------------------
     async def begin(self) -> None:
+        """Fail the runs whose process died, record this one, and stamp it while it lives."""
+        heartbeat = timedelta(seconds=self.settings.algorithm_heartbeat_seconds)
+        now = datetime.now(UTC)
+        await self.runs.fail_abandoned(now - 3 * heartbeat, now)
         await self.runs.record(
             self.run_id,
             {
@@ -132,9 +149,27 @@ class RunContext:
                 "status": "RUNNING",
                 "progress": 0.0,
                 "stage": "start",
+                "heartbeat_at": self.started,
             },
         )
+        self._heartbeat = asyncio.create_task(self._stamp_forever(), name=f"{self.run_id}-beat")
         self._report(0.0, "start")
+
+    async def _stamp_forever(self) -> None:
+        """``heartbeat_at`` every ``algorithm_heartbeat_seconds``: the run's process lives."""
+        while True:
+            await asyncio.sleep(self.settings.algorithm_heartbeat_seconds)
+            try:
+                await self.runs.record(self.run_id, {"heartbeat_at": datetime.now(UTC)})
+            except Exception as error:  # a missed stamp is not the run's failure
+                logger.warning("%s: heartbeat not written: %s", self.run_id, error)
+
+    async def _stop_heartbeat(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
 
     async def record(self, properties: dict[str, Any]) -> None:
         """Add to the run's record (the seeds a run used, …)."""
@@ -158,12 +193,17 @@ class RunContext:
     ) -> Callable[[int, int], Awaitable[None]]:
         """An ``on_batch(done, total)`` mapping write batches onto [low, high]."""
 
-        def on_batch(done: int, total: int) -> Awaitable[None]:
-            return self.progress(low + (high - low) * done / max(total, 1), stage)
+        pause = self.settings.algorithm_write_pause_seconds  # the crash tests' hook; 0: off
+
+        async def on_batch(done: int, total: int) -> None:
+            await self.progress(low + (high - low) * done / max(total, 1), stage)
+            if pause and done < total:
+                await asyncio.sleep(pause)
 
         return on_batch
 
     async def fail(self, error: BaseException) -> None:
+        await self._stop_heartbeat()
         await self.runs.record(
             self.run_id,
             {
@@ -180,6 +220,7 @@ class RunContext:
         node_count: int | None,
         relationship_count: int | None,
     ) -> datetime:
+        await self._stop_heartbeat()
         finished = datetime.now(UTC)
         await self.runs.record(
             self.run_id,

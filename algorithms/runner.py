@@ -17,6 +17,12 @@ What a run writes (the registry entry's ``writes``):
 - ``REFERRAL_TARGET``: written per (product, scenario) by the engine itself;
 - nothing: the run's summary holds the result (referral paths).
 
+A customer property is never served half-written: the run stages its values beside the
+property in batches and publishes them in one transaction (every property a run writes, and
+the run's ``published`` list, at once), so a reader sees the previous run's values or this
+one's. A run stamps ``heartbeat_at`` while its process lives; the next run (and a read of the
+runs) fails one that fell silent, with the reason and what, if anything, it had published.
+
 A scoped run (:class:`~algorithms.scope.Scope`) computes on the scoped customers and the ties
 between them and writes their values to ``<property>_scoped`` (each stamped with the run id,
 whose ``scope_json`` says what the scope was). The plain property and the Community nodes
@@ -193,13 +199,15 @@ async def _write(run: RunContext, params: Any, computed: Computed) -> int:
         properties = computed.properties or {}
         low = computed.write_from or 0.6
         step = (0.98 - low) / max(len(writes), 1)
+        staged: dict[str, int] = {}
         for position, prop in enumerate(writes):
-            await run.customers.write_result(
+            staged[prop.value] = await run.customers.stage_result(
                 prop.value,
                 properties.get(prop.value, {}),
                 run.run_id,
                 on_batch=run.batches(low + position * step, low + (position + 1) * step),
             )
+        await run.customers.publish_results(staged, run.run_id)  # all of them, or none
     return computed.written or 0
 
 

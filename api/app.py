@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -174,9 +175,15 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["operations"], response_model=None)
     async def readyz(store: StoreDep, settings: SettingsDep) -> JSONResponse:
-        """Ready when Neo4j answers and carries the schema version this code expects."""
+        """Ready when Neo4j answers and carries the schema version this code expects
+        (within READY_CHECK_SECONDS: a probe must not hang on an unreachable server)."""
+        bounded = store.scoped(
+            transaction_timeout=READY_CHECK_SECONDS,
+            deadline=time.monotonic() + READY_CHECK_SECONDS,
+            deadline_seconds=READY_CHECK_SECONDS,
+        )
         try:
-            state = await SchemaRepository(store).state()
+            state = await SchemaRepository(bounded).state()
         except CrkgError as error:
             logger.warning("readiness check failed: %s", error.message)
             return JSONResponse({"status": "unavailable", "reason": error.message}, status_code=503)
@@ -193,6 +200,8 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
 
     return app
 
+
+READY_CHECK_SECONDS = 5.0  # /readyz answers within about this, reachable or not
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 

@@ -163,6 +163,11 @@ def _debug_problems(
             "CRKG_API_ALLOW_REMOTE_DEV is true: a development switch has no place in a "
             "production configuration (remove it)"
         )
+    if settings.algorithm_write_pause_seconds:
+        problems.append(
+            "CRKG_ALGORITHM_WRITE_PAUSE_SECONDS is set: the crash tests' fault-injection "
+            "hook slows every algorithm write-back (remove it)"
+        )
     return problems
 
 

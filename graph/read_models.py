@@ -440,6 +440,7 @@ class AlgorithmRunRecord:
     relationship_count: int | None
     started_at: datetime | None
     finished_at: datetime | None
+    heartbeat_at: datetime | None = None  # stamped while its process lives
 
     @classmethod
     def from_properties(cls, properties: Mapping[str, Any]) -> AlgorithmRunRecord:
@@ -456,7 +457,13 @@ class AlgorithmRunRecord:
             relationship_count=_int(properties.get("relationship_count")),
             started_at=properties.get("started_at"),
             finished_at=properties.get("finished_at"),
+            heartbeat_at=properties.get("heartbeat_at"),
         )
+
+    def abandoned(self, silent_since: datetime) -> bool:
+        """Running, but not heard of since then: its process died."""
+        heard = self.heartbeat_at or self.started_at
+        return self.status == "RUNNING" and heard is not None and heard < silent_since
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,24 @@ class CrkgSettings(BaseSettings):
         description="ISO 4217 code of every amount (one currency per deployment; 2 decimals)",
     )
 
+    # --- algorithm runs -----------------------------------------------------------------
+    algorithm_write_batch_size: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="customers per write-back transaction"
+    )
+    algorithm_heartbeat_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="how often a running algorithm stamps its AlgorithmRun; a run silent for "
+        "three times this is failed as abandoned (its process died)",
+    )
+    algorithm_write_pause_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=60,
+        description="fault-injection hook for the crash tests: a pause after each write-back "
+        "batch, so a test can kill the process half-way; 0 (off) outside those tests",
+    )
+
     # --- marketing screens ------------------------------------------------------------
     risk_flag_rating: int = Field(
         default=4, ge=1, le=6, description="risk_rating at or above this flags a customer (6: off)"

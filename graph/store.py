@@ -17,6 +17,7 @@ from __future__ import annotations
 import abc
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -166,6 +167,40 @@ def resolve_target(settings: CrkgSettings) -> ConnectionTarget:
     )
 
 
+# Every driver open_driver made in this process, and the URI it talks to: a store replaced
+# underneath them (a bulk import, a restore) must make them forget its bookmarks.
+_OPEN_DRIVERS: weakref.WeakKeyDictionary[AsyncDriver, str] = weakref.WeakKeyDictionary()
+
+
+def store_replaced(uri: str) -> int:
+    """The database behind ``uri`` was recreated (``neo4j-admin database import`` or ``load``):
+    forget what this process remembers of the old store; the number of drivers reset.
+
+    A driver's ``execute_query`` chains every call after the last one's bookmark, and a
+    bookmark names a transaction of one store: the recreated store starts its transaction
+    ids again and may never reach the old one's, so the next ``execute_query`` on a driver
+    that outlived the replacement waits for it until the server gives up
+    (``Neo.TransientError.Transaction.BookmarkTimeout``). Each driver made by
+    :func:`open_driver` for ``uri`` gets a fresh, empty bookmark manager; the GDS clients,
+    which keep their own bookmarks and connections, are closed (made again on next use).
+    Sessions of :class:`GraphStore` carry no bookmarks across sessions and need nothing.
+    """
+    from graph.gds import close_gds_clients
+
+    reset = 0
+    for driver, driver_uri in list(_OPEN_DRIVERS.items()):
+        if driver_uri != uri:
+            continue
+        # the driver has no public way to clear its execute_query bookmarks: replace its
+        # manager (the one attribute behind the public execute_query_bookmark_manager)
+        if not hasattr(driver, "_query_bookmark_manager"):
+            raise RuntimeError("the neo4j driver no longer keeps _query_bookmark_manager")
+        driver._query_bookmark_manager = AsyncGraphDatabase.bookmark_manager()
+        reset += 1
+    close_gds_clients()
+    return reset
+
+
 async def open_driver(settings: CrkgSettings, *, verify: bool = True) -> AsyncDriver:
     """Create the process's driver and (by default) prove it can reach and log in to Neo4j."""
     target = resolve_target(settings)
@@ -184,6 +219,7 @@ async def open_driver(settings: CrkgSettings, *, verify: bool = True) -> AsyncDr
             f"cannot use CRKG_NEO4J_URI={target.uri!r}: {_first_line(error)}",
             hint="use neo4j://host:7687 (cluster routing) or bolt://host:7687",
         ) from error
+    _OPEN_DRIVERS[driver] = target.uri
     if verify:
         try:
             await verify_connection(driver, target)
@@ -305,13 +341,18 @@ class GraphStore(QueryRunner):
                 )
             return await work(tx, *args, **kwargs)
 
-        timeout, by_deadline = self.transaction_timeout, False
+        timeout, by_deadline, retry_for = self.transaction_timeout, False, None
         if self.deadline is not None:
             left = self.deadline - time.monotonic()
             if left <= _SHORTEST_TIMEOUT:  # the server reads a timeout under 1 ms as none
                 raise QueryTimeoutError(f"the request (at {operation})", self.deadline_seconds)
             if timeout is None or left < timeout:
                 timeout, by_deadline = left, True
+            # the driver's retries (of an unreachable server, too) end before the deadline, so
+            # the caller hears "unavailable" rather than the request's timeout: it retries
+            # while less than retry_for has passed, each wait about double the last (1 s,
+            # 2 s, 4 s …), so the last attempt may start up to ~2 × retry_for + 1 s in
+            retry_for = max((left - 1.0) / 2.5, 0.0)
         if timeout is not None:
             attempt = unit_of_work(timeout=timeout)(attempt)
         if self.on_round_trip is not None:
@@ -329,7 +370,7 @@ class GraphStore(QueryRunner):
             },
         ) as span:
             try:
-                return await self._transact(writes, attempt, operation, by_deadline)
+                return await self._transact(writes, attempt, operation, by_deadline, retry_for)
             finally:
                 span.set_attribute("crkg.db.attempts", attempts)
 
@@ -339,9 +380,13 @@ class GraphStore(QueryRunner):
         attempt: Callable[[AsyncManagedTransaction], Awaitable[T]],
         operation: str,
         by_deadline: bool,
+        retry_for: float | None = None,
     ) -> T:
+        config: dict[str, Any] = {"database": self.database}
+        if retry_for is not None:
+            config["max_transaction_retry_time"] = retry_for
         try:
-            async with self.driver.session(database=self.database) as session:
+            async with self.driver.session(**config) as session:
                 if writes:
                     return await session.execute_write(attempt)
                 return await session.execute_read(attempt)

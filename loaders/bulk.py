@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from graph.errors import CrkgError
-from graph.gds import close_gds_clients
 from graph.localserver.manager import LocalNeo4j
 from graph.repositories.loads import LoadRepository, WriteOp
 from graph.repositories.schema import SchemaRepository
 from graph.settings import CrkgSettings
-from graph.store import connected_store
+from graph.store import connected_store, store_replaced
 from loaders.contract import LIST_SEPARATOR, SPECS
 from loaders.pipeline import Loader
 from loaders.report import LoadProgress, LoadReport
@@ -243,12 +242,14 @@ async def bulk_load(
         sink.close()
     say("stopping Neo4j for the import")
     server.stop()
-    close_gds_clients()  # they remember the old store (its bookmarks, its connections)
     say("running neo4j-admin database import")
-    server.import_database(
-        sink.import_arguments(settings.neo4j_database),
-        log_file=server.logs_dir / f"{report.run_id}-import.log",
-    )
+    try:
+        server.import_database(
+            sink.import_arguments(settings.neo4j_database),
+            log_file=server.logs_dir / f"{report.run_id}-import.log",
+        )
+    finally:  # even a failed import may have replaced the store (--overwrite-destination)
+        store_replaced(settings.local_uri)
     shutil.rmtree(import_dir, ignore_errors=True)  # imported: the raw copies must not linger
     say("starting Neo4j and creating the schema")
     server.start()

@@ -75,6 +75,9 @@ _OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 ANONYMOUS_OPERATION = "(anonymous)"
 ROUND_TRIPS_HEADER = "X-Crkg-Db-Round-Trips"
 PURPOSE_HEADER = "X-Crkg-Purpose"
+# errors that mean "the database is away", answered with HTTP 503 and Retry-After
+UNAVAILABLE_CODES = frozenset({"DATABASE_UNAVAILABLE"})
+RETRY_AFTER_SECONDS = 5
 MAX_PURPOSE_CHARACTERS = 200
 # Time a request's transactions get past its deadline to report their own TIMEOUT (on their
 # fields, the rest of the answer standing) before the router cancels whatever still runs.
@@ -181,6 +184,12 @@ class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
             self.metrics.internal_errors.labels(field).inc()
         if self.settings.environment is not Environment.PRODUCTION and context.response:
             context.response.headers[ROUND_TRIPS_HEADER] = str(trips)
+        if context.response and any(
+            (answered.extensions or {}).get("code") in UNAVAILABLE_CODES
+            for answered in result.errors or ()
+        ):  # Neo4j is away: a status a client and a load balancer retry on
+            context.response.status_code = 503
+            context.response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response = process_result(result)
         if cut := truncated_lists(context):
             # lists the data made longer than their declared bound: said, not hidden

@@ -36,6 +36,7 @@ from api.security.auth import AuthConfigurationError, AuthenticationError, Forbi
 from graph.errors import (
     CrkgError,
     DatabaseError,
+    DatabaseUnavailableError,
     LocalServerError,
     NotComputedError,
     NotFoundError,
@@ -82,6 +83,8 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     GET_NOT_ALLOWED = "GET_NOT_ALLOWED"
     INVALID_PURPOSE = "INVALID_PURPOSE"
+    # Neo4j does not answer: HTTP 503 with Retry-After; the API recovers by itself
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 
 
 # Operator matters: their messages name servers, ports and server-side detail.
@@ -135,6 +138,14 @@ def public_error(
         if code is not ErrorCode.INTERNAL_ERROR:
             return with_code(error, code)
         return _internal(error, None, on_internal)
+    if isinstance(original, DatabaseUnavailableError):
+        # the server's address stays in the log; the caller learns only that it is away
+        logger.warning("database unavailable at %s: %s", error.path, original.message)
+        return _replaced(
+            error,
+            "the database is not reachable right now; the request was not carried out",
+            {"code": str(ErrorCode.DATABASE_UNAVAILABLE), "hint": "try again shortly"},
+        )
     if isinstance(original, CrkgError) and not isinstance(original, _INTERNAL_CRKG_ERRORS):
         # details a domain error offers the caller (e.g. the coverage a question went beyond)
         details: dict[str, Any] = dict(getattr(original, "details", None) or {})

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from graph.errors import LocalServerError
 from graph.localserver.manager import LocalNeo4j, ProgressCallback
+from graph.store import store_replaced
 
 
 def _no_progress(_: str) -> None:
@@ -69,10 +70,13 @@ def restore(server: LocalNeo4j, dump_file: Path, progress: ProgressCallback = _n
         # neo4j-admin reads <from-path>/<database>.dump
         shutil.copyfile(dump_file, Path(scratch) / f"{database}.dump")
         progress(f"loading {dump_file.name} into database {database}")
-        server.run_offline_admin(
-            ["database", "load", database, f"--from-path={scratch}", "--overwrite-destination"],
-            log_file=server.home / "logs" / "restore.log",
-            what="a restore",
-        )
+        try:
+            server.run_offline_admin(
+                ["database", "load", database, f"--from-path={scratch}", "--overwrite-destination"],
+                log_file=server.home / "logs" / "restore.log",
+                what="a restore",
+            )
+        finally:  # the store is another one now: this process's drivers forget the old one
+            store_replaced(server.settings.local_uri)
     progress("starting Neo4j")
     server.start()

@@ -293,9 +293,25 @@ def read_result(prop: str) -> LiteralString:
     )
 
 
-def write_result(prop: str) -> LiteralString:
+def stage_result(prop: str) -> LiteralString:
+    """A batch of a run's values, staged beside the served property (never read from there)."""
     checked = checked_property(prop)
     return (
         "UNWIND $rows AS row MATCH (c:Customer {customer_id: row.id}) "
-        f"SET c.{checked} = row.value, c.{checked}_run_id = $run_id RETURN count(c) AS written"
+        f"SET c.{checked}_pending = row.value, c.{checked}_pending_run_id = $run_id "
+        "RETURN count(c) AS written"
+    )
+
+
+def publish_result(prop: str) -> LiteralString:
+    """Every value the run ``$run_id`` staged becomes the served one, in one transaction;
+    what a killed run staged (another run id) is dropped, never served."""
+    checked = checked_property(prop)
+    return (
+        f"MATCH (c:Customer) WHERE c.{checked}_pending_run_id IS NOT NULL "
+        f"WITH c, c.{checked}_pending_run_id = $run_id AS mine "
+        f"SET c.{checked} = CASE WHEN mine THEN c.{checked}_pending ELSE c.{checked} END, "
+        f"c.{checked}_run_id = CASE WHEN mine THEN $run_id ELSE c.{checked}_run_id END "
+        f"REMOVE c.{checked}_pending, c.{checked}_pending_run_id "
+        "RETURN count(CASE WHEN mine THEN 1 END) AS written"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from graph.queries import algorithm_runs as q
@@ -28,3 +29,10 @@ class AlgorithmRunRepository:
     async def get(self, run_id: str) -> AlgorithmRunRecord | None:
         row = await self.runner.fetch_one("algorithm run", q.ALGORITHM_RUN, run_id=run_id)
         return None if row is None else AlgorithmRunRecord.from_properties(clean(row["run"]))
+
+    async def fail_abandoned(self, silent_since: datetime, now: datetime) -> int:
+        """Fail the running runs whose process has not been heard of since then."""
+        executed = await self.runner.execute(
+            "fail abandoned runs", q.FAIL_ABANDONED_RUNS, silent_since=silent_since, now=now
+        )
+        return executed.count("failed")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from graph.errors import CrkgError, QueryFailedError
 from graph.model import NodeLabel
 from graph.queries import customers as q
 from graph.queries import ties as tq
+from graph.queries.algorithm_runs import MARK_PUBLISHED
 from graph.queries.loads import BOOKKEEPING_PROPERTIES
 from graph.queries.screens import RiskFlagRule
 from graph.read_models import (
@@ -22,7 +24,7 @@ from graph.read_models import (
     ParticipationRecord,
     SegmentInputs,
 )
-from graph.store import BatchCallback, QueryRunner, Row, to_native
+from graph.store import BatchCallback, QueryRunner, Row, Statement, to_native
 
 T = TypeVar("T")
 
@@ -302,11 +304,25 @@ class CustomerRepository:
         *,
         on_batch: BatchCallback | None = None,
     ) -> int:
-        """Write one result property in batches; every value must reach its customer."""
+        """Write one result property: staged in batches, then published at once."""
+        written = await self.stage_result(prop, values, run_id, on_batch=on_batch)
+        await self.publish_results({prop: written}, run_id)
+        return written
+
+    async def stage_result(
+        self,
+        prop: str,
+        values: Mapping[str, Any],
+        run_id: str,
+        *,
+        on_batch: BatchCallback | None = None,
+    ) -> int:
+        """Stage a run's values of ``prop`` in batches (nothing is served from the stage);
+        every value must reach its customer."""
         items = [{"id": k, "value": v} for k, v in values.items()]
         written = await self.runner.write_batches(
             f"write {prop}",
-            q.write_result(prop),
+            q.stage_result(prop),
             items,
             batch_size=self.batch_size,
             on_batch=on_batch,
@@ -317,6 +333,27 @@ class CustomerRepository:
                 f"write {prop}", None, f"{len(items) - written} customers vanished during the run"
             )
         return written
+
+    async def publish_results(self, staged: Mapping[str, int], run_id: str) -> None:
+        """Make what the run staged the served values of every property in ``staged`` (its
+        count of staged values), and mark the run as having published them: one transaction,
+        so a reader sees all of them from this run or none (a kill before it leaves the
+        previous run's values served; its stage is dropped by the next publish)."""
+        statements: list[Statement] = [
+            (q.publish_result(prop), {"run_id": run_id}) for prop in staged
+        ]
+        statements.append(
+            (
+                MARK_PUBLISHED,
+                {"run_id": run_id, "properties": list(staged), "now": datetime.now(UTC)},
+            )
+        )
+        done = await self.runner.execute_all("publish " + ", ".join(staged), statements)
+        for (prop, expected), executed in zip(staged.items(), done, strict=False):
+            if executed.count() != expected:
+                raise QueryFailedError(
+                    f"publish {prop}", None, f"{expected - executed.count()} values vanished"
+                )
 
 
 def _lucene_terms(text: str) -> str:

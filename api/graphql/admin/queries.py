@@ -4,6 +4,7 @@ a run, and upserting customers and ties (the file loader's rules, for rows from 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -53,7 +54,15 @@ async def algorithm_runs(
 ) -> list[AlgorithmRun] | None:
     context = context_value(info)
     size = context.page_size(first)
-    found = await context.repositories.runs.latest(None if name is None else name.value, size)
+    runs = context.repositories.runs
+    found = await runs.latest(None if name is None else name.value, size)
+    # a run whose process died is failed with the reason when read (only then: a poll of a
+    # live run writes nothing)
+    now = datetime.now(UTC)
+    silent_since = now - timedelta(seconds=3 * context.settings.algorithm_heartbeat_seconds)
+    if any(record.abandoned(silent_since) for record in found):
+        await runs.fail_abandoned(silent_since, now)
+        found = await runs.latest(None if name is None else name.value, size)
     return [AlgorithmRun.from_record(record) for record in found]
 
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import networkx as nx
 import pytest
-from neo4j import AsyncDriver, AsyncGraphDatabase
+from neo4j import AsyncDriver
 
 from algorithms.registry import Engine
 from algorithms.runner import run_algorithm
@@ -78,9 +78,6 @@ async def bank_without_some_ties(
     write_bank(bank, customers=60, ties=150)
     await driver.execute_query("MATCH (n) DETACH DELETE n", database_=test_settings.neo4j_database)
     await bulk_load(test_settings, bank)
-    # The import replaced the store: the session driver's execute_query bookmarks name
-    # transactions of the old store, which the new one may never reach. Forget them.
-    driver._query_bookmark_manager = AsyncGraphDatabase.bookmark_manager()
     fresh = await open_driver(test_settings)
     try:
         store = GraphStore.from_settings(fresh, test_settings)

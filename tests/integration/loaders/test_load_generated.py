@@ -7,7 +7,6 @@ import csv
 from pathlib import Path
 
 import pytest
-from neo4j import AsyncGraphDatabase
 
 from graph.repositories.loads import LoadRepository
 from graph.repositories.schema import SchemaRepository
@@ -128,9 +127,6 @@ async def test_bulk_import_builds_the_graph_the_online_load_would(
     empty_db: GraphStore, test_settings: CrkgSettings, generated_bank: Path, tmp_path: Path
 ) -> None:
     report = await bulk_load(test_settings, generated_bank)
-    # the session driver's execute_query bookmarks name transactions of the replaced store,
-    # which the new one may never reach: later tests would wait on them. Forget them.
-    empty_db.driver._query_bookmark_manager = AsyncGraphDatabase.bookmark_manager()
     assert _rejected(report) == _planted(generated_bank)
     # the import replaced the database under the session's driver: use a fresh one
     driver = await open_driver(test_settings)

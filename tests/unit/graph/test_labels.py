@@ -70,7 +70,8 @@ def _built() -> Iterator[tuple[str, str]]:
         ),
     )
     yield "customers.read_result", customers.read_result("tier")
-    yield "customers.write_result", customers.write_result("score_degree_scoped")
+    yield "customers.stage_result", customers.stage_result("score_degree_scoped")
+    yield "customers.publish_result", customers.publish_result("score_degree_scoped")
     for part in ("tiers", "products", "scenarios"):
         builder = getattr(communities, f"read_community_{part}")
         yield f"communities.{part}", builder("community_louvain")

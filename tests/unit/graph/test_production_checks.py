@@ -47,6 +47,7 @@ def test_a_sound_production_configuration_passes(tmp_path: Path) -> None:
         ({"neo4j_password": "neo4j"}, "CRKG_NEO4J_PASSWORD is a default password"),
         ({"neo4j_password": "Password "}, "CRKG_NEO4J_PASSWORD is a default password"),
         ({"api_allow_remote_dev": True}, "CRKG_API_ALLOW_REMOTE_DEV is true"),
+        ({"algorithm_write_pause_seconds": 0.5}, "CRKG_ALGORITHM_WRITE_PAUSE_SECONDS is set"),
     ],
 )
 def test_each_unsafe_setting_gives_its_own_line(

@@ -126,9 +126,12 @@ async def test_every_read_the_api_and_algorithms_make_is_complete() -> None:
     assert all(not r.writes for r in recorded)  # reads are routed as reads
 
 
-async def test_results_are_written_in_batches_and_none_may_vanish() -> None:
+async def test_results_are_staged_in_batches_published_at_once_and_none_may_vanish() -> None:
     runner = RecordingRunner(
-        answers={"write score_degree": lambda r: [{"written": len(r.params["rows"])}]}
+        answers={
+            "write score_degree": lambda r: [{"written": len(r.params["rows"])}],
+            "publish score_degree": [{"written": 5}],
+        }
     )
     repository = CustomerRepository(runner, batch_size=2)
     values = {f"C{i}": float(i) for i in range(5)}
@@ -137,10 +140,26 @@ async def test_results_are_written_in_batches_and_none_may_vanish() -> None:
         "score_degree", values, "run-1", on_batch=lambda done, total: seen.append((done, total))
     )
     assert written == 5
-    batches = runner.checked()
+    *batches, publish, published = runner.checked()
     assert [len(b.params["rows"]) for b in batches] == [2, 2, 1]
     assert all(b.writes and b.params["run_id"] == "run-1" for b in batches)
+    # the batches touch only the stage; the served property changes in the one publish
+    assert all("c.score_degree_pending = row.value" in b.query for b in batches)
+    assert all("c.score_degree =" not in b.query for b in batches)
+    assert "SET c.score_degree = CASE" in publish.query
+    assert publish.writes
+    assert publish.params["run_id"] == "run-1"
+    assert published.params["properties"] == ["score_degree"]
     assert seen == [(2, 5), (4, 5), (5, 5)]
+
+    half_published = RecordingRunner(
+        answers={
+            "write score_degree": lambda r: [{"written": len(r.params["rows"])}],
+            "publish score_degree": [{"written": 4}],
+        }
+    )
+    with pytest.raises(QueryFailedError, match="1 values vanished"):
+        await CustomerRepository(half_published).write_result("score_degree", values, "r")
 
     vanishing = RecordingRunner(answers={"write score_degree": [{"written": 1}]})
     with pytest.raises(QueryFailedError, match="vanished"):
