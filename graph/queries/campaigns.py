@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final, LiteralString
 
 from graph.queries.screens import RiskFlagRule, may_contact, product_eligible, risk_flag_reasons
-from graph.queries.ties import literal
+from graph.queries.ties import literal, tie_types
 
 CREATE_CAMPAIGN: Final[LiteralString] = """
 OPTIONAL MATCH (existing:Campaign {campaign_id: $campaign_id})
@@ -119,7 +119,8 @@ MATCH (v:ListVersion {list_version_id: $list_version_id})
 UNWIND $rows AS row
 MATCH (c:Customer {customer_id: row.customer_id})
 CREATE (v)-[r:LISTS]->(c)
-SET r.position = row.position, r.treatment = row.treatment, r.reasons_json = row.reasons_json
+SET r.position = row.position, r.treatment = row.treatment, r.reasons_json = row.reasons_json,
+    r.cluster = row.cluster, r.cross_arm = row.cross_arm, r.cross_arm_share = row.cross_arm_share
 RETURN count(r) AS written
 """
 
@@ -150,8 +151,28 @@ WHERE $rm_id IS NULL OR EXISTS {
   MATCH (c)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $rm_id}) }
 WITH c, r ORDER BY r.position LIMIT $limit
 RETURN collect({customer_id: c.customer_id, position: r.position, treatment: r.treatment,
-                reasons_json: r.reasons_json}) AS rows
+                reasons_json: r.reasons_json, cluster: r.cluster, cross_arm: r.cross_arm,
+                cross_arm_share: r.cross_arm_share}) AS rows
 """
+
+# The hold-out's ties (graph.holdout): inside each community in $communities (every customer
+# of it, listed or not: its induced subgraph, to split it), and between the customers in $ids.
+HOLDOUT_TIES: Final[LiteralString] = literal(f"""
+CALL () {{
+  MATCH (a:Customer)-[r:{tie_types([])}]-(b:Customer)
+  WHERE a.community_louvain IS NOT NULL AND toString(a.community_louvain) IN $communities
+    AND b.community_louvain = a.community_louvain AND a.customer_id < b.customer_id
+  RETURN collect([toString(a.community_louvain), a.customer_id, b.customer_id,
+                  coalesce(r.strength, 1.0)]) AS inside
+}}
+CALL () {{
+  UNWIND $ids AS id
+  MATCH (a:Customer {{customer_id: id}})-[:{tie_types([])}]-(b:Customer)
+  WHERE b.customer_id IN $ids AND a.customer_id < b.customer_id
+  RETURN collect(DISTINCT [a.customer_id, b.customer_id]) AS between
+}}
+RETURN inside, between
+""")
 
 READ_SUPPRESSIONS: Final[LiteralString] = """
 MATCH (v:ListVersion {list_version_id: $list_version_id})-[r:SUPPRESSES]->(c:Customer)
