@@ -136,6 +136,9 @@ def draw(
     holdout_share: Annotated[
         float, typer.Option(help="control share 0-0.5, randomised by community (0: none)")
     ] = 0.0,
+    holdout_community: Annotated[
+        str, typer.Option(help="the stored community run the hold-out clusters by")
+    ] = "louvain",
     by: By = "",
 ) -> None:
     """Draw a list version: the same inputs give the same version (its hash says so)."""
@@ -148,6 +151,7 @@ def draw(
         as_of=_day(as_of, "--as-of") or clock.today(),
         seed=seed,
         holdout_share=holdout_share,
+        holdout_community=holdout_community,
     )
     version, created = _with_repository(
         lambda r: r.draw(campaign_id, parameters, drawn_by=by or _me())

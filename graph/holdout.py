@@ -4,11 +4,12 @@ referrals and spill-over through ties stay inside one arm. Pure functions, no da
 
 The rules, all deterministic from the list version's seed:
 
-1. **Clusters.** A list row's cluster is its stored community (the community run the list
-   version records). A community holding more than ``max_cluster_share`` (1%) of the list's
-   rows is split along its own sub-communities first: the stored run keeps no hierarchy, so
-   the split is networkx Louvain (``louvain_communities``, resolution 1, weight = the ties'
-   ``strength`` summed per pair) on the community's induced subgraph (every customer of the
+1. **Clusters.** A list row's cluster is its stored community (the Louvain run the list
+   version records, or another stored community run named for the hold-out). A community
+   holding more than ``max_cluster_share`` (1%) of the list's rows is split along its own
+   sub-communities first: the stored run keeps no hierarchy, so the split is networkx
+   Louvain (``louvain_communities``, resolution 1, weight = the ties' ``strength`` summed
+   per pair) on the community's induced subgraph (every customer of the
    community, listed or not), seeded from the list's seed and the community id; a
    sub-community still too big is split again (at most :data:`MAX_SPLIT_DEPTH` levels) while
    the split makes progress. A row without a community is a cluster of its own. Cluster keys
@@ -150,18 +151,27 @@ def split(
     return found
 
 
+def _community(row: Mapping[str, Any], named: Mapping[str, str | None] | None) -> str | None:
+    if named is None:
+        found = row["reasons"].get("community")
+        return None if found is None else str(found)
+    return named.get(str(row["customer_id"]))
+
+
 def clusters(
     rows: Sequence[Mapping[str, Any]],
     plan: HoldoutPlan,
     *,
     seed: int,
     community_edges: Mapping[str, Sequence[Edge]],
+    named: Mapping[str, str | None] | None = None,
 ) -> dict[str, str]:
     """Each row's cluster key (customer id → key); ``community_edges`` holds the ties inside
-    each community that is to be split (a community absent from it cannot be split)."""
+    each community that is to be split (a community absent from it cannot be split).
+    ``named``: each customer's community in another stored run than the rows' reasons give."""
     by_community: dict[str | None, list[str]] = defaultdict(list)
     for row in rows:
-        by_community[row["reasons"].get("community")].append(str(row["customer_id"]))
+        by_community[_community(row, named)].append(str(row["customer_id"]))
     limit = plan.max_cluster_share * len(rows)
     found: dict[str, str] = {}
     for community, members in sorted(by_community.items(), key=lambda kv: str(kv[0])):
@@ -177,12 +187,16 @@ def clusters(
     return found
 
 
-def oversized(rows: Sequence[Mapping[str, Any]], plan: HoldoutPlan) -> list[str]:
+def oversized(
+    rows: Sequence[Mapping[str, Any]],
+    plan: HoldoutPlan,
+    named: Mapping[str, str | None] | None = None,
+) -> list[str]:
     """The communities of ``rows`` holding more than the plan's share of the list (the ones
     whose induced subgraph :func:`assign` needs)."""
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
-        community = row["reasons"].get("community")
+        community = _community(row, named)
         if community is not None:
             counts[community] += 1
     return sorted(k for k, n in counts.items() if n > plan.max_cluster_share * len(rows))
@@ -195,10 +209,12 @@ def assign(
     seed: int,
     community_edges: Mapping[str, Sequence[Edge]],
     list_edges: Iterable[tuple[str, str]],
+    named: Mapping[str, str | None] | None = None,
 ) -> Assignment:
     """Treatment and control by cluster, the cross-arm flags and the SRM check (see the
-    module's rules); ``list_edges`` are the ties between customers of the list."""
-    cluster_of = clusters(rows, plan, seed=seed, community_edges=community_edges)
+    module's rules); ``list_edges`` are the ties between customers of the list; ``named``
+    (customer id → community) replaces the rows' own community when another run is named."""
+    cluster_of = clusters(rows, plan, seed=seed, community_edges=community_edges, named=named)
     keys = sorted(set(cluster_of.values()))
     order = np.random.default_rng([seed, SALT]).permutation(len(keys))
     n_control = round(plan.share * len(keys))

@@ -28,11 +28,15 @@ from typing import Any, Final
 from graph.errors import CrkgError
 from graph.holdout import Assignment, Edge, HoldoutPlan, assign
 from graph.model import ConsentStatus, SuppressionReason
+from graph.results import COMMUNITY_PREFIX, COMMUNITY_PROPERTIES
 
 RULE_REFERRAL_TARGETS: Final = "referral_targets_top_n"
 # Without a hold-out every row is treated; with one, graph.holdout assigns T / C by cluster.
 TREATMENT: Final = "T"
 MAX_TOP_N: Final = 10_000
+HOLDOUT_COMMUNITIES: Final = tuple(
+    p.value.removeprefix(COMMUNITY_PREFIX) for p in COMMUNITY_PROPERTIES
+)
 
 
 class ListRuleError(CrkgError):
@@ -51,6 +55,7 @@ class DrawParameters:
     as_of: date = field(default_factory=date.today)
     seed: int = 0  # the hold-out assignment draws with it
     holdout_share: float = 0.0  # planned control share (graph.holdout); 0: every row treated
+    holdout_community: str = "louvain"  # the stored community run the hold-out clusters by
 
     def __post_init__(self) -> None:
         checks = [
@@ -61,6 +66,10 @@ class DrawParameters:
             (0 <= self.complaint_window_days <= 3660, "complaint_window_days must be in 0..3660"),
             (0 <= self.seed < 2**63, "seed must be in 0..2^63-1"),
             (0.0 <= self.holdout_share <= 0.5, "holdout_share must be in [0, 0.5]"),
+            (
+                self.holdout_community in HOLDOUT_COMMUNITIES,
+                f"holdout_community must be one of {', '.join(HOLDOUT_COMMUNITIES)}",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -85,6 +94,7 @@ class DrawParameters:
         }
         if self.holdout_share > 0:  # absent without a hold-out: earlier hashes stay
             described["holdout_share"] = self.holdout_share
+            described["holdout_community"] = self.holdout_community
         return described
 
 
@@ -283,16 +293,19 @@ def with_holdout(
     *,
     community_edges: dict[str, list[Edge]],
     list_edges: list[tuple[str, str]],
+    named: dict[str, str | None] | None = None,
+    named_run_ids: tuple[str, ...] = (),
 ) -> tuple[DrawnList, Assignment]:
     """The drawn list with its rows assigned to treatment / control by community
     (:func:`graph.holdout.assign`, seeded by the list's seed); the content records the plan,
     the arms' sizes and the SRM check, so they are part of the hash."""
     plan = HoldoutPlan(share=parameters.holdout_share)
     done = assign(drawn.rows, plan, seed=parameters.seed, community_edges=community_edges,
-                  list_edges=list_edges)  # fmt: skip
-    content = {**drawn.content, "rows": done.rows, "holdout": done.summary(plan)}
-    kept = DrawnList(content, done.rows, drawn.suppressions, drawn.algorithm_run_ids,
-                     drawn.load_run_ids)  # fmt: skip
+                  list_edges=list_edges, named=named)  # fmt: skip
+    runs = sorted({*drawn.algorithm_run_ids, *named_run_ids})
+    content = {**drawn.content, "rows": done.rows, "holdout": done.summary(plan),
+               "algorithm_run_ids": runs}  # fmt: skip
+    kept = DrawnList(content, done.rows, drawn.suppressions, runs, drawn.load_run_ids)
     return kept, done
 
 

@@ -12,6 +12,7 @@ from typing import Final, LiteralString
 
 from graph.queries.screens import RiskFlagRule, may_contact, product_eligible, risk_flag_reasons
 from graph.queries.ties import literal, tie_types
+from graph.results import community_property
 
 CREATE_CAMPAIGN: Final[LiteralString] = """
 OPTIONAL MATCH (existing:Campaign {campaign_id: $campaign_id})
@@ -155,14 +156,18 @@ RETURN collect({customer_id: c.customer_id, position: r.position, treatment: r.t
                 cross_arm_share: r.cross_arm_share}) AS rows
 """
 
-# The hold-out's ties (graph.holdout): inside each community in $communities (every customer
-# of it, listed or not: its induced subgraph, to split it), and between the customers in $ids.
-HOLDOUT_TIES: Final[LiteralString] = literal(f"""
+
+def holdout_ties(prop: str) -> LiteralString:
+    """The hold-out's ties (graph.holdout): inside each community of the partition ``prop``
+    in $communities (every customer of it, listed or not: its induced subgraph, to split it),
+    and between the customers in $ids."""
+    k = community_property(prop)
+    return literal(f"""
 CALL () {{
   MATCH (a:Customer)-[r:{tie_types([])}]-(b:Customer)
-  WHERE a.community_louvain IS NOT NULL AND toString(a.community_louvain) IN $communities
-    AND b.community_louvain = a.community_louvain AND a.customer_id < b.customer_id
-  RETURN collect([toString(a.community_louvain), a.customer_id, b.customer_id,
+  WHERE a.{k} IS NOT NULL AND toString(a.{k}) IN $communities
+    AND b.{k} = a.{k} AND a.customer_id < b.customer_id
+  RETURN collect([toString(a.{k}), a.customer_id, b.customer_id,
                   coalesce(r.strength, 1.0)]) AS inside
 }}
 CALL () {{
@@ -173,6 +178,17 @@ CALL () {{
 }}
 RETURN inside, between
 """)
+
+
+def holdout_communities(prop: str) -> LiteralString:
+    """Each customer in $ids with their community in the partition ``prop`` and its run."""
+    k = community_property(prop)
+    return literal(f"""
+UNWIND $ids AS id
+MATCH (c:Customer {{customer_id: id}})
+RETURN collect([id, toString(c.{k}), c.{k}_run_id]) AS rows
+""")
+
 
 READ_SUPPRESSIONS: Final[LiteralString] = """
 MATCH (v:ListVersion {list_version_id: $list_version_id})-[r:SUPPRESSES]->(c:Customer)

@@ -17,6 +17,7 @@ from graph.holdout import CONTROL, HoldoutPlan, oversized
 from graph.list_export import ExportFormat, export_rows, manifest, render
 from graph.lists import (
     RULE_REFERRAL_TARGETS,
+    DrawnList,
     DrawParameters,
     ListRuleError,
     SuppressionFacts,
@@ -30,6 +31,7 @@ from graph.queries import campaigns as q
 from graph.queries.screens import RiskFlagRule
 from graph.repositories.audit import AuditRepository
 from graph.repositories.customers import collected
+from graph.results import COMMUNITY_PREFIX
 from graph.store import QueryRunner, to_native
 
 MAX_CANDIDATES = 20_000
@@ -182,26 +184,7 @@ class CampaignRepository:
         drawn = draw(campaign, parameters, [dict(c) for c in candidates])
         holdout: dict[str, Any] = {}
         if parameters.holdout_share > 0:
-            ties = await self.runner.fetch_one(
-                "read hold-out ties",
-                q.HOLDOUT_TIES,
-                communities=oversized(drawn.rows, HoldoutPlan(parameters.holdout_share)),
-                ids=[r["customer_id"] for r in drawn.rows],
-            )
-            inside: dict[str, list[tuple[str, str, float]]] = {}
-            for k, a, b, w in (ties or {}).get("inside") or []:
-                inside.setdefault(str(k), []).append((str(a), str(b), float(w)))
-            between = [(str(a), str(b)) for a, b in (ties or {}).get("between") or []]
-            drawn, done = with_holdout(
-                drawn, parameters, community_edges=inside, list_edges=between
-            )
-            holdout = {
-                "holdout_share": parameters.holdout_share,
-                "treated_count": done.arms["T"],
-                "control_count": done.arms["C"],
-                "srm_p_value": done.srm_p_value,
-                "srm_warning": done.srm_warning,
-            }
+            drawn, holdout = await self._hold_out(drawn, parameters)
         found = await self.runner.fetch_one(
             "read list version by hash",
             q.READ_VERSION_BY_HASH,
@@ -249,6 +232,47 @@ class CampaignRepository:
         ]
         await self.runner.execute_all("write list version", statements)
         return await self.version(version_id), True
+
+    async def _hold_out(
+        self, drawn: DrawnList, parameters: DrawParameters
+    ) -> tuple[DrawnList, dict[str, Any]]:
+        """The drawn rows assigned to T / C by community (graph.holdout), and the version's
+        hold-out properties."""
+        prop = f"{COMMUNITY_PREFIX}{parameters.holdout_community}"
+        ids = [r["customer_id"] for r in drawn.rows]
+        named: dict[str, str | None] | None = None
+        run_ids: tuple[str, ...] = ()
+        if parameters.holdout_community != "louvain":  # the rows' reasons hold Louvain's
+            page = await collected(
+                self.runner, "read hold-out communities", q.holdout_communities(prop), ids=ids
+            )
+            named = {str(i): k for i, k, _ in page["rows"]}
+            run_ids = tuple(sorted({str(run) for _, _, run in page["rows"] if run}))
+        ties = await self.runner.fetch_one(
+            "read hold-out ties",
+            q.holdout_ties(prop),
+            communities=oversized(drawn.rows, HoldoutPlan(parameters.holdout_share), named),
+            ids=ids,
+        )
+        inside: dict[str, list[tuple[str, str, float]]] = {}
+        for k, a, b, w in (ties or {}).get("inside") or []:
+            inside.setdefault(str(k), []).append((str(a), str(b), float(w)))
+        between = [(str(a), str(b)) for a, b in (ties or {}).get("between") or []]
+        drawn, done = with_holdout(
+            drawn,
+            parameters,
+            community_edges=inside,
+            list_edges=between,
+            named=named,
+            named_run_ids=run_ids,
+        )
+        return drawn, {
+            "holdout_share": parameters.holdout_share,
+            "treated_count": done.arms["T"],
+            "control_count": done.arms["C"],
+            "srm_p_value": done.srm_p_value,
+            "srm_warning": done.srm_warning,
+        }
 
     # --- reading -------------------------------------------------------------------------
     async def version(self, list_version_id: str) -> dict[str, Any]:

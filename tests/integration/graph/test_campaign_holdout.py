@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 from collections import defaultdict
 from pathlib import Path
@@ -42,7 +43,7 @@ async def lists(
     driver: AsyncDriver, test_settings: CrkgSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> CampaignRepository:
     root = tmp_path_factory.mktemp("holdout-bank")
-    store = await campaign_store(driver, test_settings, root, "louvain")
+    store = await campaign_store(driver, test_settings, root, "louvain", "leiden")
     ties = [{"src_id": a, "dst_id": b, "kind": "FRIEND", "strength": "0.5"} for a, b in CROSS_TIES]
     ties += [{"src_id": a, "dst_id": b, "kind": "FAMILY", "strength": "1.0"} for a, b in INNER_TIES]
     write(root / "ties", "social", ties)
@@ -167,3 +168,22 @@ def test_the_draw_command_takes_a_hold_out_share(
     refused = crkg("draw", "K-HOLD", "--as-of", AS_OF.isoformat(), "--holdout-share", "0.7")
     assert refused.returncode != 0
     assert "holdout_share" in refused.stderr
+
+
+async def test_a_hold_out_clusters_by_the_community_run_it_names(
+    lists: CampaignRepository,
+) -> None:
+    params = DrawParameters(as_of=AS_OF, seed=2, holdout_share=0.5, holdout_community="leiden")
+    version, _ = await lists.draw("K-HOLD", params, drawn_by="maker")
+    stored = await query(
+        lists.runner,  # type: ignore[arg-type]
+        "MATCH (c:Customer) WHERE c.community_leiden IS NOT NULL RETURN c.customer_id AS id, "
+        "toString(c.community_leiden) AS k, c.community_leiden_run_id AS run",
+    )
+    leiden = {r["id"]: r["k"] for r in stored}
+    rows = await lists.rows(str(version["list_version_id"]), limit=100)
+    assert {r["customer_id"] for r in rows} == LISTED
+    for row in rows:
+        assert row["cluster"].split("/")[0] == leiden[row["customer_id"]]
+    assert {r["run"] for r in stored} <= set(version["algorithm_run_ids"])  # type: ignore[arg-type]
+    assert json.loads(str(version["parameters_json"]))["holdout_community"] == "leiden"

@@ -143,3 +143,18 @@ def test_without_a_hold_out_the_parameters_and_so_the_hashes_are_stage_ones() ->
     ] == pytest.approx(0.2)
     with pytest.raises(ListRuleError, match="holdout_share"):
         DrawParameters(holdout_share=0.6)
+
+
+def test_a_named_community_run_replaces_the_rows_own_communities() -> None:
+    rows = rows_of(small_communities(50, 2))  # pairs by the rows' own (Louvain) community
+    named = {str(r["customer_id"]): f"L{i // 4}" for i, r in enumerate(rows)}  # fours
+    done = assign(rows, HoldoutPlan(share=0.5), seed=1, community_edges={}, list_edges=[],
+                  named=named)  # fmt: skip
+    assert {r["cluster"] for r in done.rows} == set(named.values())
+    by_named: dict[str, set[object]] = defaultdict(set)
+    for row in done.rows:
+        by_named[named[str(row["customer_id"])]].add(row["treatment"])
+    assert all(len(a) == 1 for a in by_named.values())
+    assert oversized(rows, HoldoutPlan(share=0.5), named) == sorted(set(named.values()))
+    with pytest.raises(ListRuleError, match="holdout_community"):
+        DrawParameters(holdout_share=0.2, holdout_community="pagerank")
