@@ -59,6 +59,14 @@ def _print_version(version: dict[str, Any]) -> None:
         f"{version['drawn_by']}, approved by {version.get('approved_by') or 'nobody yet'}",
         highlight=False,
     )
+    if version.get("holdout_share"):
+        warning = "  SRM WARNING: the arms stray from the plan" if version["srm_warning"] else ""
+        console.print(
+            f"hold-out {version['holdout_share']}: {version['treated_count']} treated (T), "
+            f"{version['control_count']} control (C); SRM p = {version['srm_p_value']:.4g}"
+            f"{warning}",
+            highlight=False,
+        )
     counts = json.loads(version["suppression_counts_json"])
     table = Table(title="suppressed by reason")
     table.add_column("reason")
@@ -124,7 +132,13 @@ def draw(
         int, typer.Option(help="complaints this recent suppress")
     ] = _DEFAULTS.complaint_window_days,
     as_of: Annotated[str | None, typer.Option(help="the day screened (default: today)")] = None,
-    seed: Annotated[int, typer.Option(help="recorded with the version")] = 0,
+    seed: Annotated[int, typer.Option(help="recorded; the hold-out's arms draw with it")] = 0,
+    holdout_share: Annotated[
+        float, typer.Option(help="control share 0-0.5, randomised by community (0: none)")
+    ] = 0.0,
+    holdout_community: Annotated[
+        str, typer.Option(help="the stored community run the hold-out clusters by")
+    ] = "louvain",
     by: By = "",
 ) -> None:
     """Draw a list version: the same inputs give the same version (its hash says so)."""
@@ -136,6 +150,8 @@ def draw(
         complaint_window_days=complaint_window_days,
         as_of=_day(as_of, "--as-of") or clock.today(),
         seed=seed,
+        holdout_share=holdout_share,
+        holdout_community=holdout_community,
     )
     version, created = _with_repository(
         lambda r: r.draw(campaign_id, parameters, drawn_by=by or _me())

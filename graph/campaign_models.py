@@ -79,6 +79,12 @@ class ListVersion(NodeModel, label=NodeLabel.LIST_VERSION, key="list_version_id"
     drawn_at: datetime
     approved_by: str | None = None
     approved_at: datetime | None = None
+    # a hold-out (graph.holdout; absent without one): the plan, the arms, the SRM check
+    holdout_share: float | None = Field(default=None, gt=0, le=0.5)
+    treated_count: int | None = None
+    control_count: int | None = None
+    srm_p_value: float | None = None
+    srm_warning: bool | None = None
 
 
 class GaveConsent(RelationshipModel, rel_type=RelType.GAVE_CONSENT, target=NodeLabel.CONSENT):
@@ -112,13 +118,17 @@ class HasVersion(
 
 
 class ListRow(RelationshipModel, rel_type=RelType.LISTS, source=NodeLabel.LIST_VERSION):
-    """A row of a list version: its position, treatment code and reasons (JSON)."""
+    """A row of a list version: its position, treatment code (T, or C: the hold-out's
+    control), reasons (JSON) and, with a hold-out, its cluster and cross-arm flag."""
 
     list_version_id: Key
     customer_id: Key
     position: int = Field(ge=1)
     treatment: str
     reasons_json: str
+    cluster: str | None = None  # the randomisation unit: community or community/sub/…
+    cross_arm: bool | None = None  # more than half its ties to the list in the other arm
+    cross_arm_share: float | None = None
 
 
 class Suppression(RelationshipModel, rel_type=RelType.SUPPRESSES, source=NodeLabel.LIST_VERSION):

@@ -117,9 +117,14 @@ def manifest(
     suppressed_at_draw: dict[str, int],
     suppressed_at_export: dict[str, int],
     removed_at_export: int,
+    treatment_codes: dict[str, int] | None = None,
+    control_withheld: int = 0,
 ) -> dict[str, Any]:
-    """What a delivery holds, for the receiving system (no timestamps: re-delivery is equal)."""
-    return {
+    """What a delivery holds, for the receiving system (no timestamps: re-delivery is equal).
+
+    ``treatment_codes``: the file's rows per arm; ``control_withheld``: the hold-out's control
+    rows a contact export leaves out (they are never contacted)."""
+    described = {
         "list_version_id": version["list_version_id"],
         "campaign_id": version["campaign_id"],
         "version": version["version"],
@@ -128,9 +133,18 @@ def manifest(
         "fields": list(fields(contact=contact)),
         "contact_details": contact,
         "rows": row_count,
-        "treatment_codes": {"T": row_count},
+        "treatment_codes": treatment_codes or {"T": row_count},
         "suppressed_at_draw": suppressed_at_draw,
         "suppressed_at_export": suppressed_at_export,
         "removed_at_export": removed_at_export,
         "file_sha256": hashlib.sha256(content).hexdigest(),
     }
+    if "holdout_share" in version:  # a list drawn with a hold-out
+        described["holdout"] = {
+            "share": version["holdout_share"],
+            "arms": {"T": version["treated_count"], "C": version["control_count"]},
+            "srm_p_value": version["srm_p_value"],
+            "srm_warning": version["srm_warning"],
+            "control_withheld": control_withheld,
+        }
+    return described

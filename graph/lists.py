@@ -26,12 +26,17 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 from graph.errors import CrkgError
+from graph.holdout import Assignment, Edge, HoldoutPlan, assign
 from graph.model import ConsentStatus, SuppressionReason
+from graph.results import COMMUNITY_PREFIX, COMMUNITY_PROPERTIES
 
 RULE_REFERRAL_TARGETS: Final = "referral_targets_top_n"
-# Stage 1: every row is treated; hold-outs (community-randomised control) come with stage 2.
+# Without a hold-out every row is treated; with one, graph.holdout assigns T / C by cluster.
 TREATMENT: Final = "T"
 MAX_TOP_N: Final = 10_000
+HOLDOUT_COMMUNITIES: Final = tuple(
+    p.value.removeprefix(COMMUNITY_PREFIX) for p in COMMUNITY_PROPERTIES
+)
 
 
 class ListRuleError(CrkgError):
@@ -48,7 +53,9 @@ class DrawParameters:
     cap_window_days: int = 30  # the sliding window: (as_of - days, as_of]
     complaint_window_days: int = 180
     as_of: date = field(default_factory=date.today)
-    seed: int = 0  # recorded now; the stage-2 hold-out assignment draws with it
+    seed: int = 0  # the hold-out assignment draws with it
+    holdout_share: float = 0.0  # planned control share (graph.holdout); 0: every row treated
+    holdout_community: str = "louvain"  # the stored community run the hold-out clusters by
 
     def __post_init__(self) -> None:
         checks = [
@@ -58,6 +65,11 @@ class DrawParameters:
             (1 <= self.cap_window_days <= 3660, "cap_window_days must be in 1..3660"),
             (0 <= self.complaint_window_days <= 3660, "complaint_window_days must be in 0..3660"),
             (0 <= self.seed < 2**63, "seed must be in 0..2^63-1"),
+            (0.0 <= self.holdout_share <= 0.5, "holdout_share must be in [0, 0.5]"),
+            (
+                self.holdout_community in HOLDOUT_COMMUNITIES,
+                f"holdout_community must be one of {', '.join(HOLDOUT_COMMUNITIES)}",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -72,7 +84,7 @@ class DrawParameters:
         return self.as_of - timedelta(days=self.complaint_window_days)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        described: dict[str, Any] = {
             "top_n": self.top_n,
             "min_score": self.min_score,
             "max_contacts": self.max_contacts,
@@ -80,6 +92,10 @@ class DrawParameters:
             "complaint_window_days": self.complaint_window_days,
             "as_of": self.as_of.isoformat(),
         }
+        if self.holdout_share > 0:  # absent without a hold-out: earlier hashes stay
+            described["holdout_share"] = self.holdout_share
+            described["holdout_community"] = self.holdout_community
+        return described
 
 
 @dataclass(frozen=True)
@@ -269,6 +285,28 @@ def draw(
         "suppressions": suppressions,
     }
     return DrawnList(content, rows, suppressions, sorted(run_ids), sorted(load_ids))
+
+
+def with_holdout(
+    drawn: DrawnList,
+    parameters: DrawParameters,
+    *,
+    community_edges: dict[str, list[Edge]],
+    list_edges: list[tuple[str, str]],
+    named: dict[str, str | None] | None = None,
+    named_run_ids: tuple[str, ...] = (),
+) -> tuple[DrawnList, Assignment]:
+    """The drawn list with its rows assigned to treatment / control by community
+    (:func:`graph.holdout.assign`, seeded by the list's seed); the content records the plan,
+    the arms' sizes and the SRM check, so they are part of the hash."""
+    plan = HoldoutPlan(share=parameters.holdout_share)
+    done = assign(drawn.rows, plan, seed=parameters.seed, community_edges=community_edges,
+                  list_edges=list_edges, named=named)  # fmt: skip
+    runs = sorted({*drawn.algorithm_run_ids, *named_run_ids})
+    content = {**drawn.content, "rows": done.rows, "holdout": done.summary(plan),
+               "algorithm_run_ids": runs}  # fmt: skip
+    kept = DrawnList(content, done.rows, drawn.suppressions, runs, drawn.load_run_ids)
+    return kept, done
 
 
 def count_codes(suppressions: list[dict[str, Any]]) -> dict[str, int]:

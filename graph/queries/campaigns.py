@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Final, LiteralString
 
 from graph.queries.screens import RiskFlagRule, may_contact, product_eligible, risk_flag_reasons
-from graph.queries.ties import literal
+from graph.queries.ties import literal, tie_types
+from graph.results import community_property
 
 CREATE_CAMPAIGN: Final[LiteralString] = """
 OPTIONAL MATCH (existing:Campaign {campaign_id: $campaign_id})
@@ -119,7 +120,8 @@ MATCH (v:ListVersion {list_version_id: $list_version_id})
 UNWIND $rows AS row
 MATCH (c:Customer {customer_id: row.customer_id})
 CREATE (v)-[r:LISTS]->(c)
-SET r.position = row.position, r.treatment = row.treatment, r.reasons_json = row.reasons_json
+SET r.position = row.position, r.treatment = row.treatment, r.reasons_json = row.reasons_json,
+    r.cluster = row.cluster, r.cross_arm = row.cross_arm, r.cross_arm_share = row.cross_arm_share
 RETURN count(r) AS written
 """
 
@@ -150,8 +152,43 @@ WHERE $rm_id IS NULL OR EXISTS {
   MATCH (c)-[:MANAGED_BY]->(:RelationshipManager {rm_id: $rm_id}) }
 WITH c, r ORDER BY r.position LIMIT $limit
 RETURN collect({customer_id: c.customer_id, position: r.position, treatment: r.treatment,
-                reasons_json: r.reasons_json}) AS rows
+                reasons_json: r.reasons_json, cluster: r.cluster, cross_arm: r.cross_arm,
+                cross_arm_share: r.cross_arm_share}) AS rows
 """
+
+
+def holdout_ties(prop: str) -> LiteralString:
+    """The hold-out's ties (graph.holdout): inside each community of the partition ``prop``
+    in $communities (every customer of it, listed or not: its induced subgraph, to split it),
+    and between the customers in $ids."""
+    k = community_property(prop)
+    return literal(f"""
+CALL () {{
+  MATCH (a:Customer)-[r:{tie_types([])}]-(b:Customer)
+  WHERE a.{k} IS NOT NULL AND toString(a.{k}) IN $communities
+    AND b.{k} = a.{k} AND a.customer_id < b.customer_id
+  RETURN collect([toString(a.{k}), a.customer_id, b.customer_id,
+                  coalesce(r.strength, 1.0)]) AS inside
+}}
+CALL () {{
+  UNWIND $ids AS id
+  MATCH (a:Customer {{customer_id: id}})-[:{tie_types([])}]-(b:Customer)
+  WHERE b.customer_id IN $ids AND a.customer_id < b.customer_id
+  RETURN collect(DISTINCT [a.customer_id, b.customer_id]) AS between
+}}
+RETURN inside, between
+""")
+
+
+def holdout_communities(prop: str) -> LiteralString:
+    """Each customer in $ids with their community in the partition ``prop`` and its run."""
+    k = community_property(prop)
+    return literal(f"""
+UNWIND $ids AS id
+MATCH (c:Customer {{customer_id: id}})
+RETURN collect([id, toString(c.{k}), c.{k}_run_id]) AS rows
+""")
+
 
 READ_SUPPRESSIONS: Final[LiteralString] = """
 MATCH (v:ListVersion {list_version_id: $list_version_id})-[r:SUPPRESSES]->(c:Customer)

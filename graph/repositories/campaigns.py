@@ -6,27 +6,32 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, LiteralString
 
 from graph.errors import NotFoundError
+from graph.holdout import CONTROL, HoldoutPlan, oversized
 from graph.list_export import ExportFormat, export_rows, manifest, render
 from graph.lists import (
     RULE_REFERRAL_TARGETS,
+    DrawnList,
     DrawParameters,
     ListRuleError,
     SuppressionFacts,
     count_codes,
     draw,
     suppression_codes,
+    with_holdout,
 )
 from graph.model import AuditEvent, ContactChannel, ContactPurpose, NodeLabel
 from graph.queries import campaigns as q
 from graph.queries.screens import RiskFlagRule
 from graph.repositories.audit import AuditRepository
 from graph.repositories.customers import collected
+from graph.results import COMMUNITY_PREFIX
 from graph.store import QueryRunner, to_native
 
 MAX_CANDIDATES = 20_000
@@ -86,6 +91,9 @@ def _row(entry: Mapping[str, Any]) -> dict[str, Any]:
         "position": int(entry["position"]),
         "treatment": entry["treatment"],
         "reasons": json.loads(entry["reasons_json"]),
+        "cluster": entry.get("cluster"),
+        "cross_arm": entry.get("cross_arm"),
+        "cross_arm_share": entry.get("cross_arm_share"),
     }
 
 
@@ -174,6 +182,9 @@ class CampaignRepository:
                 hint="run `crkg algo run referral_targets` for it first",
             )
         drawn = draw(campaign, parameters, [dict(c) for c in candidates])
+        holdout: dict[str, Any] = {}
+        if parameters.holdout_share > 0:
+            drawn, holdout = await self._hold_out(drawn, parameters)
         found = await self.runner.fetch_one(
             "read list version by hash",
             q.READ_VERSION_BY_HASH,
@@ -202,6 +213,7 @@ class CampaignRepository:
             "suppression_counts_json": json.dumps(count_codes(drawn.suppressions)),
             "drawn_by": drawn_by,
             "drawn_at": datetime.now(UTC),
+            **holdout,
         }
         rows = [
             {
@@ -209,6 +221,7 @@ class CampaignRepository:
                 "position": r["position"],
                 "treatment": r["treatment"],
                 "reasons_json": json.dumps(r["reasons"], sort_keys=True, ensure_ascii=False),
+                **{k: r.get(k) for k in ("cluster", "cross_arm", "cross_arm_share")},
             }
             for r in drawn.rows
         ]
@@ -219,6 +232,47 @@ class CampaignRepository:
         ]
         await self.runner.execute_all("write list version", statements)
         return await self.version(version_id), True
+
+    async def _hold_out(
+        self, drawn: DrawnList, parameters: DrawParameters
+    ) -> tuple[DrawnList, dict[str, Any]]:
+        """The drawn rows assigned to T / C by community (graph.holdout), and the version's
+        hold-out properties."""
+        prop = f"{COMMUNITY_PREFIX}{parameters.holdout_community}"
+        ids = [r["customer_id"] for r in drawn.rows]
+        named: dict[str, str | None] | None = None
+        run_ids: tuple[str, ...] = ()
+        if parameters.holdout_community != "louvain":  # the rows' reasons hold Louvain's
+            page = await collected(
+                self.runner, "read hold-out communities", q.holdout_communities(prop), ids=ids
+            )
+            named = {str(i): k for i, k, _ in page["rows"]}
+            run_ids = tuple(sorted({str(run) for _, _, run in page["rows"] if run}))
+        ties = await self.runner.fetch_one(
+            "read hold-out ties",
+            q.holdout_ties(prop),
+            communities=oversized(drawn.rows, HoldoutPlan(parameters.holdout_share), named),
+            ids=ids,
+        )
+        inside: dict[str, list[tuple[str, str, float]]] = {}
+        for k, a, b, w in (ties or {}).get("inside") or []:
+            inside.setdefault(str(k), []).append((str(a), str(b), float(w)))
+        between = [(str(a), str(b)) for a, b in (ties or {}).get("between") or []]
+        drawn, done = with_holdout(
+            drawn,
+            parameters,
+            community_edges=inside,
+            list_edges=between,
+            named=named,
+            named_run_ids=run_ids,
+        )
+        return drawn, {
+            "holdout_share": parameters.holdout_share,
+            "treated_count": done.arms["T"],
+            "control_count": done.arms["C"],
+            "srm_p_value": done.srm_p_value,
+            "srm_warning": done.srm_warning,
+        }
 
     # --- reading -------------------------------------------------------------------------
     async def version(self, list_version_id: str) -> dict[str, Any]:
@@ -346,6 +400,10 @@ class CampaignRepository:
         removed = [
             {"codes": codes_by_id.get(r["customer_id"]) or []} for r in rows if r not in kept
         ]
+        withheld = 0
+        if contact_details:  # control rows are held out: never handed to a channel for contact
+            withheld = sum(1 for r in kept if r["treatment"] == CONTROL)
+            kept = [r for r in kept if r["treatment"] != CONTROL]
         contacts = None
         if contact_details:
             page = await collected(
@@ -381,6 +439,8 @@ class CampaignRepository:
             suppressed_at_draw=json.loads(version["suppression_counts_json"]),
             suppressed_at_export=count_codes(removed),
             removed_at_export=len(removed),
+            treatment_codes=dict(sorted(Counter(r["treatment"] for r in kept).items())),
+            control_withheld=withheld,
         )
         name = list_version_id.replace(":", "-")
         suffix = "-contacts" if contact_details else ""

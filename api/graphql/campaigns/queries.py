@@ -79,7 +79,8 @@ async def create_campaign(info: strawberry.Info, input: CampaignInput) -> Campai
 @guarded_mutation(
     Permission.MANAGE_CAMPAIGNS,
     "Draw a list version from the stored referral targets, suppressing with reason codes "
-    "(the same inputs give the same version)",
+    "(the same inputs give the same version); holdoutShare > 0 holds out a control arm "
+    "randomised by community (holdoutCommunity: the stored community run, louvain by default)",
 )
 async def draw_list_version(
     info: strawberry.Info,
@@ -91,6 +92,8 @@ async def draw_list_version(
     complaint_window_days: int = _DEFAULTS.complaint_window_days,
     as_of: date | None = None,
     seed: int = 0,
+    holdout_share: float = 0.0,
+    holdout_community: str = "louvain",
 ) -> DrawResult | None:
     context = context_value(info)
     parameters = DrawParameters(
@@ -101,6 +104,8 @@ async def draw_list_version(
         complaint_window_days=complaint_window_days,
         as_of=as_of or context.today(),
         seed=seed,
+        holdout_share=holdout_share,
+        holdout_community=holdout_community,
     )
     version, created = await context.repositories.campaigns.draw(
         str(campaign_id), parameters, drawn_by=context.principal.subject

@@ -97,13 +97,25 @@ class ScoreParts:
 class ListRow:
     position: int
     customer_id: strawberry.ID
-    treatment: str = strawberry.field(description="T: treated (hold-outs come with stage 2)")
+    treatment: str = strawberry.field(
+        description="T: treated; C: the hold-out's control (never contacted)"
+    )
     rank: int = strawberry.field(description="the referral_targets rank the row was drawn at")
     score: float | None
     parts: ScoreParts
     community: str | None = strawberry.field(description="the Louvain community id")
     introducer_id: strawberry.ID | None
     path_ids: list[strawberry.ID] = strawberry.field(description="target … introducer")
+    cluster: str | None = strawberry.field(
+        description="the hold-out's randomisation unit: the community, or community/sub… when "
+        "it held more than 1% of the list (null: no hold-out)"
+    )
+    cross_arm: bool | None = strawberry.field(
+        description="more than half of its ties to the list lead into the other arm"
+    )
+    cross_arm_share: float | None = strawberry.field(
+        description="the share of its ties to the list's customers that are in the other arm"
+    )
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ListRow:
@@ -120,6 +132,9 @@ class ListRow:
             if reasons.get("introducer_id") is None
             else strawberry.ID(str(reasons["introducer_id"])),
             path_ids=[strawberry.ID(str(p)) for p in reasons.get("path") or []],
+            cluster=row.get("cluster"),
+            cross_arm=row.get("cross_arm"),
+            cross_arm_share=row.get("cross_arm_share"),
         )
 
     @strawberry.field
@@ -162,6 +177,13 @@ class ListVersion:
     drawn_at: datetime
     approved_by: str | None = strawberry.field(description="the second person (maker-checker)")
     approved_at: datetime | None
+    holdout_share: float = strawberry.field(description="planned control share (0: none)")
+    treated_count: int = strawberry.field(description="rows in arm T")
+    control_count: int = strawberry.field(description="rows in arm C (the hold-out)")
+    srm_p_value: float | None = strawberry.field(
+        description="sample-ratio mismatch: binomial test of the arms against the plan"
+    )
+    srm_warning: bool = strawberry.field(description="SRM p-value below 0.001")
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> ListVersion:
@@ -183,6 +205,11 @@ class ListVersion:
             drawn_at=record["drawn_at"],
             approved_by=record.get("approved_by"),
             approved_at=record.get("approved_at"),
+            holdout_share=float(record.get("holdout_share") or 0.0),
+            treated_count=int(record.get("treated_count", record["row_count"])),
+            control_count=int(record.get("control_count") or 0),
+            srm_p_value=record.get("srm_p_value"),
+            srm_warning=bool(record.get("srm_warning")),
         )
 
     @strawberry.field(description="The rows in list order (an RM: the customers of their book)")

@@ -219,3 +219,42 @@ def test_no_risk_flagged_customer_is_a_target_introducer_or_influencer_for_a_mar
     risk = as_role(Role.RISK, "analyst").data(RISK_INFLUENCERS)["influencers"]
     flagged = {i["customer"]["id"]: i["riskFlags"] for i in risk if i["riskFlags"]}
     assert flagged == {c: ["RISK_RATING"] for c in FLAGGED}
+
+
+DRAW_HOLDOUT = """
+mutation($id: ID!, $asOf: Date!, $share: Float!) {
+  drawListVersion(campaignId: $id, asOf: $asOf, seed: 3, holdoutShare: $share) {
+    created
+    version { listVersionId contentHash rowCount holdoutShare treatedCount controlCount
+              srmPValue srmWarning
+              rows(first: 100) { customerId treatment cluster crossArm crossArmShare } }
+  }
+}
+"""
+
+
+def test_a_list_drawn_with_a_hold_out_carries_its_arms_and_srm_check(as_role: Any) -> None:
+    maker = as_role(Role.MARKETER, "maker")
+    maker.data(CREATE, input={"campaignId": "K-API-H", "name": "对照组", "productId": "P1",
+                              "channel": "SMS", "purpose": "MARKETING"})  # fmt: skip
+    drawn = maker.data(DRAW_HOLDOUT, id="K-API-H", asOf=AS_OF.isoformat(), share=0.5)
+    version = drawn["drawListVersion"]["version"]
+    rows = version["rows"]
+    assert {r["customerId"] for r in rows} == set(TARGETS) - set(EXPECTED_CODES)
+    control = [r for r in rows if r["treatment"] == "C"]
+    # no community run in this bank: every row is a cluster of its own, half of them control
+    assert {r["cluster"] for r in rows} == {f"~{r['customerId']}" for r in rows}
+    assert len(control) == round(0.5 * len(rows))
+    assert (version["treatedCount"], version["controlCount"]) == (
+        len(rows) - len(control),
+        len(control),
+    )
+    assert version["holdoutShare"] == 0.5
+    assert version["srmWarning"] is False
+    assert 0.0 <= version["srmPValue"] <= 1.0
+    assert {r["crossArm"] for r in rows} == {False}, "the targets have no ties among them"
+    again = maker.data(DRAW_HOLDOUT, id="K-API-H", asOf=AS_OF.isoformat(), share=0.5)
+    assert not again["drawListVersion"]["created"]
+    assert again["drawListVersion"]["version"]["contentHash"] == version["contentHash"]
+    refused = maker.errors(DRAW_HOLDOUT, id="K-API-H", asOf=AS_OF.isoformat(), share=0.8)
+    assert "holdout_share" in refused[0]["message"]
