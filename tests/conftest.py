@@ -46,6 +46,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "tests that need the server must be marked @pytest.mark.db (module: pytestmark):\n  "
             + "\n  ".join(unmarked)
         )
+    wiping_tests_first(items)
+
+
+def wiping_tests_first(items: list[pytest.Item]) -> None:
+    """Within each module, the tests that empty the database (``empty_db``) run before the
+    rest, each group still in the shuffled order pytest-randomly gave it.
+
+    A module-scoped fixture that loads a bank is made at its first use and kept; a test that
+    wipes the database between two of its users would leave the second one an empty graph
+    (test_gds.py failed so under one seed). Modules keep their order; this is a stable sort,
+    so the seed still replays the whole order.
+    """
+    module_rank: dict[str, int] = {}
+    for item in items:
+        module_rank.setdefault(str(item.path), len(module_rank))
+    items.sort(
+        key=lambda item: (
+            module_rank[str(item.path)],
+            0 if "empty_db" in getattr(item, "fixturenames", ()) else 1,
+        )
+    )
 
 
 def make_test_settings(**overrides: object) -> CrkgSettings:
