@@ -99,6 +99,7 @@ def apis(client: TestClient, test_settings: CrkgSettings, demo: DemoBank) -> dic
         Role.MARKETER: "marketer-demo",
         Role.RISK: "risk-demo",
         Role.ADMIN: "admin-demo",
+        Role.CHANNEL: "channel-demo",
     }
     return {
         role: api_for(client, test_settings, role, subject) for role, subject in subjects.items()
@@ -313,6 +314,14 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
         "MATCH (l:RiskLinkage {kind: 'FUND_CYCLE'}) RETURN l.linkage_id ORDER BY 1 LIMIT 1"
     )
     job = admin.data("mutation { runAlgorithm(name: DEGREE) { id } }")["runAlgorithm"]["id"]
+    campaign = await demo.one("MATCH (k:Campaign) RETURN k.campaign_id ORDER BY 1 LIMIT 1")
+    # a version someone other than the marketer drew, so the marketer's approval is the
+    # second person's (the demo's own version is the marketer's: approving it is refused)
+    drawn = admin.data(
+        f'mutation {{ drawListVersion(campaignId: "{campaign}", seed: 7) '
+        "{ version { listVersionId } } }"
+    )
+    version = drawn["drawListVersion"]["version"]["listVersionId"]
     row = demo.customers[rich]
     return {
         "Query.customer.id": rich,
@@ -338,6 +347,20 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
         "Query.explorerGuarantees.customerId": guarantor,
         "productId": product,
         "Mutation.runAlgorithm.name": "DEGREE",
+        # the campaign area (api/graphql/campaigns/): the demo's campaign, the version above
+        "campaignId": campaign,
+        "Query.listVersion.id": version,
+        "Mutation.approveListVersion.id": version,
+        "Mutation.exportListVersion.id": version,
+        "Mutation.exportListContacts.id": version,
+        "Mutation.createCampaign.input": {  # the same campaign again is the same campaign
+            "campaignId": "GUARD-CAMPAIGN",
+            "name": "schema guard",
+            "productId": product,
+            "channel": "SMS",
+            "purpose": "MARKETING",
+            "owner": "guard-owner",
+        },
         "Mutation.upsertCustomers.input": [
             {"customerId": rich, "kind": row["kind"], "name": row["name"]},
             {"customerId": "C-GUARD", "kind": "NOT-A-KIND", "name": "x"},  # rejected, with a row
