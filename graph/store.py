@@ -61,6 +61,7 @@ TransactionWork = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]
 Row = dict[str, Any]
 Statement = tuple[LiteralString, Mapping[str, Any]]
 BatchCallback = Callable[[int, int], Awaitable[None] | None]
+ExecutedCheck = Callable[[Sequence["Executed"]], None]
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,15 @@ class QueryRunner(abc.ABC):
         """One statement in a write transaction (it may run more than once: keep it pure)."""
 
     @abc.abstractmethod
-    async def execute_all(self, operation: str, statements: Sequence[Statement]) -> list[Executed]:
-        """Several statements in one write transaction, in order (all or nothing)."""
+    async def execute_all(
+        self,
+        operation: str,
+        statements: Sequence[Statement],
+        *,
+        check: ExecutedCheck | None = None,
+    ) -> list[Executed]:
+        """Several statements in one write transaction, in order (all or nothing); ``check``
+        sees what they returned before the commit, and what it raises rolls them back."""
 
     async def write_batches(
         self,
@@ -250,13 +258,19 @@ async def _first(tx: AsyncManagedTransaction, query: LiteralString, params: Row)
     return record[0].data() if record else None
 
 
-async def _executed(tx: AsyncManagedTransaction, statements: Sequence[Statement]) -> list[Executed]:
+async def _executed(
+    tx: AsyncManagedTransaction,
+    statements: Sequence[Statement],
+    check: ExecutedCheck | None = None,
+) -> list[Executed]:
     done = []
     for query, params in statements:
         result = await tx.run(query, dict(params))
         records = [record.data() async for record in result]
         summary = await result.consume()
         done.append(Executed(records, summary.counters))
+    if check is not None:
+        check(done)  # raising here rolls the transaction back (not a retryable error)
     return done
 
 
@@ -319,8 +333,14 @@ class GraphStore(QueryRunner):
         (done,) = await self._run(operation, True, _executed, [(query, params)])
         return done
 
-    async def execute_all(self, operation: str, statements: Sequence[Statement]) -> list[Executed]:
-        return await self._run(operation, True, _executed, list(statements))
+    async def execute_all(
+        self,
+        operation: str,
+        statements: Sequence[Statement],
+        *,
+        check: ExecutedCheck | None = None,
+    ) -> list[Executed]:
+        return await self._run(operation, True, _executed, list(statements), check)
 
     async def _run(
         self,
