@@ -34,6 +34,7 @@ from neo4j.exceptions import (
     AuthError,
     ConfigurationError,
     DriverError,
+    IncompleteCommit,
     Neo4jError,
     ServiceUnavailable,
     SessionExpired,
@@ -44,9 +45,11 @@ from opentelemetry.trace import SpanKind
 from graph.errors import (
     AuthenticationFailedError,
     CrkgError,
+    DatabaseError,
     DatabaseUnavailableError,
     QueryFailedError,
     QueryTimeoutError,
+    WriteOutcomeUnknownError,
 )
 from graph.settings import CrkgSettings
 
@@ -413,7 +416,7 @@ class GraphStore(QueryRunner):
         except AuthError as error:
             raise AuthenticationFailedError(self.uri, "(the configured user)") from error
         except (ServiceUnavailable, SessionExpired) as error:
-            raise DatabaseUnavailableError(self.uri, _first_line(error)) from error
+            raise unreachable_error(error, self.uri) from error
         except Neo4jError as error:
             if error.code and "TransactionTimedOut" in error.code:
                 if by_deadline:
@@ -428,6 +431,14 @@ def to_native(value: Any) -> Any:
     """Neo4j temporal values as Python ones (others unchanged)."""
     convert = getattr(value, "to_native", None)
     return convert() if callable(convert) else value
+
+
+def unreachable_error(error: ServiceUnavailable | SessionExpired, uri: str) -> DatabaseError:
+    """The driver's "the server went away" as crkg's: a lost commit (``IncompleteCommit``, a
+    kind of ``ServiceUnavailable``) may have taken effect, so it is not "unavailable"."""
+    if isinstance(error, IncompleteCommit):
+        return WriteOutcomeUnknownError(uri, _first_line(error))
+    return DatabaseUnavailableError(uri, _first_line(error))
 
 
 def _first_line(error: BaseException) -> str:
