@@ -185,8 +185,12 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
         try:
             state = await SchemaRepository(bounded).state()
         except CrkgError as error:
+            # The detail names the server (bolt://host:port): log it, never show it to the
+            # unauthenticated caller of the probe.
             logger.warning("readiness check failed: %s", error.message)
-            return JSONResponse({"status": "unavailable", "reason": error.message}, status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "reason": READY_UNAVAILABLE_REASON}, status_code=503
+            )
         ready = state.version == SCHEMA_VERSION
         body = {
             "status": "ready" if ready else "schema-mismatch",
@@ -202,6 +206,7 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
 
 
 READY_CHECK_SECONDS = 5.0  # /readyz answers within about this, reachable or not
+READY_UNAVAILABLE_REASON = "database unavailable"  # fixed: the detail goes to the log only
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 

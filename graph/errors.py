@@ -40,6 +40,19 @@ class DatabaseUnavailableError(DatabaseError):
         self.uri = uri
 
 
+class WriteOutcomeUnknownError(DatabaseError):
+    """The connection was lost while a write committed (the driver's ``IncompleteCommit``):
+    it may or may not have taken effect."""
+
+    def __init__(self, uri: str, detail: str) -> None:
+        super().__init__(
+            f"the connection to Neo4j at {uri} was lost while a write committed, so whether "
+            f"it took effect is unknown: {detail}",
+            hint="check whether it took effect, or retry it if it is idempotent (upserts are)",
+        )
+        self.uri = uri
+
+
 class AuthenticationFailedError(DatabaseError):
     """The server is up but refuses the credentials."""
 

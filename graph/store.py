@@ -34,6 +34,7 @@ from neo4j.exceptions import (
     AuthError,
     ConfigurationError,
     DriverError,
+    IncompleteCommit,
     Neo4jError,
     ServiceUnavailable,
     SessionExpired,
@@ -44,9 +45,11 @@ from opentelemetry.trace import SpanKind
 from graph.errors import (
     AuthenticationFailedError,
     CrkgError,
+    DatabaseError,
     DatabaseUnavailableError,
     QueryFailedError,
     QueryTimeoutError,
+    WriteOutcomeUnknownError,
 )
 from graph.settings import CrkgSettings
 
@@ -61,6 +64,7 @@ TransactionWork = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]
 Row = dict[str, Any]
 Statement = tuple[LiteralString, Mapping[str, Any]]
 BatchCallback = Callable[[int, int], Awaitable[None] | None]
+ExecutedCheck = Callable[[Sequence["Executed"]], None]
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,15 @@ class QueryRunner(abc.ABC):
         """One statement in a write transaction (it may run more than once: keep it pure)."""
 
     @abc.abstractmethod
-    async def execute_all(self, operation: str, statements: Sequence[Statement]) -> list[Executed]:
-        """Several statements in one write transaction, in order (all or nothing)."""
+    async def execute_all(
+        self,
+        operation: str,
+        statements: Sequence[Statement],
+        *,
+        check: ExecutedCheck | None = None,
+    ) -> list[Executed]:
+        """Several statements in one write transaction, in order (all or nothing); ``check``
+        sees what they returned before the commit, and what it raises rolls them back."""
 
     async def write_batches(
         self,
@@ -250,13 +261,19 @@ async def _first(tx: AsyncManagedTransaction, query: LiteralString, params: Row)
     return record[0].data() if record else None
 
 
-async def _executed(tx: AsyncManagedTransaction, statements: Sequence[Statement]) -> list[Executed]:
+async def _executed(
+    tx: AsyncManagedTransaction,
+    statements: Sequence[Statement],
+    check: ExecutedCheck | None = None,
+) -> list[Executed]:
     done = []
     for query, params in statements:
         result = await tx.run(query, dict(params))
         records = [record.data() async for record in result]
         summary = await result.consume()
         done.append(Executed(records, summary.counters))
+    if check is not None:
+        check(done)  # raising here rolls the transaction back (not a retryable error)
     return done
 
 
@@ -319,8 +336,14 @@ class GraphStore(QueryRunner):
         (done,) = await self._run(operation, True, _executed, [(query, params)])
         return done
 
-    async def execute_all(self, operation: str, statements: Sequence[Statement]) -> list[Executed]:
-        return await self._run(operation, True, _executed, list(statements))
+    async def execute_all(
+        self,
+        operation: str,
+        statements: Sequence[Statement],
+        *,
+        check: ExecutedCheck | None = None,
+    ) -> list[Executed]:
+        return await self._run(operation, True, _executed, list(statements), check)
 
     async def _run(
         self,
@@ -393,7 +416,7 @@ class GraphStore(QueryRunner):
         except AuthError as error:
             raise AuthenticationFailedError(self.uri, "(the configured user)") from error
         except (ServiceUnavailable, SessionExpired) as error:
-            raise DatabaseUnavailableError(self.uri, _first_line(error)) from error
+            raise unreachable_error(error, self.uri) from error
         except Neo4jError as error:
             if error.code and "TransactionTimedOut" in error.code:
                 if by_deadline:
@@ -408,6 +431,14 @@ def to_native(value: Any) -> Any:
     """Neo4j temporal values as Python ones (others unchanged)."""
     convert = getattr(value, "to_native", None)
     return convert() if callable(convert) else value
+
+
+def unreachable_error(error: ServiceUnavailable | SessionExpired, uri: str) -> DatabaseError:
+    """The driver's "the server went away" as crkg's: a lost commit (``IncompleteCommit``, a
+    kind of ``ServiceUnavailable``) may have taken effect, so it is not "unavailable"."""
+    if isinstance(error, IncompleteCommit):
+        return WriteOutcomeUnknownError(uri, _first_line(error))
+    return DatabaseUnavailableError(uri, _first_line(error))
 
 
 def _first_line(error: BaseException) -> str:

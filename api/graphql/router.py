@@ -30,6 +30,7 @@ import asyncio
 import logging
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,9 @@ _OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 ANONYMOUS_OPERATION = "(anonymous)"
 ROUND_TRIPS_HEADER = "X-Crkg-Db-Round-Trips"
 PURPOSE_HEADER = "X-Crkg-Purpose"
-# errors that mean "the database is away", answered with HTTP 503 and Retry-After
-UNAVAILABLE_CODES = frozenset({"DATABASE_UNAVAILABLE"})
+# errors that mean "the database is away", answered with HTTP 503 and Retry-After when no
+# field of the document produced anything (see answers_unavailable)
+UNAVAILABLE_CODES = frozenset({"DATABASE_UNAVAILABLE", "WRITE_OUTCOME_UNKNOWN"})
 RETRY_AFTER_SECONDS = 5
 MAX_PURPOSE_CHARACTERS = 200
 # Time a request's transactions get past its deadline to report their own TIMEOUT (on their
@@ -184,10 +186,8 @@ class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
             self.metrics.internal_errors.labels(field).inc()
         if self.settings.environment is not Environment.PRODUCTION and context.response:
             context.response.headers[ROUND_TRIPS_HEADER] = str(trips)
-        if context.response and any(
-            (answered.extensions or {}).get("code") in UNAVAILABLE_CODES
-            for answered in result.errors or ()
-        ):  # Neo4j is away: a status a client and a load balancer retry on
+        if context.response and answers_unavailable(result.data, result.errors or ()):
+            # Neo4j is away and nothing was done: a status a client and a load balancer retry on
             context.response.status_code = 503
             context.response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response = process_result(result)
@@ -197,6 +197,26 @@ class CrkgGraphQLRouter(GraphQLRouter[RequestContext, None]):
         if context.notes and result.data is not None:
             response["extensions"] = {**(response.get("extensions") or {}), "notes": context.notes}
         return response
+
+
+def answers_unavailable(data: Mapping[str, Any] | None, errors: Sequence[GraphQLError]) -> bool:
+    """Whether the answer is HTTP 503: an error says Neo4j is away and no top-level field of
+    the document produced anything. A field produced something when its value is not null,
+    or when it is null with no error under it (it completed with null); a mutation field
+    that committed before Neo4j went away is thus answered 200, with the others' errors.
+
+    >>> away = GraphQLError("x", path=["b"], extensions={"code": "DATABASE_UNAVAILABLE"})
+    >>> answers_unavailable({"a": {"id": 1}, "b": None}, [away])
+    False
+    >>> answers_unavailable({"b": None}, [away]), answers_unavailable(None, [away])
+    (True, True)
+    """
+    if not any((e.extensions or {}).get("code") in UNAVAILABLE_CODES for e in errors):
+        return False
+    if not data:
+        return True
+    failed = {e.path[0] for e in errors if e.path}
+    return all(value is None and key in failed for key, value in data.items())
 
 
 async def _refuse_websocket(websocket: WebSocket) -> None:

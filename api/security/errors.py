@@ -42,6 +42,7 @@ from graph.errors import (
     NotFoundError,
     QueryTimeoutError,
     ServiceBusyError,
+    WriteOutcomeUnknownError,
 )
 
 logger = logging.getLogger("crkg.api.errors")
@@ -85,6 +86,8 @@ class ErrorCode(StrEnum):
     INVALID_PURPOSE = "INVALID_PURPOSE"
     # Neo4j does not answer: HTTP 503 with Retry-After; the API recovers by itself
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    # the connection was lost while a write committed: it may or may not have taken effect
+    WRITE_OUTCOME_UNKNOWN = "WRITE_OUTCOME_UNKNOWN"
 
 
 # Operator matters: their messages name servers, ports and server-side detail.
@@ -138,12 +141,21 @@ def public_error(
         if code is not ErrorCode.INTERNAL_ERROR:
             return with_code(error, code)
         return _internal(error, None, on_internal)
+    if isinstance(original, WriteOutcomeUnknownError):
+        logger.warning("write outcome unknown at %s: %s", error.path, original.message)
+        return _replaced(
+            error,
+            "the outcome of the write is unknown (the database connection was lost while it "
+            "committed); upsertCustomers and upsertTies are idempotent and safe to retry, "
+            "check other writes before retrying them",
+            {"code": str(ErrorCode.WRITE_OUTCOME_UNKNOWN), "hint": "try again shortly"},
+        )
     if isinstance(original, DatabaseUnavailableError):
         # the server's address stays in the log; the caller learns only that it is away
         logger.warning("database unavailable at %s: %s", error.path, original.message)
         return _replaced(
             error,
-            "the database is not reachable right now; the request was not carried out",
+            "the database is not reachable right now; this field was not carried out",
             {"code": str(ErrorCode.DATABASE_UNAVAILABLE), "hint": "try again shortly"},
         )
     if isinstance(original, CrkgError) and not isinstance(original, _INTERNAL_CRKG_ERRORS):

@@ -293,25 +293,56 @@ def read_result(prop: str) -> LiteralString:
     )
 
 
+def staging_prefix(prop: str) -> str:
+    """What every run's staging property of ``prop`` starts with."""
+    return f"{checked_property(prop)}_pending"
+
+
+def staging_property(prop: str, run_id: str) -> str:
+    """The property the run ``run_id`` stages its values of ``prop`` in: one per run, so two
+    runs of one algorithm at once never overwrite or drop each other's stage (only ever a
+    parameter: ``c[$stage]``, never formatted into Cypher)."""
+    return f"{staging_prefix(prop)}:{run_id}"
+
+
 def stage_result(prop: str) -> LiteralString:
-    """A batch of a run's values, staged beside the served property (never read from there)."""
-    checked = checked_property(prop)
+    """A batch of a run's values, staged beside the served property in the run's own staging
+    property ``$stage`` (never read from there)."""
+    checked_property(prop)
     return (
         "UNWIND $rows AS row MATCH (c:Customer {customer_id: row.id}) "
-        f"SET c.{checked}_pending = row.value, c.{checked}_pending_run_id = $run_id "
+        "SET c[$stage] = row.value "
         "RETURN count(c) AS written"
     )
 
 
 def publish_result(prop: str) -> LiteralString:
-    """Every value the run ``$run_id`` staged becomes the served one, in one transaction;
-    what a killed run staged (another run id) is dropped, never served."""
+    """Every value the run ``$run_id`` staged (in ``$stage``) becomes the served one, stamped
+    with the run; what other runs staged is left alone (see :func:`drop_abandoned_stages`)."""
     checked = checked_property(prop)
     return (
-        f"MATCH (c:Customer) WHERE c.{checked}_pending_run_id IS NOT NULL "
-        f"WITH c, c.{checked}_pending_run_id = $run_id AS mine "
-        f"SET c.{checked} = CASE WHEN mine THEN c.{checked}_pending ELSE c.{checked} END, "
-        f"c.{checked}_run_id = CASE WHEN mine THEN $run_id ELSE c.{checked}_run_id END "
-        f"REMOVE c.{checked}_pending, c.{checked}_pending_run_id "
-        "RETURN count(CASE WHEN mine THEN 1 END) AS written"
+        "MATCH (c:Customer) WHERE c[$stage] IS NOT NULL "
+        f"SET c.{checked} = c[$stage], c.{checked}_run_id = $run_id "
+        "REMOVE c[$stage] "
+        "RETURN count(c) AS written"
     )
+
+
+# The stages of ``prop`` of runs no longer RUNNING (killed, failed as abandoned, or of a
+# version that staged in `<prop>_pending` / `<prop>_pending_run_id`): dropped, never served.
+# A live run's stage is kept: it publishes it itself.
+DROP_ABANDONED_STAGES: Final[LiteralString] = """
+CALL db.propertyKeys() YIELD propertyKey AS key
+WITH key
+WHERE key <> $stage
+  AND (key = $prefix OR key = $prefix + '_run_id' OR key STARTS WITH $prefix + ':')
+OPTIONAL MATCH (run:AlgorithmRun {
+  run_id: CASE WHEN key STARTS WITH $prefix + ':' THEN substring(key, size($prefix) + 1) END
+})
+WITH key, run
+WHERE NOT key STARTS WITH $prefix + ':' OR run IS NULL OR run.status <> 'RUNNING'
+WITH collect(key) AS dropped
+MATCH (c:Customer) WHERE any(k IN dropped WHERE c[k] IS NOT NULL)
+FOREACH (k IN dropped | REMOVE c[k])
+RETURN count(c) AS written
+"""

@@ -24,7 +24,7 @@ from graph.read_models import (
     ParticipationRecord,
     SegmentInputs,
 )
-from graph.store import BatchCallback, QueryRunner, Row, Statement, to_native
+from graph.store import BatchCallback, Executed, QueryRunner, Row, Statement, to_native
 
 T = TypeVar("T")
 
@@ -326,7 +326,7 @@ class CustomerRepository:
             items,
             batch_size=self.batch_size,
             on_batch=on_batch,
-            run_id=run_id,
+            stage=q.staging_property(prop, run_id),
         )
         if written != len(items):
             raise QueryFailedError(
@@ -337,23 +337,42 @@ class CustomerRepository:
     async def publish_results(self, staged: Mapping[str, int], run_id: str) -> None:
         """Make what the run staged the served values of every property in ``staged`` (its
         count of staged values), and mark the run as having published them: one transaction,
-        so a reader sees all of them from this run or none (a kill before it leaves the
-        previous run's values served; its stage is dropped by the next publish)."""
-        statements: list[Statement] = [
-            (q.publish_result(prop), {"run_id": run_id}) for prop in staged
-        ]
+        so a reader sees all of them from this run or none. Only this run's stage is
+        published (another run of the same algorithm at once keeps its own); the stages of
+        runs no longer running are dropped. When fewer values than staged are found (a
+        customer deleted, or the stage dropped because this run was failed as abandoned) the
+        transaction rolls back: the previous values stay served, never a mix."""
+        statements: list[Statement] = []
+        for prop in staged:
+            stage = q.staging_property(prop, run_id)
+            statements.append((q.publish_result(prop), {"run_id": run_id, "stage": stage}))
+        for prop in staged:
+            statements.append(
+                (
+                    q.DROP_ABANDONED_STAGES,
+                    {"stage": q.staging_property(prop, run_id), "prefix": q.staging_prefix(prop)},
+                )
+            )
         statements.append(
             (
                 MARK_PUBLISHED,
                 {"run_id": run_id, "properties": list(staged), "now": datetime.now(UTC)},
             )
         )
-        done = await self.runner.execute_all("publish " + ", ".join(staged), statements)
-        for (prop, expected), executed in zip(staged.items(), done, strict=False):
-            if executed.count() != expected:
-                raise QueryFailedError(
-                    f"publish {prop}", None, f"{expected - executed.count()} values vanished"
-                )
+
+        def all_published(done: Sequence[Executed]) -> None:  # inside the transaction
+            for (prop, expected), executed in zip(staged.items(), done, strict=False):
+                if executed.count() != expected:
+                    raise QueryFailedError(
+                        f"publish {prop}",
+                        None,
+                        f"{expected - executed.count()} of the {expected} staged values "
+                        "vanished; nothing was published",
+                    )
+
+        await self.runner.execute_all(
+            "publish " + ", ".join(staged), statements, check=all_published
+        )
 
 
 def _lucene_terms(text: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any, LiteralString
 from neo4j import SummaryCounters
 
 from graph.model import NodeLabel, RelType
-from graph.store import Executed, QueryRunner, Row, Statement
+from graph.store import Executed, ExecutedCheck, QueryRunner, Row, Statement
 from tests.support.cypher import labels_and_types
 
 PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -100,11 +100,20 @@ class RecordingRunner(QueryRunner):
         records = self._answer(Recorded(operation, query, params, writes=True))
         return Executed(records, SummaryCounters({}))
 
-    async def execute_all(self, operation: str, statements: Sequence[Statement]) -> list[Executed]:
-        return [
+    async def execute_all(
+        self,
+        operation: str,
+        statements: Sequence[Statement],
+        *,
+        check: ExecutedCheck | None = None,
+    ) -> list[Executed]:
+        done = [
             Executed(
                 self._answer(Recorded(operation, query, dict(params), writes=True)),
                 SummaryCounters({}),
             )
             for query, params in statements
         ]
+        if check is not None:
+            check(done)
+        return done

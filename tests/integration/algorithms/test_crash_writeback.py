@@ -47,7 +47,8 @@ async def _served(store: GraphStore) -> dict[str, tuple[float, str]]:
 async def _staged(store: GraphStore) -> int:
     rows = await query(
         store,
-        "MATCH (c:Customer) WHERE c.score_pagerank_pending_run_id IS NOT NULL RETURN count(c) AS n",
+        "MATCH (c:Customer) WHERE any(k IN keys(c) WHERE k STARTS WITH 'score_pagerank_pending') "
+        "RETURN count(c) AS n",
     )
     return int(rows[0]["n"])
 

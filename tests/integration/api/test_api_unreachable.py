@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from neo4j import AsyncDriver
 
-from api.app import READY_CHECK_SECONDS, create_app
+from api.app import READY_CHECK_SECONDS, READY_UNAVAILABLE_REASON, create_app
 from api.security.auth import Role
 from api.security.tokens import mint_token
 from graph.settings import CrkgSettings
@@ -90,7 +90,12 @@ def test_the_api_answers_503_while_neo4j_is_unreachable_and_recovers_by_itself(
         ready = client.get("/readyz")
         assert time.monotonic() - started < READY_CHECK_SECONDS + 2  # a probe never hangs
         assert ready.status_code == 503
-        assert ready.json()["status"] == "unavailable"
+        assert ready.json() == {"status": "unavailable", "reason": READY_UNAVAILABLE_REASON}
+        ready_text = ready.text  # an unauthenticated probe must not learn where Neo4j lives
+        assert str(test_settings.local_bolt_port) not in ready_text
+        assert str(proxy.port) not in ready_text
+        assert "127.0.0.1" not in ready_text
+        assert "bolt" not in ready_text.lower()
 
         proxy.restore()
         deadline = time.monotonic() + 30

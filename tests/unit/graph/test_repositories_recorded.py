@@ -140,15 +140,19 @@ async def test_results_are_staged_in_batches_published_at_once_and_none_may_vani
         "score_degree", values, "run-1", on_batch=lambda done, total: seen.append((done, total))
     )
     assert written == 5
-    *batches, publish, published = runner.checked()
+    *batches, publish, dropped, published = runner.checked()
     assert [len(b.params["rows"]) for b in batches] == [2, 2, 1]
-    assert all(b.writes and b.params["run_id"] == "run-1" for b in batches)
+    assert all(b.writes for b in batches)
     # the batches touch only the stage; the served property changes in the one publish
-    assert all("c.score_degree_pending = row.value" in b.query for b in batches)
+    assert all("SET c[$stage] = row.value" in b.query for b in batches)
+    assert all(b.params["stage"] == "score_degree_pending:run-1" for b in batches)
     assert all("c.score_degree =" not in b.query for b in batches)
-    assert "SET c.score_degree = CASE" in publish.query
+    assert "SET c.score_degree = c[$stage]" in publish.query
+    assert publish.params["stage"] == "score_degree_pending:run-1"
     assert publish.writes
     assert publish.params["run_id"] == "run-1"
+    assert dropped.params["prefix"] == "score_degree_pending"  # other, dead runs' stages
+    assert dropped.params["stage"] == publish.params["stage"]  # never this run's
     assert published.params["properties"] == ["score_degree"]
     assert seen == [(2, 5), (4, 5), (5, 5)]
 
@@ -158,7 +162,7 @@ async def test_results_are_staged_in_batches_published_at_once_and_none_may_vani
             "publish score_degree": [{"written": 4}],
         }
     )
-    with pytest.raises(QueryFailedError, match="1 values vanished"):
+    with pytest.raises(QueryFailedError, match="1 of the 5 staged values vanished"):
         await CustomerRepository(half_published).write_result("score_degree", values, "r")
 
     vanishing = RecordingRunner(answers={"write score_degree": [{"written": 1}]})
