@@ -13,6 +13,7 @@ import base64
 import csv
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from neo4j import AsyncDriver
 
 from api.app import create_app
 from api.security.auth import Role
+from graph import clock
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from tests.integration.api_client import Api, api_for, codes
@@ -80,8 +82,11 @@ async def campaign_db(
 
 @pytest.fixture(scope="module")
 def client(campaign_db: GraphStore, test_settings: CrkgSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(test_settings)) as test_client:
-        yield test_client
+    # the server's today is the bank's reference day: a marketer draws on today only
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "today", lambda: AS_OF)
+        with TestClient(create_app(test_settings)) as test_client:
+            yield test_client
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +263,19 @@ def test_a_list_drawn_with_a_hold_out_carries_its_arms_and_srm_check(as_role: An
     assert again["drawListVersion"]["version"]["contentHash"] == version["contentHash"]
     refused = maker.errors(DRAW_HOLDOUT, id="K-API-H", asOf=AS_OF.isoformat(), share=0.8)
     assert "holdout_share" in refused[0]["message"]
+
+
+def test_only_a_role_reading_unmasked_pii_draws_on_another_day(as_role: Any) -> None:
+    """asOf other than today would let a marketer bisect birth, complaint and opt-out dates
+    from NOT_ELIGIBLE / COMPLAINT / OPTED_OUT against a row."""
+    maker = as_role(Role.MARKETER, "maker")
+    maker.data(CREATE, input={"campaignId": "K-API-D", "name": "日期", "productId": "P1",
+                              "channel": "SMS", "purpose": "MARKETING"})  # fmt: skip
+    for day in (AS_OF - timedelta(days=1), AS_OF + timedelta(days=1)):
+        refused = maker.errors(DRAW, id="K-API-D", asOf=day.isoformat())
+        assert codes(refused) == {"BAD_REQUEST"}
+        assert "asOf" in refused[0]["message"]
+    assert maker.data(DRAW, id="K-API-D", asOf=AS_OF.isoformat())["drawListVersion"]["created"]
+    admin = as_role(Role.ADMIN, "root")
+    earlier = admin.data(DRAW, id="K-API-D", asOf=(AS_OF - timedelta(days=1)).isoformat())
+    assert earlier["drawListVersion"]["created"]
