@@ -3,7 +3,8 @@ each row's reasons, the canonical content of a list version and its hash.
 
 A list version is a function of its inputs: the campaign (product, scenario, channel,
 purpose), the selection rule and its parameters, the seed, the stored referral targets and the
-suppression facts. :func:`content_hash` is the SHA-256 of the canonical JSON of all of it
+suppression facts (their codes; not the risk flags behind ``RISK_FLAGGED``, which only risk
+roles read). :func:`content_hash` is the SHA-256 of the canonical JSON of all of it
 (sorted keys, no spaces, rows in order), so the same inputs give the same hash byte for byte
 and any changed input gives another.
 
@@ -282,7 +283,11 @@ def draw(
         "algorithm_run_ids": sorted(run_ids),
         "load_run_ids": sorted(load_ids),
         "rows": rows,
-        "suppressions": suppressions,
+        # the flags behind RISK_FLAGGED are risk's to read: a marketer reads every other
+        # hashed part, so hashed raw they would be recovered by trying the few flag subsets
+        "suppressions": [
+            {k: v for k, v in entry.items() if k != "risk_flags"} for entry in suppressions
+        ],
     }
     return DrawnList(content, rows, suppressions, sorted(run_ids), sorted(load_ids))
 

@@ -1,0 +1,47 @@
+"""The pure rules of a list draw (graph.lists): what the content hash covers and the bounds
+of the draw parameters."""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import chain, combinations
+from typing import Any
+
+from graph.lists import DrawParameters, canonical, content_hash, draw
+
+CAMPAIGN = {"campaign_id": "K", "product_id": "P1", "channel": "SMS", "purpose": "MARKETING"}
+FLAGS = ("RISK_RATING", "GUARANTEE_CIRCLE", "RISK_RING")
+
+
+def candidate(customer_id: str, risk_flags: list[str]) -> dict[str, Any]:
+    return {
+        "id": customer_id,
+        "target": {"rank": 1, "score": 0.5, "run_id": "run-1", "introducers_json": "[]"},
+        "introducers_ok": [],
+        "intermediaries_barred": [],
+        "risk_flags": risk_flags,
+        "eligible": True,
+        "holds": False,
+        "consent_marketing": True,
+        "opted_out": False,
+        "complained": False,
+        "recent_contacts": 0,
+    }
+
+
+def test_the_content_hash_reveals_no_risk_flag_of_a_suppressed_customer() -> None:
+    """A marketer reads every hashed part but the flags: were they hashed raw, trying the
+    few flag subsets against contentHash would recover them."""
+    parameters = DrawParameters(as_of=date(2026, 6, 30))
+    drawn = {
+        flags: draw(CAMPAIGN, parameters, [candidate("T1", list(flags))])
+        for flags in chain.from_iterable(combinations(FLAGS, n) for n in (1, 2, 3))
+    }
+    assert len({d.content_hash for d in drawn.values()}) == 1, "flags move the hash"
+    for flags, done in drawn.items():
+        assert done.suppressions[0]["risk_flags"] == list(flags), "stored for risk readers"
+        assert not any(f in canonical(done.content) for f in FLAGS)
+    # the code stays in the hash: a newly flagged customer still gives another version
+    clean = draw(CAMPAIGN, parameters, [candidate("T1", [])])
+    assert clean.content_hash != next(iter(drawn.values())).content_hash
+    assert content_hash(clean.content) == clean.content_hash
