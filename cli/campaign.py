@@ -242,16 +242,29 @@ def export(
 
 
 def _write_export(out: Path, done: ListExport) -> tuple[Path, Path]:
-    """The file and ``<file>.manifest.json`` in ``out``."""
+    """The file and ``<file>.manifest.json`` in ``out``, owner-only (a file with contact
+    details is personal data, like the rejects): never outside ``out``, never through a
+    symbolic link."""
     out.mkdir(parents=True, exist_ok=True)
-    target = out / done.file_name
-    # a file with contact details is personal data: owner-only, like the rejects
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(done.content)
-    manifest = out / f"{done.file_name}.manifest.json"
-    manifest.write_text(json.dumps(done.manifest, indent=2, ensure_ascii=False) + "\n")
-    return target, manifest
+    folder = out.resolve()
+    written = []
+    for name, content in (
+        (done.file_name, done.content),
+        (f"{done.file_name}.manifest.json",
+         (json.dumps(done.manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")),
+    ):  # fmt: skip
+        target = out / name
+        if Path(name).name == name and target.is_symlink():
+            raise CrkgError(f"{target} is a symbolic link: an export follows no link")
+        if Path(name).name != name or (folder / name).resolve().parent != folder:
+            raise CrkgError(f"export file {name!r} would be written outside {out}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        descriptor = os.open(target, flags, 0o600)
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+        written.append(target)
+    return written[0], written[1]
 
 
 async def _demo_draw(settings: Any) -> tuple[dict[str, Any], ListExport] | None:

@@ -5,12 +5,13 @@ only after approval, every such export audited)."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, LiteralString
+from typing import Any, Final, LiteralString
 
 from graph.errors import NotFoundError
 from graph.holdout import CONTROL, HoldoutPlan, oversized
@@ -35,6 +36,8 @@ from graph.results import COMMUNITY_PREFIX
 from graph.store import QueryRunner, to_native
 
 MAX_CANDIDATES = 20_000
+# a campaign id names list versions and export files: nothing that could name a path
+CAMPAIGN_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 CAMPAIGN_FIELDS = ("name", "product_id", "scenario_id", "channel", "purpose", "start", "end")
 
 
@@ -53,6 +56,11 @@ class CampaignInput:
     def checked(self) -> CampaignInput:
         if not self.campaign_id.strip() or not self.name.strip() or not self.owner.strip():
             raise ListRuleError("a campaign needs a campaign_id, a name and an owner")
+        if not CAMPAIGN_ID.fullmatch(self.campaign_id):
+            raise ListRuleError(
+                f"campaign_id {self.campaign_id[:80]!r} is refused: 1-64 of A-Z a-z 0-9 _ . -, "
+                "starting with a letter or digit"
+            )
         if self.channel not in ContactChannel.__members__:
             raise ListRuleError(f"unknown channel {self.channel!r}: one of {list(ContactChannel)}")
         if self.purpose not in ContactPurpose.__members__:
