@@ -161,6 +161,7 @@ class CampaignRepository:
             "as_of": parameters.as_of,
             "cap_since": parameters.cap_since,
             "complaint_since": parameters.complaint_since,
+            "max_contacts": parameters.max_contacts,
             **self.risk_rule.parameters(),
         }
 
@@ -391,7 +392,12 @@ class CampaignRepository:
             q.read_export_facts(self.risk_rule),
             product_id=campaign["product_id"],
             rows=[
-                {"customer_id": r["customer_id"], "introducer_id": r["reasons"]["introducer_id"]}
+                {
+                    "customer_id": r["customer_id"],
+                    "people": sorted(
+                        {*r["reasons"]["path"][1:], r["reasons"]["introducer_id"]} - {None}
+                    ),
+                }
                 for r in rows
             ],
             **self._fact_params(campaign, screen),
