@@ -23,7 +23,7 @@ from cli import common
 from cli.common import console, friendly_errors
 from graph import clock
 from graph.errors import CrkgError
-from graph.lists import DrawParameters
+from graph.lists import DrawParameters, ListPolicy
 from graph.queries.screens import RiskFlagRule
 from graph.repositories.campaigns import CampaignInput, CampaignRepository, ListExport
 from graph.store import connected_store
@@ -47,7 +47,8 @@ def _with_repository(work: Callable[[CampaignRepository], Awaitable[T]]) -> T:
     async def go() -> T:
         async with connected_store(settings) as store:
             rule = RiskFlagRule.from_settings(settings)
-            return await work(CampaignRepository(store, risk_rule=rule))
+            policy = ListPolicy.from_settings(settings)
+            return await work(CampaignRepository(store, risk_rule=rule, policy=policy))
 
     return common.run(go())
 
@@ -278,7 +279,11 @@ async def _demo_draw(settings: Any) -> tuple[dict[str, Any], ListExport] | None:
         product = await CustomerRepository(store).most_held_product()
         if product is None:
             return None
-        repository = CampaignRepository(store, risk_rule=RiskFlagRule.from_settings(settings))
+        repository = CampaignRepository(
+            store,
+            risk_rule=RiskFlagRule.from_settings(settings),
+            policy=ListPolicy.from_settings(settings),
+        )
         campaign = CampaignInput(
             campaign_id=f"DEMO-SMS-{product}",
             name="演示短信营销",

@@ -100,6 +100,45 @@ class DrawParameters:
 
 
 @dataclass(frozen=True)
+class ListPolicy:
+    """The deployment's limits on what a drawer may loosen (``CRKG_CAMPAIGN_*``): a draw
+    beyond them is refused, and an export screens with the stricter of version and policy."""
+
+    max_contacts_ceiling: int = 5
+    min_complaint_window_days: int = 90
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ListPolicy:
+        return cls(settings.campaign_max_contacts_ceiling,
+                   settings.campaign_min_complaint_window_days)  # fmt: skip
+
+    def check(self, parameters: DrawParameters) -> DrawParameters:
+        if parameters.max_contacts > self.max_contacts_ceiling:
+            raise ListRuleError(
+                f"max_contacts {parameters.max_contacts} is above the policy's ceiling "
+                f"{self.max_contacts_ceiling} (CRKG_CAMPAIGN_MAX_CONTACTS_CEILING)"
+            )
+        if parameters.complaint_window_days < self.min_complaint_window_days:
+            raise ListRuleError(
+                f"complaint_window_days {parameters.complaint_window_days} is below the "
+                f"policy's minimum {self.min_complaint_window_days} "
+                "(CRKG_CAMPAIGN_MIN_COMPLAINT_WINDOW_DAYS)"
+            )
+        return parameters
+
+    def screen(self, stored: dict[str, Any], *, as_of: date) -> DrawParameters:
+        """The export's screen: the version's parameters, tightened to the policy."""
+        return DrawParameters(
+            max_contacts=min(int(stored["max_contacts"]), self.max_contacts_ceiling),
+            cap_window_days=int(stored["cap_window_days"]),
+            complaint_window_days=max(
+                int(stored["complaint_window_days"]), self.min_complaint_window_days
+            ),
+            as_of=as_of,
+        )
+
+
+@dataclass(frozen=True)
 class SuppressionFacts:
     """What the graph answered about one customer (``graph.queries.campaigns``)."""
 

@@ -20,6 +20,7 @@ from graph.lists import (
     RULE_REFERRAL_TARGETS,
     DrawnList,
     DrawParameters,
+    ListPolicy,
     ListRuleError,
     SuppressionFacts,
     count_codes,
@@ -108,9 +109,16 @@ def _row(entry: Mapping[str, Any]) -> dict[str, Any]:
 class CampaignRepository:
     """``risk_rule`` is the deployment's risk-flag rule (``RiskFlagRule.from_settings``)."""
 
-    def __init__(self, runner: QueryRunner, *, risk_rule: RiskFlagRule | None = None) -> None:
+    def __init__(
+        self,
+        runner: QueryRunner,
+        *,
+        risk_rule: RiskFlagRule | None = None,
+        policy: ListPolicy | None = None,
+    ) -> None:
         self.runner = runner
         self.risk_rule = risk_rule or RiskFlagRule()
+        self.policy = policy or ListPolicy()
 
     # --- campaigns -----------------------------------------------------------------------
     async def create(self, campaign: CampaignInput, *, created_by: str) -> dict[str, Any]:
@@ -169,6 +177,7 @@ class CampaignRepository:
         self, campaign_id: str, parameters: DrawParameters, *, drawn_by: str
     ) -> tuple[dict[str, Any], bool]:
         """Draw a list version; the same inputs return the existing version (``False``)."""
+        self.policy.check(parameters)
         campaign = await self.get(campaign_id)
         missing = [k for k in ("product_id", "channel", "purpose") if not campaign.get(k)]
         if missing:
@@ -380,13 +389,7 @@ class CampaignRepository:
             )
         campaign = await self.get(version["campaign_id"])
         rows = await self.rows(list_version_id, limit=MAX_CANDIDATES)
-        parameters = json.loads(version["parameters_json"])
-        screen = DrawParameters(
-            max_contacts=int(parameters["max_contacts"]),
-            cap_window_days=int(parameters["cap_window_days"]),
-            complaint_window_days=int(parameters["complaint_window_days"]),
-            as_of=as_of,
-        )
+        screen = self.policy.screen(json.loads(version["parameters_json"]), as_of=as_of)
         facts = await self.runner.fetch(
             "read export facts",
             q.read_export_facts(self.risk_rule),

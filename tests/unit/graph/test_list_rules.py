@@ -7,7 +7,10 @@ from datetime import date
 from itertools import chain, combinations
 from typing import Any
 
-from graph.lists import DrawParameters, canonical, content_hash, draw
+import pytest
+
+from graph.lists import DrawParameters, ListPolicy, ListRuleError, canonical, content_hash, draw
+from graph.settings import CrkgSettings
 
 CAMPAIGN = {"campaign_id": "K", "product_id": "P1", "channel": "SMS", "purpose": "MARKETING"}
 FLAGS = ("RISK_RATING", "GUARANTEE_CIRCLE", "RISK_RING")
@@ -45,3 +48,30 @@ def test_the_content_hash_reveals_no_risk_flag_of_a_suppressed_customer() -> Non
     clean = draw(CAMPAIGN, parameters, [candidate("T1", [])])
     assert clean.content_hash != next(iter(drawn.values())).content_hash
     assert content_hash(clean.content) == clean.content_hash
+
+
+def test_the_drawer_cannot_switch_a_screen_off() -> None:
+    """maxContacts 2^31 turned CONTACT_CAP off and complaintWindowDays 0 COMPLAINT; the
+    policy's limits refuse such a draw, and an export screens with the stricter of both."""
+    policy = ListPolicy(max_contacts_ceiling=5, min_complaint_window_days=90)
+    for loose in (
+        DrawParameters(max_contacts=2**31),
+        DrawParameters(max_contacts=6),
+        DrawParameters(complaint_window_days=0),
+        DrawParameters(complaint_window_days=89),
+    ):
+        with pytest.raises(ListRuleError, match="policy"):
+            policy.check(loose)
+    policy.check(DrawParameters(max_contacts=5, complaint_window_days=90))
+    stored = {"max_contacts": 50, "cap_window_days": 30, "complaint_window_days": 0}
+    screen = policy.screen(stored, as_of=date(2026, 6, 30))
+    assert (screen.max_contacts, screen.complaint_window_days) == (5, 90)
+    strict = {"max_contacts": 1, "cap_window_days": 30, "complaint_window_days": 365}
+    screen = policy.screen(strict, as_of=date(2026, 6, 30))
+    assert (screen.max_contacts, screen.complaint_window_days) == (1, 365)
+
+
+def test_the_policy_limits_come_from_the_settings() -> None:
+    settings = CrkgSettings(campaign_max_contacts_ceiling=3, campaign_min_complaint_window_days=30)
+    assert ListPolicy.from_settings(settings) == ListPolicy(3, 30)
+    assert ListPolicy.from_settings(CrkgSettings()) == ListPolicy()
