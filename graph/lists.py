@@ -35,6 +35,9 @@ RULE_REFERRAL_TARGETS: Final = "referral_targets_top_n"
 # Without a hold-out every row is treated; with one, graph.holdout assigns T / C by cluster.
 TREATMENT: Final = "T"
 MAX_TOP_N: Final = 10_000
+# far enough from date.min / date.max that every window (at most 3660 days) stays a date
+MIN_AS_OF: Final = date(1900, 1, 1)
+MAX_AS_OF: Final = date(9000, 12, 31)
 HOLDOUT_COMMUNITIES: Final = tuple(
     p.value.removeprefix(COMMUNITY_PREFIX) for p in COMMUNITY_PROPERTIES
 )
@@ -65,7 +68,8 @@ class DrawParameters:
             (self.max_contacts >= 1, "max_contacts must be at least 1"),
             (1 <= self.cap_window_days <= 3660, "cap_window_days must be in 1..3660"),
             (0 <= self.complaint_window_days <= 3660, "complaint_window_days must be in 0..3660"),
-            (0 <= self.seed < 2**63, "seed must be in 0..2^63-1"),
+            (0 <= self.seed < 2**31, "seed must be in 0..2^31-1 (a GraphQL Int)"),
+            (MIN_AS_OF <= self.as_of <= MAX_AS_OF, f"as_of must be in {MIN_AS_OF}..{MAX_AS_OF}"),
             (0.0 <= self.holdout_share <= 0.5, "holdout_share must be in [0, 0.5]"),
             (
                 self.holdout_community in HOLDOUT_COMMUNITIES,

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from graph.errors import CrkgError
+from graph.holdout import HoldoutPlan, assign
 from graph.lists import DrawParameters, ListPolicy, ListRuleError, canonical, content_hash, draw
 from graph.settings import CrkgSettings
 
@@ -75,3 +77,31 @@ def test_the_policy_limits_come_from_the_settings() -> None:
     settings = CrkgSettings(campaign_max_contacts_ceiling=3, campaign_min_complaint_window_days=30)
     assert ListPolicy.from_settings(settings) == ListPolicy(3, 30)
     assert ListPolicy.from_settings(CrkgSettings()) == ListPolicy()
+
+
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ({"as_of": date(1, 1, 1)}, "as_of"),
+        ({"as_of": date(9999, 12, 31)}, "as_of"),
+        ({"seed": 2**31}, "seed"),
+        ({"seed": 2**63 - 1}, "seed"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_a_parameter_the_draw_or_the_api_cannot_carry_is_refused(
+    bad: dict[str, Any], named: str
+) -> None:
+    """asOf 0001-01-01 overflowed into an internal error; a seed above 2^31 - 1 was stored
+    but ListVersion.seed (a GraphQL Int) could not answer it."""
+    with pytest.raises(ListRuleError, match=named):
+        DrawParameters(**bad)
+    assert DrawParameters(seed=2**31 - 1).seed == 2**31 - 1
+
+
+@pytest.mark.parametrize(("share", "clusters"), [(1e-9, 5), (0.25, 2), (0.1, 4)])
+def test_a_hold_out_that_puts_no_cluster_in_control_is_refused(share: float, clusters: int) -> None:
+    rows = [{"customer_id": f"C{i}", "position": i, "treatment": "T",
+             "reasons": {"community": str(i)}} for i in range(clusters)]  # fmt: skip
+    with pytest.raises(CrkgError, match=f"over {clusters} clusters puts no cluster in control"):
+        assign(rows, HoldoutPlan(share=share), seed=1, community_edges={}, list_edges=[])
