@@ -357,6 +357,11 @@ def with_holdout(
     return kept, done
 
 
+def same_person(a: str | None, b: str | None) -> bool:
+    """Whether two subjects name one person for maker-checker (``Alice`` and ``alice `` do)."""
+    return (a or "").strip().casefold() == (b or "").strip().casefold()
+
+
 def count_codes(suppressions: list[dict[str, Any]]) -> dict[str, int]:
     """How many suppressed customers carry each code (a customer counts once per code)."""
     counts = {str(code): 0 for code in SuppressionReason}

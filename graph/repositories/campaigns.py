@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, LiteralString
 
-from graph.errors import NotFoundError
+from graph.errors import NotFoundError, QueryFailedError
 from graph.holdout import CONTROL, HoldoutPlan, oversized
 from graph.list_export import ExportFormat, export_rows, manifest, render
 from graph.lists import (
@@ -25,6 +25,7 @@ from graph.lists import (
     SuppressionFacts,
     count_codes,
     draw,
+    same_person,
     suppression_codes,
     with_holdout,
 )
@@ -174,7 +175,12 @@ class CampaignRepository:
         }
 
     async def draw(
-        self, campaign_id: str, parameters: DrawParameters, *, drawn_by: str
+        self,
+        campaign_id: str,
+        parameters: DrawParameters,
+        *,
+        drawn_by: str,
+        _retried: bool = False,
     ) -> tuple[dict[str, Any], bool]:
         """Draw a list version; the same inputs return the existing version (``False``)."""
         self.policy.check(parameters)
@@ -248,7 +254,20 @@ class CampaignRepository:
             (q.WRITE_LIST_ROWS, {"list_version_id": version_id, "rows": rows}),
             (q.WRITE_SUPPRESSIONS, {"list_version_id": version_id, "rows": drawn.suppressions}),
         ]
-        await self.runner.execute_all("write list version", statements)
+        try:
+            await self.runner.execute_all("write list version", statements)
+        except QueryFailedError as error:
+            if "ConstraintValidationFailed" not in (error.code or "") or _retried:
+                raise
+            # another draw of this campaign took the same version number at the same time:
+            # once more (it may even have drawn these very inputs), then a clear refusal
+            try:
+                return await self.draw(campaign_id, parameters, drawn_by=drawn_by, _retried=True)
+            except QueryFailedError as again:
+                raise ListRuleError(
+                    f"another draw of campaign {campaign_id!r} took {version_id} at the same time",
+                    hint="draw again",
+                ) from again
         return await self.version(version_id), True
 
     async def _hold_out(
@@ -354,7 +373,7 @@ class CampaignRepository:
         version = await self.version(list_version_id)
         if version.get("approved_by"):
             return version
-        if version["drawn_by"] == subject:
+        if same_person(version["drawn_by"], subject):
             raise ListRuleError(
                 f"{subject!r} drew list version {list_version_id}: a second person approves it"
             )

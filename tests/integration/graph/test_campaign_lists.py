@@ -7,6 +7,7 @@ The bank is :mod:`tests.support.campaign_bank` (one planted case per suppression
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -260,3 +261,17 @@ async def test_every_introducer_and_path_member_passes_the_whole_screen(
         assert {c: codes_of.get(c) for c in by_h1} == {c: ["NO_INTRODUCER"] for c in by_h1}
     finally:
         await query(store, "MATCH (x:OptOut {opt_out_id: 'O8'}) DETACH DELETE x")
+
+
+async def test_concurrent_draws_of_one_campaign_both_get_a_version(
+    lists: CampaignRepository,
+) -> None:
+    """Two draws computing the same next version number at once: no internal error."""
+    await lists.create(
+        CampaignInput("K-RACE", "并发", "P1", channel="SMS", purpose="MARKETING", owner="o"),
+        created_by="maker",
+    )
+    drawn = await asyncio.gather(
+        *(lists.draw("K-RACE", DrawParameters(as_of=AS_OF, seed=s), drawn_by="m") for s in (1, 2))
+    )
+    assert sorted(v["version"] for v, _ in drawn) == [1, 2]

@@ -11,7 +11,15 @@ import pytest
 
 from graph.errors import CrkgError
 from graph.holdout import HoldoutPlan, assign
-from graph.lists import DrawParameters, ListPolicy, ListRuleError, canonical, content_hash, draw
+from graph.lists import (
+    DrawParameters,
+    ListPolicy,
+    ListRuleError,
+    canonical,
+    content_hash,
+    draw,
+    same_person,
+)
 from graph.settings import CrkgSettings
 
 CAMPAIGN = {"campaign_id": "K", "product_id": "P1", "channel": "SMS", "purpose": "MARKETING"}
@@ -105,3 +113,10 @@ def test_a_hold_out_that_puts_no_cluster_in_control_is_refused(share: float, clu
              "reasons": {"community": str(i)}} for i in range(clusters)]  # fmt: skip
     with pytest.raises(CrkgError, match=f"over {clusters} clusters puts no cluster in control"):
         assign(rows, HoldoutPlan(share=share), seed=1, community_edges={}, list_edges=[])
+
+
+@pytest.mark.parametrize(("drawer", "approver"), [("Alice", "alice "), (" ALICE", "alice"),
+                                                  ("Straße", "STRASSE")])  # fmt: skip
+def test_maker_checker_sees_one_person_through_case_and_spaces(drawer: str, approver: str) -> None:
+    assert same_person(drawer, approver)
+    assert not same_person(drawer, "bob")
