@@ -395,6 +395,8 @@ class CampaignRepository:
         subject: str,
         role: str,
         as_of: date,
+        purpose: str | None = None,
+        document_sha256: str | None = None,
     ) -> ListExport:
         """The version's rows screened again on ``as_of`` (newly suppressed customers are left
         out and counted), as a file with its manifest; contact details only once approved,
@@ -458,7 +460,8 @@ class CampaignRepository:
                         customer_id=r["customer_id"],
                         fields=["email", "name", "phone"],
                         operation=f"export list version {list_version_id}",
-                        purpose=str(campaign.get("purpose")),
+                        document_sha256=document_sha256,  # what ran (API)
+                        purpose=purpose,  # the caller's declared why (X-Crkg-Purpose)
                         at=datetime.now(UTC),
                     )
                     for r in kept

@@ -146,6 +146,8 @@ async def _export(
         subject=principal.subject,
         role=principal.role.value,
         as_of=context.today(),
+        purpose=context.purpose,
+        document_sha256=context.document_sha256,
     )
     return ListExport(
         file_name=done.file_name,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import io
 from collections.abc import Iterator
 from datetime import timedelta
@@ -279,3 +280,26 @@ def test_only_a_role_reading_unmasked_pii_draws_on_another_day(as_role: Any) -> 
     admin = as_role(Role.ADMIN, "root")
     earlier = admin.data(DRAW, id="K-API-D", asOf=(AS_OF - timedelta(days=1)).isoformat())
     assert earlier["drawListVersion"]["created"]
+
+
+async def test_a_contact_export_is_audited_like_every_unmasked_read(
+    as_role: Any, client: TestClient, drawn: str, campaign_db: GraphStore
+) -> None:
+    """The audit record names what ran (the document's SHA-256) and the caller's declared
+    purpose (X-Crkg-Purpose), not the campaign's."""
+    as_role(Role.MARKETER, "checker").data(APPROVE, id=drawn)
+    sender = as_role(Role.CHANNEL, "sender")
+    response = client.post(
+        "/graphql",
+        json={"query": CONTACTS, "variables": {"id": drawn}},
+        headers={"Authorization": f"Bearer {sender.token}", "X-Crkg-Purpose": "spring send"},
+    )
+    assert response.json()["data"]["exportListContacts"]["rows"] > 0
+    events = await query(
+        campaign_db,
+        "MATCH (a:AuditEvent {subject: 'sender'}) "
+        "RETURN DISTINCT a.document_sha256 AS sha, a.purpose AS purpose",
+    )
+    assert events == [
+        {"sha": hashlib.sha256(CONTACTS.encode("utf-8")).hexdigest(), "purpose": "spring send"}
+    ]
