@@ -23,7 +23,7 @@ from cli import common
 from cli.common import console, friendly_errors
 from graph import clock
 from graph.errors import CrkgError
-from graph.lists import DrawParameters
+from graph.lists import DrawParameters, ListPolicy
 from graph.queries.screens import RiskFlagRule
 from graph.repositories.campaigns import CampaignInput, CampaignRepository, ListExport
 from graph.store import connected_store
@@ -47,7 +47,8 @@ def _with_repository(work: Callable[[CampaignRepository], Awaitable[T]]) -> T:
     async def go() -> T:
         async with connected_store(settings) as store:
             rule = RiskFlagRule.from_settings(settings)
-            return await work(CampaignRepository(store, risk_rule=rule))
+            policy = ListPolicy.from_settings(settings)
+            return await work(CampaignRepository(store, risk_rule=rule, policy=policy))
 
     return common.run(go())
 
@@ -242,16 +243,29 @@ def export(
 
 
 def _write_export(out: Path, done: ListExport) -> tuple[Path, Path]:
-    """The file and ``<file>.manifest.json`` in ``out``."""
+    """The file and ``<file>.manifest.json`` in ``out``, owner-only (a file with contact
+    details is personal data, like the rejects): never outside ``out``, never through a
+    symbolic link."""
     out.mkdir(parents=True, exist_ok=True)
-    target = out / done.file_name
-    # a file with contact details is personal data: owner-only, like the rejects
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(done.content)
-    manifest = out / f"{done.file_name}.manifest.json"
-    manifest.write_text(json.dumps(done.manifest, indent=2, ensure_ascii=False) + "\n")
-    return target, manifest
+    folder = out.resolve()
+    written = []
+    for name, content in (
+        (done.file_name, done.content),
+        (f"{done.file_name}.manifest.json",
+         (json.dumps(done.manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")),
+    ):  # fmt: skip
+        target = out / name
+        if Path(name).name == name and target.is_symlink():
+            raise CrkgError(f"{target} is a symbolic link: an export follows no link")
+        if Path(name).name != name or (folder / name).resolve().parent != folder:
+            raise CrkgError(f"export file {name!r} would be written outside {out}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        descriptor = os.open(target, flags, 0o600)
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+        written.append(target)
+    return written[0], written[1]
 
 
 async def _demo_draw(settings: Any) -> tuple[dict[str, Any], ListExport] | None:
@@ -265,7 +279,11 @@ async def _demo_draw(settings: Any) -> tuple[dict[str, Any], ListExport] | None:
         product = await CustomerRepository(store).most_held_product()
         if product is None:
             return None
-        repository = CampaignRepository(store, risk_rule=RiskFlagRule.from_settings(settings))
+        repository = CampaignRepository(
+            store,
+            risk_rule=RiskFlagRule.from_settings(settings),
+            policy=ListPolicy.from_settings(settings),
+        )
         campaign = CampaignInput(
             campaign_id=f"DEMO-SMS-{product}",
             name="演示短信营销",

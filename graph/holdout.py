@@ -218,6 +218,11 @@ def assign(
     keys = sorted(set(cluster_of.values()))
     order = np.random.default_rng([seed, SALT]).permutation(len(keys))
     n_control = round(plan.share * len(keys))
+    if keys and n_control == 0:
+        raise CrkgError(
+            f"a hold-out of {plan.share:g} over {len(keys)} clusters puts no cluster in control",
+            hint="a larger holdoutShare, or no hold-out (0)",
+        )
     control = {keys[int(i)] for i in order[:n_control]}
     arm = {c: CONTROL if k in control else TREATED for c, k in cluster_of.items()}
     neighbours: dict[str, set[str]] = defaultdict(set)

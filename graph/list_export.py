@@ -3,7 +3,9 @@
 The bytes are a function of the rows alone (no timestamps, fixed column order, ``\\n`` line
 ends, one Parquet schema), so delivering the same version again gives the same file. A
 marketer's file carries ids, treatment codes and reasons and no personal data; the contact
-columns (``name``, ``phone``, ``email``) are added only for a contact export.
+columns (``name``, ``phone``, ``email``) are added only for a contact export. A CSV text
+cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR is written with a leading ``'`` so
+a spreadsheet shows it instead of running it (Parquet keeps the values as they are).
 
 Examples
 --------
@@ -43,6 +45,7 @@ FIELDS: Final = (
 CONTACT_FIELDS: Final = ("name", "phone", "email")
 _INTEGERS: Final = {"position"}
 _FLOATS: Final = {"score"}
+_FORMULA_LEADS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 def fields(*, contact: bool) -> tuple[str, ...]:
@@ -76,13 +79,23 @@ def export_rows(
     return table
 
 
+def _cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (leading = + - @, tab or CR) gets a
+    leading ``'``; numbers and other text are kept."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_LEADS):
+        return f"'{value}"
+    return value
+
+
 def to_csv(table: list[dict[str, Any]], *, contact: bool) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     names = fields(contact=contact)
     writer.writerow(names)
     for record in table:
-        writer.writerow(["" if record.get(f) is None else record[f] for f in names])
+        writer.writerow([_cell(record.get(f)) for f in names])
     return out.getvalue().encode("utf-8")
 
 

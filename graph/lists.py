@@ -3,7 +3,8 @@ each row's reasons, the canonical content of a list version and its hash.
 
 A list version is a function of its inputs: the campaign (product, scenario, channel,
 purpose), the selection rule and its parameters, the seed, the stored referral targets and the
-suppression facts. :func:`content_hash` is the SHA-256 of the canonical JSON of all of it
+suppression facts (their codes; not the risk flags behind ``RISK_FLAGGED``, which only risk
+roles read). :func:`content_hash` is the SHA-256 of the canonical JSON of all of it
 (sorted keys, no spaces, rows in order), so the same inputs give the same hash byte for byte
 and any changed input gives another.
 
@@ -34,6 +35,9 @@ RULE_REFERRAL_TARGETS: Final = "referral_targets_top_n"
 # Without a hold-out every row is treated; with one, graph.holdout assigns T / C by cluster.
 TREATMENT: Final = "T"
 MAX_TOP_N: Final = 10_000
+# far enough from date.min / date.max that every window (at most 3660 days) stays a date
+MIN_AS_OF: Final = date(1900, 1, 1)
+MAX_AS_OF: Final = date(9000, 12, 31)
 HOLDOUT_COMMUNITIES: Final = tuple(
     p.value.removeprefix(COMMUNITY_PREFIX) for p in COMMUNITY_PROPERTIES
 )
@@ -64,7 +68,8 @@ class DrawParameters:
             (self.max_contacts >= 1, "max_contacts must be at least 1"),
             (1 <= self.cap_window_days <= 3660, "cap_window_days must be in 1..3660"),
             (0 <= self.complaint_window_days <= 3660, "complaint_window_days must be in 0..3660"),
-            (0 <= self.seed < 2**63, "seed must be in 0..2^63-1"),
+            (0 <= self.seed < 2**31, "seed must be in 0..2^31-1 (a GraphQL Int)"),
+            (MIN_AS_OF <= self.as_of <= MAX_AS_OF, f"as_of must be in {MIN_AS_OF}..{MAX_AS_OF}"),
             (0.0 <= self.holdout_share <= 0.5, "holdout_share must be in [0, 0.5]"),
             (
                 self.holdout_community in HOLDOUT_COMMUNITIES,
@@ -96,6 +101,45 @@ class DrawParameters:
             described["holdout_share"] = self.holdout_share
             described["holdout_community"] = self.holdout_community
         return described
+
+
+@dataclass(frozen=True)
+class ListPolicy:
+    """The deployment's limits on what a drawer may loosen (``CRKG_CAMPAIGN_*``): a draw
+    beyond them is refused, and an export screens with the stricter of version and policy."""
+
+    max_contacts_ceiling: int = 5
+    min_complaint_window_days: int = 90
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ListPolicy:
+        return cls(settings.campaign_max_contacts_ceiling,
+                   settings.campaign_min_complaint_window_days)  # fmt: skip
+
+    def check(self, parameters: DrawParameters) -> DrawParameters:
+        if parameters.max_contacts > self.max_contacts_ceiling:
+            raise ListRuleError(
+                f"max_contacts {parameters.max_contacts} is above the policy's ceiling "
+                f"{self.max_contacts_ceiling} (CRKG_CAMPAIGN_MAX_CONTACTS_CEILING)"
+            )
+        if parameters.complaint_window_days < self.min_complaint_window_days:
+            raise ListRuleError(
+                f"complaint_window_days {parameters.complaint_window_days} is below the "
+                f"policy's minimum {self.min_complaint_window_days} "
+                "(CRKG_CAMPAIGN_MIN_COMPLAINT_WINDOW_DAYS)"
+            )
+        return parameters
+
+    def screen(self, stored: dict[str, Any], *, as_of: date) -> DrawParameters:
+        """The export's screen: the version's parameters, tightened to the policy."""
+        return DrawParameters(
+            max_contacts=min(int(stored["max_contacts"]), self.max_contacts_ceiling),
+            cap_window_days=int(stored["cap_window_days"]),
+            complaint_window_days=max(
+                int(stored["complaint_window_days"]), self.min_complaint_window_days
+            ),
+            as_of=as_of,
+        )
 
 
 @dataclass(frozen=True)
@@ -282,7 +326,11 @@ def draw(
         "algorithm_run_ids": sorted(run_ids),
         "load_run_ids": sorted(load_ids),
         "rows": rows,
-        "suppressions": suppressions,
+        # the flags behind RISK_FLAGGED are risk's to read: a marketer reads every other
+        # hashed part, so hashed raw they would be recovered by trying the few flag subsets
+        "suppressions": [
+            {k: v for k, v in entry.items() if k != "risk_flags"} for entry in suppressions
+        ],
     }
     return DrawnList(content, rows, suppressions, sorted(run_ids), sorted(load_ids))
 
@@ -307,6 +355,11 @@ def with_holdout(
                "algorithm_run_ids": runs}  # fmt: skip
     kept = DrawnList(content, done.rows, drawn.suppressions, runs, drawn.load_run_ids)
     return kept, done
+
+
+def same_person(a: str | None, b: str | None) -> bool:
+    """Whether two subjects name one person for maker-checker (``Alice`` and ``alice `` do)."""
+    return (a or "").strip().casefold() == (b or "").strip().casefold()
 
 
 def count_codes(suppressions: list[dict[str, Any]]) -> dict[str, int]:

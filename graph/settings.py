@@ -106,6 +106,12 @@ class CrkgSettings(BaseSettings):
     risk_flag_rating: int = Field(
         default=4, ge=1, le=6, description="risk_rating at or above this flags a customer (6: off)"
     )
+    campaign_max_contacts_ceiling: int = Field(
+        default=5, ge=1, le=1000, description="largest maxContacts a list may be drawn with"
+    )
+    campaign_min_complaint_window_days: int = Field(
+        default=90, ge=0, le=3660, description="smallest complaintWindowDays a list may use"
+    )
     risk_flag_default_hops: int = Field(
         default=1,
         ge=0,

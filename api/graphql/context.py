@@ -29,6 +29,7 @@ from api.graphql.errors import ClientError
 from api.graphql.jobs import JobRegistry
 from api.security.auth import AuthenticationError, Principal
 from graph import clock
+from graph.lists import ListPolicy
 from graph.model import AuditEvent, NodeLabel, TieKind
 from graph.queries.screens import RiskFlagRule
 from graph.read_models import (
@@ -64,7 +65,9 @@ EXPLANATION_TOP = 5
 class Repositories:
     """The request's repositories, all on its scoped store (timeout, round-trip count)."""
 
-    def __init__(self, store: GraphStore, risk_rule: RiskFlagRule) -> None:
+    def __init__(
+        self, store: GraphStore, risk_rule: RiskFlagRule, policy: ListPolicy | None = None
+    ) -> None:
         self.customers = CustomerRepository(store, risk_rule=risk_rule)
         self.ties = TieRepository(store)
         self.communities = CommunityRepository(store)
@@ -73,7 +76,7 @@ class Repositories:
         self.runs = AlgorithmRunRepository(store)
         self.projections = ProjectionRepository(store)
         self.audit = AuditRepository(store)
-        self.campaigns = CampaignRepository(store, risk_rule=risk_rule)
+        self.campaigns = CampaignRepository(store, risk_rule=risk_rule, policy=policy)
 
 
 class Loaders:
@@ -177,7 +180,9 @@ class RequestContext(BaseContext):
             deadline=self.deadline,
             deadline_seconds=settings.api_request_timeout_seconds,
         )
-        self.repositories = Repositories(self.store, RiskFlagRule.from_settings(settings))
+        self.repositories = Repositories(
+            self.store, RiskFlagRule.from_settings(settings), ListPolicy.from_settings(settings)
+        )
         # the audit write: after every read, with a timeout of its own (see the module doc)
         self.audit_repository = AuditRepository(
             store.scoped(

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
-from graph.queries.screens import RiskFlagRule, may_contact, product_eligible, risk_flag_reasons
+from graph.queries.screens import (
+    RiskFlagRule,
+    Var,
+    may_contact,
+    product_eligible,
+    risk_flag_reasons,
+)
 from graph.queries.ties import literal, tie_types
 from graph.results import community_property
 
@@ -62,6 +68,24 @@ def suppression_facts(rule: RiskFlagRule) -> LiteralString:
         WHERE l IS NOT NULL] AS load_ids""")
 
 
+def contactable(var: Var, rule: RiskFlagRule) -> LiteralString:
+    """A predicate: ``var`` (an introducer or someone on the path) passes the same screen as
+    a target, but for the product's own rules: ``may_contact``, no withdrawn latest consent
+    for ($purpose, $channel), no opt-out, no complaint in the window, under the contact cap
+    ($max_contacts in the window)."""
+    return literal(f"""({may_contact(var, rule)}
+  AND coalesce(head(COLLECT {{ MATCH ({var})-[:GAVE_CONSENT]->(sg:Consent)
+         WHERE sg.purpose = $purpose AND sg.channel = $channel AND sg.day <= $as_of
+         RETURN sg.status ORDER BY sg.day DESC, sg.consent_id DESC LIMIT 1 }}), 'GRANTED')
+      = 'GRANTED'
+  AND NOT EXISTS {{ MATCH ({var})-[:OPTED_OUT]->(so:OptOut)
+         WHERE so.day <= $as_of AND (so.channel IS NULL OR so.channel = $channel) }}
+  AND NOT EXISTS {{ MATCH ({var})-[:COMPLAINED]->(sx:Complaint)
+         WHERE sx.day <= $as_of AND sx.day > $complaint_since }}
+  AND COUNT {{ MATCH ({var})-[:WAS_CONTACTED]->(sm:Contact)
+         WHERE sm.day <= $as_of AND sm.day > $cap_since }} < $max_contacts)""")
+
+
 def read_candidates(rule: RiskFlagRule) -> LiteralString:
     """The stored referral targets of ($product_id, $scenario_key), best first, each with its
     suppression facts and its introducers screened by the one ``may_contact`` rule."""
@@ -72,10 +96,10 @@ WITH p, c, t ORDER BY t.rank, c.customer_id LIMIT $max_candidates
 RETURN c.customer_id AS id, t {{.*}} AS target,
        c.community_louvain AS community, c.community_louvain_run_id AS community_run_id,
        [i IN coalesce(t.introducer_ids, []) WHERE EXISTS {{
-          MATCH (x:Customer {{customer_id: i}}) WHERE {may_contact("x", rule)} }}]
+          MATCH (x:Customer {{customer_id: i}}) WHERE {contactable("x", rule)} }}]
          AS introducers_ok,
        [i IN coalesce(t.intermediary_ids, []) WHERE NOT EXISTS {{
-          MATCH (x:Customer {{customer_id: i}}) WHERE {may_contact("x", rule)} }}]
+          MATCH (x:Customer {{customer_id: i}}) WHERE {contactable("x", rule)} }}]
          AS intermediaries_barred,
        {suppression_facts(rule)}
 ORDER BY t.rank, id
@@ -84,14 +108,15 @@ ORDER BY t.rank, id
 
 def read_export_facts(rule: RiskFlagRule) -> LiteralString:
     """Suppression facts of the customers in $ids for product $product_id (the export's
-    second screen), with whether each row's introducer may still be contacted."""
+    second screen), with whether each row's introducer and everyone on its path may still be
+    contacted (``row.people``)."""
     return literal(f"""
 MATCH (p:Product {{product_id: $product_id}})
 UNWIND $rows AS row
 MATCH (c:Customer {{customer_id: row.customer_id}})
 RETURN c.customer_id AS id,
-       row.introducer_id IS NULL OR EXISTS {{
-         MATCH (x:Customer {{customer_id: row.introducer_id}}) WHERE {may_contact("x", rule)} }}
+       all(i IN row.people WHERE EXISTS {{
+         MATCH (x:Customer {{customer_id: i}}) WHERE {contactable("x", rule)} }})
          AS introducer_ok,
        {suppression_facts(rule)}
 """)

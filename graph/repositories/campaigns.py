@@ -5,24 +5,27 @@ only after approval, every such export audited)."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, LiteralString
+from typing import Any, Final, LiteralString
 
-from graph.errors import NotFoundError
+from graph.errors import NotFoundError, QueryFailedError
 from graph.holdout import CONTROL, HoldoutPlan, oversized
 from graph.list_export import ExportFormat, export_rows, manifest, render
 from graph.lists import (
     RULE_REFERRAL_TARGETS,
     DrawnList,
     DrawParameters,
+    ListPolicy,
     ListRuleError,
     SuppressionFacts,
     count_codes,
     draw,
+    same_person,
     suppression_codes,
     with_holdout,
 )
@@ -35,6 +38,8 @@ from graph.results import COMMUNITY_PREFIX
 from graph.store import QueryRunner, to_native
 
 MAX_CANDIDATES = 20_000
+# a campaign id names list versions and export files: nothing that could name a path
+CAMPAIGN_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 CAMPAIGN_FIELDS = ("name", "product_id", "scenario_id", "channel", "purpose", "start", "end")
 
 
@@ -53,6 +58,11 @@ class CampaignInput:
     def checked(self) -> CampaignInput:
         if not self.campaign_id.strip() or not self.name.strip() or not self.owner.strip():
             raise ListRuleError("a campaign needs a campaign_id, a name and an owner")
+        if not CAMPAIGN_ID.fullmatch(self.campaign_id):
+            raise ListRuleError(
+                f"campaign_id {self.campaign_id[:80]!r} is refused: 1-64 of A-Z a-z 0-9 _ . -, "
+                "starting with a letter or digit"
+            )
         if self.channel not in ContactChannel.__members__:
             raise ListRuleError(f"unknown channel {self.channel!r}: one of {list(ContactChannel)}")
         if self.purpose not in ContactPurpose.__members__:
@@ -100,9 +110,16 @@ def _row(entry: Mapping[str, Any]) -> dict[str, Any]:
 class CampaignRepository:
     """``risk_rule`` is the deployment's risk-flag rule (``RiskFlagRule.from_settings``)."""
 
-    def __init__(self, runner: QueryRunner, *, risk_rule: RiskFlagRule | None = None) -> None:
+    def __init__(
+        self,
+        runner: QueryRunner,
+        *,
+        risk_rule: RiskFlagRule | None = None,
+        policy: ListPolicy | None = None,
+    ) -> None:
         self.runner = runner
         self.risk_rule = risk_rule or RiskFlagRule()
+        self.policy = policy or ListPolicy()
 
     # --- campaigns -----------------------------------------------------------------------
     async def create(self, campaign: CampaignInput, *, created_by: str) -> dict[str, Any]:
@@ -153,13 +170,20 @@ class CampaignRepository:
             "as_of": parameters.as_of,
             "cap_since": parameters.cap_since,
             "complaint_since": parameters.complaint_since,
+            "max_contacts": parameters.max_contacts,
             **self.risk_rule.parameters(),
         }
 
     async def draw(
-        self, campaign_id: str, parameters: DrawParameters, *, drawn_by: str
+        self,
+        campaign_id: str,
+        parameters: DrawParameters,
+        *,
+        drawn_by: str,
+        _retried: bool = False,
     ) -> tuple[dict[str, Any], bool]:
         """Draw a list version; the same inputs return the existing version (``False``)."""
+        self.policy.check(parameters)
         campaign = await self.get(campaign_id)
         missing = [k for k in ("product_id", "channel", "purpose") if not campaign.get(k)]
         if missing:
@@ -230,7 +254,20 @@ class CampaignRepository:
             (q.WRITE_LIST_ROWS, {"list_version_id": version_id, "rows": rows}),
             (q.WRITE_SUPPRESSIONS, {"list_version_id": version_id, "rows": drawn.suppressions}),
         ]
-        await self.runner.execute_all("write list version", statements)
+        try:
+            await self.runner.execute_all("write list version", statements)
+        except QueryFailedError as error:
+            if "ConstraintValidationFailed" not in (error.code or "") or _retried:
+                raise
+            # another draw of this campaign took the same version number at the same time:
+            # once more (it may even have drawn these very inputs), then a clear refusal
+            try:
+                return await self.draw(campaign_id, parameters, drawn_by=drawn_by, _retried=True)
+            except QueryFailedError as again:
+                raise ListRuleError(
+                    f"another draw of campaign {campaign_id!r} took {version_id} at the same time",
+                    hint="draw again",
+                ) from again
         return await self.version(version_id), True
 
     async def _hold_out(
@@ -336,7 +373,7 @@ class CampaignRepository:
         version = await self.version(list_version_id)
         if version.get("approved_by"):
             return version
-        if version["drawn_by"] == subject:
+        if same_person(version["drawn_by"], subject):
             raise ListRuleError(
                 f"{subject!r} drew list version {list_version_id}: a second person approves it"
             )
@@ -358,6 +395,8 @@ class CampaignRepository:
         subject: str,
         role: str,
         as_of: date,
+        purpose: str | None = None,
+        document_sha256: str | None = None,
     ) -> ListExport:
         """The version's rows screened again on ``as_of`` (newly suppressed customers are left
         out and counted), as a file with its manifest; contact details only once approved,
@@ -371,19 +410,18 @@ class CampaignRepository:
             )
         campaign = await self.get(version["campaign_id"])
         rows = await self.rows(list_version_id, limit=MAX_CANDIDATES)
-        parameters = json.loads(version["parameters_json"])
-        screen = DrawParameters(
-            max_contacts=int(parameters["max_contacts"]),
-            cap_window_days=int(parameters["cap_window_days"]),
-            complaint_window_days=int(parameters["complaint_window_days"]),
-            as_of=as_of,
-        )
+        screen = self.policy.screen(json.loads(version["parameters_json"]), as_of=as_of)
         facts = await self.runner.fetch(
             "read export facts",
             q.read_export_facts(self.risk_rule),
             product_id=campaign["product_id"],
             rows=[
-                {"customer_id": r["customer_id"], "introducer_id": r["reasons"]["introducer_id"]}
+                {
+                    "customer_id": r["customer_id"],
+                    "people": sorted(
+                        {*r["reasons"]["path"][1:], r["reasons"]["introducer_id"]} - {None}
+                    ),
+                }
                 for r in rows
             ],
             **self._fact_params(campaign, screen),
@@ -422,7 +460,8 @@ class CampaignRepository:
                         customer_id=r["customer_id"],
                         fields=["email", "name", "phone"],
                         operation=f"export list version {list_version_id}",
-                        purpose=str(campaign.get("purpose")),
+                        document_sha256=document_sha256,  # what ran (API)
+                        purpose=purpose,  # the caller's declared why (X-Crkg-Purpose)
                         at=datetime.now(UTC),
                     )
                     for r in kept

@@ -22,6 +22,7 @@ from api.graphql.campaigns.types import (
     ListVersion,
 )
 from api.graphql.context import context_value
+from api.graphql.errors import ClientError
 from api.graphql.permissions import guarded_field, guarded_mutation
 from api.security.auth import Permission
 from graph.lists import DrawParameters
@@ -96,13 +97,21 @@ async def draw_list_version(
     holdout_community: str = "louvain",
 ) -> DrawResult | None:
     context = context_value(info)
+    today = context.today()
+    if as_of is not None and as_of != today and not context.principal.can(Permission.READ_PII_ALL):
+        # another day's screen tells NOT_ELIGIBLE / COMPLAINT / OPTED_OUT apart by date: for
+        # a role without unmasked PII, bisecting asOf would read birth and complaint dates
+        raise ClientError(
+            f"asOf {as_of} is not today ({today}): only a role that reads unmasked PII "
+            "draws on another day"
+        )
     parameters = DrawParameters(
         top_n=top_n,
         min_score=min_score,
         max_contacts=max_contacts,
         cap_window_days=cap_window_days,
         complaint_window_days=complaint_window_days,
-        as_of=as_of or context.today(),
+        as_of=as_of or today,
         seed=seed,
         holdout_share=holdout_share,
         holdout_community=holdout_community,
@@ -137,6 +146,8 @@ async def _export(
         subject=principal.subject,
         role=principal.role.value,
         as_of=context.today(),
+        purpose=context.purpose,
+        document_sha256=context.document_sha256,
     )
     return ListExport(
         file_name=done.file_name,

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from neo4j import AsyncDriver
 
 from api.app import create_app
 from api.security.auth import Role
+from graph import clock
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from tests.integration.api_client import Api, api_for, codes
@@ -80,8 +83,11 @@ async def campaign_db(
 
 @pytest.fixture(scope="module")
 def client(campaign_db: GraphStore, test_settings: CrkgSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(test_settings)) as test_client:
-        yield test_client
+    # the server's today is the bank's reference day: a marketer draws on today only
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "today", lambda: AS_OF)
+        with TestClient(create_app(test_settings)) as test_client:
+            yield test_client
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +264,42 @@ def test_a_list_drawn_with_a_hold_out_carries_its_arms_and_srm_check(as_role: An
     assert again["drawListVersion"]["version"]["contentHash"] == version["contentHash"]
     refused = maker.errors(DRAW_HOLDOUT, id="K-API-H", asOf=AS_OF.isoformat(), share=0.8)
     assert "holdout_share" in refused[0]["message"]
+
+
+def test_only_a_role_reading_unmasked_pii_draws_on_another_day(as_role: Any) -> None:
+    """asOf other than today would let a marketer bisect birth, complaint and opt-out dates
+    from NOT_ELIGIBLE / COMPLAINT / OPTED_OUT against a row."""
+    maker = as_role(Role.MARKETER, "maker")
+    maker.data(CREATE, input={"campaignId": "K-API-D", "name": "日期", "productId": "P1",
+                              "channel": "SMS", "purpose": "MARKETING"})  # fmt: skip
+    for day in (AS_OF - timedelta(days=1), AS_OF + timedelta(days=1)):
+        refused = maker.errors(DRAW, id="K-API-D", asOf=day.isoformat())
+        assert codes(refused) == {"BAD_REQUEST"}
+        assert "asOf" in refused[0]["message"]
+    assert maker.data(DRAW, id="K-API-D", asOf=AS_OF.isoformat())["drawListVersion"]["created"]
+    admin = as_role(Role.ADMIN, "root")
+    earlier = admin.data(DRAW, id="K-API-D", asOf=(AS_OF - timedelta(days=1)).isoformat())
+    assert earlier["drawListVersion"]["created"]
+
+
+async def test_a_contact_export_is_audited_like_every_unmasked_read(
+    as_role: Any, client: TestClient, drawn: str, campaign_db: GraphStore
+) -> None:
+    """The audit record names what ran (the document's SHA-256) and the caller's declared
+    purpose (X-Crkg-Purpose), not the campaign's."""
+    as_role(Role.MARKETER, "checker").data(APPROVE, id=drawn)
+    sender = as_role(Role.CHANNEL, "sender")
+    response = client.post(
+        "/graphql",
+        json={"query": CONTACTS, "variables": {"id": drawn}},
+        headers={"Authorization": f"Bearer {sender.token}", "X-Crkg-Purpose": "spring send"},
+    )
+    assert response.json()["data"]["exportListContacts"]["rows"] > 0
+    events = await query(
+        campaign_db,
+        "MATCH (a:AuditEvent {subject: 'sender'}) "
+        "RETURN DISTINCT a.document_sha256 AS sha, a.purpose AS purpose",
+    )
+    assert events == [
+        {"sha": hashlib.sha256(CONTACTS.encode("utf-8")).hexdigest(), "purpose": "spring send"}
+    ]

@@ -7,6 +7,7 @@ The bank is :mod:`tests.support.campaign_bank` (one planted case per suppression
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -230,3 +231,47 @@ def test_the_campaign_commands_draw_approve_and_export(
     manifest = json.loads((tmp_path / "K-CLI-v1-contacts.csv.manifest.json").read_text())
     assert manifest["contact_details"] is True
     assert manifest["rows"] == len(listed)
+
+
+async def test_every_introducer_and_path_member_passes_the_whole_screen(
+    lists: CampaignRepository, test_settings: CrkgSettings, tmp_path: Path
+) -> None:
+    """An introducer is contacted too: opted out (or complaining, capped, withdrawn) they
+    are no introducer, at draw and again at export, like a risk flag."""
+    version, _ = await lists.draw("K-SMS", DrawParameters(as_of=AS_OF), drawn_by="maker")
+    vid = version["list_version_id"]
+    rows = await lists.rows(vid, limit=100)
+    by_h1 = {r["customer_id"] for r in rows if "H1" in r["reasons"]["path"]}
+    assert by_h1, "H1 introduces some listed customers"
+    store = lists.runner
+    assert isinstance(store, GraphStore)
+    write(tmp_path / "late", "opt_outs", [{"opt_out_id": "O8", "customer_id": "H1",
+                                            "channel": "SMS", "day": day(-1)}])  # fmt: skip
+    await Loader(store, test_settings, rejects_dir=tmp_path).load(tmp_path / "late")
+    try:
+        late = await lists.export(vid, "csv", contact_details=False, subject="m",
+                                  role="marketer", as_of=AS_OF)  # fmt: skip
+        ids = {r["customer_id"] for r in csv.DictReader(io.StringIO(late.content.decode()))}
+        assert ids == {r["customer_id"] for r in rows} - by_h1
+        assert late.manifest["suppressed_at_export"]["NO_INTRODUCER"] == len(by_h1)
+        redrawn, created = await lists.draw("K-SMS", DrawParameters(as_of=AS_OF), drawn_by="m")
+        assert created
+        why = await lists.suppressions(redrawn["list_version_id"], limit=100)
+        codes_of = {s["customer_id"]: s["codes"] for s in why}
+        assert {c: codes_of.get(c) for c in by_h1} == {c: ["NO_INTRODUCER"] for c in by_h1}
+    finally:
+        await query(store, "MATCH (x:OptOut {opt_out_id: 'O8'}) DETACH DELETE x")
+
+
+async def test_concurrent_draws_of_one_campaign_both_get_a_version(
+    lists: CampaignRepository,
+) -> None:
+    """Two draws computing the same next version number at once: no internal error."""
+    await lists.create(
+        CampaignInput("K-RACE", "并发", "P1", channel="SMS", purpose="MARKETING", owner="o"),
+        created_by="maker",
+    )
+    drawn = await asyncio.gather(
+        *(lists.draw("K-RACE", DrawParameters(as_of=AS_OF, seed=s), drawn_by="m") for s in (1, 2))
+    )
+    assert sorted(v["version"] for v, _ in drawn) == [1, 2]
