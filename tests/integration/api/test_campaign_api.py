@@ -283,10 +283,17 @@ def test_only_a_role_reading_unmasked_pii_draws_on_another_day(as_role: Any) -> 
 
 
 async def test_a_contact_export_is_audited_like_every_unmasked_read(
-    as_role: Any, client: TestClient, drawn: str, campaign_db: GraphStore
+    as_role: Any, client: TestClient, campaign_db: GraphStore
 ) -> None:
     """The audit record names what ran (the document's SHA-256) and the caller's declared
     purpose (X-Crkg-Purpose), not the campaign's."""
+    # a version of its own: approving the shared one would decide another test's
+    # "not approved yet" whenever the shuffled order runs this test first
+    maker = as_role(Role.MARKETER, "maker")
+    maker.data(CREATE, input={"campaignId": "K-API-A", "name": "审计", "productId": "P1",
+                              "channel": "SMS", "purpose": "MARKETING"})  # fmt: skip
+    drawn = maker.data(DRAW, id="K-API-A", asOf=AS_OF.isoformat())["drawListVersion"]
+    drawn = str(drawn["version"]["listVersionId"])
     as_role(Role.MARKETER, "checker").data(APPROVE, id=drawn)
     sender = as_role(Role.CHANNEL, "sender")
     response = client.post(

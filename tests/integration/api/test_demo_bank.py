@@ -314,7 +314,9 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
         "MATCH (l:RiskLinkage {kind: 'FUND_CYCLE'}) RETURN l.linkage_id ORDER BY 1 LIMIT 1"
     )
     job = admin.data("mutation { runAlgorithm(name: DEGREE) { id } }")["runAlgorithm"]["id"]
-    campaign = await demo.one("MATCH (k:Campaign) RETURN k.campaign_id ORDER BY 1 LIMIT 1")
+    campaign = await demo.one(  # the demo's own campaign (the bank's campaigns have no channel)
+        "MATCH (k:Campaign) WHERE k.channel IS NOT NULL RETURN k.campaign_id ORDER BY 1 LIMIT 1"
+    )
     # a version someone other than the marketer drew, so the marketer's approval is the
     # second person's (the demo's own version is the marketer's: approving it is refused)
     drawn = admin.data(
@@ -349,6 +351,7 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
         "Mutation.runAlgorithm.name": "DEGREE",
         # the campaign area (api/graphql/campaigns/): the demo's campaign, the version above
         "campaignId": campaign,
+        "Query.listVersions.first": 2,  # 50 versions × 50 rows × paths is over the cost limit
         "Query.listVersion.id": version,
         "Mutation.approveListVersion.id": version,
         "Mutation.exportListVersion.id": version,
@@ -395,6 +398,13 @@ def _forbidden_above(errors: list[dict[str, Any]], where: tuple[Any, ...]) -> bo
     )
 
 
+# (role, type) pairs the demo bank rightly leaves empty: an RM sees the suppressed customers of
+# their own book only (the demo's list suppresses none of the largest book), and only admin reads
+# leftOutIntroducers, which the first target of the probed product does not have. Both are read
+# with planted cases in tests/integration/api/test_campaign_api.py.
+RIGHTLY_EMPTY = {(Role.RM, "SuppressedCustomer"), (Role.ADMIN, "LeftOut")}
+
+
 async def test_every_field_answers_safely_for_every_role(
     apis: dict[Role, Api], demo: DemoBank, client: TestClient, test_settings: CrkgSettings
 ) -> None:
@@ -427,6 +437,8 @@ async def test_every_field_answers_safely_for_every_role(
             if parent is None or parent == []:
                 if _forbidden_above(errors, where):
                     refused += len(probe.fields)
+                    continue
+                if parent == [] and (role, probe.type_name) in RIGHTLY_EMPTY:
                     continue
                 why = "null" if parent is None else "an empty list"
                 problems.append(f"{label}: not reached, {'.'.join(map(str, where))} is {why}")

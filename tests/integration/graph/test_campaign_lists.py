@@ -47,19 +47,26 @@ async def lists(
 ) -> CampaignRepository:
     store = await campaign_store(driver, test_settings, tmp_path_factory.mktemp("campaign-bank"))
     repository = CampaignRepository(store, risk_rule=RiskFlagRule.from_settings(test_settings))
-    await repository.create(
+    return repository
+
+
+async def own_campaign(lists: CampaignRepository, campaign_id: str) -> str:
+    """Each test draws on a campaign of its own: a version another test drew (or approved)
+    first would otherwise decide this one's "created" and "approved" (the order is shuffled)."""
+    await lists.create(
         CampaignInput(
-            "K-SMS", "春季信用卡", "P1", channel="SMS", purpose="MARKETING", owner="cards"
+            campaign_id, "春季信用卡", "P1", channel="SMS", purpose="MARKETING", owner="cards"
         ),
         created_by="maker",
     )
-    return repository
+    return campaign_id
 
 
 async def test_every_suppression_has_its_reason_code_and_no_suppressed_customer_is_listed(
     lists: CampaignRepository,
 ) -> None:
-    version, created = await lists.draw("K-SMS", DrawParameters(as_of=AS_OF), drawn_by="maker")
+    campaign = await own_campaign(lists, "K-REASONS")
+    version, created = await lists.draw(campaign, DrawParameters(as_of=AS_OF), drawn_by="maker")
     assert created
     assert version["version"] == 1
     rows = await lists.rows(version["list_version_id"], limit=100)
@@ -90,12 +97,13 @@ async def test_every_suppression_has_its_reason_code_and_no_suppressed_customer_
 async def test_the_same_inputs_give_the_same_version_and_a_changed_input_a_new_one(
     lists: CampaignRepository, test_settings: CrkgSettings, tmp_path: Path
 ) -> None:
-    first, _ = await lists.draw("K-SMS", DrawParameters(as_of=AS_OF), drawn_by="maker")
-    again, created = await lists.draw("K-SMS", DrawParameters(as_of=AS_OF), drawn_by="someone")
+    campaign = await own_campaign(lists, "K-HASH")
+    first, _ = await lists.draw(campaign, DrawParameters(as_of=AS_OF), drawn_by="maker")
+    again, created = await lists.draw(campaign, DrawParameters(as_of=AS_OF), drawn_by="someone")
     assert not created
     assert again == first, "same inputs: the same version, byte for byte"
     other, created = await lists.draw(
-        "K-SMS", DrawParameters(as_of=AS_OF, seed=7), drawn_by="maker"
+        campaign, DrawParameters(as_of=AS_OF, seed=7), drawn_by="maker"
     )
     assert created
     assert other["content_hash"] != first["content_hash"], "the seed is an input"
@@ -105,7 +113,7 @@ async def test_the_same_inputs_give_the_same_version_and_a_changed_input_a_new_o
     write(tmp_path / "more", "complaints", [{"complaint_id": "X2", "customer_id": "T09",
                                               "day": day(-1)}])  # fmt: skip
     await Loader(store, test_settings, rejects_dir=tmp_path).load(tmp_path / "more")
-    changed, created = await lists.draw("K-SMS", DrawParameters(as_of=AS_OF), drawn_by="maker")
+    changed, created = await lists.draw(campaign, DrawParameters(as_of=AS_OF), drawn_by="maker")
     assert created
     assert changed["content_hash"] != first["content_hash"]
     suppressed = await lists.suppressions(changed["list_version_id"], limit=100)
@@ -117,8 +125,10 @@ async def test_the_same_inputs_give_the_same_version_and_a_changed_input_a_new_o
 
 
 async def test_the_frequency_cap_holds_over_a_sliding_window(lists: CampaignRepository) -> None:
+    campaign = await own_campaign(lists, "K-CAP")
+
     async def capped(as_of: date, **cap: int) -> set[str]:
-        version, _ = await lists.draw("K-SMS", DrawParameters(as_of=as_of, **cap), drawn_by="m")
+        version, _ = await lists.draw(campaign, DrawParameters(as_of=as_of, **cap), drawn_by="m")
         gone = await lists.suppressions(version["list_version_id"], limit=100)
         return {s["customer_id"] for s in gone if "CONTACT_CAP" in s["codes"]}
 
@@ -135,7 +145,8 @@ async def test_the_frequency_cap_holds_over_a_sliding_window(lists: CampaignRepo
 async def test_exports_screen_again_and_contact_details_need_a_second_person(
     lists: CampaignRepository, test_settings: CrkgSettings, tmp_path: Path
 ) -> None:
-    version, _ = await lists.draw("K-SMS", DrawParameters(as_of=AS_OF), drawn_by="maker")
+    campaign = await own_campaign(lists, "K-EXPORT")
+    version, _ = await lists.draw(campaign, DrawParameters(as_of=AS_OF), drawn_by="maker")
     vid = version["list_version_id"]
     listed = {r["customer_id"] for r in await lists.rows(vid, limit=100)}
 
@@ -188,7 +199,8 @@ async def test_exports_screen_again_and_contact_details_need_a_second_person(
 async def test_no_listed_customer_or_introducer_is_risk_flagged(
     lists: CampaignRepository,
 ) -> None:
-    version, _ = await lists.draw("K-SMS", DrawParameters(as_of=AS_OF), drawn_by="maker")
+    campaign = await own_campaign(lists, "K-FLAGS")
+    version, _ = await lists.draw(campaign, DrawParameters(as_of=AS_OF), drawn_by="maker")
     rows = await lists.rows(version["list_version_id"], limit=100)
     people = {r["customer_id"] for r in rows} | {r["reasons"]["introducer_id"] for r in rows}
     people |= {p for r in rows for p in r["reasons"]["path"]}
@@ -238,7 +250,8 @@ async def test_every_introducer_and_path_member_passes_the_whole_screen(
 ) -> None:
     """An introducer is contacted too: opted out (or complaining, capped, withdrawn) they
     are no introducer, at draw and again at export, like a risk flag."""
-    version, _ = await lists.draw("K-SMS", DrawParameters(as_of=AS_OF), drawn_by="maker")
+    campaign = await own_campaign(lists, "K-SCREEN")
+    version, _ = await lists.draw(campaign, DrawParameters(as_of=AS_OF), drawn_by="maker")
     vid = version["list_version_id"]
     rows = await lists.rows(vid, limit=100)
     by_h1 = {r["customer_id"] for r in rows if "H1" in r["reasons"]["path"]}
@@ -254,7 +267,7 @@ async def test_every_introducer_and_path_member_passes_the_whole_screen(
         ids = {r["customer_id"] for r in csv.DictReader(io.StringIO(late.content.decode()))}
         assert ids == {r["customer_id"] for r in rows} - by_h1
         assert late.manifest["suppressed_at_export"]["NO_INTRODUCER"] == len(by_h1)
-        redrawn, created = await lists.draw("K-SMS", DrawParameters(as_of=AS_OF), drawn_by="m")
+        redrawn, created = await lists.draw(campaign, DrawParameters(as_of=AS_OF), drawn_by="m")
         assert created
         why = await lists.suppressions(redrawn["list_version_id"], limit=100)
         codes_of = {s["customer_id"]: s["codes"] for s in why}
