@@ -434,10 +434,15 @@ class CampaignRepository:
             )
             for f in facts
         }
-        kept = [r for r in rows if not codes_by_id.get(r["customer_id"], ["GONE"])]
-        removed = [
-            {"codes": codes_by_id.get(r["customer_id"]) or []} for r in rows if r not in kept
-        ]
+        # one pass: a row stays when today's screen finds no code for it (a customer gone
+        # from the graph has no facts: removed, without a code)
+        kept, removed = [], []
+        for r in rows:
+            codes = codes_by_id.get(r["customer_id"], ["GONE"])
+            if codes:
+                removed.append({"codes": codes_by_id.get(r["customer_id"]) or []})
+            else:
+                kept.append(r)
         withheld = 0
         if contact_details:  # control rows are held out: never handed to a channel for contact
             withheld = sum(1 for r in kept if r["treatment"] == CONTROL)
