@@ -9,7 +9,20 @@ import logging
 
 import typer
 
-from cli import algo, backup, campaign, contract, demo, generate, init, load, neo4j, serve, token
+from cli import (
+    algo,
+    backup,
+    campaign,
+    contract,
+    demo,
+    erase,
+    generate,
+    init,
+    load,
+    neo4j,
+    serve,
+    token,
+)
 
 app = typer.Typer(
     name="crkg",
@@ -30,6 +43,7 @@ app.command("demo")(demo.demo)
 app.command("contract")(contract.contract)
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
+app.command("erase")(erase.erase)
 
 
 def main() -> None:  # pragma: no cover - console script entry

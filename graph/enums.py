@@ -31,6 +31,7 @@ class NodeLabel(StrEnum):
     COMPLAINT = "Complaint"
     CONTACT = "Contact"  # one contact of a customer (any campaign): the frequency cap's history
     LIST_VERSION = "ListVersion"  # an immutable list drawn for a campaign
+    ERASURE = "Erasure"  # that a customer was erased (PIPL art. 47), under a pseudonym
 
 
 class RelType(StrEnum):

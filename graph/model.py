@@ -255,6 +255,25 @@ class SchemaVersion(NodeModel, label=NodeLabel.SCHEMA_VERSION, key="id"):
     applied_at: datetime
 
 
+class Erasure(NodeModel, label=NodeLabel.ERASURE, key="erasure_id"):
+    """That a customer was erased (``crkg erase``): the audit keeps the fact, not the person.
+
+    ``subject_sha256`` is a pseudonym of the erased id (``graph.erasure.subject_pseudonym``):
+    enough for a later load to refuse rows that would bring the person back, not enough to
+    name them. Every mention of the id elsewhere in the graph now reads ``ERASED-<erasure_id>``.
+    """
+
+    erasure_id: Key
+    subject_sha256: str
+    reason: str  # the request's reference (ticket, letter), never the person's data
+    requested_by: str
+    erased_at: datetime
+    nodes_deleted: int = Field(ge=0)
+    relationships_deleted: int = Field(ge=0)
+    mentions_rewritten: int = Field(ge=0)
+    run_id: str = "erasure"
+
+
 # --- relationships ---------------------------------------------------------------------------
 class RelationshipModel(GraphModel):
     """A relationship between two keyed nodes; ``source_label``/``target_label`` fix the ends.
@@ -429,6 +448,7 @@ NODE_MODELS: tuple[type[NodeModel], ...] = (
     AuditEvent,
     AlgorithmJob,
     SchemaVersion,
+    Erasure,
 )
 
 RELATIONSHIP_MODELS: tuple[type[GraphModel], ...] = (

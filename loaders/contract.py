@@ -344,3 +344,5 @@ class RejectReason(StrEnum):
     BAD_UTF8 = "BAD_UTF8"  # bytes that are not UTF-8
     BAD_ENCODING = "BAD_ENCODING"  # bytes the file's declared or detected encoding cannot read
     MALFORMED_ROW = "MALFORMED_ROW"  # wrong number of fields, not a JSON object, …
+    ERASED_SUBJECT = "ERASED_SUBJECT"  # names a customer erased on request (crkg erase)
+    CONTROL_CHARACTER = "CONTROL_CHARACTER"  # a text value holds a control character (NUL, …)

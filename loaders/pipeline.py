@@ -25,6 +25,7 @@ from typing import Any
 
 from graph.errors import CrkgError
 from graph.repositories.communities import CommunityRepository
+from graph.repositories.erasure import ErasureRepository, subject_pseudonym
 from graph.repositories.loads import LoadRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
@@ -94,6 +95,7 @@ class Loader:
         self._headers: dict[str, list[str]] = {}  # read once, when the files are checked
         self._encodings: dict[str, EncodingChoice] = {}
         self.examples_per_reason = 3
+        self._erased: dict[str, str] | None = None  # pseudonym -> erasure, read once per load
 
     def _sources(self, directory: Path) -> list[SourceFile]:
         """The export's files, each with the encoding it is read with."""
@@ -169,10 +171,43 @@ class Loader:
     async def _without_dangling(
         self, spec: FileSpec, rows: list[ValidRow]
     ) -> tuple[list[ValidRow], list[Reject]]:
-        """The rows whose references exist, and a reject for each of the others."""
+        """The rows whose references exist, and a reject for each of the others (and for
+        each row naming a customer erased before: it would bring the person back)."""
+        erased = await self._erased_rows(spec, rows)
+        if erased:
+            gone = {problem.line for problem in erased}
+            rows = [row for row in rows if row.line not in gone]
         dangling = await self._check_references(spec, rows)
         lines = {problem.line for problem in dangling}
-        return [row for row in rows if row.line not in lines], dangling
+        return [row for row in rows if row.line not in lines], [*erased, *dangling]
+
+    async def _erased_rows(self, spec: FileSpec, rows: list[ValidRow]) -> list[Reject]:
+        """A reject for every row naming an erased customer (``crkg erase``): matched by the
+        erasure's pseudonym of the id, and reported without the row (it is the person's)."""
+        if self._erased is None:
+            self._erased = await ErasureRepository(self.store).pseudonyms()
+        if not self._erased:
+            return []
+        columns = [c for c, referenced in dict(spec.refs).items() if referenced == "customers"]
+        if spec.name == "customers":
+            columns.insert(0, spec.key[0])
+        problems: list[Reject] = []
+        for row in rows:
+            for column in columns:
+                value = row.values.get(column)
+                erasure = None if value is None else self._erased.get(subject_pseudonym(str(value)))
+                if erasure is not None:
+                    message = (
+                        f"{column} names a customer erased on request ({erasure}): the row is "
+                        "neither loaded nor copied here"
+                    )
+                    problems.append(
+                        Reject(
+                            spec.name, row.line, column, RejectReason.ERASED_SUBJECT, message, {}
+                        )
+                    )
+                    break
+        return problems
 
     async def _mark_profiles_stale(self, report: LoadReport) -> None:
         """Community profiles count tiers, holdings and scenario members: after a load that

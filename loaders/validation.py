@@ -65,10 +65,29 @@ def _text(value: Any) -> str | None:
 
 
 _SURROGATE_ESCAPES = re.compile("[\udc80-\udcff]")  # what undecodable bytes become
+# control characters (C0 except tab, newline, carriage return; and DEL): never a bank value,
+# they truncate or corrupt what downstream systems show (a NUL-only name looks empty)
+_CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+# one search per cell finds either; only a hit is looked at again
+_SUSPECT = re.compile(f"[\udc80-\udcff{_CONTROL}]")
+_CONTROL_CHARACTER = re.compile(f"[{_CONTROL}]")
 
 
 def _has_bad_utf8(text: str) -> bool:
     return _SURROGATE_ESCAPES.search(text) is not None
+
+
+def _control_character(column: str, text: str) -> _Invalid | None:
+    """The reject for a value holding a control character (None when it holds none)."""
+    found = _CONTROL_CHARACTER.search(text)
+    if found is None:
+        return None
+    return _Invalid(
+        column,
+        RejectReason.CONTROL_CHARACTER,
+        f"{column} holds the control character U+{ord(found.group()):04X} at position "
+        f"{found.start() + 1}",
+    )
 
 
 class FileValidator:
@@ -100,8 +119,12 @@ class FileValidator:
             raise _Invalid(None, RejectReason.MALFORMED_ROW, row.problem)
         cells = {column: _text(value) for column, value in row.values.items()}
         for column, text in cells.items():
-            if text is not None and _has_bad_utf8(text):
-                raise self._undecodable(column)
+            if text is not None and _SUSPECT.search(text) is not None:
+                if _has_bad_utf8(text):
+                    raise self._undecodable(column)
+                control = _control_character(column, text)
+                if control is not None:
+                    raise control
         op_text = (cells.get("op") or "UPSERT").upper()
         if op_text not in Op.__members__:
             raise _Invalid(

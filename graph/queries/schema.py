@@ -11,8 +11,8 @@ from graph.results import COMMUNITY_PROPERTIES
 # Bump when a statement below changes meaning; `crkg init` records it on the marker node.
 # 2: RiskLinkage; 3: Community, community ids, referral targets; 4: AuditEvent;
 # 5: AlgorithmJob (durable runAlgorithm jobs);
-# 6: the campaign loop (Consent, OptOut, Complaint, Contact, ListVersion)
-SCHEMA_VERSION: Final = 6
+# 6: the campaign loop (Consent, OptOut, Complaint, Contact, ListVersion); 7: Erasure
+SCHEMA_VERSION: Final = 7
 
 # (name, statement). Every node key of the graph model has a uniqueness constraint, which also
 # gives the index that MERGE and key look-ups use.
@@ -66,6 +66,7 @@ CONSTRAINTS: Final[tuple[tuple[str, LiteralString], ...]] = (
             ("complaint_id", NodeLabel.COMPLAINT.value, "complaint_id"),
             ("contact_id", NodeLabel.CONTACT.value, "contact_id"),
             ("list_version_id", NodeLabel.LIST_VERSION.value, "list_version_id"),
+            ("erasure_id", NodeLabel.ERASURE.value, "erasure_id"),
         )
     ),
     (

@@ -38,6 +38,9 @@ def _customer(**values: str) -> ValidRow | Reject:
         ({"onboarded_at": "2026-13-45"}, RejectReason.BAD_DATE, "onboarded_at"),
         ({"name": "bad\udcff"}, RejectReason.BAD_UTF8, "name"),
         ({"op": "MERGE"}, RejectReason.BAD_ENUM, "op"),
+        ({"name": "\x00"}, RejectReason.CONTROL_CHARACTER, "name"),
+        ({"city": "上海\x1b[2J"}, RejectReason.CONTROL_CHARACTER, "city"),
+        ({"name": "a\x7f"}, RejectReason.CONTROL_CHARACTER, "name"),
     ],
 )
 def test_each_rule_has_its_reason(
@@ -46,6 +49,14 @@ def test_each_rule_has_its_reason(
     outcome = _customer(**values)
     assert isinstance(outcome, Reject)
     assert (outcome.reason, outcome.column, outcome.line) == (reason, column, 2)
+
+
+def test_a_control_character_is_named_with_its_position() -> None:
+    outcome = _customer(name="张\x07伟")
+    assert isinstance(outcome, Reject)
+    assert outcome.message == "name holds the control character U+0007 at position 2"
+    # tabs and line breaks are text, not control: a multi-line address stays valid
+    assert isinstance(_customer(city="上海\t浦东\n张江"), ValidRow)
 
 
 def test_a_valid_row_is_typed() -> None:
