@@ -42,10 +42,10 @@ class AdoptionDrivers:
     True
     """
 
-    baseline: float = -5.2  # logit of a customer with no holder anywhere near
-    tie_strength: float = 1.3  # per unit of tie strength (0..1) to current holders, summed
-    holder_ties: float = 0.35  # per tie to a current holder
-    scenario: float = 1.1  # shares a scenario with a current holder
+    baseline: float = -5.6  # logit of a customer with no holder anywhere near
+    tie_strength: float = 0.9  # per unit of tie strength (0..1) to current holders, summed
+    holder_ties: float = 0.25  # per tie to a current holder
+    scenario: float = 0.9  # shares a scenario with a current holder
     noise: float = 0.6  # standard deviation of a per-customer, per-period logit shock
 
 
