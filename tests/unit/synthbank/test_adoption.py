@@ -23,6 +23,7 @@ from synthbank.people import generate_people
 from synthbank.scenarios import build_ecosystem
 from synthbank.social import build_social
 from synthbank.util import REF_DAY, as_i64, stream
+from tests.unit.synthbank.test_generator import validate
 
 DEFAULT = AdoptionDrivers()
 WINDOW = AdoptionPeriods(start=REF_DAY - 240, period_days=30, periods=8)
@@ -101,6 +102,7 @@ def test_the_bank_generator_plants_adoption_only_when_asked(tmp_path: Path) -> N
     plain_text = (tmp_path / "plain" / "holdings.csv").read_text(encoding="utf-8")
     planted_text = (tmp_path / "planted" / "holdings.csv").read_text(encoding="utf-8")
     assert plain_text != planted_text
+    assert validate(tmp_path / "planted", "csv") == set()  # still a clean contract export
     for name in ("customers", "social", "referrals", "participation"):
         assert (tmp_path / "plain" / f"{name}.csv").read_bytes() == (
             tmp_path / "planted" / f"{name}.csv"
