@@ -15,7 +15,9 @@ the one with the higher validation AUC among the monotone ones. Each model carri
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -60,6 +62,19 @@ class ModelRecord:
     monotone: bool
     metrics: dict[str, float]  # validation AUC and average precision
     coefficients: dict[str, float] = field(default_factory=dict)  # logistic only
+
+    def to_json(self) -> str:
+        """The record as JSON, to store next to a run's results.
+
+        Examples
+        --------
+        >>> record = ModelRecord("boosted", MODEL_VERSION, "2026-01-02", "2026-04-02",
+        ...                      ("holder_ties",), ("holder_ties",), 7, 100, 9, True,
+        ...                      {"validation_auc": 0.8})
+        >>> json.loads(record.to_json())["version"], json.loads(record.to_json())["seed"]
+        ('referral-model/1', 7)
+        """
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
 
 @dataclass(frozen=True, eq=False)
