@@ -13,7 +13,7 @@ EXPLORER := api/explorer/static/manifest.json
 EXPLORER_SOURCES := $(wildcard explorer/src/*.ts) explorer/build.mjs explorer/tsconfig.json \
 	explorer/index.html explorer/explorer.css explorer/favicon.svg
 
-.PHONY: install lock audit assets demo test check lint format typecheck bench-load bench-api bench-algorithms neo4j-start neo4j-stop neo4j-status clean
+.PHONY: install lock audit assets demo test check lint format typecheck bench-load bench-api bench-algorithms bench-referral neo4j-start neo4j-stop neo4j-status clean
 
 install: $(VENV)/.installed $(STATIC) $(EXPLORER)  ## virtual environment with crkg and its dev tools, and the browser assets
 
@@ -77,6 +77,9 @@ bench-api: install                   ## GraphQL vs plain JSON, customer-360 late
 
 bench-algorithms: install            ## GDS vs in-process vs networkx on the bench instance's bank
 	$(BIN)/python -m bench.algorithms --customers 100000
+
+bench-referral: install              ## learned referral model vs fixed weights on held-out planted adoption (20k-customer banks, no Neo4j)
+	$(BIN)/python -m bench.referral --customers 20000
 
 neo4j-start: install
 	$(BIN)/crkg neo4j start

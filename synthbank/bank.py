@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -10,7 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+import numpy as np
+
 from loaders.contract import FILE_ORDER
+from synthbank.adoption import AdoptionDrivers, plant_adoption
 from synthbank.bad_rows import plan_bad_rows
 from synthbank.communities import plan_communities
 from synthbank.fresh_keys import fresh_key_makers
@@ -56,7 +60,11 @@ class GenerationSummary:
 
 
 def _simulate(
-    n: int, seed: int, ties_per_customer: float, step: Callable[[str], None]
+    n: int,
+    seed: int,
+    ties_per_customer: float,
+    step: Callable[[str], None],
+    planted_adoption: AdoptionDrivers | None = None,
 ) -> GeneratedBank:
     """Run every generation stage, each on its own random stream."""
     step("communities")
@@ -74,6 +82,21 @@ def _simulate(
     step("referrals")
     referrals = referral_cascades(stream(seed, "referrals"), people, social, campaigns)
     holdings = build_holdings(holdings_rng, people, held, referrals)
+    if planted_adoption is not None:
+        converted = referrals.converted
+        n_products = len(PRODUCT_NAMES)
+        referred = referrals.referee[converted] * n_products + referrals.product[converted]
+        protected = np.isin(holdings.customer * n_products + holdings.product, referred)
+        holdings = plant_adoption(
+            stream(seed, "adoption"),
+            people,
+            eco,
+            social,
+            holdings,
+            planted_adoption,
+            None,
+            protected,
+        )
     step("risk")
     guarantees = build_guarantees(stream(seed, "guarantees"), people)
     identifiers = build_identifiers(stream(seed, "identifiers"), people)
@@ -133,6 +156,7 @@ def generate_bank(
     bad_row_rate: float = 0.0,
     file_format: Literal["csv", "jsonl", "parquet"] = "csv",
     progress: Callable[[str, int, int], None] | None = None,
+    planted_adoption: AdoptionDrivers | None = None,
 ) -> GenerationSummary:
     """Write a synthetic bank's exports (input contract v1) and the ground truth behind them.
 
@@ -155,6 +179,10 @@ def generate_bank(
     progress
         Called as ``progress(stage, done, total)``: planning stages, then
         ``"write:<file>"`` with rows written so far.
+    planted_adoption
+        When given, the holdings taken up in the last 12 months before the reference date
+        come from the planted contagion of :mod:`synthbank.adoption` with these drivers
+        (``summary.json`` records them); default: the generator's own holdings, unchanged.
 
     Returns
     -------
@@ -204,7 +232,7 @@ def generate_bank(
         if progress is not None:
             progress(name, done[0], len(stages))
 
-    bank = _simulate(customers, seed, ties_per_customer, step)
+    bank = _simulate(customers, seed, ties_per_customer, step, planted_adoption)
     eco = bank.eco
     ids = Families(
         customers=IdFamily("C", customers, 7),
@@ -259,6 +287,11 @@ def generate_bank(
                 "seed": seed,
                 "file_format": fmt,
                 "generator": generator_fingerprint(),
+                **(
+                    {"planted_adoption": dataclasses.asdict(planted_adoption)}
+                    if planted_adoption is not None
+                    else {}
+                ),
                 **summary_counts,
             },
             ensure_ascii=False,

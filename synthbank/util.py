@@ -37,6 +37,7 @@ STAGES: Final[dict[str, int]] = {
     "bad_rows": 12,
     "defaults": 13,
     "outreach": 14,
+    "adoption": 15,
 }
 
 
