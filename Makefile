@@ -13,7 +13,7 @@ EXPLORER := api/explorer/static/manifest.json
 EXPLORER_SOURCES := $(wildcard explorer/src/*.ts) explorer/build.mjs explorer/tsconfig.json \
 	explorer/index.html explorer/explorer.css explorer/favicon.svg
 
-.PHONY: install lock audit assets demo test check lint format typecheck bench-load bench-api bench-algorithms bench-referral neo4j-start neo4j-stop neo4j-status clean
+.PHONY: install lock audit assets demo test check lint format typecheck bench-load bench-api bench-load-faults bench-algorithms bench-referral neo4j-start neo4j-stop neo4j-status clean
 
 install: $(VENV)/.installed $(STATIC) $(EXPLORER)  ## virtual environment with crkg and its dev tools, and the browser assets
 
@@ -74,6 +74,9 @@ bench-load: install                  ## online vs bulk vs row-at-a-time on a 100
 
 bench-api: install                   ## GraphQL vs plain JSON, customer-360 latency on the 100k bank
 	$(BIN)/python -m bench.api --customers 100000
+
+bench-load-faults: install           ## locust read mix on the 100k bank, connection resets and a Neo4j restart part-way
+	$(BIN)/python -m bench.load_faults --customers 100000
 
 bench-algorithms: install            ## GDS vs in-process vs networkx on the bench instance's bank
 	$(BIN)/python -m bench.algorithms --customers 100000

@@ -271,7 +271,6 @@ class Erasure(NodeModel, label=NodeLabel.ERASURE, key="erasure_id"):
     nodes_deleted: int = Field(ge=0)
     relationships_deleted: int = Field(ge=0)
     mentions_rewritten: int = Field(ge=0)
-    run_id: str = "erasure"
 
 
 # --- relationships ---------------------------------------------------------------------------
