@@ -20,7 +20,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Concatenate, LiteralString, ParamSpec, TypeVar
 
 from neo4j import (
@@ -58,6 +58,9 @@ _tracer = trace.get_tracer("crkg.graph.store")
 
 P = ParamSpec("P")
 _SHORTEST_TIMEOUT = 0.05  # seconds
+# times a transaction whose commit answer was lost is run again: a read (it changed nothing),
+# or a write through execute_idempotent
+LOST_COMMIT_RETRIES = 3
 T = TypeVar("T")
 
 TransactionWork = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
@@ -73,6 +76,9 @@ class Executed:
 
     records: list[Row]
     counters: SummaryCounters = field(default_factory=lambda: SummaryCounters({}))
+    # run again after a commit whose outcome was lost (execute_idempotent): what it returned
+    # describes the second run only; the first may already have made the changes
+    repeated: bool = False
 
     def single(self) -> Row:
         if len(self.records) != 1:
@@ -102,6 +108,27 @@ class QueryRunner(abc.ABC):
     @abc.abstractmethod
     async def execute(self, operation: str, query: LiteralString, /, **params: Any) -> Executed:
         """One statement in a write transaction (it may run more than once: keep it pure)."""
+
+    async def execute_idempotent(
+        self, operation: str, query: LiteralString, /, **params: Any
+    ) -> Executed:
+        """:meth:`execute` for a statement that may run twice with the effect of once (a
+        ``MERGE`` of given values): a commit whose answer was lost
+        (:class:`~graph.errors.WriteOutcomeUnknownError`) is run again, up to
+        ``LOST_COMMIT_RETRIES`` times, and the result says it was (``repeated``)."""
+        for lost in range(LOST_COMMIT_RETRIES + 1):
+            try:
+                done = await self.execute(operation, query, **params)
+            except WriteOutcomeUnknownError:
+                if lost == LOST_COMMIT_RETRIES:
+                    raise
+                logger.warning(
+                    "%s: the outcome of a commit was lost; writing it again (idempotent)",
+                    operation,
+                )
+                continue
+            return replace(done, repeated=True) if lost else done
+        raise AssertionError("unreachable")
 
     @abc.abstractmethod
     async def execute_all(
@@ -412,6 +439,18 @@ class GraphStore(QueryRunner):
             async with self.driver.session(**config) as session:
                 if writes:
                     return await session.execute_write(attempt)
+                for lost in range(LOST_COMMIT_RETRIES):
+                    try:
+                        return await session.execute_read(attempt)
+                    except IncompleteCommit:
+                        # the driver never retries a lost commit (a write may have taken
+                        # effect); a read changed nothing, so it simply runs again
+                        logger.warning(
+                            "%s: the answer to a read's commit was lost (attempt %d); reading "
+                            "again",
+                            operation,
+                            lost + 1,
+                        )
                 return await session.execute_read(attempt)
         except AuthError as error:
             raise AuthenticationFailedError(self.uri, "(the configured user)") from error

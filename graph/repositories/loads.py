@@ -44,14 +44,20 @@ class LoadRepository:
         self.runner = runner
 
     async def write(self, op: WriteOp, *, load_id: str, loaded_at: datetime) -> BatchResult:
-        """Write one op in one transaction; every row must reach its target."""
+        """Write one op in one transaction; every row must reach its target.
+
+        Every op is an idempotent ``MERGE``: one whose commit answer was lost is written
+        again, and then all its rows count as changed (the lost commit may have changed
+        them; counting too many only marks community profiles stale when they may not be).
+        """
         statement = q.write_statement(
             op.kind, node=op.node, rel=op.rel, owner_is_source=op.owner_is_source
         )
-        done = await self.runner.execute(
+        done = await self.runner.execute_idempotent(
             op.name, statement, rows=op.rows, load_id=load_id, loaded_at=loaded_at
         )
-        result = BatchResult(done.count("written"), done.count("changed"))
+        written = done.count("written")
+        result = BatchResult(written, written if done.repeated else done.count("changed"))
         if result.written != len(op.rows):
             raise QueryFailedError(
                 op.name,
@@ -77,7 +83,7 @@ class LoadRepository:
         return found
 
     async def record_run(self, run_id: str, properties: dict[str, Any]) -> None:
-        await self.runner.execute(
+        await self.runner.execute_idempotent(  # MERGE on the run id, SET of given values
             "record load run", q.RECORD_LOAD_RUN, run_id=run_id, properties=properties
         )
 
