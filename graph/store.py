@@ -149,17 +149,19 @@ class QueryRunner(abc.ABC):
         *,
         batch_size: int,
         on_batch: BatchCallback | None = None,
+        idempotent: bool = False,
         **params: Any,
     ) -> int:
         """``UNWIND $rows`` in batches, one transaction each; the sum of their ``written``.
 
         ``on_batch(done, total)`` is called (and awaited when it returns an awaitable) after
-        each batch.
+        each batch; ``idempotent`` batches are run with :meth:`execute_idempotent`.
         """
         written = 0
+        run = self.execute_idempotent if idempotent else self.execute
         for start in range(0, len(rows), batch_size):
             batch = list(rows[start : start + batch_size])
-            written += (await self.execute(operation, query, rows=batch, **params)).count()
+            written += (await run(operation, query, rows=batch, **params)).count()
             if on_batch is not None:
                 pending = on_batch(start + len(batch), len(rows))
                 if pending is not None:
