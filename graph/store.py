@@ -115,18 +115,23 @@ class QueryRunner(abc.ABC):
         """:meth:`execute` for a statement that may run twice with the effect of once (a
         ``MERGE`` of given values): a commit whose answer was lost
         (:class:`~graph.errors.WriteOutcomeUnknownError`) is run again, up to
-        ``LOST_COMMIT_RETRIES`` times, and the result says it was (``repeated``)."""
+        ``LOST_COMMIT_RETRIES`` times, and the result says it was (``repeated``). When running
+        it again fails otherwise (Neo4j unreachable), the outcome is still unknown: that is
+        the error raised, never "not carried out"."""
+        unknown: WriteOutcomeUnknownError | None = None
         for lost in range(LOST_COMMIT_RETRIES + 1):
             try:
                 done = await self.execute(operation, query, **params)
-            except WriteOutcomeUnknownError:
+            except WriteOutcomeUnknownError as error:
+                unknown = error
                 if lost == LOST_COMMIT_RETRIES:
                     raise
-                logger.warning(
-                    "%s: the outcome of a commit was lost; writing it again (idempotent)",
-                    operation,
-                )
+                logger.warning("%s: a commit's outcome was lost; writing it again", operation)
                 continue
+            except CrkgError as error:
+                if unknown is not None:
+                    raise unknown from error
+                raise
             return replace(done, repeated=True) if lost else done
         raise AssertionError("unreachable")
 
@@ -441,18 +446,13 @@ class GraphStore(QueryRunner):
             async with self.driver.session(**config) as session:
                 if writes:
                     return await session.execute_write(attempt)
-                for lost in range(LOST_COMMIT_RETRIES):
+                for _ in range(LOST_COMMIT_RETRIES):
                     try:
                         return await session.execute_read(attempt)
                     except IncompleteCommit:
                         # the driver never retries a lost commit (a write may have taken
                         # effect); a read changed nothing, so it simply runs again
-                        logger.warning(
-                            "%s: the answer to a read's commit was lost (attempt %d); reading "
-                            "again",
-                            operation,
-                            lost + 1,
-                        )
+                        logger.warning("%s: a read's commit answer was lost; again", operation)
                 return await session.execute_read(attempt)
         except AuthError as error:
             raise AuthenticationFailedError(self.uri, "(the configured user)") from error

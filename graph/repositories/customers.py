@@ -386,14 +386,17 @@ class CustomerRepository:
             try:
                 await self.runner.execute_all(operation, statements, check=all_published)
                 return
-            except WriteOutcomeUnknownError:
+            except WriteOutcomeUnknownError as unknown:
                 # the commit's answer was lost: the run's `published` list, written in the
                 # same transaction, says whether it took effect; if not, the stage is intact
                 # and publishing again is safe (publishing twice never is: it would find the
                 # stage gone and roll back, leaving the run failed with its values served)
-                row = await self.runner.fetch_one(
-                    "check publish", PUBLISHED_PROPERTIES, run_id=run_id
-                )
+                try:
+                    row = await self.runner.fetch_one(
+                        "check publish", PUBLISHED_PROPERTIES, run_id=run_id
+                    )
+                except CrkgError as error:  # cannot tell: the outcome stays unknown
+                    raise unknown from error
                 if row is not None and set(staged) <= set(row["published"]):
                     logger.warning("%s: the commit's answer was lost; it took effect", operation)
                     return
