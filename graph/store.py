@@ -44,6 +44,7 @@ from opentelemetry.trace import SpanKind
 
 from graph.errors import (
     AuthenticationFailedError,
+    CommitFailedError,
     CrkgError,
     DatabaseError,
     DatabaseUnavailableError,
@@ -459,6 +460,8 @@ class GraphStore(QueryRunner):
         except (ServiceUnavailable, SessionExpired) as error:
             raise unreachable_error(error, self.uri) from error
         except Neo4jError as error:
+            if error.code == "Neo.DatabaseError.Transaction.TransactionCommitFailed":
+                raise CommitFailedError(self.uri, _first_line(error)) from error
             if error.code and "TransactionTimedOut" in error.code:
                 if by_deadline:
                     raise QueryTimeoutError(
