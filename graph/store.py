@@ -52,6 +52,7 @@ from graph.errors import (
     QueryTimeoutError,
     WriteOutcomeUnknownError,
 )
+from graph.lost_commits import LOST_COMMIT_RETRIES, retry_lost_commits
 from graph.settings import CrkgSettings
 
 logger = logging.getLogger(__name__)
@@ -59,9 +60,6 @@ _tracer = trace.get_tracer("crkg.graph.store")
 
 P = ParamSpec("P")
 _SHORTEST_TIMEOUT = 0.05  # seconds
-# times a transaction whose commit answer was lost is run again: a read (it changed nothing),
-# or a write through execute_idempotent
-LOST_COMMIT_RETRIES = 3
 T = TypeVar("T")
 
 TransactionWork = Callable[Concatenate[AsyncManagedTransaction, P], Awaitable[T]]
@@ -77,8 +75,8 @@ class Executed:
 
     records: list[Row]
     counters: SummaryCounters = field(default_factory=lambda: SummaryCounters({}))
-    # run again after a commit whose outcome was lost (execute_idempotent): what it returned
-    # describes the second run only; the first may already have made the changes
+    # run again after a lost commit (execute_idempotent): what it returned describes the
+    # second run only; the first may already have made the changes
     repeated: bool = False
 
     def single(self) -> Row:
@@ -113,28 +111,13 @@ class QueryRunner(abc.ABC):
     async def execute_idempotent(
         self, operation: str, query: LiteralString, /, **params: Any
     ) -> Executed:
-        """:meth:`execute` for a statement that may run twice with the effect of once (a
-        ``MERGE`` of given values): a commit whose answer was lost
-        (:class:`~graph.errors.WriteOutcomeUnknownError`) is run again, up to
-        ``LOST_COMMIT_RETRIES`` times, and the result says it was (``repeated``). When running
-        it again fails otherwise (Neo4j unreachable), the outcome is still unknown: that is
-        the error raised, never "not carried out"."""
-        unknown: WriteOutcomeUnknownError | None = None
-        for lost in range(LOST_COMMIT_RETRIES + 1):
-            try:
-                done = await self.execute(operation, query, **params)
-            except WriteOutcomeUnknownError as error:
-                unknown = error
-                if lost == LOST_COMMIT_RETRIES:
-                    raise
-                logger.warning("%s: a commit's outcome was lost; writing it again", operation)
-                continue
-            except CrkgError as error:
-                if unknown is not None:
-                    raise unknown from error
-                raise
-            return replace(done, repeated=True) if lost else done
-        raise AssertionError("unreachable")
+        """:meth:`execute` of a statement that may run twice with the effect of once: run
+        again after a lost commit (:func:`~graph.lost_commits.retry_lost_commits`), and
+        then ``repeated``."""
+        done, repeated = await retry_lost_commits(
+            operation, lambda: self.execute(operation, query, **params)
+        )
+        return replace(done, repeated=True) if repeated else done
 
     @abc.abstractmethod
     async def execute_all(

@@ -391,8 +391,9 @@ class Loader:
             return 0, 0
         loaded_at = datetime.now(UTC)
         written = changed = 0
-        for op in plan_writes(spec, rows, self.hasher):
-            op_written, op_changed = await self.sink.write(op, report.run_id, loaded_at)
+        ops = plan_writes(spec, rows, self.hasher)
+        results = await self.sink.write_chunk(ops, report.run_id, loaded_at)  # all or nothing
+        for op, (op_written, op_changed) in zip(ops, results, strict=True):
             if op.counted:
                 written += op_written
                 changed += op_changed

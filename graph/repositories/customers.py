@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from graph.errors import CrkgError, QueryFailedError, WriteOutcomeUnknownError
+from graph.lost_commits import LOST_COMMIT_RETRIES
 from graph.model import NodeLabel
 from graph.queries import customers as q
 from graph.queries import ties as tq
@@ -25,15 +26,7 @@ from graph.read_models import (
     ParticipationRecord,
     SegmentInputs,
 )
-from graph.store import (
-    LOST_COMMIT_RETRIES,
-    BatchCallback,
-    Executed,
-    QueryRunner,
-    Row,
-    Statement,
-    to_native,
-)
+from graph.store import BatchCallback, Executed, QueryRunner, Row, Statement, to_native
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from graph.errors import QueryFailedError
+from graph.lost_commits import retry_lost_commits
 from graph.queries import loads as q
 from graph.queries.loads import WriteKind
 from graph.repositories.customers import collected
-from graph.store import QueryRunner
+from graph.store import Executed, QueryRunner, Statement
 from graph.targets import NodeTarget, RelationshipTarget
 
 
@@ -44,28 +45,54 @@ class LoadRepository:
         self.runner = runner
 
     async def write(self, op: WriteOp, *, load_id: str, loaded_at: datetime) -> BatchResult:
-        """Write one op in one transaction; every row must reach its target.
+        """Write one op in one transaction (see :meth:`write_chunk`)."""
+        (result,) = await self.write_chunk([op], load_id=load_id, loaded_at=loaded_at)
+        return result
 
-        Every op is an idempotent ``MERGE``: one whose commit answer was lost is written
+    async def write_chunk(
+        self, ops: Sequence[WriteOp], *, load_id: str, loaded_at: datetime
+    ) -> list[BatchResult]:
+        """Write the ops of one chunk of rows (its nodes, their links and identifiers) in one
+        transaction: a chunk is in the graph whole or not at all. Every row must reach its
+        target, or the transaction rolls back.
+
+        Every op is an idempotent ``MERGE``: a chunk whose commit answer was lost is written
         again, and then all its rows count as changed (the lost commit may have changed
         them; counting too many only marks community profiles stale when they may not be).
         """
-        statement = q.write_statement(
-            op.kind, node=op.node, rel=op.rel, owner_is_source=op.owner_is_source
-        )
-        done = await self.runner.execute_idempotent(
-            op.name, statement, rows=op.rows, load_id=load_id, loaded_at=loaded_at
-        )
-        written = done.count("written")
-        result = BatchResult(written, written if done.repeated else done.count("changed"))
-        if result.written != len(op.rows):
-            raise QueryFailedError(
-                op.name,
-                None,
-                f"{len(op.rows) - result.written} of {len(op.rows)} rows found no endpoint; they "
-                "were checked before writing, so something deleted nodes during the load",
+        if not ops:
+            return []
+        statements: list[Statement] = [
+            (
+                q.write_statement(
+                    op.kind, node=op.node, rel=op.rel, owner_is_source=op.owner_is_source
+                ),
+                {"rows": op.rows, "load_id": load_id, "loaded_at": loaded_at},
             )
-        return result
+            for op in ops
+        ]
+
+        def every_row_written(done: Sequence[Executed]) -> None:  # inside the transaction
+            for op, executed in zip(ops, done, strict=True):
+                if (written := executed.count("written")) != len(op.rows):
+                    raise QueryFailedError(
+                        op.name,
+                        None,
+                        f"{len(op.rows) - written} of {len(op.rows)} rows found no endpoint; "
+                        "they were checked before writing, so something deleted nodes during "
+                        "the load",
+                    )
+
+        operation = " + ".join(dict.fromkeys(op.name for op in ops))
+        done, repeated = await retry_lost_commits(
+            operation,
+            lambda: self.runner.execute_all(operation, statements, check=every_row_written),
+        )
+        results = []
+        for executed in done:
+            written = executed.count("written")
+            results.append(BatchResult(written, written if repeated else executed.count("changed")))
+        return results
 
     async def existing_keys(
         self, target: NodeTarget, keys: Iterable[str], *, batch_size: int = 10_000

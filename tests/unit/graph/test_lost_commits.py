@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 import pytest
 
 from graph.errors import DatabaseUnavailableError, WriteOutcomeUnknownError
+from graph.lost_commits import LOST_COMMIT_RETRIES
 from graph.repositories.customers import CustomerRepository
 from graph.repositories.loads import LoadRepository, WriteOp
-from graph.store import LOST_COMMIT_RETRIES, Row
+from graph.store import Row
 from graph.targets import CUSTOMER
 from tests.support.recording import Recorded, RecordingRunner
 
