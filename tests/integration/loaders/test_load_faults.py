@@ -32,7 +32,7 @@ pytestmark = pytest.mark.db
 
 CUSTOMERS, TIES, BATCH = 1_500, 6_000, 250
 CUT_SECONDS = 1.5
-# (after this many commits, fault): the load has well over 60 commits, so every fault lands
+# (after this many commits, fault): the load has some 44 commits, so every fault lands
 # part-way through it
 SCHEDULE = ((4, "reset"), (10, "lose-commit"), (18, "slow-reset"), (26, "cut"))
 
