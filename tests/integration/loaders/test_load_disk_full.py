@@ -89,8 +89,11 @@ def small_disk() -> Iterator[tuple[SmallLogNeo4j, CrkgSettings, Path]]:
         local_pagecache_mib=128,
     )
     server = SmallLogNeo4j(settings)
-    shutil.rmtree(server.home, ignore_errors=True)
     data = server.home / "data"
+    if os.path.ismount(data):  # left by a run that was killed
+        _kill(server)
+        subprocess.run(["umount", str(data)], check=True)
+    shutil.rmtree(server.home, ignore_errors=True)
     data.mkdir(parents=True)
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_MIB}m,mode=0700", "tmpfs", str(data)],
