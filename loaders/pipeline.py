@@ -1,10 +1,11 @@
 """``crkg load DIR``: validate every row, write in batches, report read = loaded + rejected.
 
 Files are loaded in contract order (nodes before the relationships that need them), each in
-batches of validated rows: one ``UNWIND … MERGE`` transaction per batch, written by a single
-writer so relationship batches cannot deadlock each other (transient errors are still retried
-by the store). Every batch is idempotent, so a load that was killed half-way — the loader or
-the database — is completed by running the same load again.
+batches of validated rows: one transaction per batch (its ``UNWIND … MERGE`` of the nodes or
+relationships, their links and identifiers), written by a single writer so relationship
+batches cannot deadlock each other (transient errors are still retried by the store). Every
+batch is idempotent, so a batch whose commit answer was lost is written again, and a load
+that was killed half-way — the loader or the database — is completed by running it again.
 """
 
 from __future__ import annotations
