@@ -53,6 +53,22 @@ class WriteOutcomeUnknownError(DatabaseError):
         self.uri = uri
 
 
+class CommitFailedError(WriteOutcomeUnknownError):
+    """Neo4j failed while committing a write (``TransactionCommitFailed``: a full disk, a
+    failing store): a commit it had logged is applied when the database recovers, so whether
+    it took effect is unknown."""
+
+    def __init__(self, uri: str, detail: str) -> None:
+        DatabaseError.__init__(
+            self,
+            f"Neo4j at {uri} failed while committing a write, so whether it took effect is "
+            f"unknown (a commit it logged is applied when the database restarts): {detail}",
+            hint="see the server's debug.log (is its disk full?); once it is fixed and the "
+            "server restarted, run the write again if it is idempotent (loads and upserts are)",
+        )
+        self.uri = uri
+
+
 class AuthenticationFailedError(DatabaseError):
     """The server is up but refuses the credentials."""
 

@@ -20,7 +20,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Concatenate, LiteralString, ParamSpec, TypeVar
 
 from neo4j import (
@@ -44,6 +44,7 @@ from opentelemetry.trace import SpanKind
 
 from graph.errors import (
     AuthenticationFailedError,
+    CommitFailedError,
     CrkgError,
     DatabaseError,
     DatabaseUnavailableError,
@@ -51,6 +52,7 @@ from graph.errors import (
     QueryTimeoutError,
     WriteOutcomeUnknownError,
 )
+from graph.lost_commits import LOST_COMMIT_RETRIES, retry_lost_commits
 from graph.settings import CrkgSettings
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ class Executed:
 
     records: list[Row]
     counters: SummaryCounters = field(default_factory=lambda: SummaryCounters({}))
+    # run again after a lost commit (execute_idempotent): what it returned describes the
+    # second run only; the first may already have made the changes
+    repeated: bool = False
 
     def single(self) -> Row:
         if len(self.records) != 1:
@@ -103,6 +108,17 @@ class QueryRunner(abc.ABC):
     async def execute(self, operation: str, query: LiteralString, /, **params: Any) -> Executed:
         """One statement in a write transaction (it may run more than once: keep it pure)."""
 
+    async def execute_idempotent(
+        self, operation: str, query: LiteralString, /, **params: Any
+    ) -> Executed:
+        """:meth:`execute` of a statement that may run twice with the effect of once: run
+        again after a lost commit (:func:`~graph.lost_commits.retry_lost_commits`), and
+        then ``repeated``."""
+        done, repeated = await retry_lost_commits(
+            operation, lambda: self.execute(operation, query, **params)
+        )
+        return replace(done, repeated=True) if repeated else done
+
     @abc.abstractmethod
     async def execute_all(
         self,
@@ -122,17 +138,19 @@ class QueryRunner(abc.ABC):
         *,
         batch_size: int,
         on_batch: BatchCallback | None = None,
+        idempotent: bool = False,
         **params: Any,
     ) -> int:
         """``UNWIND $rows`` in batches, one transaction each; the sum of their ``written``.
 
         ``on_batch(done, total)`` is called (and awaited when it returns an awaitable) after
-        each batch.
+        each batch; ``idempotent`` batches are run with :meth:`execute_idempotent`.
         """
         written = 0
+        run = self.execute_idempotent if idempotent else self.execute
         for start in range(0, len(rows), batch_size):
             batch = list(rows[start : start + batch_size])
-            written += (await self.execute(operation, query, rows=batch, **params)).count()
+            written += (await run(operation, query, rows=batch, **params)).count()
             if on_batch is not None:
                 pending = on_batch(start + len(batch), len(rows))
                 if pending is not None:
@@ -412,12 +430,21 @@ class GraphStore(QueryRunner):
             async with self.driver.session(**config) as session:
                 if writes:
                     return await session.execute_write(attempt)
+                for _ in range(LOST_COMMIT_RETRIES):
+                    try:
+                        return await session.execute_read(attempt)
+                    except IncompleteCommit:
+                        # the driver never retries a lost commit (a write may have taken
+                        # effect); a read changed nothing, so it simply runs again
+                        logger.warning("%s: a read's commit answer was lost; again", operation)
                 return await session.execute_read(attempt)
         except AuthError as error:
             raise AuthenticationFailedError(self.uri, "(the configured user)") from error
         except (ServiceUnavailable, SessionExpired) as error:
             raise unreachable_error(error, self.uri) from error
         except Neo4jError as error:
+            if error.code == "Neo.DatabaseError.Transaction.TransactionCommitFailed":
+                raise CommitFailedError(self.uri, _first_line(error)) from error
             if error.code and "TransactionTimedOut" in error.code:
                 if by_deadline:
                     raise QueryTimeoutError(

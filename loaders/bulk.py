@@ -103,6 +103,11 @@ class BulkSink:
         self.rel_files: dict[str, _ImportFile] = {}
         self.identifiers: set[str] = set()
 
+    async def write_chunk(
+        self, ops: list[WriteOp], load_id: str, loaded_at: datetime
+    ) -> list[tuple[int, int]]:
+        return [await self.write(op, load_id, loaded_at) for op in ops]
+
     async def write(self, op: WriteOp, load_id: str, loaded_at: datetime) -> tuple[int, int]:
         stamp = [load_id, loaded_at.isoformat()]
         if op.kind in ("delete_nodes", "delete_rels", "delete_uses"):

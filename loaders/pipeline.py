@@ -1,10 +1,11 @@
 """``crkg load DIR``: validate every row, write in batches, report read = loaded + rejected.
 
 Files are loaded in contract order (nodes before the relationships that need them), each in
-batches of validated rows: one ``UNWIND … MERGE`` transaction per batch, written by a single
-writer so relationship batches cannot deadlock each other (transient errors are still retried
-by the store). Every batch is idempotent, so a load that was killed half-way — the loader or
-the database — is completed by running the same load again.
+batches of validated rows: one transaction per batch (its ``UNWIND … MERGE`` of the nodes or
+relationships, their links and identifiers), written by a single writer so relationship
+batches cannot deadlock each other (transient errors are still retried by the store). Every
+batch is idempotent, so a batch whose commit answer was lost is written again, and a load
+that was killed half-way — the loader or the database — is completed by running it again.
 """
 
 from __future__ import annotations
@@ -426,8 +427,9 @@ class Loader:
             return 0, 0
         loaded_at = datetime.now(UTC)
         written = changed = 0
-        for op in plan_writes(spec, rows, self.hasher):
-            op_written, op_changed = await self.sink.write(op, report.run_id, loaded_at)
+        ops = plan_writes(spec, rows, self.hasher)
+        results = await self.sink.write_chunk(ops, report.run_id, loaded_at)  # all or nothing
+        for op, (op_written, op_changed) in zip(ops, results, strict=True):
             if op.counted:
                 written += op_written
                 changed += op_changed

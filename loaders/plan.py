@@ -33,9 +33,16 @@ class WriteSink(Protocol):
         """Write the op's rows; return (rows written, rows that changed something)."""
         ...
 
+    async def write_chunk(
+        self, ops: list[WriteOp], load_id: str, loaded_at: datetime
+    ) -> list[tuple[int, int]]:
+        """Write the ops of one chunk of rows; for each, what :meth:`write` returns."""
+        ...
+
 
 class OnlineSink:
-    """Writes each op as one transaction through the repository (retried if transient)."""
+    """Writes through the repository: a chunk's ops as one transaction (retried if
+    transient, written again if its commit answer was lost)."""
 
     def __init__(self, repository: LoadRepository) -> None:
         self.repository = repository
@@ -44,6 +51,13 @@ class OnlineSink:
         result = await self.repository.write(op, load_id=load_id, loaded_at=loaded_at)
         return result.written, result.changed
 
+    async def write_chunk(
+        self, ops: list[WriteOp], load_id: str, loaded_at: datetime
+    ) -> list[tuple[int, int]]:
+        """One transaction for the chunk: its rows are in the graph whole or not at all."""
+        results = await self.repository.write_chunk(ops, load_id=load_id, loaded_at=loaded_at)
+        return [(result.written, result.changed) for result in results]
+
 
 class CheckSink:
     """Writes nothing (``crkg load --check``): every row that would be written counts as
@@ -51,6 +65,11 @@ class CheckSink:
 
     async def write(self, op: WriteOp, load_id: str, loaded_at: datetime) -> tuple[int, int]:
         return len(op.rows), 0
+
+    async def write_chunk(
+        self, ops: list[WriteOp], load_id: str, loaded_at: datetime
+    ) -> list[tuple[int, int]]:
+        return [(len(op.rows), 0) for op in ops]
 
 
 def row_hash(payload: Any) -> str:

@@ -28,6 +28,11 @@ MATCH (run:AlgorithmRun {run_id: $run_id})
 SET run.published = coalesce(run.published, []) + $properties, run.published_at = $now
 """
 
+# What the run has published (read when the answer to its publish commit was lost).
+PUBLISHED_PROPERTIES: Final[LiteralString] = """
+MATCH (run:AlgorithmRun {run_id: $run_id}) RETURN coalesce(run.published, []) AS published
+"""
+
 # The process running an algorithm stamps `heartbeat_at` while it lives; a run that fell
 # silent died with its process (kill -9, a crash, a redeploy) and is marked failed with the
 # reason: what it had published, if anything, or that the served values are an earlier run's.

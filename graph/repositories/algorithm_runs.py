@@ -17,7 +17,7 @@ class AlgorithmRunRepository:
 
     async def record(self, run_id: str, properties: dict[str, Any]) -> None:
         """Create the run's node or update it with ``properties``."""
-        await self.runner.execute(
+        await self.runner.execute_idempotent(  # MERGE on the run id, SET of given values
             "record algorithm run", q.RECORD_ALGORITHM_RUN, run_id=run_id, properties=properties
         )
 

@@ -3,16 +3,18 @@ customer sets algorithms start from, and the result properties algorithms write 
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
-from graph.errors import CrkgError, QueryFailedError
+from graph.errors import CrkgError, QueryFailedError, WriteOutcomeUnknownError
+from graph.lost_commits import LOST_COMMIT_RETRIES
 from graph.model import NodeLabel
 from graph.queries import customers as q
 from graph.queries import ties as tq
-from graph.queries.algorithm_runs import MARK_PUBLISHED
+from graph.queries.algorithm_runs import MARK_PUBLISHED, PUBLISHED_PROPERTIES
 from graph.queries.loads import BOOKKEEPING_PROPERTIES
 from graph.queries.screens import RiskFlagRule
 from graph.read_models import (
@@ -27,6 +29,7 @@ from graph.read_models import (
 from graph.store import BatchCallback, Executed, QueryRunner, Row, Statement, to_native
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # A name search needs a few words; Lucene refuses queries of more than 1,024 clauses (the CJK
 # analyser makes one per pair of characters), so longer texts are refused here, clearly.
@@ -326,6 +329,7 @@ class CustomerRepository:
             items,
             batch_size=self.batch_size,
             on_batch=on_batch,
+            idempotent=True,  # SETs of given values into the run's own stage
             stage=q.staging_property(prop, run_id),
         )
         if written != len(items):
@@ -370,9 +374,28 @@ class CustomerRepository:
                         "vanished; nothing was published",
                     )
 
-        await self.runner.execute_all(
-            "publish " + ", ".join(staged), statements, check=all_published
-        )
+        operation = "publish " + ", ".join(staged)
+        for lost in range(LOST_COMMIT_RETRIES + 1):
+            try:
+                await self.runner.execute_all(operation, statements, check=all_published)
+                return
+            except WriteOutcomeUnknownError as unknown:
+                # the commit's answer was lost: the run's `published` list, written in the
+                # same transaction, says whether it took effect; if not, the stage is intact
+                # and publishing again is safe (publishing twice never is: it would find the
+                # stage gone and roll back, leaving the run failed with its values served)
+                try:
+                    row = await self.runner.fetch_one(
+                        "check publish", PUBLISHED_PROPERTIES, run_id=run_id
+                    )
+                except CrkgError as error:  # cannot tell: the outcome stays unknown
+                    raise unknown from error
+                if row is not None and set(staged) <= set(row["published"]):
+                    logger.warning("%s: the commit's answer was lost; it took effect", operation)
+                    return
+                if lost == LOST_COMMIT_RETRIES:
+                    raise
+                logger.warning("%s: the commit's answer was lost; publishing again", operation)
 
 
 def _lucene_terms(text: str) -> str:

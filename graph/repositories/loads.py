@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from graph.errors import QueryFailedError
+from graph.lost_commits import retry_lost_commits
 from graph.queries import loads as q
 from graph.queries.loads import WriteKind
 from graph.repositories.customers import collected
-from graph.store import QueryRunner
+from graph.store import Executed, QueryRunner, Statement
 from graph.targets import NodeTarget, RelationshipTarget
 
 
@@ -44,22 +45,54 @@ class LoadRepository:
         self.runner = runner
 
     async def write(self, op: WriteOp, *, load_id: str, loaded_at: datetime) -> BatchResult:
-        """Write one op in one transaction; every row must reach its target."""
-        statement = q.write_statement(
-            op.kind, node=op.node, rel=op.rel, owner_is_source=op.owner_is_source
-        )
-        done = await self.runner.execute(
-            op.name, statement, rows=op.rows, load_id=load_id, loaded_at=loaded_at
-        )
-        result = BatchResult(done.count("written"), done.count("changed"))
-        if result.written != len(op.rows):
-            raise QueryFailedError(
-                op.name,
-                None,
-                f"{len(op.rows) - result.written} of {len(op.rows)} rows found no endpoint; they "
-                "were checked before writing, so something deleted nodes during the load",
-            )
+        """Write one op in one transaction (see :meth:`write_chunk`)."""
+        (result,) = await self.write_chunk([op], load_id=load_id, loaded_at=loaded_at)
         return result
+
+    async def write_chunk(
+        self, ops: Sequence[WriteOp], *, load_id: str, loaded_at: datetime
+    ) -> list[BatchResult]:
+        """Write the ops of one chunk of rows (its nodes, their links and identifiers) in one
+        transaction: a chunk is in the graph whole or not at all. Every row must reach its
+        target, or the transaction rolls back.
+
+        Every op is an idempotent ``MERGE``: a chunk whose commit answer was lost is written
+        again, and then all its rows count as changed (the lost commit may have changed
+        them; counting too many only marks community profiles stale when they may not be).
+        """
+        if not ops:
+            return []
+        statements: list[Statement] = [
+            (
+                q.write_statement(
+                    op.kind, node=op.node, rel=op.rel, owner_is_source=op.owner_is_source
+                ),
+                {"rows": op.rows, "load_id": load_id, "loaded_at": loaded_at},
+            )
+            for op in ops
+        ]
+
+        def every_row_written(done: Sequence[Executed]) -> None:  # inside the transaction
+            for op, executed in zip(ops, done, strict=True):
+                if (written := executed.count("written")) != len(op.rows):
+                    raise QueryFailedError(
+                        op.name,
+                        None,
+                        f"{len(op.rows) - written} of {len(op.rows)} rows found no endpoint; "
+                        "they were checked before writing, so something deleted nodes during "
+                        "the load",
+                    )
+
+        operation = " + ".join(dict.fromkeys(op.name for op in ops))
+        done, repeated = await retry_lost_commits(
+            operation,
+            lambda: self.runner.execute_all(operation, statements, check=every_row_written),
+        )
+        results = []
+        for executed in done:
+            written = executed.count("written")
+            results.append(BatchResult(written, written if repeated else executed.count("changed")))
+        return results
 
     async def existing_keys(
         self, target: NodeTarget, keys: Iterable[str], *, batch_size: int = 10_000
@@ -77,7 +110,7 @@ class LoadRepository:
         return found
 
     async def record_run(self, run_id: str, properties: dict[str, Any]) -> None:
-        await self.runner.execute(
+        await self.runner.execute_idempotent(  # MERGE on the run id, SET of given values
             "record load run", q.RECORD_LOAD_RUN, run_id=run_id, properties=properties
         )
 

@@ -28,6 +28,7 @@ from loaders.rejects import RejectReason
 from tests.conftest import cli_env, load_into_empty_db
 from tests.integration.exports import CUSTOMER_COLUMNS, write_bank, write_csv
 from tests.support.banks import query
+from tests.support.fingerprint import graph_fingerprint
 
 pytestmark = pytest.mark.db
 
@@ -55,29 +56,6 @@ async def _graph(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
     labels.pop("LoadRun", None)
     labels.pop("SchemaVersion", None)
     return ({k: v for k, v in labels.items() if v}, {k: v for k, v in types.items() if v})
-
-
-async def _fingerprint(store: GraphStore) -> list[Any]:
-    """Every domain node and relationship with its properties, minus load provenance."""
-    records, _, _ = await store.driver.execute_query(
-        """
-        MATCH (n) WHERE NOT n:LoadRun AND NOT n:SchemaVersion
-        OPTIONAL MATCH (n)-[r]->(m)
-        WITH n, r, m ORDER BY elementId(n), type(r), m.customer_id
-        RETURN labels(n) AS labels,
-               [k IN keys(n) WHERE NOT k STARTS WITH 'crkg_' | [k, toString(n[k])]] AS props,
-               type(r) AS type, coalesce(m.customer_id, m.rm_id, m.key) AS other,
-               [k IN keys(r) WHERE NOT k STARTS WITH 'crkg_' | [k, toString(r[k])]] AS rprops
-        """,
-        database_=store.database,
-    )
-    return sorted(
-        json.dumps(
-            [r["labels"], sorted(r["props"]), r["type"], r["other"], sorted(r["rprops"] or [])],
-            ensure_ascii=False,
-        )
-        for r in records
-    )
 
 
 async def test_bad_rows_are_rejected_with_file_line_and_reason(
@@ -165,13 +143,13 @@ async def test_loading_twice_changes_nothing_and_counts_match(
     assert sum(types.get(t, 0) for t in ("FRIEND", "FAMILY", "COLLEAGUE")) == 1500
     assert types["TRANSFERRED_TO"] == rows["transfers"]
     assert types["MANAGED_BY"] == 300
-    before = await _fingerprint(db)
+    before = await graph_fingerprint(db)
 
     second = await _loader(db, test_settings, tmp_path, batch_size=400).load(tmp_path / "bank")
     assert second.rows_loaded == first.rows_loaded
     assert second.rows_changed == 0
     assert await _graph(db) == (labels, types)
-    assert await _fingerprint(db) == before
+    assert await graph_fingerprint(db) == before
 
 
 async def test_an_incremental_export_updates_in_place_and_deletes(
@@ -269,7 +247,7 @@ async def crash_bank(
     write_bank(bank, customers=CRASH_CUSTOMERS, ties=CRASH_TIES)
     rejects = tmp_path_factory.mktemp("crash-rejects")
     store = await load_into_empty_db(driver, test_settings, bank, rejects)
-    return CrashBank(bank, await _fingerprint(store))
+    return CrashBank(bank, await graph_fingerprint(store))
 
 
 async def _relationships(store: GraphStore) -> int:
@@ -321,7 +299,7 @@ async def test_killing_the_loader_then_loading_again_gives_one_clean_load(
 
     report = await _loader(db, test_settings, tmp_path, batch_size=CRASH_BATCH).load(bank)
     assert report.rows_rejected == 0
-    assert await _fingerprint(db) == expected
+    assert await graph_fingerprint(db) == expected
 
 
 async def test_killing_the_database_then_loading_again_gives_one_clean_load(
@@ -351,6 +329,6 @@ async def test_killing_the_database_then_loading_again_gives_one_clean_load(
         assert 0 < await _relationships(store) < CRASH_TIES
         report = await _loader(store, test_settings, tmp_path, batch_size=CRASH_BATCH).load(bank)
         assert report.rows_rejected == 0
-        assert await _fingerprint(store) == expected
+        assert await graph_fingerprint(store) == expected
     finally:
         await driver.close()
