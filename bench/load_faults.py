@@ -202,7 +202,9 @@ async def make_plan(settings: CrkgSettings, people: int) -> dict[str, object]:
 
 
 # --- running it ------------------------------------------------------------------------------
-def _start_api(settings: CrkgSettings, bolt_port: int, port: int) -> subprocess.Popen[bytes]:
+def _start_api(
+    settings: CrkgSettings, bolt_port: int, port: int, log: Path
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRKG_")}
     env.update(
         CRKG_DATA_DIR=str(settings.data_dir),
@@ -213,8 +215,9 @@ def _start_api(settings: CrkgSettings, bolt_port: int, port: int) -> subprocess.
         CRKG_NEO4J_CONNECTION_TIMEOUT_SECONDS="2",
     )
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "error"]  # fmt: skip
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    with log.open("wb") as output:  # the API's log (an INTERNAL_ERROR's reference is there)
+        return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
@@ -258,7 +261,7 @@ def run_load(
     ``(at, step)`` of ``faults`` runs ``step`` ``at`` seconds after the warm-up."""
     plan, record = workdir / "plan.json", workdir / "requests.csv"
     plan.write_text(json.dumps(asyncio.run(make_plan(settings, users))), encoding="utf-8")
-    api = _start_api(settings, int(proxy.port), port)  # type: ignore[attr-defined]
+    api = _start_api(settings, int(proxy.port), port, workdir / "api.log")  # type: ignore[attr-defined]
     base = f"http://127.0.0.1:{port}"
     memory: list[tuple[float, int]] = []
     stop = threading.Event()

@@ -171,3 +171,16 @@ class ServerCrashedError(LocalServerError):
 
 class CorruptCacheError(LocalServerError):
     """The cached server jars are incomplete or damaged."""
+
+
+def closed_transport(error: RuntimeError) -> bool:
+    """uvloop's "unable to perform operation on <TCPTransport closed=True …>; the handler is
+    closed", which the driver lets through on a reset connection.
+
+    >>> closed_transport(RuntimeError("unable to perform operation on <TCPTransport "
+    ...                               "closed=True reading=False 0x1>; the handler is closed"))
+    True
+    >>> closed_transport(RuntimeError("Event loop is closed"))
+    False
+    """
+    return "the handler is closed" in str(error)

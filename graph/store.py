@@ -51,6 +51,7 @@ from graph.errors import (
     QueryFailedError,
     QueryTimeoutError,
     WriteOutcomeUnknownError,
+    closed_transport,
 )
 from graph.lost_commits import LOST_COMMIT_RETRIES, retry_lost_commits
 from graph.settings import CrkgSettings
@@ -442,6 +443,16 @@ class GraphStore(QueryRunner):
             raise AuthenticationFailedError(self.uri, "(the configured user)") from error
         except (ServiceUnavailable, SessionExpired) as error:
             raise unreachable_error(error, self.uri) from error
+        except RuntimeError as error:
+            if not closed_transport(error):
+                raise
+            # uvloop raises RuntimeError where asyncio raises OSError when the driver writes
+            # to a socket the network reset (closing the pool's other connections after one
+            # failed; neo4j-python-driver#1056), and the driver does not translate it. A
+            # write's commit may have been under way: its outcome is unknown.
+            if writes:
+                raise WriteOutcomeUnknownError(self.uri, "the connection was reset") from error
+            raise DatabaseUnavailableError(self.uri, "the connection was reset") from error
         except Neo4jError as error:
             if error.code == "Neo.DatabaseError.Transaction.TransactionCommitFailed":
                 raise CommitFailedError(self.uri, _first_line(error)) from error

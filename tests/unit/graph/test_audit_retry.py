@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from graph.errors import WriteOutcomeUnknownError
+from graph.lost_commits import LOST_COMMIT_RETRIES
 from graph.model import AuditEvent
-from graph.repositories.audit import OUTCOME_UNKNOWN_RETRIES, AuditRepository
+from graph.repositories.audit import AuditRepository
 from tests.support.recording import Recorded, RecordingRunner
 
 EVENT = AuditEvent(
@@ -41,7 +42,7 @@ async def test_a_lost_commit_answer_is_written_again_by_its_id() -> None:
 
 
 async def test_it_gives_up_after_its_retries() -> None:
-    runner = RecordingRunner(answers={"record audit events": _losing(OUTCOME_UNKNOWN_RETRIES + 1)})  # type: ignore[dict-item]
+    runner = RecordingRunner(answers={"record audit events": _losing(LOST_COMMIT_RETRIES + 1)})  # type: ignore[dict-item]
     with pytest.raises(WriteOutcomeUnknownError):
         await AuditRepository(runner).record([EVENT])
-    assert len(runner.recorded) == OUTCOME_UNKNOWN_RETRIES + 1
+    assert len(runner.recorded) == LOST_COMMIT_RETRIES + 1
