@@ -359,6 +359,41 @@ async def test_hostile_strings_in_upsert_fields_are_stored_verbatim_or_refused(
     # the injections did not run: every customer is still there, nothing grew a stray property
     pwned = await query(fuzz_db, "MATCH (n) WHERE n.pwned IS NOT NULL RETURN count(n) AS n")
     assert pwned[0]["n"] == 0
+    # every other text field of a customer, and the key itself: stored as sent, or refused
+    fields = {"branchId": "branch_id", "phone": "phone", "idNumber": "id_number", "email": "email"}
+    more = [
+        {"customerId": f"FUZZ-F{i:03d}", "kind": "PERSON", "name": "x",
+         **{field: hostile for field in fields}}
+        for i, hostile in enumerate(fits)
+    ] + [
+        {"customerId": hostile, "kind": "PERSON", "name": f"id {i}"}
+        for i, hostile in enumerate(fits) if len(hostile) <= 128
+    ]  # fmt: skip
+    response = _post(client, tokens[Role.ADMIN], UPSERT_CUSTOMERS, input=more)
+    check_answer(response, set(), "upsertCustomers fields")
+    result = response.json()["data"]["upsertCustomers"]
+    refused = {r["index"] for r in result["rejected"]}
+    assert all(r["reason"] and r["message"] for r in result["rejected"])
+    for index, row in enumerate(more):
+        found = await query(
+            fuzz_db,
+            "MATCH (c:Customer {customer_id: $id}) RETURN c {.*} AS c",
+            id=row["customerId"].strip(),
+        )
+        if index in refused:
+            assert found == [], row
+            continue
+        assert len(found) == 1, row
+        stored = found[0]["c"]
+        for field, prop in fields.items():
+            if field in row:
+                assert stored.get(prop) == row[field].strip(), (field, row[field][:40])
+    # a hostile kind or RM is refused with its reason, never stored
+    bad = [{"customerId": "FUZZ-K1", "kind": "PERSON' OR 1=1 --", "name": "x"},
+           {"customerId": "FUZZ-K2", "kind": "PERSON", "name": "x", "rmId": "RM') DETACH DELETE n //"}]  # fmt: skip
+    response = _post(client, tokens[Role.ADMIN], UPSERT_CUSTOMERS, input=bad)
+    reasons = [r["reason"] for r in response.json()["data"]["upsertCustomers"]["rejected"]]
+    assert reasons == ["BAD_ENUM", "DANGLING_REFERENCE"], reasons
     # a value beyond the argument's limit refuses the document, with the limit, storing nothing
     huge = [{"customerId": "FUZZ-HUGE", "kind": "PERSON", "name": "A" * 20_000}]
     response = _post(client, tokens[Role.ADMIN], UPSERT_CUSTOMERS, input=huge)
