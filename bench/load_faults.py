@@ -171,7 +171,8 @@ async def make_plan(settings: CrkgSettings, people: int) -> dict[str, object]:
         present = await store.fetch_one(
             "load present",
             "RETURN EXISTS { ()-[:REFERRAL_TARGET]->(:Product {product_id: $p}) } AS targets, "
-            "EXISTS { (r:AlgorithmRun {algorithm: 'guarantee_circles'}) } AS circles, "
+            "EXISTS { (:AlgorithmRun {name: 'guarantee_circles', status: 'SUCCEEDED'}) } "
+            "AS circles, "
             "EXISTS { (c:Customer) WHERE c.score_pagerank IS NOT NULL } AS scores",
             p=product["id"],
         )
