@@ -11,14 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,9 +21,10 @@ from api.security.auth import Role
 from api.security.tokens import mint_token
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
-from tests.conftest import cli_env, load_into_empty_db
+from tests.conftest import load_into_empty_db
 from tests.integration.exports import write_bank
 from tests.support.banks import query
+from tests.support.crash import free_port, kill_amid, serve
 
 pytestmark = pytest.mark.db
 
@@ -48,32 +42,6 @@ async def crash_api_bank(
     bank = tmp_path_factory.mktemp("crash-api") / "bank"
     write_bank(bank, customers=60, ties=80)
     return await load_into_empty_db(driver, test_settings, bank, tmp_path_factory.mktemp("rejects"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _serve(settings: CrkgSettings, port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("crkg")), "serve", "--port", str(port)],
-        env=cli_env(settings),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            server.kill()
-            raise AssertionError("crkg serve did not start")
-        time.sleep(0.2)
 
 
 class Stream:
@@ -131,27 +99,10 @@ class Stream:
 
 def _stream_and_kill(settings: CrkgSettings) -> Stream:
     """Serve, stream requests from several threads, SIGKILL the server in their middle."""
-    port = _free_port()
-    server = _serve(settings, port)
+    port = free_port()
+    server = serve(settings, port)
     stream = Stream(port, settings)
-    try:
-        with ThreadPoolExecutor(WORKERS) as pool:
-            workers = [pool.submit(stream.work) for _ in range(WORKERS)]
-            deadline = time.monotonic() + 120
-            while stream.answered() < ANSWERED_BEFORE_THE_KILL:
-                assert time.monotonic() < deadline, "the stream never got going"
-                assert not any(w.done() for w in workers), [w.exception() for w in workers]
-                time.sleep(0.05)
-            server.send_signal(signal.SIGKILL)
-            server.wait(10)
-            stream.stopped.set()
-            for worker in workers:
-                worker.result(60)
-    finally:
-        stream.stopped.set()
-        if server.poll() is None:
-            server.kill()
-            server.wait(10)
+    kill_amid(server, stream, answered_before=ANSWERED_BEFORE_THE_KILL, workers=WORKERS)
     return stream
 
 

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import signal
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,9 +29,9 @@ from graph.queries.screens import RiskFlagRule
 from graph.repositories.campaigns import CampaignInput, CampaignRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
-from tests.integration.api.test_api_crash import _free_port, _serve
 from tests.support.banks import query
 from tests.support.campaign_bank import AS_OF, campaign_store
+from tests.support.crash import free_port, kill_amid, serve
 
 pytestmark = pytest.mark.db
 
@@ -124,32 +121,15 @@ class Stream:
 
 
 def _stream_and_kill(settings: CrkgSettings, approved: str) -> Stream:
-    port = _free_port()
-    server = _serve(settings, port)
+    port = free_port()
+    server = serve(settings, port)
     stream = Stream(
         f"http://127.0.0.1:{port}",
         mint_token(settings, role=Role.MARKETER, subject="crash-marketer"),
         mint_token(settings, role=Role.CHANNEL, subject="crash-channel"),
         approved,
     )
-    try:
-        with ThreadPoolExecutor(WORKERS) as pool:
-            workers = [pool.submit(stream.work) for _ in range(WORKERS)]
-            deadline = time.monotonic() + 180
-            while stream.answered() < ANSWERED_BEFORE_THE_KILL:
-                assert time.monotonic() < deadline, "the stream never got going"
-                assert not any(w.done() for w in workers), [w.exception() for w in workers]
-                time.sleep(0.05)
-            server.send_signal(signal.SIGKILL)
-            server.wait(10)
-            stream.stopped.set()
-            for worker in workers:
-                worker.result(60)
-    finally:
-        stream.stopped.set()
-        if server.poll() is None:
-            server.kill()
-            server.wait(10)
+    kill_amid(server, stream, answered_before=ANSWERED_BEFORE_THE_KILL, workers=WORKERS)
     return stream
 
 
