@@ -107,7 +107,8 @@ def rm_id(people: list[dict[str, str]]) -> str:
 
 
 def _pii(rows: list[dict[str, str]]) -> set[str]:
-    return {row[c] for row in rows for c in ("phone", "id_number", "email") if row.get(c)}
+    """Phone numbers, id numbers, e-mails and full names (masked names keep one character)."""
+    return {row[c] for row in rows for c in ("phone", "id_number", "email", "name") if row.get(c)}
 
 
 @pytest.fixture(scope="module")
