@@ -2,13 +2,15 @@
 
 The graph's dated history (:class:`~graph.read_models.ReferralHistoryRows`: ``HOLDS.since``,
 ties and participation with their ``since``, onboarding, tier) becomes a
-:class:`~algorithms.referral_model.history.BankHistory`. For today D and a horizon H the model
-learns from the features as of T0 = D - H (:func:`~.history.as_of`: nothing dated T0 or later)
-and the label "took the product in [T0, D)"; it then scores the features as of the end of D.
+:class:`~algorithms.referral_model.history.BankHistory`. The history ends on day E, the day after
+the product's newest dated holding (at most the day after today: a bank's data is loaded with a
+lag, and a window ending today would hold no adoptions yet). For a horizon H the model learns
+from the features as of T0 = E - H (:func:`~.history.as_of`: nothing dated T0 or later) and the
+label "took the product in [T0, E)"; it then scores the features as of the end of today.
 
 A stored value without a date is taken to predate every cut-off (a tie or holding with no
 ``since``, a customer with no ``onboarded_at``): it can be a feature, never a label. With fewer
-than ``min_adopters`` adoptions in [T0, D) (or fewer non-adopters), nothing is fitted and
+than ``min_adopters`` adoptions in [T0, E) (or fewer non-adopters), nothing is fitted and
 :func:`fit_on_history` says why, for the run to fall back to the fixed-weight score and record
 it. A feature's *contribution* to a target's score is how much the score falls when that
 feature alone is set to its median over today's candidates (positive: it raised the score).
@@ -179,9 +181,10 @@ def fit_on_history(
     history : StoredHistory
         The product's dated history.
     today : int
-        The day D (days since 1970-01-01); features to score are read as of the end of D.
+        Days since 1970-01-01; the features scored are read as of the end of today.
     horizon_days : int
-        H: features as of D - H, labels = adoption in [D - H, D).
+        H: features as of E - H, labels = adoption in [E - H, E), E the day after the newest
+        dated holding (at most the day after today).
     min_adopters : int
         Fewest adopters (and non-adopters) in the window to fit at all.
     seed : int
@@ -196,17 +199,18 @@ def fit_on_history(
     --------
     >>> rows = ReferralHistoryRows([("A", 0, None), ("B", 0, None)], [], [], [("A", 50)],
     ...                            ["A", "B"])
-    >>> fit_on_history(StoredHistory.from_rows(rows), today=100, horizon_days=90)
-    '1 adopter(s) in [1970-01-11, 1970-04-11), 1 other candidate(s): 30 of each needed to fit'
+    >>> fit_on_history(StoredHistory.from_rows(rows), today=100, horizon_days=40)
+    '1 adopter(s) in [1970-01-12, 1970-02-21), 1 other candidate(s): 30 of each needed to fit'
     """
-    cutoff = today - horizon_days
+    end = min(int(history.adopted.max()) + 1, today + 1) if history.n else today + 1
+    cutoff = end - horizon_days
     train = as_of(history, cutoff)
     labels = outcomes(history, train, horizon_days)
     adopters = int(labels.sum())
     others = len(labels) - adopters
     if adopters < min_adopters or others < min_adopters:
         return (
-            f"{adopters} adopter(s) in [{_iso(cutoff)}, {_iso(today)}), {others} other "
+            f"{adopters} adopter(s) in [{_iso(cutoff)}, {_iso(end)}), {others} other "
             f"candidate(s): {min_adopters} of each needed to fit"
         )
     matrix = referral_features(train, seed=seed)

@@ -61,7 +61,9 @@ def test_the_model_is_fitted_on_the_last_horizon_and_names_its_window() -> None:
     served = _served()
     record = served.fitted.record
     _, today = _bank_rows()
-    day = np.datetime64("1970-01-01") + np.timedelta64(today, "D")
+    rows, _ = _bank_rows()
+    newest = max(d for _, d in rows.holdings if d is not None)
+    day = np.datetime64("1970-01-01") + np.timedelta64(min(newest, today) + 1, "D")
     assert record.label_until == str(day)
     assert record.train_cutoff == str(day - np.timedelta64(HORIZON, "D"))
     assert record.monotone
