@@ -167,7 +167,7 @@ async def referral_targets(run: RunContext, params: ReferralTargetParams) -> Com
             targets = learned_ranking(targets, served, params.top_n)
             parts = served.parts([t.candidate for t in targets])
         else:
-            parts = {t.candidate: fixed_parts(t) for t in targets}
+            parts = {t.candidate: fixed_parts(t, params.method) for t in targets}
         facts = reason_facts(history, holders, [t.candidate for t in targets])
         label = FIXED_LABEL if served is None else served.label
         rows = [

@@ -25,8 +25,9 @@ __all__ = ["FIXED_LABEL", "fixed_parts", "learned_ranking", "reason_facts"]
 FIXED_LABEL = "fixed-weight"
 
 
-def fixed_parts(target: ScoredTarget) -> list[dict[str, float | str]]:
-    """The four terms of the fixed-weight score (they add up to it), largest first.
+def fixed_parts(target: ScoredTarget, method: str = "adamic_adar") -> list[dict[str, float | str]]:
+    """The four terms of the fixed-weight score (they add up to it), largest first; the
+    link term's value is the raw ``method`` index the run ranked by.
 
     Examples
     --------
@@ -40,7 +41,7 @@ def fixed_parts(target: ScoredTarget) -> list[dict[str, float | str]]:
     parts: list[dict[str, float | str]] = [
         {
             "feature": "link",
-            "value": target.adamic_adar,
+            "value": float(getattr(target, method)),
             "contribution": target.score - adoption - tie - influence,
         },
         {"feature": "adoption", "value": target.adoption_rate, "contribution": adoption},

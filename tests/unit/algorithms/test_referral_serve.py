@@ -136,6 +136,8 @@ def test_learned_ranking_reorders_by_the_model_and_cuts_at_top_n() -> None:
 def test_fixed_parts_add_up_to_the_fixed_score() -> None:
     target = ScoredTarget("c", 1, 0.61, 2.5, 3.0, 0.4, 0.5, 0.8, 0.2, ())
     assert sum(float(p["contribution"]) for p in fixed_parts(target)) == pytest.approx(0.61)
+    link = {p["feature"]: p["value"] for p in fixed_parts(target, "common_neighbors")}["link"]
+    assert link == 3.0  # the raw index the run ranked by
 
 
 def test_the_issue_example_reads_as_written() -> None:
