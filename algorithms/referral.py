@@ -206,7 +206,13 @@ async def _served_model(
     if isinstance(outcome, str):
         return None, {"name": FIXED_LABEL, "requested": "learned", "fallback": outcome}
     record: dict[str, Any] = json.loads(outcome.fitted.record.to_json())
-    return outcome, {**record, "served_as": outcome.label, "requested": "learned"}
+    fixed = round(outcome.fixed_validation_auc, 4)
+    return outcome, {
+        **record,
+        "served_as": outcome.label,
+        "requested": "learned",
+        "fixed_weight_validation_auc": fixed,
+    }
 
 
 async def referral_paths(run: RunContext, params: ReferralPathParams) -> Computed:

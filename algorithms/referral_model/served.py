@@ -1,7 +1,7 @@
 """The learned referral score on a stored graph: fit on its own history, score today's candidates.
 
-The graph's dated history (:class:`~graph.read_models.ReferralHistoryRows`: ``HOLDS.since``,
-ties and participation with their ``since``, onboarding, tier) becomes a
+The graph's dated history (:class:`~graph.repositories.referral_targets.ReferralHistoryRows`:
+``HOLDS.since``, ties and participation with their ``since``, onboarding, tier) becomes a
 :class:`~algorithms.referral_model.history.BankHistory`. The history ends on day E, the day after
 the product's newest dated holding (at most the day after today: a bank's data is loaded with a
 lag, and a window ending today would hold no adoptions yet). For a horizon H the model learns
@@ -12,8 +12,11 @@ A stored value without a date is taken to predate every cut-off (a tie or holdin
 ``since``, a customer with no ``onboarded_at``): it can be a feature, never a label. With fewer
 than ``min_adopters`` adoptions in [T0, E) (or fewer non-adopters), nothing is fitted and
 :func:`fit_on_history` says why, for the run to fall back to the fixed-weight score and record
-it. A feature's *contribution* to a target's score is how much the score falls when that
-feature alone is set to its median over today's candidates (positive: it raised the score).
+it. Nor is a model served that does no better than the fixed-weight score: both are judged
+on the same held-back validation quarter of the training rows (AUC), and a learned model that
+does not beat the fixed one is reported, not used. A feature's *contribution* to a target's
+score is how much the score falls when that feature alone is set to its median over today's
+candidates (positive: it raised the score).
 """
 
 from __future__ import annotations
@@ -22,10 +25,19 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
+from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
 
 from algorithms.referral_model.features import FeatureMatrix, referral_features
-from algorithms.referral_model.history import F64, I64, Bool, _i64, as_of, outcomes
-from algorithms.referral_model.model import FittedModel, _iso, fit_models, select_served
+from algorithms.referral_model.held_out import fixed_weight_scores
+from algorithms.referral_model.history import F64, I64, Bool, Snapshot, _i64, as_of, outcomes
+from algorithms.referral_model.model import (
+    VALIDATION_SHARE,
+    FittedModel,
+    _iso,
+    fit_models,
+    select_served,
+)
 from graph.model import Tier
 from graph.repositories.referral_targets import ReferralHistoryRows
 
@@ -120,6 +132,7 @@ class ServedModel:
     matrix: FeatureMatrix  # today's candidates
     reference: F64  # per feature: its median over today's candidates
     row_of: dict[str, int]
+    fixed_validation_auc: float  # the fixed-weight score on the model's validation rows
 
     @property
     def label(self) -> str:
@@ -193,7 +206,8 @@ def fit_on_history(
     Returns
     -------
     ServedModel or str
-        The served model (the better monotone one), or why none was fitted.
+        The served model (the better monotone one), or why none is served (too few
+        adopters, or no better than the fixed-weight score on the validation rows).
 
     Examples
     --------
@@ -216,6 +230,13 @@ def fit_on_history(
     matrix = referral_features(train, seed=seed)
     models = fit_models(matrix, labels, train_cutoff=cutoff, horizon_days=horizon_days, seed=seed)
     served = select_served(models)
+    fixed_auc = _fixed_validation_auc(train, labels, seed)
+    learned_auc = served.record.metrics["validation_auc"]
+    if learned_auc <= fixed_auc:
+        return (
+            f"the learned model ({served.record.name}) does no better than the fixed weights "
+            f"on its validation rows: AUC {learned_auc:.3f} vs {fixed_auc:.3f}"
+        )
     now = as_of(history, today + 1)
     serving = referral_features(now, seed=seed)
     reference = (
@@ -224,4 +245,14 @@ def fit_on_history(
         else np.zeros(len(serving.names))
     )
     row_of = {history.ids[c]: i for i, c in enumerate(serving.candidates.tolist())}
-    return ServedModel(served, history.ids, serving, np.asarray(reference), row_of)
+    return ServedModel(served, history.ids, serving, np.asarray(reference), row_of, fixed_auc)
+
+
+def _fixed_validation_auc(train: Snapshot, labels: Bool, seed: int) -> float:
+    """AUC of the fixed-weight score on the validation rows :func:`fit_models` holds back
+    (the same seeded, stratified split)."""
+    rows = np.arange(len(labels))
+    _, valid = train_test_split(
+        rows, test_size=VALIDATION_SHARE, stratify=labels, random_state=seed
+    )
+    return float(roc_auc_score(labels[valid], fixed_weight_scores(train)[valid]))

@@ -175,3 +175,25 @@ def test_facts_count_each_holder_once_by_its_strongest_tie() -> None:
     facts = reason_facts(rows, ["H1", "H2"], ["T", "M"])
     assert facts["T"] == ReasonFacts({"FAMILY": 1}, 0.8, 1, False)
     assert facts["M"] == ReasonFacts({"COLLEAGUE": 2}, 0.6, 0, False)
+
+
+def test_a_model_no_better_than_the_fixed_weights_is_not_served() -> None:
+    """Adopters drawn at random (the same days, other people): the graph says nothing, and a
+    model is served only if it still beat the fixed weights on its validation rows."""
+    rows, today = _bank_rows()
+    served = _served()
+    assert served.fitted.record.metrics["validation_auc"] > served.fixed_validation_auc
+    rng = np.random.default_rng(0)
+    people = sorted(rows.eligible)
+    drawn = rng.choice(len(people), size=len(rows.holdings), replace=False)
+    shuffled = [(people[i], d) for i, (_, d) in zip(drawn.tolist(), rows.holdings, strict=True)]
+    outcome = fit_on_history(
+        StoredHistory.from_rows(dataclasses.replace(rows, holdings=shuffled)),
+        today=today,
+        horizon_days=HORIZON,
+        seed=3,
+    )
+    if isinstance(outcome, str):
+        assert "does no better than the fixed weights" in outcome
+    else:
+        assert outcome.fitted.record.metrics["validation_auc"] > outcome.fixed_validation_auc
