@@ -8,6 +8,7 @@ year spreads along ties to holders, so a product has enough dated adopters to le
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from synthbank.adoption import AdoptionDrivers
 from synthbank.bank import generate_bank
 from tests.integration.api_client import Api, api_for
 from tests.support.banks import loaded_with, query, read_csv
+from tests.support.cli import run_crkg
 
 pytestmark = pytest.mark.db
 
@@ -245,3 +247,29 @@ async def test_the_api_returns_the_learned_score_its_parts_and_both_sentences(
             id=introducer,
             r=before["r"],
         )
+
+
+async def test_the_cli_runs_the_learned_model_and_prints_which(
+    db: GraphStore, test_settings: CrkgSettings, product: str
+) -> None:
+    done = await asyncio.to_thread(
+        run_crkg,
+        test_settings,
+        *("algo", "run", "referral_targets", "--engine", "inproc"),
+        *("-p", f"product_id={product}", "-p", "top_n=40", "-p", "horizon_days=90"),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "referral-model/1" in done.stdout  # the printed summary names the model
+    (run,) = await query(
+        db,
+        "MATCH (r:AlgorithmRun {name: 'referral_targets', status: 'SUCCEEDED'}) "
+        "RETURN r.summary_json AS s, r.parameters_json AS p ORDER BY r.started_at DESC LIMIT 1",
+    )
+    assert json.loads(run["p"])["top_n"] == 40
+    summary = json.loads(run["s"])["products"][product]
+    assert summary["model"]["served_as"].endswith("referral-model/1")
+    rows = await _targets(db, product)
+    assert len(rows) == summary["targets"]
+    assert {r["t"]["model"] for r in rows} == {summary["model"]["served_as"]}
