@@ -105,8 +105,9 @@ async def referral_targets(run: RunContext, params: ReferralTargetParams) -> Com
     (its eligibility rules on today's date); introducers, and the people between them and
     the target: consented and not risk-flagged. ``model="learned"`` ranks them by a model
     fitted on the product's own history (:mod:`algorithms.referral_model.served`), or, when
-    the history is too thin, by the fixed weights; ``summary["products"][p]["model"]`` says
-    which, with the model's record (version, window, features, metrics, seed) or the reason.
+    the history is too thin or the model does not beat them, by the fixed weights;
+    ``summary["products"][p]["model"]`` says which, with the model's record (version, window,
+    features, metrics, seed) or the reason.
     """
     as_of = clock.today()
     targets_repository = run.referral_targets
@@ -164,11 +165,13 @@ async def referral_targets(run: RunContext, params: ReferralTargetParams) -> Com
             )
         )
         if served is not None:
-            targets = learned_ranking(targets, served, params.top_n)
-            parts = served.parts([t.candidate for t in targets])
+            targets = await asyncio.to_thread(learned_ranking, targets, served, params.top_n)
+            parts = await asyncio.to_thread(served.parts, [t.candidate for t in targets])
         else:
             parts = {t.candidate: fixed_parts(t, params.method) for t in targets}
-        facts = reason_facts(history, holders, [t.candidate for t in targets])
+        facts = await asyncio.to_thread(
+            reason_facts, history, holders, [t.candidate for t in targets]
+        )
         label = FIXED_LABEL if served is None else served.label
         rows = [
             target_row(t, scenario_key, label, parts.get(t.candidate), facts[t.candidate])
