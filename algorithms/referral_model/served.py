@@ -216,7 +216,9 @@ def fit_on_history(
     >>> fit_on_history(StoredHistory.from_rows(rows), today=100, horizon_days=40)
     '1 adopter(s) in [1970-01-12, 1970-02-21), 1 other candidate(s): 30 of each needed to fit'
     """
-    end = min(int(history.adopted.max()) + 1, today + 1) if history.n else today + 1
+    if not history.n or int(history.adopted.max()) < 0:
+        return "no holdings of the product: nothing to learn from"
+    end = min(int(history.adopted.max()) + 1, today + 1)
     cutoff = end - horizon_days
     train = as_of(history, cutoff)
     labels = outcomes(history, train, horizon_days)

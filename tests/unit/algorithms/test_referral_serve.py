@@ -94,6 +94,12 @@ def test_too_little_history_is_said_not_fitted() -> None:
     )
     assert isinstance(why, str)
     assert "100000 of each needed to fit" in why
+    nobody = fit_on_history(
+        StoredHistory.from_rows(dataclasses.replace(rows, holdings=[])),
+        today=today,
+        horizon_days=HORIZON,
+    )
+    assert nobody == "no holdings of the product: nothing to learn from"
 
 
 def test_more_evidence_never_lowers_the_served_score() -> None:
