@@ -92,6 +92,18 @@ class ReferralTargetParams(AlgorithmParams):
     top_n: int = Field(default=500, ge=1, le=100_000, description="targets kept per product")
     method: Literal["adamic_adar", "common_neighbors", "resource_allocation"] = "adamic_adar"
     top_introducers: int = Field(default=3, ge=1, le=10)
+    model: Literal["learned", "fixed"] = Field(
+        default="learned",
+        description="learned: fitted per product on the graph's own history (HOLDS.since), "
+        "falling back to fixed, said in the run, when it is too thin; fixed: 0.40 link + "
+        "0.25 adoption + 0.20 tie + 0.15 influence",
+    )
+    horizon_days: int = Field(
+        default=90, ge=7, le=730, description="learned: labels are adoptions in the last N days"
+    )
+    min_adopters: int = Field(
+        default=30, ge=4, le=100_000, description="learned: fewest adopters to fit a model"
+    )
 
 
 class ReferralPathParams(AlgorithmParams):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from graph.reasons import Explanation
 from graph.results import ResultProperty
 
 
@@ -325,8 +326,7 @@ class IntroducerRecord:
 
 @dataclass(frozen=True)
 class ReferralTargetRecord:
-    """A stored REFERRAL_TARGET, screened again when read (``introducers`` are the ones who
-    may still be contacted; ``introducers_dropped`` says how many were removed)."""
+    """A stored REFERRAL_TARGET, screened again when read (``introducers``: still allowed)."""
 
     customer_id: str
     rank: int
@@ -343,6 +343,7 @@ class ReferralTargetRecord:
     # introducers and path members who may not be contacted: id -> risk flags (empty: no
     # marketing consent); the guardrail's reasons, shown to the roles that read risk
     left_out: dict[str, list[str]] = field(default_factory=dict)
+    explained: Explanation | None = None  # model, parts, sentences (None: an older run)
 
 
 # --- risk linkages -------------------------------------------------------------------------

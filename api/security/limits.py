@@ -127,6 +127,7 @@ LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
     ("Path", "uncontactableIds"): ListBound(7, why="a subset of customerIds"),
     ("ReferralTarget", "introducers"): ListBound(10, why="top_introducers <= 10"),
     ("ReferralTarget", "leftOutIntroducers"): ListBound(20, why="introducers and path members"),
+    ("ReferralTarget", "parts"): ListBound(14, why="the model's features (fixed-weight: 4)"),
     ("LeftOut", "riskFlags"): ListBound(3, why="RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT"),
     ("Introducer", "pathIds"): ListBound(3, why="introducers are within two ties"),
     ("Exposure", "byHop"): ListBound(4, why="hops <= 4"),

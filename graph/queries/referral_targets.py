@@ -3,10 +3,12 @@ applies when it picks targets and introducers, applied again when they are read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final, LiteralString
 
+from graph.model import TieKind
 from graph.queries.screens import RiskFlagRule, may_contact, product_eligible, risk_flag_reasons
-from graph.queries.ties import literal
+from graph.queries.ties import literal, tie_types
 
 DELETE_REFERRAL_TARGETS: Final[LiteralString] = """
 MATCH (p:Product {product_id: $product_id})<-[r:REFERRAL_TARGET {scenario_id: $scenario_id}]-()
@@ -92,3 +94,49 @@ def read_risk_flags(rule: RiskFlagRule) -> LiteralString:
         f"WITH id, {risk_flag_reasons('c', rule)} AS reasons WHERE size(reasons) > 0 "
         "RETURN collect({id: id, reasons: reasons}) AS rows"
     )
+
+
+# --- the dated history a learned referral model is fitted on (issue 13) ---------------------
+# Days are integers since 1970-01-01 (null: no date stored).
+_DAY = "duration.inDays(date('1970-01-01'), date({0})).days"
+
+
+def _day(expression: str) -> str:
+    return f"CASE WHEN {expression} IS NULL THEN null ELSE {_DAY.format(expression)} END"
+
+
+READ_HISTORY_CUSTOMERS: Final[LiteralString] = literal(f"""
+MATCH (c:Customer)
+WITH c ORDER BY c.customer_id
+RETURN collect([c.customer_id, {_day("c.onboarded_at")}, c.tier]) AS rows
+""")
+
+READ_HISTORY_PARTICIPATION: Final[LiteralString] = literal(f"""
+MATCH (c:Customer)-[r:PARTICIPATES_IN]->(s:Scenario)
+RETURN collect([c.customer_id, s.scenario_id, {_day("r.since")}]) AS rows
+""")
+
+# every HOLDS of the product that counts (not CLOSED), with the day it began
+READ_HISTORY_HOLDINGS: Final[LiteralString] = literal(f"""
+MATCH (c:Customer)-[h:HOLDS]->(:Product {{product_id: $product_id}})
+WHERE coalesce(h.status, 'ACTIVE') <> 'CLOSED'
+RETURN collect([c.customer_id, {_day("h.since")}]) AS rows
+""")
+
+# who may take the product at all (its eligibility rules on $as_of; consent is not asked:
+# a customer without marketing consent can still adopt, and teaches the model)
+READ_PRODUCT_ELIGIBLE: Final[LiteralString] = literal(f"""
+MATCH (p:Product {{product_id: $product_id}})
+MATCH (c:Customer) WHERE {product_eligible("c", "p")}
+RETURN collect(c.customer_id) AS ids
+""")
+
+
+def read_history_ties(kinds: Sequence[TieKind]) -> LiteralString:
+    """Every tie of the given kinds with its kind, strength (1.0 when missing) and day."""
+    return literal(f"""
+MATCH (a:Customer)-[r:{tie_types(kinds)}]->(b:Customer)
+WHERE coalesce(r.strength, 1.0) >= $min_strength
+RETURN collect([a.customer_id, b.customer_id, type(r), coalesce(r.strength, 1.0),
+                {_day("r.since")}]) AS rows
+""")

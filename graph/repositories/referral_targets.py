@@ -3,22 +3,67 @@ again whenever they are read; and the screens a run picks targets and introducer
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, LiteralString
 
 from graph import clock
 from graph.lists import kept_introducers
+from graph.model import TieKind
 from graph.queries import referral_targets as q
 from graph.queries.screens import RiskFlagRule
 from graph.read_models import IntroducerRecord, ReferralTargetRecord
+from graph.reasons import Explanation, ReasonFacts, reason_sentences
 from graph.repositories.customers import clean, collected
 from graph.store import QueryRunner
 
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _day(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class ReferralHistoryRows:
+    """The dated history a learned referral model reads for one product (days since
+    1970-01-01, None: no date stored): customers (id, onboarded, tier), ties (src, dst, kind,
+    strength, since), participations (customer, scenario, since), the product's holdings
+    that count (customer, since) and who may take the product at all."""
+
+    customers: list[tuple[str, int | None, str | None]]
+    ties: list[tuple[str, str, str, float, int | None]]
+    participation: list[tuple[str, str, int | None]]
+    holdings: list[tuple[str, int | None]]
+    eligible: list[str]
+
+
+def _parts(text: Any) -> list[dict[str, Any]]:
+    parts = json.loads(text) if isinstance(text, str) else []
+    return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
+
+
+def _explained(target: dict[str, Any], kept: list[dict[str, Any]]) -> Explanation | None:
+    """The target's model, parts and sentences, told again from its stored facts and the
+    introducers the read kept (a sentence never names one who may no longer be contacted);
+    None for a target written before stage 2 of issue 13."""
+    stored = target.get("reason_facts_json")
+    if not isinstance(stored, str):
+        return None
+    facts = json.loads(stored)
+    path = [str(p) for p in (kept[0].get("path") or [])] if kept else []
+    reason_zh, reason_en = reason_sentences(
+        ReasonFacts.from_json(facts if isinstance(facts, dict) else {}),
+        str(kept[0]["customer_id"]) if kept else None,
+        path[1] if len(path) == 3 else None,
+    )
+    model = str(target.get("model") or "fixed-weight")
+    return Explanation(model, _parts(target.get("parts_json")), reason_zh, reason_en)
 
 
 class ReferralTargetRepository:
@@ -90,6 +135,48 @@ class ReferralTargetRepository:
         )
         return {str(r["id"]): [str(x) for x in r["reasons"]] for r in page["rows"]}
 
+    async def history_base(
+        self, kinds: Sequence[TieKind], *, min_strength: float
+    ) -> ReferralHistoryRows:
+        """The dated customers, ties and participation every product's history shares
+        (holdings and eligibility empty: :meth:`history` adds a product's)."""
+        customers = await collected(self.runner, "read history customers", q.READ_HISTORY_CUSTOMERS)
+        ties = await collected(
+            self.runner, "read history ties", q.read_history_ties(kinds), min_strength=min_strength
+        )
+        participation = await collected(
+            self.runner, "read history participation", q.READ_HISTORY_PARTICIPATION
+        )
+        return ReferralHistoryRows(
+            customers=[
+                (str(i), _day(d), None if t is None else str(t)) for i, d, t in customers["rows"]
+            ],
+            ties=[(str(a), str(b), str(k), float(s), _day(d)) for a, b, k, s, d in ties["rows"]],
+            participation=[(str(c), str(s), _day(d)) for c, s, d in participation["rows"]],
+            holdings=[],
+            eligible=[],
+        )
+
+    async def history(
+        self, base: ReferralHistoryRows, product_id: str, as_of: date
+    ) -> ReferralHistoryRows:
+        """``base`` with the product's dated holdings and who may take it on ``as_of``."""
+        holdings = await collected(
+            self.runner, "read history holdings", q.READ_HISTORY_HOLDINGS, product_id=product_id
+        )
+        eligible = await collected(
+            self.runner,
+            "read product eligible",
+            q.READ_PRODUCT_ELIGIBLE,
+            product_id=product_id,
+            as_of=as_of,
+        )
+        return dataclasses.replace(
+            base,
+            holdings=[(str(c), _day(d)) for c, d in holdings["rows"]],
+            eligible=[str(i) for i in eligible["ids"]],
+        )
+
     async def screened(
         self,
         product_id: str,
@@ -148,6 +235,7 @@ class ReferralTargetRepository:
                         str(x["customer_id"]): [str(f) for f in x["flags"]]
                         for x in row["left_out"] or []
                     },
+                    explained=_explained(target, kept),
                 )
             )
         return found

@@ -30,6 +30,17 @@ class ReferralReasons:
     introducer_influence: float | None
 
 
+@strawberry.type(
+    description="One part of a target's score: a feature, its value and how much it moved the "
+    "score (learned: the score minus the score with this feature at its median over the "
+    "run's candidates; fixed-weight: the term's weight times its signal, the terms add up)"
+)
+class ReferralPart:
+    feature: str
+    value: float
+    contribution: float
+
+
 @strawberry.type(description="Someone a referral read left out, and the risk flags why")
 class LeftOut:
     customer_id: strawberry.ID
@@ -91,6 +102,17 @@ class ReferralTarget:
         "person in the middle of their path, may no longer be contacted"
     )
     run_id: str | None
+    model: str | None = strawberry.field(
+        description="what scored it: e.g. `boosted referral-model/1` (learned on the graph's "
+        "history; the run's summary holds its record) or `fixed-weight`"
+    )
+    parts: list[ReferralPart] = strawberry.field(
+        description="the score's parts, largest contribution first"
+    )
+    reason_zh: str | None = strawberry.field(
+        description="why, in Chinese, naming only an introducer this read kept"
+    )
+    reason_en: str | None = strawberry.field(description="why, in English")
     customer: Customer
     coverage: ReferralCoverage
     left_out: strawberry.Private[dict[str, list[str]]]
@@ -110,6 +132,7 @@ class ReferralTarget:
     def from_record(
         cls, record: ReferralTargetRecord, customer: Customer, coverage: ReferralCoverage
     ) -> ReferralTarget:
+        explained = record.explained
         return cls(
             rank=record.rank,
             score=significant(record.score),
@@ -134,6 +157,19 @@ class ReferralTarget:
             ],
             introducers_dropped=record.introducers_dropped,
             run_id=record.run_id,
+            model=None if explained is None else explained.model,
+            parts=[]
+            if explained is None
+            else [
+                ReferralPart(
+                    feature=str(p.get("feature")),
+                    value=significant(float(p.get("value") or 0.0)),
+                    contribution=significant(float(p.get("contribution") or 0.0)),
+                )
+                for p in explained.parts
+            ],
+            reason_zh=None if explained is None else explained.reason_zh,
+            reason_en=None if explained is None else explained.reason_en,
             customer=customer,
             coverage=coverage,
             left_out=record.left_out,
