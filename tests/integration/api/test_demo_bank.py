@@ -324,6 +324,12 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
         "{ version { listVersionId } } }"
     )
     version = drawn["drawListVersion"]["version"]["listVersionId"]
+    # a version with a hold-out, so its effect has both arms (no outcomes: no conversions)
+    held = admin.data(
+        f'mutation {{ drawListVersion(campaignId: "{campaign}", seed: 7, holdoutShare: 0.5) '
+        "{ version { listVersionId } } }"
+    )
+    held_out = held["drawListVersion"]["version"]["listVersionId"]
     row = demo.customers[rich]
     return {
         "Query.customer.id": rich,
@@ -353,6 +359,8 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
         "campaignId": campaign,
         "Query.listVersions.first": 2,  # 50 versions × 50 rows × paths is over the cost limit
         "Query.listVersion.id": version,
+        "Query.listVersionEffect.id": held_out,
+        "Query.listVersionEffect.segmentBy": "KIND",  # so that segments are reached
         "Mutation.approveListVersion.id": version,
         "Mutation.exportListVersion.id": version,
         "Mutation.exportListContacts.id": version,
