@@ -13,7 +13,8 @@ The rule, :data:`RULE` (``earliest-in-window-listed-introducer``):
 3. **Credit.** The earliest remaining candidate (ties: the smaller referrer id) is credited —
    one introducer per conversion, and the reward is for that one hop only.
 4. **Chain.** The credited introducer's own upstream chain (who referred them, and so on,
-   the earliest referral at each step, stopping at a repeat) is kept for analytics; nobody
+   the earliest referral at each step, stopping at a repeat or after :data:`MAX_CHAIN` hops)
+   is kept for analytics; nobody
    on it is rewarded (no pyramid).
 
 Examples
@@ -39,6 +40,7 @@ RULE: Final = "earliest-in-window-listed-introducer"
 SELF_REFERRAL: Final = "SELF_REFERRAL"
 CYCLE: Final = "CYCLE"
 NO_REFERRAL: Final = "NO_IN_WINDOW_REFERRAL_FROM_A_LISTED_INTRODUCER"
+MAX_CHAIN: Final = 8  # the upstream chain kept, in hops (the effect read fetches 8)
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def _upstream(
     chain: list[str] = []
     seen = {who}
     current = who
-    while True:
+    while len(chain) < MAX_CHAIN:
         earlier = [r for r in by_referee.get(current, ()) if r.referred_at <= until]
         if not earlier:
             return tuple(chain)
@@ -111,6 +113,7 @@ def _upstream(
         chain.append(first.referrer_id)
         seen.add(first.referrer_id)
         current = first.referrer_id
+    return tuple(chain)
 
 
 def _closes_cycle(

@@ -1,13 +1,16 @@
 """The measured effect of a list version: conversions per arm from the loaded outcomes, the
 cluster-robust difference (:mod:`graph.effects`), CUPED when every row has its pre-period
-metric, and the same per segment of a customer property."""
+metric, the same per segment of a customer property, and who is credited with each
+conversion (:mod:`graph.attribution`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Final
 
 import numpy as np
 
+from graph.attribution import RULE, Conversion, Referral, attribute
 from graph.effects import EffectError, Estimate, by_segment, cuped, difference
 from graph.enums import ContactOutcome, NodeLabel, TreatmentCode
 from graph.errors import CrkgError, NotFoundError
@@ -32,9 +35,49 @@ def _estimate(est: Estimate | str) -> dict[str, Any]:
     return {"error": est} if isinstance(est, str) else est.to_json()
 
 
+def _native_day(value: Any) -> Any:
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
 class EffectRepository:
     def __init__(self, runner: QueryRunner) -> None:
         self.runner = runner
+
+    async def attribution(self, list_version_id: str) -> dict[str, Any]:
+        """Who is credited with each conversion of a list version, by
+        :data:`graph.attribution.RULE` over the bank's referrals (window: the version's
+        ``as_of`` to the conversion's day)."""
+        found = await self.runner.fetch_one(
+            "read attribution inputs", q.ATTRIBUTION_INPUTS, list_version_id=list_version_id
+        )
+        if found is None:
+            raise NotFoundError(NodeLabel.LIST_VERSION.value, list_version_id)
+        introducers = {
+            str(json.loads(text)["introducer_id"])
+            for text in found["reasons"]
+            if json.loads(text).get("introducer_id") is not None
+        }
+        conversions = sorted(
+            (dict(c) for c in found["conversions"]), key=lambda c: str(c["customer_id"])
+        )
+        referrals = [
+            Referral(str(r["referrer_id"]), str(r["referee_id"]), _native_day(r["referred_at"]))
+            for r in found["referrals"]
+            if r["referred_at"] is not None
+        ]
+        credits = attribute(
+            [Conversion(str(c["customer_id"]), _native_day(c["day"])) for c in conversions],
+            referrals,
+            introducers,
+            start=_native_day(found["as_of"]),
+        )
+        return {
+            "rule": RULE,
+            "conversions": [
+                {**credit.to_json(), "treatment": c["treatment"]}
+                for credit, c in zip(credits, conversions, strict=True)
+            ],
+        }
 
     async def effect(self, list_version_id: str, *, segment: str | None = None) -> dict[str, Any]:
         """The effect of a list version's treatment on conversion (outcome ``CONVERTED``;
@@ -64,6 +107,7 @@ class EffectRepository:
             "cuped_note": None,
             "segments": [],
             "error": None,
+            "attribution": await self.attribution(list_version_id),
         }
         y = np.array([r["outcome"] == CONVERTED for r in rows], dtype=np.float64)
         treated = np.array([r["treatment"] == TreatmentCode.TREATED.value for r in rows])

@@ -92,6 +92,37 @@ class SegmentEffect:
     error: str | None = strawberry.field(description="why the segment has no estimate")
 
 
+@strawberry.type(description="Who is credited with one conversion, by the attribution rule")
+class ConversionCredit:
+    customer_id: strawberry.ID
+    treatment: str
+    day: str
+    credited: strawberry.ID | None = strawberry.field(description="one introducer, one hop")
+    reason: str | None = strawberry.field(description="why nobody is credited")
+    rejected: list[str] = strawberry.field(
+        description="referrals never credited: 'referrer on day: SELF_REFERRAL or CYCLE'"
+    )
+    chain: list[strawberry.ID] = strawberry.field(
+        description="who referred the credited introducer, and so on (kept, not rewarded)"
+    )
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> ConversionCredit:
+        credited = record["credited"]
+        return cls(
+            customer_id=strawberry.ID(record["customer_id"]),
+            treatment=record["treatment"],
+            day=record["day"],
+            credited=None if credited is None else strawberry.ID(credited),
+            reason=record["reason"],
+            rejected=[
+                f"{r['referrer_id']} on {r['referred_at']}: {r['reason']}"
+                for r in record["rejected"]
+            ],
+            chain=[strawberry.ID(c) for c in record["chain"]],
+        )
+
+
 @strawberry.type(description="What a list version's treatment did to conversion")
 class ListVersionEffect:
     list_version_id: strawberry.ID
@@ -104,6 +135,12 @@ class ListVersionEffect:
     segment_by: EffectSegment | None
     segments: list[SegmentEffect]
     error: str | None = strawberry.field(description="why there is no estimate")
+    attribution_rule: str
+    all_credits: strawberry.Private[list[ConversionCredit]]
+
+    @strawberry.field(description="Each conversion's credited introducer (or why none)")
+    def credits(self, info: strawberry.Info, first: int | None = 50) -> list[ConversionCredit]:
+        return self.all_credits[: context_value(info).page_size(first)]
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> ListVersionEffect:
@@ -129,6 +166,10 @@ class ListVersionEffect:
                 for s in record["segments"]
             ],
             error=record["error"],
+            attribution_rule=record["attribution"]["rule"],
+            all_credits=[
+                ConversionCredit.from_record(c) for c in record["attribution"]["conversions"]
+            ],
         )
 
 

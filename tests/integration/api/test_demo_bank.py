@@ -410,7 +410,13 @@ def _forbidden_above(errors: list[dict[str, Any]], where: tuple[Any, ...]) -> bo
 # their own book only (the demo's list suppresses none of the largest book), and only admin reads
 # leftOutIntroducers, which the first target of the probed product does not have. Both are read
 # with planted cases in tests/integration/api/test_campaign_api.py.
-RIGHTLY_EMPTY = {(Role.RM, "SuppressedCustomer"), (Role.ADMIN, "LeftOut")}
+# The demo loads no outcomes, so a list version's effect credits no conversion to anyone
+# (read with planted referrals in tests/integration/graph/test_campaign_effect.py).
+RIGHTLY_EMPTY = {
+    (Role.RM, "SuppressedCustomer"),
+    (Role.ADMIN, "LeftOut"),
+    *((role, "ConversionCredit") for role in (Role.MARKETER, Role.RISK, Role.ADMIN)),
+}
 
 
 async def test_every_field_answers_safely_for_every_role(

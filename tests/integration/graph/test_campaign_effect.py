@@ -48,6 +48,7 @@ query($id: ID!) {
                treatedClusters controlClusters }
     cuped { difference stdError theta varianceReduction }
     segments { segment cuped error estimate { difference } }
+    attributionRule credits { customerId treatment credited reason rejected chain }
   }
 }
 """
@@ -89,6 +90,16 @@ async def loaded(
         {**good[0], "customer_id": "NOBODY"},
     ]
     write(root / "outcomes", "outcomes", good + bad)
+    # referrals to the converted: the treated one from both listed introducers (H2 earlier,
+    # H2 referred by H3 before); the control one from H1, whom it had referred first (a cycle)
+    converted_t, converted_c = treated[0], control[0]
+    write(root / "outcomes", "referrals", [
+        {"referrer_id": "H1", "referee_id": converted_t, "referred_at": day(2)},
+        {"referrer_id": "H2", "referee_id": converted_t, "referred_at": day(1)},
+        {"referrer_id": "H3", "referee_id": "H2", "referred_at": day(-40)},
+        {"referrer_id": converted_c, "referee_id": "H1", "referred_at": day(0)},
+        {"referrer_id": "H1", "referee_id": converted_c, "referred_at": day(3)},
+    ])  # fmt: skip
     loader = Loader(store, test_settings, rejects_dir=root / "rejects")
     first = await loader.load(root / "outcomes")
     again = await Loader(store, test_settings, rejects_dir=root / "rejects").load(root / "outcomes")
@@ -113,6 +124,8 @@ def test_outcomes_load_once_with_a_reason_for_every_row_off_the_list(
     first, again = loaded["reports"]
     (outcomes,) = [f for f in first["files"] if f["file"] == "outcomes"]
     assert outcomes["rows_loaded"] == 3
+    (referrals,) = [f for f in first["files"] if f["file"] == "referrals"]
+    assert referrals["rows_rejected"] == 0
     assert outcomes["reasons"] == {"DANGLING_REFERENCE": 1, "NOT_ON_LIST": 3}
     messages = " | ".join(e["message"] for e in outcomes["examples"])
     assert "is no stored list version" in messages
@@ -178,6 +191,24 @@ async def test_the_effect_read_is_the_cluster_robust_estimate_on_the_loaded_rows
     assert [s["segment"] for s in effect["segments"]] == ["PERSON"]
 
 
+async def test_each_conversion_credits_one_listed_introducer_and_never_a_cycle(
+    loaded: dict[str, Any],
+) -> None:
+    found = await EffectRepository(loaded["store"]).attribution(loaded["version"])
+    assert found["rule"] == "earliest-in-window-listed-introducer"
+    credits = {c["customer_id"]: c for c in found["conversions"]}
+    converted = {c for c, o in loaded["outcome"].items() if o == "CONVERTED"}
+    assert set(credits) == converted, "one attribution per conversion"
+    (treated,) = [c for c in converted if loaded["arm"][c] == "T"]
+    (control,) = [c for c in converted if loaded["arm"][c] == "C"]
+    assert credits[treated]["credited"] == "H2"  # the earlier of H1 and H2
+    assert credits[treated]["chain"] == ["H3"]  # kept for analytics, not credited
+    assert credits[treated]["treatment"] == "T"
+    assert credits[control]["credited"] is None
+    assert credits[control]["reason"] == "CYCLE"
+    assert [r["reason"] for r in credits[control]["rejected"]] == ["CYCLE"]
+
+
 @pytest.fixture(scope="module")
 def client(loaded: dict[str, Any], test_settings: CrkgSettings) -> Iterator[TestClient]:
     with pytest.MonkeyPatch.context() as patch:
@@ -196,6 +227,8 @@ def test_the_effect_over_graphql_for_marketer_risk_and_admin_only(
     assert effect["estimate"]["difference"] == pytest.approx(0.5 - 0.5)
     assert effect["estimate"]["treatedClusters"] == effect["estimate"]["controlClusters"] == 2
     assert effect["segments"][0]["segment"] == "PERSON"
+    assert effect["attributionRule"] == "earliest-in-window-listed-introducer"
+    assert sorted(c["credited"] or "-" for c in effect["credits"]) == ["-", "H2"]
     for role in (Role.RISK, Role.ADMIN):
         other = api_for(client, test_settings, role, "someone").data(EFFECT, id=loaded["version"])
         assert other == {"listVersionEffect": effect}
@@ -215,18 +248,28 @@ async def test_with_every_pre_metric_the_effect_is_cuped_adjusted_and_the_cli_sa
         root / "late"
     )
     assert report.rows_rejected == 0, report.to_json()
-    effect = await EffectRepository(loaded["store"]).effect(loaded["version"])
-    y, treated, clusters, x = _planted(loaded)
-    assert _close(effect["cuped"], cuped(y, x, treated, clusters).to_json())
-    assert effect["cuped"]["theta"] > 0
-    assert effect["arms"]["C"]["reached"] == 1
-    shown = run_crkg(test_settings, "campaign", "effect", loaded["version"], "--json")
-    assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["cuped"]["theta"] == pytest.approx(effect["cuped"]["theta"])
-    text = run_crkg(test_settings, "campaign", "effect", loaded["version"], "--segment", "kind")
-    assert text.returncode == 0, text.stderr
-    assert "CR1 cluster-robust" in text.stdout
-    assert "CUPED:" in text.stdout
-    refused = run_crkg(test_settings, "campaign", "effect", loaded["version"], "--segment", "x")
-    assert refused.returncode != 0
-    assert "bad segment" in refused.stderr
+    try:
+        effect = await EffectRepository(loaded["store"]).effect(loaded["version"])
+        y, treated, clusters, x = _planted(loaded)
+        assert _close(effect["cuped"], cuped(y, x, treated, clusters).to_json())
+        assert effect["cuped"]["theta"] > 0
+        assert effect["arms"]["C"]["reached"] == 1
+        shown = run_crkg(test_settings, "campaign", "effect", loaded["version"], "--json")
+        assert shown.returncode == 0, shown.stderr
+        cli_theta = json.loads(shown.stdout)["cuped"]["theta"]
+        assert cli_theta == pytest.approx(effect["cuped"]["theta"])
+        text = run_crkg(test_settings, "campaign", "effect", loaded["version"], "--segment", "kind")
+        assert text.returncode == 0, text.stderr
+        assert "CR1 cluster-robust" in text.stdout
+        assert "CUPED:" in text.stdout
+        refused = run_crkg(test_settings, "campaign", "effect", loaded["version"], "--segment", "x")
+        assert refused.returncode != 0
+        assert "bad segment" in refused.stderr
+    finally:  # the other tests (in random order) read the version without this row
+        write(root / "undo", "outcomes", [{**loaded["late"][0], "op": "DELETE"}])
+        undo = await Loader(loaded["store"], test_settings, rejects_dir=root / "rejects").load(
+            root / "undo"
+        )
+        assert undo.rows_rejected == 0, undo.to_json()
+    after = await EffectRepository(loaded["store"]).effect(loaded["version"])
+    assert after["arms"]["C"]["without_outcome"] == 1, "the DELETE row removed the outcome"

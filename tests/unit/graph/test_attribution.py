@@ -10,6 +10,7 @@ import numpy as np
 
 from graph.attribution import (
     CYCLE,
+    MAX_CHAIN,
     NO_REFERRAL,
     RULE,
     SELF_REFERRAL,
@@ -118,3 +119,10 @@ def test_on_random_referral_graphs_every_conversion_has_at_most_one_valid_credit
                 and (r.referrer_id, r.referred_at) not in rejected
             ]
             assert earlier == [], "an earlier valid candidate was passed over"
+
+
+def test_the_chain_kept_stops_after_max_chain_hops() -> None:
+    referrals = [Referral(f"U{i + 1}", f"U{i}", d(-i - 1)) for i in range(12)]
+    referrals.append(Referral("U0", "T1", d(1)))
+    (done,) = attribute([Conversion("T1", d(5))], referrals, {"U0"}, start=START)
+    assert done.chain == tuple(f"U{i}" for i in range(1, MAX_CHAIN + 1))
