@@ -188,6 +188,7 @@ class ContactOutcome(StrEnum):
     REACHED = "REACHED"
     DECLINED = "DECLINED"
     CONVERTED = "CONVERTED"
+    NOT_CONVERTED = "NOT_CONVERTED"  # the window closed without a conversion (either arm)
 
 
 class SuppressionReason(StrEnum):

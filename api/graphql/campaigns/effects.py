@@ -30,6 +30,7 @@ class EffectArm:
     reached: int
     declined: int
     converted: int
+    not_converted: int
 
     @classmethod
     def from_record(cls, treatment: str, record: dict[str, Any]) -> EffectArm:
@@ -40,6 +41,7 @@ class EffectArm:
             reached=record["reached"],
             declined=record["declined"],
             converted=record["converted"],
+            not_converted=record["not_converted"],
         )
 
 

@@ -178,9 +178,9 @@ async def test_the_effect_read_is_the_cluster_robust_estimate_on_the_loaded_rows
 ) -> None:
     effect = await EffectRepository(loaded["store"]).effect(loaded["version"], segment="kind")
     assert effect["arms"]["T"] == {"rows": 2, "without_outcome": 0, "reached": 1, "declined": 0,
-                                   "converted": 1}  # fmt: skip
+                                   "converted": 1, "not_converted": 0}  # fmt: skip
     assert effect["arms"]["C"] == {"rows": 2, "without_outcome": 1, "reached": 0, "declined": 0,
-                                   "converted": 1}  # fmt: skip
+                                   "converted": 1, "not_converted": 0}  # fmt: skip
     y, treated, clusters, _ = _planted(loaded)
     want = difference(y, treated, clusters).to_json()
     assert _close(effect["estimate"], want)
