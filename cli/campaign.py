@@ -1,5 +1,5 @@
-"""``crkg campaign create|draw|show|approve|export``: campaigns and their immutable list
-versions from the command line, with the GraphQL area's rules (issue 12).
+"""``crkg campaign create|draw|show|approve|export|effect``: campaigns and their immutable
+list versions from the command line, with the GraphQL area's rules (issue 12).
 
 Who acts is ``--by`` (default: the login name): a list version is approved by another person
 than the one who drew it (maker-checker), and an export with ``--contacts`` needs that
@@ -26,10 +26,11 @@ from graph.errors import CrkgError
 from graph.lists import DrawParameters, ListPolicy
 from graph.queries.screens import RiskFlagRule
 from graph.repositories.campaigns import CampaignInput, CampaignRepository, ListExport
+from graph.repositories.effects import SEGMENTS, EffectRepository
 from graph.store import connected_store
 
 app = typer.Typer(
-    help="Campaigns and their list versions: create, draw, show, approve, export.",
+    help="Campaigns and their list versions: create, draw, show, approve, export, effect.",
     no_args_is_help=True,
 )
 T = TypeVar("T")
@@ -207,6 +208,61 @@ def approve(
     """Approve a list version another person drew (maker-checker)."""
     version = _with_repository(lambda r: r.approve(list_version_id, subject=by or _me()))
     console.print(f"{list_version_id} approved by {version['approved_by']}")
+
+
+def _estimate_line(name: str, est: dict[str, Any]) -> str:
+    line = (
+        f"{name}: {est['difference']:+.4f} (treated {est['treated']['rate']:.4f} − control "
+        f"{est['control']['rate']:.4f}), {est['level']:.0%} interval [{est['low']:+.4f}, "
+        f"{est['high']:+.4f}], p = {est['p_value']:.3g}"
+    )
+    if est.get("variance_reduction") is not None:
+        line += f"; theta {est['theta']:.4g}, variance −{est['variance_reduction']:.1%}"
+    return line
+
+
+@app.command("effect")
+@friendly_errors
+def effect(
+    list_version_id: Annotated[str, typer.Argument(help="a list version (K1:v1)")],
+    segment: Annotated[
+        str | None, typer.Option(help=f"break down by a customer property: {', '.join(SEGMENTS)}")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the effect as JSON")] = False,
+) -> None:
+    """The measured effect of a list version on conversion (the loaded outcomes): counts per
+    arm, treated − control with its 95% cluster-robust interval, CUPED, per segment."""
+    settings = common.settings()
+
+    async def go() -> dict[str, Any]:
+        async with connected_store(settings) as store:
+            return await EffectRepository(store).effect(list_version_id, segment=segment)
+
+    found = common.run(go())
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{list_version_id}: outcomes per arm")
+    for column in ("arm", "rows", "no outcome", "reached", "declined", "converted"):
+        table.add_column(column, justify="right")
+    keys = ("rows", "without_outcome", "reached", "declined", "converted")
+    for arm, counts in found["arms"].items():
+        table.add_row(arm, *(str(counts[k]) for k in keys))
+    console.print(table)
+    if found["error"]:
+        typer.echo(f"no estimate: {found['error']}")
+        return
+    typer.echo(_estimate_line("effect", found["estimate"]))
+    typer.echo(f"  method: {found['estimate']['method']}")
+    if found["cuped"]:
+        typer.echo(_estimate_line("CUPED", found["cuped"]))
+    else:
+        typer.echo(found["cuped_note"])
+    for part in found["segments"]:
+        if "error" in part:
+            typer.echo(f"  {part['segment']}: no estimate ({part['error']})")
+        else:
+            typer.echo("  " + _estimate_line(part["segment"], part))
 
 
 @app.command("export")

@@ -15,6 +15,7 @@ from pydantic import Field
 from graph.model import (
     ConsentStatus,
     ContactChannel,
+    ContactOutcome,
     ContactPurpose,
     GraphModel,
     Key,
@@ -23,6 +24,7 @@ from graph.model import (
     RelationshipModel,
     RelType,
     SuppressionReason,
+    TreatmentCode,
 )
 
 
@@ -140,6 +142,19 @@ class Suppression(RelationshipModel, rel_type=RelType.SUPPRESSES, source=NodeLab
     risk_flags: tuple[str, ...] = ()  # the guardrail's own reasons (risk and admin see them)
 
 
+class Outcome(RelationshipModel, rel_type=RelType.OUTCOME, source=NodeLabel.LIST_VERSION):
+    """What came of one list row (the ``outcomes`` contract file), keyed by (list version,
+    treatment code, customer), for treated and control rows alike; ``pre_metric`` is the
+    customer's pre-period metric CUPED adjusts with."""
+
+    list_version_id: Key
+    treatment: TreatmentCode
+    customer_id: Key
+    outcome: ContactOutcome
+    day: date
+    pre_metric: float | None = None
+
+
 CAMPAIGN_NODE_MODELS: tuple[type[NodeModel], ...] = (
     Consent,
     OptOut,
@@ -155,4 +170,5 @@ CAMPAIGN_RELATIONSHIP_MODELS: tuple[type[GraphModel], ...] = (
     HasVersion,
     ListRow,
     Suppression,
+    Outcome,
 )

@@ -60,6 +60,7 @@ class RelType(StrEnum):
     HAS_VERSION = "HAS_VERSION"  # Campaign -> ListVersion
     LISTS = "LISTS"  # ListVersion -> Customer: a row of the list, with its reasons
     SUPPRESSES = "SUPPRESSES"  # ListVersion -> Customer: a suppressed candidate, with its codes
+    OUTCOME = "OUTCOME"  # ListVersion -> Customer: a list row's outcome (treated or control)
 
 
 class TieKind(StrEnum):
@@ -172,6 +173,22 @@ class ContactPurpose(StrEnum):
 class ConsentStatus(StrEnum):
     GRANTED = "GRANTED"
     WITHDRAWN = "WITHDRAWN"
+
+
+class TreatmentCode(StrEnum):
+    """A list row's arm: treated, or the hold-out's control (graph.holdout)."""
+
+    TREATED = "T"
+    CONTROL = "C"
+
+
+class ContactOutcome(StrEnum):
+    """What came of a list row (the outcomes file): conversion is what the effect counts."""
+
+    REACHED = "REACHED"
+    DECLINED = "DECLINED"
+    CONVERTED = "CONVERTED"
+    NOT_CONVERTED = "NOT_CONVERTED"  # the window closed without a conversion (either arm)
 
 
 class SuppressionReason(StrEnum):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from graph.enums import (
     ConsentStatus,
     ContactChannel,
+    ContactOutcome,
     ContactPurpose,
     CustomerKind,
     IdentifierKind,
@@ -32,6 +33,7 @@ from graph.enums import (
     SuppressionReason,
     TieKind,
     Tier,
+    TreatmentCode,
 )
 
 # Keys are bank identifiers: printable, no whitespace at the ends, bounded.
@@ -416,6 +418,7 @@ class ReferralTargetLink(
 __all__ = [
     "ConsentStatus",
     "ContactChannel",
+    "ContactOutcome",
     "ContactPurpose",
     "CustomerKind",
     "IdentifierKind",
@@ -430,6 +433,7 @@ __all__ = [
     "SuppressionReason",
     "TieKind",
     "Tier",
+    "TreatmentCode",
 ]
 
 NODE_MODELS: tuple[type[NodeModel], ...] = (

@@ -29,6 +29,7 @@ from typing import Final
 from graph.model import (
     ConsentStatus,
     ContactChannel,
+    ContactOutcome,
     ContactPurpose,
     CustomerKind,
     IdentifierKind,
@@ -39,6 +40,7 @@ from graph.model import (
     ScenarioKind,
     TieKind,
     Tier,
+    TreatmentCode,
 )
 from graph.targets import (
     CAMPAIGN,
@@ -60,8 +62,8 @@ from loaders.contract_shapes import NumberRule as NumberRule
 from loaders.contract_shapes import RelationshipColumns as RelationshipColumns
 
 # v1 (DESIGN.md) plus the optional columns of issue 9 (birth_date, defaulted_at, product
-# eligibility) and the optional files of issue 12 (consents, opt_outs, complaints, contacts):
-# an export written for v1 loads unchanged.
+# eligibility) and the optional files of issue 12 (consents, opt_outs, complaints, contacts,
+# outcomes): an export written for v1 loads unchanged.
 CONTRACT_VERSION: Final = "1.2"
 LIST_SEPARATOR: Final = ";"
 OPS: Final = ("UPSERT", "DELETE")
@@ -82,6 +84,8 @@ ENUM_DOMAINS: Final[dict[str, type[StrEnum]]] = {
     "contact_channel": ContactChannel,
     "contact_purpose": ContactPurpose,
     "consent_status": ConsentStatus,
+    "treatment_code": TreatmentCode,
+    "contact_outcome": ContactOutcome,
 }
 ACCEPTED_ENUMS: Final[dict[str, tuple[str, ...]]] = {
     name: tuple(member.value for member in enum) for name, enum in ENUM_DOMAINS.items()
@@ -321,7 +325,7 @@ FILE_ORDER: Final[tuple[str, ...]] = (
     "relationship_managers", "customers", "partners", "products", "scenarios", "campaigns",
     "social", "holdings", "participation", "partner_links", "referrals", "transfers",
     "guarantees", "shareholdings", "identifiers", "consents", "opt_outs", "complaints",
-    "contacts",
+    "contacts", "outcomes",
 )  # fmt: skip
 
 NODE_FILES: Final[dict[str, NodeTarget]] = {
@@ -346,3 +350,4 @@ class RejectReason(StrEnum):
     MALFORMED_ROW = "MALFORMED_ROW"  # wrong number of fields, not a JSON object, …
     ERASED_SUBJECT = "ERASED_SUBJECT"  # names a customer erased on request (crkg erase)
     CONTROL_CHARACTER = "CONTROL_CHARACTER"  # a text value holds a control character (NUL, …)
+    NOT_ON_LIST = "NOT_ON_LIST"  # an outcome for no row of that list version and treatment

@@ -12,11 +12,15 @@ from graph.targets import (
     CONSENT,
     CONTACT,
     CUSTOMER,
+    LIST_VERSION,
     OPT_OUT,
     NodeTarget,
     RelationshipTarget,
 )
-from loaders.contract_shapes import FileSpec, LinkColumn
+from loaders.contract_shapes import FileSpec, LinkColumn, NumberRule, RelationshipColumns
+
+# The file whose rows must name a row of a stored list version (loaders.pipeline checks it).
+OUTCOMES: Final = "outcomes"
 
 
 def _customer_link(rel_type: RelType, record: NodeTarget) -> tuple[LinkColumn, ...]:
@@ -72,5 +76,24 @@ CAMPAIGN_LOOP_SPECS: Final[tuple[FileSpec, ...]] = (
         refs={"customer_id": "customers", "campaign_id": "campaigns"},
         node=CONTACT,
         links=_customer_link(RelType.WAS_CONTACTED, CONTACT),
+    ),
+    # what came of a list row (issue 12, stage 2), treated and control alike: stored as
+    # (ListVersion)-[:OUTCOME {treatment, outcome, day, pre_metric}]->(Customer), one per
+    # (list version, treatment, customer); a row must name a row of that version with that
+    # treatment code, or it is rejected (NOT_ON_LIST)
+    FileSpec(
+        OUTCOMES,
+        ("list_version_id", "treatment", "customer_id", "outcome", "day", "pre_metric"),
+        required=("list_version_id", "treatment", "customer_id", "outcome", "day"),
+        key=("list_version_id", "treatment", "customer_id"),
+        enums={"treatment": "treatment_code", "outcome": "contact_outcome"},
+        numbers={"pre_metric": NumberRule()},
+        dates=("day",),
+        refs={"customer_id": "customers"},
+        relationship=RelationshipColumns(
+            "list_version_id",
+            "customer_id",
+            RelationshipTarget(RelType.OUTCOME, LIST_VERSION, CUSTOMER, ("treatment",)),
+        ),
     ),
 )

@@ -32,6 +32,7 @@ from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from loaders.chunks import ChunkQueue, next_chunk, validate_chunks
 from loaders.contract import NODE_FILES, SPECS, FileSpec
+from loaders.contract_campaign import OUTCOMES
 from loaders.encoding import EncodingChoice, declared, detect_file_encoding
 from loaders.mapping import Mapping
 from loaders.pii import IdentifierHasher, hasher_from_settings
@@ -179,8 +180,37 @@ class Loader:
             gone = {problem.line for problem in erased}
             rows = [row for row in rows if row.line not in gone]
         dangling = await self._check_references(spec, rows)
+        if spec.name == OUTCOMES:
+            checked = {problem.line for problem in dangling}
+            dangling += await self._off_list([r for r in rows if r.line not in checked])
         lines = {problem.line for problem in dangling}
         return [row for row in rows if row.line not in lines], [*erased, *dangling]
+
+    async def _off_list(self, rows: list[ValidRow]) -> list[Reject]:
+        """An outcome must name a row of a stored list version with that row's treatment
+        code: a reject (NOT_ON_LIST, with the reason) for each that does not."""
+        upserts = [row for row in rows if row.op is Op.UPSERT]
+        pairs = [(str(r.values["list_version_id"]), str(r.values["customer_id"])) for r in upserts]
+        stored = await self.repository.list_rows(pairs)
+        problems: list[Reject] = []
+        for row, pair in zip(upserts, pairs, strict=True):
+            exists, treatment = stored.get(pair, (False, None))
+            if not exists:
+                why = f"list_version_id {pair[0]!r} is no stored list version"
+            elif treatment is None:
+                why = f"customer_id {pair[1]!r} is not on list version {pair[0]!r}"
+            elif treatment != str(row.values["treatment"]):
+                why = (
+                    f"customer_id {pair[1]!r} has treatment {treatment!r} on list version "
+                    f"{pair[0]!r}, not {row.values['treatment']!r}"
+                )
+            else:
+                continue
+            column = "list_version_id" if not exists else "customer_id"
+            problems.append(
+                Reject(OUTCOMES, row.line, column, RejectReason.NOT_ON_LIST, why, row.raw)
+            )
+        return problems
 
     async def _erased_rows(self, spec: FileSpec, rows: list[ValidRow]) -> list[Reject]:
         """A reject for every row naming an erased customer (``crkg erase``): matched by the

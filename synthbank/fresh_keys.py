@@ -182,4 +182,5 @@ def fresh_key_makers(bank: GeneratedBank, ids: Families) -> dict[str, FreshKeys]
         "opt_outs": node(ids.opt_outs, "opt_out_id"),
         "complaints": node(ids.complaints, "complaint_id"),
         "contacts": node(ids.contacts, "contact_id"),
+        "outcomes": lambda rng, k: {},  # the file has no rows to plant a bad one in
     }

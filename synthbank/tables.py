@@ -1,10 +1,11 @@
-"""The generated bank before rendering, its id families, and the 19 contract files as renderers
+"""The generated bank before rendering, its id families, and the 20 contract files as renderers
 over its arrays."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -116,7 +117,7 @@ class Families:
 
 
 def tables_of(bank: GeneratedBank, ids: Families) -> dict[str, r.Table]:
-    """The 19 contract files as renderers over the generated arrays."""
+    """The 20 contract files as renderers over the generated arrays."""
     p, eco, soc = bank.people, bank.eco, bank.social
     cust = ids.customers
 
@@ -333,7 +334,7 @@ def tables_of(bank: GeneratedBank, ids: Families) -> dict[str, r.Table]:
 def outreach_tables(
     o: Outreach, ids: Families, table: Callable[[str, int, dict[str, r.Renderer]], r.Table]
 ) -> dict[str, r.Table]:
-    """The four files suppression reads."""
+    """The four files suppression reads, and the (empty) outcomes file."""
     cust = ids.customers
     return {
         "consents": table(
@@ -380,4 +381,11 @@ def outreach_tables(
                 "campaign_id": optional_id_ref(ids.campaigns, o.contact_campaign),
             },
         ),
+        # outcomes name rows of list versions, which are drawn in the database, never
+        # generated: the file is written with its header only
+        "outcomes": table("outcomes", 0, {c: _no_rows for c in SPECS["outcomes"].columns}),
     }
+
+
+def _no_rows(ix: Any) -> pa.Array:
+    return pa.nulls(0, pa.string())

@@ -50,6 +50,7 @@ from graph.repositories.audit import AuditRepository
 from graph.repositories.campaigns import CampaignRepository
 from graph.repositories.communities import CommunityRepository
 from graph.repositories.customers import CustomerRepository
+from graph.repositories.effects import EffectRepository
 from graph.repositories.projections import ProjectionRepository
 from graph.repositories.referral_targets import ReferralTargetRepository
 from graph.repositories.risk_linkages import RiskLinkageRepository
@@ -77,6 +78,7 @@ class Repositories:
         self.projections = ProjectionRepository(store)
         self.audit = AuditRepository(store)
         self.campaigns = CampaignRepository(store, risk_rule=risk_rule, policy=policy)
+        self.effects = EffectRepository(store)
 
 
 class Loaders:

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from api.graphql.admin import queries as admin
+from api.graphql.campaigns import effects as campaign_effects
 from api.graphql.campaigns import queries as campaign_area
 from api.graphql.common import queries as common
 from api.graphql.explorer.queries import ExplorerQuery
@@ -40,6 +41,7 @@ class Query:
     campaigns = campaign_area.campaigns
     list_versions = campaign_area.list_versions
     list_version = campaign_area.list_version
+    list_version_effect = campaign_effects.list_version_effect
     guarantee_circles = risk.guarantee_circles
     risk_rings = risk.risk_rings
     exposure = risk.exposure

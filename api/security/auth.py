@@ -20,6 +20,7 @@ write_data                             x
 read_lists         x   x         x     x
 manage_campaigns       x               x
 export_contacts                        x      x
+read_effects           x         x     x
 =================  ==  ========  ====  =====  =======
 
 Decisions the design leaves open:
@@ -110,6 +111,9 @@ class Permission(StrEnum):
     """Creating campaigns, drawing and approving list versions, masked exports."""
     EXPORT_CONTACTS = "export_contacts"
     """Exports of an approved list version with contact details (audited)."""
+    READ_EFFECTS = "read_effects"
+    """The measured effect of a list version: aggregates over the whole list, not an RM's
+    book, so marketers, risk and admin read it."""
 
 
 _EVERY_ROLE = frozenset({Permission.READ_CUSTOMERS, Permission.READ_NETWORK})
@@ -124,6 +128,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
             Permission.SEARCH_ANY_BOOK,
             Permission.READ_LISTS,
             Permission.MANAGE_CAMPAIGNS,
+            Permission.READ_EFFECTS,
         },
         Role.RISK: _EVERY_ROLE
         | {
@@ -132,6 +137,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
             Permission.READ_RUNS,
             Permission.READ_FINANCIALS,
             Permission.READ_LISTS,
+            Permission.READ_EFFECTS,
         },
         Role.ADMIN: frozenset(Permission),
         Role.CHANNEL: frozenset({Permission.EXPORT_CONTACTS}),

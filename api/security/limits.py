@@ -149,6 +149,11 @@ LIST_BOUNDS: Final[Mapping[tuple[str, str], ListBound]] = {
     ("SuppressedCustomer", "riskFlags"): ListBound(
         3, why="RISK_RATING, RISK_LINKAGE, NEAR_DEFAULT"
     ),
+    ("ListVersionEffect", "segments"): ListBound(
+        200, why="the values of one customer property (kind, tier, lifecycle stage, branch)"
+    ),
+    ("ConversionCredit", "rejected"): ListBound(20, why="referrals a conversion never credits"),
+    ("ConversionCredit", "chain"): ListBound(8, why="graph.attribution.MAX_CHAIN hops"),
     # the explorer page's fields (api/graphql/explorer/)
     ("Query", "explorerTies"): ListBound(60, why="at most 60 pairs"),
     ("ExplorerLinkage", "edges"): ListBound(200, why="relationships drawn per linkage"),

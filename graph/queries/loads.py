@@ -165,6 +165,16 @@ def existing_keys(target: NodeTarget) -> LiteralString:
     )
 
 
+# The stored rows an outcomes file names: per (list version, customer) pair of $pairs, whether
+# the version exists and the treatment code of the customer's row on it (null: not on it).
+LIST_ROWS_OF: Final[LiteralString] = """
+UNWIND $pairs AS pair
+OPTIONAL MATCH (v:ListVersion {list_version_id: pair.version})
+OPTIONAL MATCH (v)-[row:LISTS]->(:Customer {customer_id: pair.customer})
+RETURN pair.version AS version, pair.customer AS customer, v IS NOT NULL AS version_exists,
+       row.treatment AS treatment
+"""
+
 RECORD_LOAD_RUN: Final[LiteralString] = """
 MERGE (run:LoadRun {run_id: $run_id})
 SET run += $properties

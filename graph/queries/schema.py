@@ -11,8 +11,9 @@ from graph.results import COMMUNITY_PROPERTIES
 # Bump when a statement below changes meaning; `crkg init` records it on the marker node.
 # 2: RiskLinkage; 3: Community, community ids, referral targets; 4: AuditEvent;
 # 5: AlgorithmJob (durable runAlgorithm jobs);
-# 6: the campaign loop (Consent, OptOut, Complaint, Contact, ListVersion); 7: Erasure
-SCHEMA_VERSION: Final = 7
+# 6: the campaign loop (Consent, OptOut, Complaint, Contact, ListVersion); 7: Erasure;
+# 8: the outcomes of list rows, (ListVersion)-[:OUTCOME]->(Customer), indexed by arm and outcome
+SCHEMA_VERSION: Final = 8
 
 # (name, statement). Every node key of the graph model has a uniqueness constraint, which also
 # gives the index that MERGE and key look-ups use.
@@ -191,6 +192,12 @@ INDEXES: Final[tuple[tuple[str, LiteralString], ...]] = (
     (
         "transferred_to_at",
         "CREATE INDEX transferred_to_at IF NOT EXISTS FOR ()-[r:TRANSFERRED_TO]-() ON (r.at)",
+    ),
+    # a list version's conversions per arm (the effect read)
+    (
+        "outcome_treatment_outcome",
+        "CREATE INDEX outcome_treatment_outcome IF NOT EXISTS "
+        "FOR ()-[r:OUTCOME]-() ON (r.treatment, r.outcome)",
     ),
     (
         "referred_referred_at",

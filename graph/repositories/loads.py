@@ -109,6 +109,23 @@ class LoadRepository:
             found.update(str(r["key"]) for r in rows)
         return found
 
+    async def list_rows(
+        self, pairs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[bool, str | None]]:
+        """Per (list version, customer): whether the version exists, and the treatment code
+        of the customer's row on it (None when the customer is not on it)."""
+        wanted = [{"version": v, "customer": c} for v, c in dict.fromkeys(pairs)]
+        if not wanted:
+            return {}
+        rows = await self.runner.fetch("look up list rows", q.LIST_ROWS_OF, pairs=wanted)
+        return {
+            (str(r["version"]), str(r["customer"])): (
+                bool(r["version_exists"]),
+                None if r["treatment"] is None else str(r["treatment"]),
+            )
+            for r in rows
+        }
+
     async def record_run(self, run_id: str, properties: dict[str, Any]) -> None:
         await self.runner.execute_idempotent(  # MERGE on the run id, SET of given values
             "record load run", q.RECORD_LOAD_RUN, run_id=run_id, properties=properties

@@ -324,6 +324,12 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
         "{ version { listVersionId } } }"
     )
     version = drawn["drawListVersion"]["version"]["listVersionId"]
+    # a version with a hold-out, so its effect has both arms (no outcomes: no conversions)
+    held = admin.data(
+        f'mutation {{ drawListVersion(campaignId: "{campaign}", seed: 7, holdoutShare: 0.5) '
+        "{ version { listVersionId } } }"
+    )
+    held_out = held["drawListVersion"]["version"]["listVersionId"]
     row = demo.customers[rich]
     return {
         "Query.customer.id": rich,
@@ -353,6 +359,8 @@ async def _probe_fills(demo: DemoBank, admin: Api) -> dict[str, Any]:
         "campaignId": campaign,
         "Query.listVersions.first": 2,  # 50 versions × 50 rows × paths is over the cost limit
         "Query.listVersion.id": version,
+        "Query.listVersionEffect.id": held_out,
+        "Query.listVersionEffect.segmentBy": "KIND",  # so that segments are reached
         "Mutation.approveListVersion.id": version,
         "Mutation.exportListVersion.id": version,
         "Mutation.exportListContacts.id": version,
@@ -402,7 +410,13 @@ def _forbidden_above(errors: list[dict[str, Any]], where: tuple[Any, ...]) -> bo
 # their own book only (the demo's list suppresses none of the largest book), and only admin reads
 # leftOutIntroducers, which the first target of the probed product does not have. Both are read
 # with planted cases in tests/integration/api/test_campaign_api.py.
-RIGHTLY_EMPTY = {(Role.RM, "SuppressedCustomer"), (Role.ADMIN, "LeftOut")}
+# The demo loads no outcomes, so a list version's effect credits no conversion to anyone
+# (read with planted referrals in tests/integration/graph/test_campaign_effect.py).
+RIGHTLY_EMPTY = {
+    (Role.RM, "SuppressedCustomer"),
+    (Role.ADMIN, "LeftOut"),
+    *((role, "ConversionCredit") for role in (Role.MARKETER, Role.RISK, Role.ADMIN)),
+}
 
 
 async def test_every_field_answers_safely_for_every_role(

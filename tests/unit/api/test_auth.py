@@ -323,6 +323,7 @@ EXPECTED_TABLE = {
     Permission.READ_LISTS: {Role.RM, Role.MARKETER, Role.RISK, Role.ADMIN},
     Permission.MANAGE_CAMPAIGNS: {Role.MARKETER, Role.ADMIN},
     Permission.EXPORT_CONTACTS: {Role.CHANNEL, Role.ADMIN},
+    Permission.READ_EFFECTS: {Role.MARKETER, Role.RISK, Role.ADMIN},
 }
 
 
