@@ -142,6 +142,30 @@ class SearchSlots:
                 self._by_owner[owner] = self._by_owner.get(owner, 0) + 1
         return SearchSlot(functools.partial(self._release, owner))
 
+    async def take_waiting(self, owner: str | None, wait: float) -> SearchSlot:
+        """:meth:`take`, waiting up to ``wait`` seconds for a process slot to free (polled
+        every 20 ms, never blocking the event loop): a moment's queue at a busy desk, not a
+        refusal. An owner over their share is refused at once (their own searches run).
+
+        >>> slots = SearchSlots(1)
+        >>> held = slots.take("alice")
+        >>> asyncio.run(slots.take_waiting("bob", 0.05))
+        Traceback (most recent call last):
+        ...
+        graph.errors.ServiceBusyError: 1 warm-path searches already running in this process, ...
+        >>> held.release(); asyncio.run(slots.take_waiting("bob", 0.05)).release()
+        """
+        until = time.monotonic() + wait
+        while True:
+            try:
+                return self.take(owner)
+            except OwnerBusyError:
+                raise
+            except ServiceBusyError:
+                if time.monotonic() >= until:
+                    raise
+            await asyncio.sleep(0.02)
+
     def _release(self, owner: str | None) -> None:
         with self._lock:
             self._taken -= 1
@@ -240,6 +264,7 @@ async def warmest_paths_between(
     slots: SearchSlots | None = None,
     owner: str | None = None,
     screen: Callable[[list[str]], Awaitable[set[str]]] | None = None,
+    slot_wait: float = 0.0,
 ) -> list[WarmPath]:
     """The ``k`` warmest paths of ties from any of ``sources`` to ``target``.
 
@@ -303,7 +328,9 @@ async def warmest_paths_between(
         raise InvalidGraphError(f"max_hops must be within 1..6, got {max_hops}")
     if k < 1:
         raise InvalidGraphError(f"k must be at least 1, got {k}")
-    slot = slots.take(owner) if slots is not None else None
+    if slots is not None and deadline is not None:  # a slot is waited for within the deadline
+        slot_wait = max(0.0, min(slot_wait, deadline - time.monotonic()))
+    slot = await slots.take_waiting(owner, slot_wait) if slots is not None else None
     handed_over = False
     try:
         repository = ProjectionRepository(store)

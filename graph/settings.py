@@ -142,6 +142,11 @@ class CrkgSettings(BaseSettings):
     api_max_concurrent_searches: int = Field(
         default=2, ge=1, description="warm-path searches one API process runs at once"
     )
+    api_search_wait_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        description="how long a warm-path search waits for a free slot before BUSY",
+    )
     api_max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="largest HTTP request body (413 above)"
     )

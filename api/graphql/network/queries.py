@@ -91,6 +91,7 @@ async def warm_paths(
                 tie_kinds=tuple(kinds),
                 deadline=deadline,
                 slots=search_slots(context.settings.api_max_concurrent_searches),
+                slot_wait=context.settings.api_search_wait_seconds,
                 owner=context.principal.subject,
                 screen=targets.uncontactable if screen else None,
             ),

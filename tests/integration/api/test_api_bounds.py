@@ -283,11 +283,13 @@ async def slow_clique(loaded_bank: GraphStore, test_settings: CrkgSettings) -> A
 @contextmanager
 def _searches_limited(settings: CrkgSettings, *, searches: int) -> Iterator[TestClient]:
     """A client of an API whose path searches time out after SEARCH_TIMEOUT, ``searches``
-    of them at a time."""
+    of them at a time, refused at once when none is free (no wait for a slot: the waiting is
+    tests/unit/algorithms/test_search_slots.py's)."""
     limited = settings.model_copy(
         update={
             "api_query_timeout_seconds": SEARCH_TIMEOUT,
             "api_max_concurrent_searches": searches,
+            "api_search_wait_seconds": 0.0,
         }
     )
     with TestClient(create_app(limited)) as test_client:
