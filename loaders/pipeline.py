@@ -185,30 +185,38 @@ class Loader:
     async def _erased_rows(self, spec: FileSpec, rows: list[ValidRow]) -> list[Reject]:
         """A reject for every row naming an erased customer (``crkg erase``): matched by the
         erasure's pseudonym of the id, and reported without the row (it is the person's)."""
+        problems = [await self._erased_reject(spec, row.line, row.values) for row in rows]
+        return [problem for problem in problems if problem is not None]
+
+    async def _unerased(self, spec: FileSpec, rejects: list[Reject]) -> list[Reject]:
+        """Validation rejects, except that a rejected row naming an erased customer is an
+        ``ERASED_SUBJECT`` without the row: a bad value does not make it any less theirs."""
+        out = []
+        for reject in rejects:
+            erased = await self._erased_reject(spec, reject.line, reject.raw)
+            out.append(reject if erased is None else erased)
+        return out
+
+    async def _erased_reject(
+        self, spec: FileSpec, line: int, values: dict[str, Any]
+    ) -> Reject | None:
         if self._erased is None:
             self._erased = await ErasureRepository(self.store).pseudonyms()
         if not self._erased:
-            return []
+            return None
         columns = [c for c, referenced in dict(spec.refs).items() if referenced == "customers"]
         if spec.name == "customers":
             columns.insert(0, spec.key[0])
-        problems: list[Reject] = []
-        for row in rows:
-            for column in columns:
-                value = row.values.get(column)
-                erasure = None if value is None else self._erased.get(subject_pseudonym(str(value)))
-                if erasure is not None:
-                    message = (
-                        f"{column} names a customer erased on request ({erasure}): the row is "
-                        "neither loaded nor copied here"
-                    )
-                    problems.append(
-                        Reject(
-                            spec.name, row.line, column, RejectReason.ERASED_SUBJECT, message, {}
-                        )
-                    )
-                    break
-        return problems
+        for column in columns:
+            value = values.get(column)
+            erasure = None if value is None else self._erased.get(subject_pseudonym(str(value)))
+            if erasure is not None:
+                message = (
+                    f"{column} names a customer erased on request ({erasure}): the row is "
+                    "neither loaded nor copied here"
+                )
+                return Reject(spec.name, line, column, RejectReason.ERASED_SUBJECT, message, {})
+        return None
 
     async def _mark_profiles_stale(self, report: LoadReport) -> None:
         """Community profiles count tiers, holdings and scenario members: after a load that
@@ -251,6 +259,7 @@ class Loader:
             outcome = validator.validate(RawRow(number, values))
             (rejects if isinstance(outcome, Reject) else valid).append(outcome)  # type: ignore[arg-type]
         async with self._recorded(report):
+            rejects = await self._unerased(spec, rejects)
             valid, dangling = await self._without_dangling(spec, valid)
             rejects.extend(dangling)
             result.rows_read = len(records)
@@ -359,7 +368,7 @@ class Loader:
                     raise item
                 valid = item.valid
                 valid, dangling = await self._without_dangling(spec, valid)
-                for reject in (*item.rejects, *dangling):
+                for reject in (*await self._unerased(spec, item.rejects), *dangling):
                     rejects.write(reject)
                     reasons[reject.reason.value] += 1
                     if reasons[reject.reason.value] <= self.examples_per_reason:
