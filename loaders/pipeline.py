@@ -96,7 +96,6 @@ class Loader:
         self._headers: dict[str, list[str]] = {}  # read once, when the files are checked
         self._encodings: dict[str, EncodingChoice] = {}
         self.examples_per_reason = 3
-        self._erased: dict[str, str] | None = None  # pseudonym -> erasure, read once per load
 
     def _sources(self, directory: Path) -> list[SourceFile]:
         """The export's files, each with the encoding it is read with."""
@@ -185,38 +184,22 @@ class Loader:
     async def _erased_rows(self, spec: FileSpec, rows: list[ValidRow]) -> list[Reject]:
         """A reject for every row naming an erased customer (``crkg erase``): matched by the
         erasure's pseudonym of the id, and reported without the row (it is the person's)."""
-        problems = [await self._erased_reject(spec, row.line, row.values) for row in rows]
+        erased = await self._erasures()
+        problems = [_erased_reject(erased, spec, row.line, row.values) for row in rows]
         return [problem for problem in problems if problem is not None]
 
     async def _unerased(self, spec: FileSpec, rejects: list[Reject]) -> list[Reject]:
         """Validation rejects, except that a rejected row naming an erased customer is an
         ``ERASED_SUBJECT`` without the row: a bad value does not make it any less theirs."""
-        out = []
-        for reject in rejects:
-            erased = await self._erased_reject(spec, reject.line, reject.raw)
-            out.append(reject if erased is None else erased)
-        return out
+        if not rejects:
+            return rejects
+        erased = await self._erasures()
+        return [_erased_reject(erased, spec, r.line, r.raw) or r for r in rejects]
 
-    async def _erased_reject(
-        self, spec: FileSpec, line: int, values: dict[str, Any]
-    ) -> Reject | None:
-        if self._erased is None:
-            self._erased = await ErasureRepository(self.store).pseudonyms()
-        if not self._erased:
-            return None
-        columns = [c for c, referenced in dict(spec.refs).items() if referenced == "customers"]
-        if spec.name == "customers":
-            columns.insert(0, spec.key[0])
-        for column in columns:
-            value = values.get(column)
-            erasure = None if value is None else self._erased.get(subject_pseudonym(str(value)))
-            if erasure is not None:
-                message = (
-                    f"{column} names a customer erased on request ({erasure}): the row is "
-                    "neither loaded nor copied here"
-                )
-                return Reject(spec.name, line, column, RejectReason.ERASED_SUBJECT, message, {})
-        return None
+    async def _erasures(self) -> dict[str, str]:
+        """The erased pseudonyms, read again for every chunk: an erasure committed while a
+        long load runs must stop the person's later rows, not only the next load's."""
+        return await ErasureRepository(self.store).pseudonyms()
 
     async def _mark_profiles_stale(self, report: LoadReport) -> None:
         """Community profiles count tiers, holdings and scenario members: after a load that
@@ -467,3 +450,23 @@ def _example(reject: Reject) -> dict[str, object]:
         "reason": reject.reason.value,
         "message": reject.message,
     }
+
+
+def _erased_reject(
+    erased: dict[str, str], spec: FileSpec, line: int, values: dict[str, Any]
+) -> Reject | None:
+    if not erased:
+        return None
+    columns = [c for c, referenced in dict(spec.refs).items() if referenced == "customers"]
+    if spec.name == "customers":
+        columns.insert(0, spec.key[0])
+    for column in columns:
+        value = values.get(column)
+        erasure = None if value is None else erased.get(subject_pseudonym(str(value)))
+        if erasure is not None:
+            message = (
+                f"{column} names a customer erased on request ({erasure}): the row is "
+                "neither loaded nor copied here"
+            )
+            return Reject(spec.name, line, column, RejectReason.ERASED_SUBJECT, message, {})
+    return None

@@ -128,6 +128,12 @@ SET e = $props
 RETURN count(e) AS written
 """
 
+RECORD_ERASURE_COUNTS: Final[LiteralString] = """
+MATCH (e:Erasure {erasure_id: $props.erasure_id})
+SET e = $props
+RETURN count(e) AS written
+"""
+
 READ_ERASURE: Final[LiteralString] = """
 MATCH (e:Erasure {subject_sha256: $subject_sha256})
 RETURN e {.*} AS erasure

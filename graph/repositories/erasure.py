@@ -159,6 +159,18 @@ class ErasureRepository:
         replacement = f"ERASED-{erasure_id}"
         node_rewrites, rel_rewrites = await self._mentions(customer_id, replacement)
         erased_at = datetime.now(UTC)
+        pending = Erasure(
+            erasure_id=erasure_id,
+            subject_sha256=pseudonym,
+            reason=reason,
+            requested_by=requested_by,
+            erased_at=erased_at,
+            nodes_deleted=0,
+            relationships_deleted=0,
+            mentions_rewritten=0,
+        )
+        # the record is written with the deletion, in its transaction: a load that reads the
+        # erasures once the person is gone always finds it (the counts follow once known)
         done = await self.runner.execute_all(
             "erase customer",
             [
@@ -169,19 +181,19 @@ class ErasureRepository:
                 (q.DELETE_CUSTOMER, {"customer_id": customer_id}),
                 (q.DELETE_EMPTIED_LINKAGES, {}),
                 (q.DELETE_EMPTIED_COMMUNITIES, {}),
+                (q.RECORD_ERASURE, {"props": pending.to_properties()}),
             ],
         )
-        erasure = Erasure(
-            erasure_id=erasure_id,
-            subject_sha256=pseudonym,
-            reason=reason,
-            requested_by=requested_by,
-            erased_at=erased_at,
-            nodes_deleted=sum(_counter(d, "nodes_deleted") for d in done),
-            relationships_deleted=sum(_counter(d, "relationships_deleted") for d in done),
-            mentions_rewritten=done[0].count() + done[1].count(),
+        erasure = pending.model_copy(
+            update={
+                "nodes_deleted": sum(_counter(d, "nodes_deleted") for d in done),
+                "relationships_deleted": sum(_counter(d, "relationships_deleted") for d in done),
+                "mentions_rewritten": done[0].count() + done[1].count(),
+            }
         )
-        await self.runner.execute("erase: record", q.RECORD_ERASURE, props=erasure.to_properties())
+        await self.runner.execute(
+            "erase: record counts", q.RECORD_ERASURE_COUNTS, props=erasure.to_properties()
+        )
         swept = await self._sweep(customer_id, erasure_id)
         return ErasureResult(erasure, already_erased=False, swept=swept)
 

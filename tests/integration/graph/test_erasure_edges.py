@@ -134,3 +134,20 @@ async def test_a_reloaded_bad_row_of_an_erased_person_is_not_copied(
     rejects = read_csv(Path(report.rejects_file))
     assert [r["reason_code"] for r in rejects] == [RejectReason.ERASED_SUBJECT.value]
     assert all("客户again" not in r["raw_row"] for r in rejects)
+
+
+async def test_a_load_that_began_before_the_erasure_does_not_bring_the_person_back(
+    edge_bank: tuple, test_settings: CrkgSettings, tmp_path: Path
+) -> None:
+    """A long ``crkg load`` reads the erasures, the DPO erases someone, and the load then
+    reaches that person's row: it must be refused, not write them back."""
+    store, _, _, _ = edge_bank
+    row = {"customer_id": "RACE-1", "kind": "PERSON", "name": "客户RACE", "rm_id": "RM1"}
+    loading = Loader(store, test_settings, rejects_dir=tmp_path)
+    first = await loading.load_records("customers", [row], source="test")
+    assert first.report.rows_loaded == 1
+    await ErasureRepository(store).erase("RACE-1", reason="DSR-race", requested_by="dpo")
+    again = await loading.load_records("customers", [row], source="test")
+    assert [r.reason for r in again.rejects] == [RejectReason.ERASED_SUBJECT]
+    back = await query(store, "MATCH (c:Customer {customer_id: 'RACE-1'}) RETURN c")
+    assert back == []
