@@ -96,3 +96,22 @@ async def test_an_amount_too_large_to_store_is_a_rejected_row_in_a_load(
     assert [(r["column"], r["reason_code"]) for r in rejects] == [("aum", "OUT_OF_RANGE")] * 3
     assert await _customers(hostile_db, "HUGE-FILE-") == []
     assert await _customers(hostile_db, "OK-1") == ["OK-1"]
+
+
+async def test_an_upsert_amount_is_read_as_sent_not_expanded(
+    client: TestClient, hostile_db: GraphStore, test_settings: CrkgSettings
+) -> None:
+    """``1e100000000`` is 11 bytes; written out in full it was a 100 MB string per row (1000
+    rows a request: an out-of-memory API). The reject quotes the amount as it was sent."""
+    token = mint_token(test_settings, role=Role.ADMIN, subject="hostile-admin")
+    rows = [{"customerId": "HUGE-EXP", "kind": "PERSON", "name": "大额", "aum": "1e100000000"}]
+    response = client.post(
+        "/graphql",
+        json={"query": UPSERT, "variables": {"i": rows}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text[:500]
+    done = response.json()["data"]["upsertCustomers"]
+    assert [r["reason"] for r in done["rejected"]] == ["OUT_OF_RANGE"]
+    assert "1E+100000000" in done["rejected"][0]["message"].upper()
+    assert await _customers(hostile_db, "HUGE-EXP") == []
