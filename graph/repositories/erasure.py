@@ -112,11 +112,32 @@ def replace_token(value: Any, customer_id: str, replacement: str) -> Any:
     return value
 
 
+def replace_mention(key: str, value: Any, customer_id: str, replacement: str) -> Any:
+    """``value`` of property ``key`` with the id replaced: a property named ``…_id`` or
+    ``…_ids`` holds whole ids, so only a value equal to the id is a mention (``C1 A`` and
+    ``C1/2`` are other people's ids, not ``C1``); anything else by :func:`replace_token`.
+
+    >>> replace_mention("customer_id", "C1 A", "C1", "ERASED-e1")
+    'C1 A'
+    >>> replace_mention("introducer_ids", ["C1", "C1/2"], "C1", "ERASED-e1")
+    ['ERASED-e1', 'C1/2']
+    """
+    if key in KEPT_KEYS:
+        return value
+    if key.endswith(("_id", "_ids")):
+        if isinstance(value, list):
+            return [replacement if item == customer_id else item for item in value]
+        return replacement if value == customer_id else value
+    return replace_token(value, customer_id, replacement)
+
+
 def _replace_in_json(value: Any, customer_id: str, replacement: str) -> Any:
     if isinstance(value, dict):
         return {
             replace_token(k, customer_id, replacement): (
-                v if k in KEPT_KEYS else _replace_in_json(v, customer_id, replacement)
+                _replace_in_json(v, customer_id, replacement)
+                if isinstance(v, dict | list) and k not in KEPT_KEYS
+                else replace_mention(k, v, customer_id, replacement)
             )
             for k, v in value.items()
         }
@@ -227,7 +248,7 @@ class ErasureRepository:
             )
             rewrites = []
             for row in rows:
-                new = replace_token(row["value"], customer_id, replacement)
+                new = replace_mention(row["key"], row["value"], customer_id, replacement)
                 if new != row["value"]:  # CONTAINS matched; a whole token did too
                     rewrites.append(
                         {

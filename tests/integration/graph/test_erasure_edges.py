@@ -28,7 +28,7 @@ from tests.support.campaign_bank import write
 pytestmark = pytest.mark.db
 
 QUOTED = 'H"1'
-PEOPLE = [QUOTED, "T1", "T2", "P1", "Shanghai"]
+PEOPLE = [QUOTED, "T1", "T2", "P1", "Shanghai", "C1", "C1 A", "C1/2"]
 
 
 def bank(folder: Path) -> Path:
@@ -68,7 +68,12 @@ async def snapshot(store: GraphStore) -> dict[str, object]:
         "MATCH (c:Customer)-[:REFERRAL_TARGET]->(p:Product) "
         "RETURN c.customer_id AS id, p.product_id AS product ORDER BY id",
     )
-    return {"product": product, "cities": cities, "targets": targets}
+    others = await query(
+        store,
+        "MATCH (c:Customer) WHERE c.customer_id IN ['C1 A', 'C1/2'] OR c.name STARTS WITH '客户C1' "
+        "RETURN c.customer_id AS id, c.name AS name ORDER BY name",
+    )
+    return {"product": product, "cities": cities, "targets": targets, "others": others}
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +96,7 @@ async def edge_bank(
     )
     assert all(escaped in r["intro"] for r in stored), "the introducer is in the JSON, escaped"
     erasures = ErasureRepository(store)
-    for person in (QUOTED, "P1", "Shanghai"):
+    for person in (QUOTED, "P1", "Shanghai", "C1"):
         await erasures.erase(person, reason="DSR-edge", requested_by="dpo")
     return store, before, await snapshot(store), root
 
@@ -101,6 +106,9 @@ async def test_no_other_value_equal_to_an_erased_id_is_rewritten(edge_bank: tupl
     assert after["product"] == before["product"], "the product P1 is not the customer P1"
     assert after["cities"] == before["cities"], "the city Shanghai is not the customer Shanghai"
     assert after["targets"] == before["targets"], "the targets are still for the product P1"
+    assert after["others"] == [o for o in before["others"] if o["id"] != "C1"], (
+        "C1 A and C1/2 are other people, not mentions of C1"
+    )
 
 
 async def test_no_escaped_form_of_an_erased_id_remains(edge_bank: tuple) -> None:
