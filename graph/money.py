@@ -35,10 +35,17 @@ NOT_TWO_DECIMAL_CURRENCIES: Final = frozenset(
     }
 )  # fmt: skip
 _CURRENCY_CODE: Final = re.compile(r"^[A-Z]{3}$")
+# Neo4j stores integers in 64 bits: minor units beyond this cannot be written (and an
+# exponent like 1e100000000 must be refused before int() spends minutes building it).
+MAX_MINOR: Final = 2**63 - 1
 
 
 class MoneyError(ValueError):
     """An amount's text is not an exact decimal with at most two places."""
+
+
+class MoneyTooLargeError(MoneyError):
+    """An amount whose minor units do not fit the 64-bit integer Neo4j stores."""
 
 
 def check_currency(code: str) -> str:
@@ -79,6 +86,10 @@ def parse_minor(text: str) -> int:
     Traceback (most recent call last):
     ...
     graph.money.MoneyError: '1.005' has more than 2 decimal places
+    >>> parse_minor("1e400")
+    Traceback (most recent call last):
+    ...
+    graph.money.MoneyTooLargeError: '1e400' is too large to store
     """
     try:
         value = Decimal(text.strip())
@@ -86,7 +97,10 @@ def parse_minor(text: str) -> int:
         raise MoneyError(f"{text!r} is not a number") from None
     if not value.is_finite():
         raise MoneyError(f"{text!r} is not finite")
-    minor = value.scaleb(MINOR_DIGITS)
+    minor = value.scaleb(MINOR_DIGITS) if value.adjusted() < 30 else None
+    if minor is None or abs(minor) > MAX_MINOR:
+        shown = text if len(text) <= 40 else f"{text[:20]}… ({len(text)} characters)"
+        raise MoneyTooLargeError(f"{shown!r} is too large to store")
     if minor != minor.to_integral_value():
         raise MoneyError(f"{text!r} has more than {MINOR_DIGITS} decimal places")
     return int(minor)

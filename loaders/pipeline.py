@@ -97,7 +97,6 @@ class Loader:
         self._headers: dict[str, list[str]] = {}  # read once, when the files are checked
         self._encodings: dict[str, EncodingChoice] = {}
         self.examples_per_reason = 3
-        self._erased: dict[str, str] | None = None  # pseudonym -> erasure, read once per load
 
     def _sources(self, directory: Path) -> list[SourceFile]:
         """The export's files, each with the encoding it is read with."""
@@ -215,30 +214,22 @@ class Loader:
     async def _erased_rows(self, spec: FileSpec, rows: list[ValidRow]) -> list[Reject]:
         """A reject for every row naming an erased customer (``crkg erase``): matched by the
         erasure's pseudonym of the id, and reported without the row (it is the person's)."""
-        if self._erased is None:
-            self._erased = await ErasureRepository(self.store).pseudonyms()
-        if not self._erased:
-            return []
-        columns = [c for c, referenced in dict(spec.refs).items() if referenced == "customers"]
-        if spec.name == "customers":
-            columns.insert(0, spec.key[0])
-        problems: list[Reject] = []
-        for row in rows:
-            for column in columns:
-                value = row.values.get(column)
-                erasure = None if value is None else self._erased.get(subject_pseudonym(str(value)))
-                if erasure is not None:
-                    message = (
-                        f"{column} names a customer erased on request ({erasure}): the row is "
-                        "neither loaded nor copied here"
-                    )
-                    problems.append(
-                        Reject(
-                            spec.name, row.line, column, RejectReason.ERASED_SUBJECT, message, {}
-                        )
-                    )
-                    break
-        return problems
+        erased = await self._erasures()
+        problems = [_erased_reject(erased, spec, row.line, row.values) for row in rows]
+        return [problem for problem in problems if problem is not None]
+
+    async def _unerased(self, spec: FileSpec, rejects: list[Reject]) -> list[Reject]:
+        """Validation rejects, except that a rejected row naming an erased customer is an
+        ``ERASED_SUBJECT`` without the row: a bad value does not make it any less theirs."""
+        if not rejects:
+            return rejects
+        erased = await self._erasures()
+        return [_erased_reject(erased, spec, r.line, r.raw) or r for r in rejects]
+
+    async def _erasures(self) -> dict[str, str]:
+        """The erased pseudonyms, read again for every chunk: an erasure committed while a
+        long load runs must stop the person's later rows, not only the next load's."""
+        return await ErasureRepository(self.store).pseudonyms()
 
     async def _mark_profiles_stale(self, report: LoadReport) -> None:
         """Community profiles count tiers, holdings and scenario members: after a load that
@@ -281,6 +272,7 @@ class Loader:
             outcome = validator.validate(RawRow(number, values))
             (rejects if isinstance(outcome, Reject) else valid).append(outcome)  # type: ignore[arg-type]
         async with self._recorded(report):
+            rejects = await self._unerased(spec, rejects)
             valid, dangling = await self._without_dangling(spec, valid)
             rejects.extend(dangling)
             result.rows_read = len(records)
@@ -389,7 +381,7 @@ class Loader:
                     raise item
                 valid = item.valid
                 valid, dangling = await self._without_dangling(spec, valid)
-                for reject in (*item.rejects, *dangling):
+                for reject in (*await self._unerased(spec, item.rejects), *dangling):
                     rejects.write(reject)
                     reasons[reject.reason.value] += 1
                     if reasons[reject.reason.value] <= self.examples_per_reason:
@@ -488,3 +480,23 @@ def _example(reject: Reject) -> dict[str, object]:
         "reason": reject.reason.value,
         "message": reject.message,
     }
+
+
+def _erased_reject(
+    erased: dict[str, str], spec: FileSpec, line: int, values: dict[str, Any]
+) -> Reject | None:
+    if not erased:
+        return None
+    columns = [c for c, referenced in dict(spec.refs).items() if referenced == "customers"]
+    if spec.name == "customers":
+        columns.insert(0, spec.key[0])
+    for column in columns:
+        value = values.get(column)
+        erasure = None if value is None else erased.get(subject_pseudonym(str(value)))
+        if erasure is not None:
+            message = (
+                f"{column} names a customer erased on request ({erasure}): the row is "
+                "neither loaded nor copied here"
+            )
+            return Reject(spec.name, line, column, RejectReason.ERASED_SUBJECT, message, {})
+    return None

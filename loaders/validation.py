@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from graph.money import MoneyError, parse_minor, to_decimal
+from graph.money import MoneyError, MoneyTooLargeError, parse_minor, to_decimal
 from loaders.contract import ACCEPTED_ENUMS, FALSE_WORDS, LIST_SEPARATOR, TRUE_WORDS, FileSpec
 from loaders.formats import guess_date_format, guess_number_format
 from loaders.pii import normalise
@@ -255,6 +255,8 @@ class FileValidator:
             rule = spec.numbers[column]
             try:
                 minor = parse_minor(text)
+            except MoneyTooLargeError as error:
+                raise _Invalid(column, RejectReason.OUT_OF_RANGE, f"{column} {error}") from None
             except MoneyError as error:
                 hinted = self._not_a_number(column, text, rule)
                 if hinted.message.endswith("is not a number"):

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
-# Every string value (or list of strings) anywhere that contains the id: JSON reasons of list
-# rows, introducer lists of referral targets, central members of communities, audit events…
+# Every string value (or list of strings) anywhere that contains the id in one of its $forms
+# (as written, and escaped inside JSON): JSON reasons of list rows, introducer lists of
+# referral targets, central members of communities, audit events… Properties in $kept hold the
+# bank's values of another kind (a product id, a city) and are never mentions.
 # The customer's own node and relationships are left out: they are deleted, not rewritten.
 FIND_NODE_MENTIONS: Final[LiteralString] = """
 MATCH (n)
 WHERE NOT (n:Customer AND n.customer_id = $customer_id)
 UNWIND keys(n) AS key
 WITH n, key, n[key] AS value
-WHERE (value IS :: STRING AND value CONTAINS $customer_id)
-   OR (value IS :: LIST<ANY> AND any(x IN value WHERE x IS :: STRING AND x CONTAINS $customer_id))
+WHERE NOT key IN $kept
+  AND ((value IS :: STRING AND any(f IN $forms WHERE value CONTAINS f))
+    OR (value IS :: LIST<ANY>
+        AND any(x IN value WHERE x IS :: STRING AND any(f IN $forms WHERE x CONTAINS f))))
 RETURN elementId(n) AS element, key, value
 """
 
@@ -31,8 +35,10 @@ WHERE NOT (a:Customer AND a.customer_id = $customer_id)
   AND NOT (b:Customer AND b.customer_id = $customer_id)
 UNWIND keys(r) AS key
 WITH r, key, r[key] AS value
-WHERE (value IS :: STRING AND value CONTAINS $customer_id)
-   OR (value IS :: LIST<ANY> AND any(x IN value WHERE x IS :: STRING AND x CONTAINS $customer_id))
+WHERE NOT key IN $kept
+  AND ((value IS :: STRING AND any(f IN $forms WHERE value CONTAINS f))
+    OR (value IS :: LIST<ANY>
+        AND any(x IN value WHERE x IS :: STRING AND any(f IN $forms WHERE x CONTAINS f))))
 RETURN elementId(r) AS element, key, value
 """
 
@@ -118,6 +124,12 @@ RETURN count(*) AS written
 
 RECORD_ERASURE: Final[LiteralString] = """
 CREATE (e:Erasure)
+SET e = $props
+RETURN count(e) AS written
+"""
+
+RECORD_ERASURE_COUNTS: Final[LiteralString] = """
+MATCH (e:Erasure {erasure_id: $props.erasure_id})
 SET e = $props
 RETURN count(e) AS written
 """

@@ -16,6 +16,7 @@ Not covered here, and said so in the README: database backups and files already 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -41,22 +42,109 @@ def subject_pseudonym(customer_id: str) -> str:
     return hashlib.sha256(b"crkg-erasure\0" + customer_id.strip().encode("utf-8")).hexdigest()
 
 
+# Properties that hold the bank's own values of another kind (a product's id, a city, a name,
+# a phone) and never a reference to a customer: the contract's columns other than the
+# customer references. An erased ``P1`` or ``Shanghai`` is not the product P1 or the city of
+# everyone else; rewriting those would change other people's data (and break the product).
+# tests/unit/test_erasure_kept_keys.py checks this against the contract.
+KEPT_KEYS: frozenset[str] = frozenset(
+    {
+        "activity", "amount", "at", "aum", "balance", "birth_date", "branch_id", "campaign_id",
+        "category", "channel", "city", "complaint_id", "consent_id", "consent_marketing",
+        "contact_id", "converted", "day", "defaulted_at", "eligible_kinds",
+        "eligible_scenario_kinds", "email", "end", "id_number", "kind", "last_active_at",
+        "max_age", "min_age", "min_tier", "name", "onboarded_at", "opt_out_id", "partner_id",
+        "pct", "phone", "product_id", "purpose", "referred_at", "risk_rating", "rm_id", "role",
+        "scenario_id", "since", "start", "status", "strength", "value",
+    }
+)  # fmt: skip
+
+
+def mention_forms(customer_id: str) -> list[str]:
+    """The id as it is written in text and inside JSON strings (escaped, with and without
+    ``ensure_ascii``): an id holding ``"``, ``\\`` or non-ASCII characters is stored escaped.
+
+    >>> mention_forms('H"1')
+    ['H"1', 'H\\\\"1']
+    >>> mention_forms("客1")
+    ['客1', '\\\\u5ba21']
+    """
+    forms = [customer_id]
+    for ascii_only in (False, True):
+        escaped = json.dumps(customer_id, ensure_ascii=ascii_only)[1:-1]
+        if escaped not in forms:
+            forms.append(escaped)
+    return forms
+
+
 def replace_token(value: Any, customer_id: str, replacement: str) -> Any:
     """``value`` with every whole-token occurrence of ``customer_id`` replaced.
 
     A token is bounded by anything that cannot be part of an id, so ``C1`` is replaced in
     ``'["C1", "C12"]'`` but ``C12`` is left alone; lists are rewritten element by element.
+    In a JSON object or array, values under a :data:`KEPT_KEYS` key are left alone, and the
+    id is found however JSON escaped it.
 
     >>> replace_token('["C1", "C12"]', "C1", "ERASED-e1")
     '["ERASED-e1", "C12"]'
     >>> replace_token(["C1", "C2"], "C1", "ERASED-e1")
     ['ERASED-e1', 'C2']
+    >>> replace_token('{"product_id": "P1", "path": ["P1"]}', "P1", "ERASED-e1")
+    '{"product_id": "P1", "path": ["ERASED-e1"]}'
     """
-    pattern = re.compile(rf"(?<![\w.-]){re.escape(customer_id)}(?![\w.-])")
-    if isinstance(value, str):
-        return pattern.sub(replacement, value)
     if isinstance(value, list):
         return [replace_token(item, customer_id, replacement) for item in value]
+    if not isinstance(value, str):
+        return value
+    if value[:1] in ("{", "["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict | list):
+            rewritten = _replace_in_json(parsed, customer_id, replacement)
+            if rewritten == parsed:
+                return value
+            return json.dumps(rewritten, ensure_ascii=False)
+    for form in mention_forms(customer_id):
+        pattern = re.compile(rf"(?<![\w.-]){re.escape(form)}(?![\w.-])")
+        value = pattern.sub(replacement, value)
+    return value
+
+
+def replace_mention(key: str, value: Any, customer_id: str, replacement: str) -> Any:
+    """``value`` of property ``key`` with the id replaced: a property named ``…_id`` or
+    ``…_ids`` holds whole ids, so only a value equal to the id is a mention (``C1 A`` and
+    ``C1/2`` are other people's ids, not ``C1``); anything else by :func:`replace_token`.
+
+    >>> replace_mention("customer_id", "C1 A", "C1", "ERASED-e1")
+    'C1 A'
+    >>> replace_mention("introducer_ids", ["C1", "C1/2"], "C1", "ERASED-e1")
+    ['ERASED-e1', 'C1/2']
+    """
+    if key in KEPT_KEYS:
+        return value
+    if key.endswith(("_id", "_ids")):
+        if isinstance(value, list):
+            return [replacement if item == customer_id else item for item in value]
+        return replacement if value == customer_id else value
+    return replace_token(value, customer_id, replacement)
+
+
+def _replace_in_json(value: Any, customer_id: str, replacement: str) -> Any:
+    if isinstance(value, dict):
+        return {
+            replace_token(k, customer_id, replacement): (
+                _replace_in_json(v, customer_id, replacement)
+                if isinstance(v, dict | list) and k not in KEPT_KEYS
+                else replace_mention(k, v, customer_id, replacement)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_replace_in_json(item, customer_id, replacement) for item in value]
+    if isinstance(value, str):
+        return replace_token(value, customer_id, replacement)
     return value
 
 
@@ -92,6 +180,18 @@ class ErasureRepository:
         replacement = f"ERASED-{erasure_id}"
         node_rewrites, rel_rewrites = await self._mentions(customer_id, replacement)
         erased_at = datetime.now(UTC)
+        pending = Erasure(
+            erasure_id=erasure_id,
+            subject_sha256=pseudonym,
+            reason=reason,
+            requested_by=requested_by,
+            erased_at=erased_at,
+            nodes_deleted=0,
+            relationships_deleted=0,
+            mentions_rewritten=0,
+        )
+        # the record is written with the deletion, in its transaction: a load that reads the
+        # erasures once the person is gone always finds it (the counts follow once known)
         done = await self.runner.execute_all(
             "erase customer",
             [
@@ -102,19 +202,19 @@ class ErasureRepository:
                 (q.DELETE_CUSTOMER, {"customer_id": customer_id}),
                 (q.DELETE_EMPTIED_LINKAGES, {}),
                 (q.DELETE_EMPTIED_COMMUNITIES, {}),
+                (q.RECORD_ERASURE, {"props": pending.to_properties()}),
             ],
         )
-        erasure = Erasure(
-            erasure_id=erasure_id,
-            subject_sha256=pseudonym,
-            reason=reason,
-            requested_by=requested_by,
-            erased_at=erased_at,
-            nodes_deleted=sum(_counter(d, "nodes_deleted") for d in done),
-            relationships_deleted=sum(_counter(d, "relationships_deleted") for d in done),
-            mentions_rewritten=done[0].count() + done[1].count(),
+        erasure = pending.model_copy(
+            update={
+                "nodes_deleted": sum(_counter(d, "nodes_deleted") for d in done),
+                "relationships_deleted": sum(_counter(d, "relationships_deleted") for d in done),
+                "mentions_rewritten": done[0].count() + done[1].count(),
+            }
         )
-        await self.runner.execute("erase: record", q.RECORD_ERASURE, props=erasure.to_properties())
+        await self.runner.execute(
+            "erase: record counts", q.RECORD_ERASURE_COUNTS, props=erasure.to_properties()
+        )
         swept = await self._sweep(customer_id, erasure_id)
         return ErasureResult(erasure, already_erased=False, swept=swept)
 
@@ -139,10 +239,16 @@ class ErasureRepository:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         found = []
         for query in (q.FIND_NODE_MENTIONS, q.FIND_RELATIONSHIP_MENTIONS):
-            rows = await self.runner.fetch("erase: find mentions", query, customer_id=customer_id)
+            rows = await self.runner.fetch(
+                "erase: find mentions",
+                query,
+                customer_id=customer_id,
+                forms=mention_forms(customer_id),
+                kept=sorted(KEPT_KEYS),
+            )
             rewrites = []
             for row in rows:
-                new = replace_token(row["value"], customer_id, replacement)
+                new = replace_mention(row["key"], row["value"], customer_id, replacement)
                 if new != row["value"]:  # CONTAINS matched; a whole token did too
                     rewrites.append(
                         {

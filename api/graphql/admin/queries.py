@@ -196,8 +196,8 @@ def _as_text(value: Any) -> Any:
     """GraphQL gives typed values; the file rules read text (as CSV cells)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
+    if isinstance(value, Decimal):  # as sent: format(value, "f") wrote 1e100000000 out in full
+        return str(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, int | float):

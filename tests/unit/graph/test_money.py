@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import doctest
+import time
 from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 
 from graph import money
-from graph.money import MoneyError, parse_minor, round_minor, to_decimal
+from graph.money import (
+    MAX_MINOR,
+    MoneyError,
+    MoneyTooLargeError,
+    parse_minor,
+    round_minor,
+    to_decimal,
+)
 from graph.settings import CrkgSettings
 
 
@@ -45,3 +53,17 @@ def test_currency_is_one_two_decimal_iso_code() -> None:
         CrkgSettings(currency="JPY")
     with pytest.raises(ValidationError, match="ISO 4217"):
         CrkgSettings(currency="yuan")
+
+
+@pytest.mark.parametrize(
+    "text", ["92233720368547758.08", "-1e400", "9" * 5000, "1e100000000", "1e999999999999999999"]
+)
+def test_amounts_beyond_64_bit_minor_units_are_refused_at_once(text: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(MoneyTooLargeError, match="too large to store"):
+        parse_minor(text)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_the_largest_storable_amount_is_parsed() -> None:
+    assert parse_minor("92233720368547758.07") == MAX_MINOR
