@@ -26,7 +26,7 @@ from typing import Any
 
 from graph.errors import CrkgError
 from graph.repositories.communities import CommunityRepository
-from graph.repositories.erasure import ErasureRepository, subject_pseudonym
+from graph.repositories.erasure import ErasureRepository
 from graph.repositories.loads import LoadRepository
 from graph.settings import CrkgSettings
 from graph.store import GraphStore
@@ -34,6 +34,7 @@ from loaders.chunks import ChunkQueue, next_chunk, validate_chunks
 from loaders.contract import NODE_FILES, SPECS, FileSpec
 from loaders.contract_campaign import OUTCOMES
 from loaders.encoding import EncodingChoice, declared, detect_file_encoding
+from loaders.erased import erased_reject
 from loaders.mapping import Mapping
 from loaders.pii import IdentifierHasher, hasher_from_settings
 from loaders.plan import CheckSink, OnlineSink, WriteSink, plan_writes
@@ -215,7 +216,7 @@ class Loader:
         """A reject for every row naming an erased customer (``crkg erase``): matched by the
         erasure's pseudonym of the id, and reported without the row (it is the person's)."""
         erased = await self._erasures()
-        problems = [_erased_reject(erased, spec, row.line, row.values) for row in rows]
+        problems = [erased_reject(erased, spec, row.line, row.values) for row in rows]
         return [problem for problem in problems if problem is not None]
 
     async def _unerased(self, spec: FileSpec, rejects: list[Reject]) -> list[Reject]:
@@ -224,7 +225,7 @@ class Loader:
         if not rejects:
             return rejects
         erased = await self._erasures()
-        return [_erased_reject(erased, spec, r.line, r.raw) or r for r in rejects]
+        return [erased_reject(erased, spec, r.line, r.raw) or r for r in rejects]
 
     async def _erasures(self) -> dict[str, str]:
         """The erased pseudonyms, read again for every chunk: an erasure committed while a
@@ -480,23 +481,3 @@ def _example(reject: Reject) -> dict[str, object]:
         "reason": reject.reason.value,
         "message": reject.message,
     }
-
-
-def _erased_reject(
-    erased: dict[str, str], spec: FileSpec, line: int, values: dict[str, Any]
-) -> Reject | None:
-    if not erased:
-        return None
-    columns = [c for c, referenced in dict(spec.refs).items() if referenced == "customers"]
-    if spec.name == "customers":
-        columns.insert(0, spec.key[0])
-    for column in columns:
-        value = values.get(column)
-        erasure = None if value is None else erased.get(subject_pseudonym(str(value)))
-        if erasure is not None:
-            message = (
-                f"{column} names a customer erased on request ({erasure}): the row is "
-                "neither loaded nor copied here"
-            )
-            return Reject(spec.name, line, column, RejectReason.ERASED_SUBJECT, message, {})
-    return None

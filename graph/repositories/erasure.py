@@ -53,9 +53,10 @@ KEPT_KEYS: frozenset[str] = frozenset(
         "category", "channel", "city", "complaint_id", "consent_id", "consent_marketing",
         "contact_id", "converted", "day", "defaulted_at", "eligible_kinds",
         "eligible_scenario_kinds", "email", "end", "id_number", "kind", "last_active_at",
-        "max_age", "min_age", "min_tier", "name", "onboarded_at", "opt_out_id", "partner_id",
-        "pct", "phone", "product_id", "purpose", "referred_at", "risk_rating", "rm_id", "role",
-        "scenario_id", "since", "start", "status", "strength", "value",
+        "list_version_id", "max_age", "min_age", "min_tier", "name", "onboarded_at",
+        "opt_out_id", "outcome", "partner_id", "pct", "phone", "pre_metric", "product_id",
+        "purpose", "referred_at", "risk_rating", "rm_id", "role", "scenario_id", "since",
+        "start", "status", "strength", "treatment", "value",
     }
 )  # fmt: skip
 
