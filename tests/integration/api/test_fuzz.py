@@ -242,11 +242,19 @@ def _filler(type_: graphql.GraphQLInputType, customer: str) -> str | None:
 
 def injection_documents(sdl: str, customer: str) -> list[tuple[str, str]]:
     """(field.argument, document with ``$v`` in that argument) for every String / ID argument
-    of every query field whose other required arguments can be filled."""
+    of every query and mutation field (but the upserts) whose other required arguments can be
+    filled: a hostile id names nothing, so a mutation given one changes nothing either."""
     schema = graphql.build_schema(sdl)
     assert schema.query_type is not None
+    assert schema.mutation_type is not None
     found = []
-    for name, field in schema.query_type.fields.items():
+    roots = [("query", name, field) for name, field in schema.query_type.fields.items()]
+    roots += [  # the upserts store what they are given: their fields are checked below
+        ("mutation", name, field)
+        for name, field in schema.mutation_type.fields.items()
+        if not name.startswith("upsert")
+    ]
+    for operation, name, field in roots:
         returned = graphql.get_named_type(field.type)
         selection = "" if isinstance(returned, graphql.GraphQLScalarType) else " { __typename }"
         for arg_name, arg in field.args.items():
@@ -270,7 +278,9 @@ def injection_documents(sdl: str, customer: str) -> list[tuple[str, str]]:
             else:
                 variable_type = "ID" if named.name == "ID" else "String"
                 arguments = ", ".join([f"{arg_name}: $v", *others])
-                document = f"query Fuzz($v: {variable_type}!) {{ {name}({arguments}){selection} }}"
+                document = (
+                    f"{operation} Fuzz($v: {variable_type}!) {{ {name}({arguments}){selection} }}"
+                )
                 found.append((f"{name}.{arg_name}", document))
     return found
 
@@ -316,6 +326,10 @@ async def test_an_injection_corpus_in_every_string_argument_changes_nothing(
                 check_answer(response, forbidden[role], what, echo=hostile)
     assert await fingerprint(fuzz_db) == before
 
+
+CREATE_CAMPAIGN = """
+mutation($input: CampaignInput!) { createCampaign(input: $input) { campaignId } }
+"""
 
 UPSERT_CUSTOMERS = """
 mutation($input: [CustomerInput!]!) {
@@ -395,6 +409,26 @@ async def test_hostile_strings_in_upsert_fields_are_stored_verbatim_or_refused(
     response = _post(client, tokens[Role.ADMIN], UPSERT_CUSTOMERS, input=bad)
     reasons = [r["reason"] for r in response.json()["data"]["upsertCustomers"]["rejected"]]
     assert reasons == ["BAD_ENUM", "DANGLING_REFERENCE"], reasons
+    # and every text field of a campaign: stored as sent, or refused with a code
+    product = (await query(fuzz_db, "MATCH (p:Product) RETURN p.product_id AS id LIMIT 1"))[0]
+    for i, hostile in enumerate(h for h in fits if len(h) <= 128):
+        for field in ("campaignId", "name", "owner", "scenarioId"):
+            campaign = {"campaignId": f"FZ-{field}-{i}", "name": "x", "productId": product["id"],
+                        "channel": "SMS", "purpose": "MARKETING", field: hostile}  # fmt: skip
+            response = _post(client, tokens[Role.MARKETER], CREATE_CAMPAIGN, input=campaign)
+            check_answer(response, set(), f"createCampaign {field}", echo=hostile)
+            body = response.json()
+            made = (body.get("data") or {}).get("createCampaign")
+            if made is None:
+                assert body["errors"][0]["extensions"]["code"], body
+                continue
+            stored = await query(
+                fuzz_db,
+                "MATCH (k:Campaign {campaign_id: $id}) RETURN k {.*} AS k",
+                id=campaign["campaignId"].strip(),
+            )
+            prop = {"campaignId": "campaign_id", "scenarioId": "scenario_id"}.get(field, field)
+            assert stored[0]["k"].get(prop) == hostile.strip(), (field, hostile[:40])
     # a value beyond the argument's limit refuses the document, with the limit, storing nothing
     huge = [{"customerId": "FUZZ-HUGE", "kind": "PERSON", "name": "A" * 20_000}]
     response = _post(client, tokens[Role.ADMIN], UPSERT_CUSTOMERS, input=huge)
