@@ -38,7 +38,7 @@ from api.security.errors import ErrorCode
 from api.security.requests import BodySizeLimit, CancelOnDisconnect, RequestRefused
 from api.security.tokens import TokenVerifier
 from api.tracing import configure_tracing
-from graph.errors import CrkgError
+from graph.errors import CrkgError, closed_transport
 from graph.production_checks import check_production_settings
 from graph.queries.schema import SCHEMA_VERSION
 from graph.repositories.schema import SchemaRepository
@@ -68,7 +68,12 @@ def create_app(settings: CrkgSettings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.jobs.shutdown()
-            await driver.close()
+            try:
+                await driver.close()
+            except RuntimeError as error:  # uvloop on a connection the network reset
+                if not closed_transport(error):
+                    raise
+                logger.warning("closing the driver: a connection was already reset")
 
     development = app_settings.environment is Environment.DEVELOPMENT
     app = FastAPI(

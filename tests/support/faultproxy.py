@@ -57,6 +57,7 @@ class FaultProxy:
         self.port: int = self.listener.getsockname()[1]
         self.delay = 0.0  # seconds each chunk is held, both ways
         self.accepted = 0  # connections taken, refused ones included
+        self.refused = 0  # connections reset on arrival while cut
         self.commits = 0  # Bolt COMMIT messages clients sent through the proxy
         self.commits_lost = 0  # commits whose answer lose_next_commit_answer withheld
         self._lose_commits = 0  # armed: the next this many commits lose their answer
@@ -139,6 +140,7 @@ class FaultProxy:
                 return  # closed
             self.accepted += 1
             if self._refusing.is_set():
+                self.refused += 1
                 _rst(client)
                 continue
             try:

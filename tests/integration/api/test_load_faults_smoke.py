@@ -48,13 +48,15 @@ def report(
         return Fault("connection resets", now, time.time())
 
     def cut() -> Fault:
-        now = time.time()
+        now, refused = time.time(), proxy.refused
         proxy.cut()
         time.sleep(4)
         proxy.restore()
+        refused_in_cut.append(proxy.refused - refused)
         return Fault("Neo4j unreachable", now, time.time())
 
-    return run_load(
+    refused_in_cut: list[int] = []
+    report = run_load(
         test_settings,
         proxy,
         [(6, reset), (12, cut)],
@@ -64,6 +66,9 @@ def report(
         workdir=tmp_path_factory.mktemp("load-smoke"),
         port=8799,
     )
+    # the cut was felt: the API tried to reach Neo4j during it and was refused
+    assert refused_in_cut[0] > 0, refused_in_cut
+    return report
 
 
 def test_the_mix_ran_and_nothing_answered_500(report: LoadReport) -> None:
@@ -80,11 +85,11 @@ def test_errors_stay_outside_the_fault_windows_and_reads_recover(
     assert report.error_rate_outside() < 0.01, (report.errors(report.outside()), outside[:5])
     _, cut = report.faults
     during = report.during(cut)
-    failed = [r for r in during if not r.ok]
-    assert failed, "a read during the cut must fail (the proxy refuses every connection)"
-    # unavailable, said as such: a 503, or a field's DATABASE_UNAVAILABLE beside the fields
-    # answered before the cut (HTTP 200: the document produced something)
-    # (or the request's deadline passed while the driver retried: TIMEOUT, said as such)
+    assert during, "reads were in flight during the cut"
+    # each failed as "unavailable" — a 503, a field's DATABASE_UNAVAILABLE beside fields
+    # answered before the cut, or TIMEOUT when the deadline passed while the driver retried —
+    # or, the driver retrying, was answered once the cut ended: which depends on timing (CI
+    # saw a cut ridden out with no failure at all), so either is right
     unavailable = {"HTTP 503", "DATABASE_UNAVAILABLE", "TIMEOUT"}
     assert set(report.errors(during)) <= unavailable, report.errors(during)
     after = report.after()
