@@ -11,6 +11,7 @@ Screenshots of each view go to CRKG_EXPLORER_SHOTS (default: this run's tmp dir)
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
@@ -540,6 +541,19 @@ LABELS = """() => [
 ]"""
 
 
+async def _settled_labels(page: Any) -> list[dict[str, str]]:
+    """The labels once a view has stopped adding them (a tab's lists arrive after its click:
+    read at once, the two languages' counts differed by two in CI, seed 3047367225)."""
+    labels = await page.evaluate(LABELS)
+    for _ in range(20):
+        await asyncio.sleep(0.15)
+        again = await page.evaluate(LABELS)
+        if len(again) == len(labels):
+            return list(again)
+        labels = again
+    return list(labels)
+
+
 async def test_the_language_switch_changes_every_label_and_chinese_has_a_cjk_font(
     browser: Any,
     base: str,
@@ -555,12 +569,12 @@ async def test_the_language_switch_changes_every_label_and_chinese_has_a_cjk_fon
     edge_labels: dict[str, dict[str, str]] = {}
     for tab in ("neighbourhood", "communities", "paths", "referral", "risk"):
         await page.page.click(f"#tabs [data-view={tab}]")
-        seen.setdefault("en", []).extend(await page.page.evaluate(LABELS))
+        seen.setdefault("en", []).extend(await _settled_labels(page.page))
     edge_labels["en"] = {e["id"]: e["data"]["label"] for e in (await page.graph())["edges"]}
     await page.page.click("#lang")
     for tab in ("neighbourhood", "communities", "paths", "referral", "risk"):
         await page.page.click(f"#tabs [data-view={tab}]")
-        seen.setdefault("zh", []).extend(await page.page.evaluate(LABELS))
+        seen.setdefault("zh", []).extend(await _settled_labels(page.page))
     edge_labels["zh"] = {e["id"]: e["data"]["label"] for e in (await page.graph())["edges"]}
     assert len(seen["en"]) == len(seen["zh"]) > 60
     unchanged = [
