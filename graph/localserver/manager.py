@@ -108,6 +108,18 @@ class Credentials:
     password: str
 
 
+def new_password() -> str:
+    """A generated password for the managed server, never starting with ``-``: neo4j-admin
+    reads ``set-initial-password -x…`` as an option and fails ("Missing required parameter:
+    '<password>'"), which ``secrets.token_urlsafe`` invites once in 64 instances (CI saw it).
+
+    >>> password = new_password()
+    >>> password[0].isalpha() and len(password) > 30
+    True
+    """
+    return "n" + secrets.token_urlsafe(24)
+
+
 class LocalNeo4j:
     """Provision, start, stop and inspect one managed Neo4j instance."""
 
@@ -169,8 +181,10 @@ class LocalNeo4j:
 
     def _ensure_credentials(self, java: JavaRuntime) -> Credentials:
         credentials = self.credentials()
-        if credentials is None:
-            credentials = Credentials(user="neo4j", password=secrets.token_urlsafe(24))
+        initialised = (self.home / "data" / "databases" / "system").exists()
+        # a password that starts with "-" never took effect (see new_password): replace it
+        if credentials is None or (credentials.password.startswith("-") and not initialised):
+            credentials = Credentials(user="neo4j", password=new_password())
             self.home.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(
                 self.credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600
@@ -179,7 +193,7 @@ class LocalNeo4j:
                 json.dump(asdict(credentials), handle)
         os.chmod(self.credentials_file, 0o600)
         # The initial password only takes effect before the system database exists.
-        if not (self.home / "data" / "databases" / "system").exists():
+        if not initialised:
             self._run_admin(
                 java,
                 "dbms",
