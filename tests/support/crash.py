@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -30,6 +31,22 @@ class Stream(Protocol):
     def work(self) -> None: ...
 
     def answered(self) -> int: ...
+
+
+def until_gone(
+    base: str,
+    stopped: threading.Event,
+    numbers: Iterator[int],
+    one: Callable[[httpx.Client, int], None],
+) -> None:
+    """A stream's ``work``: ``one(http, next number)`` in a loop until ``stopped`` or the
+    server is gone."""
+    with httpx.Client(base_url=base, timeout=30) as http:
+        while not stopped.is_set():
+            try:
+                one(http, next(numbers))
+            except httpx.TransportError:
+                return  # the server is gone
 
 
 def free_port() -> int:

@@ -24,7 +24,7 @@ from graph.store import GraphStore
 from tests.conftest import load_into_empty_db
 from tests.integration.exports import write_bank
 from tests.support.banks import query
-from tests.support.crash import free_port, kill_amid, serve
+from tests.support.crash import free_port, kill_amid, serve, until_gone
 
 pytestmark = pytest.mark.db
 
@@ -89,12 +89,7 @@ class Stream:
                 self.read_purposes.append(purpose)
 
     def work(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=30) as http:
-            while not self.stopped.is_set():
-                try:
-                    self._one(http, next(self.numbers))
-                except httpx.TransportError:
-                    return  # the server is gone
+        until_gone(self.base, self.stopped, self.numbers, self._one)
 
 
 def _stream_and_kill(settings: CrkgSettings) -> Stream:

@@ -31,7 +31,7 @@ from graph.settings import CrkgSettings
 from graph.store import GraphStore
 from tests.support.banks import query
 from tests.support.campaign_bank import AS_OF, campaign_store
-from tests.support.crash import free_port, kill_amid, serve
+from tests.support.crash import free_port, kill_amid, serve, until_gone
 
 pytestmark = pytest.mark.db
 
@@ -112,12 +112,7 @@ class Stream:
                 self.exports[purpose] = int(result["rows"])
 
     def work(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=30) as http:
-            while not self.stopped.is_set():
-                try:
-                    self._one(http, next(self.numbers))
-                except httpx.TransportError:
-                    return  # the server is gone
+        until_gone(self.base, self.stopped, self.numbers, self._one)
 
 
 def _stream_and_kill(settings: CrkgSettings, approved: str) -> Stream:
