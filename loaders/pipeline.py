@@ -171,20 +171,26 @@ class Loader:
                 logger.warning("could not record load run %s: %s", report.run_id, record_error)
 
     async def _without_dangling(
-        self, spec: FileSpec, rows: list[ValidRow]
+        self, spec: FileSpec, rows: list[ValidRow], invalid: list[Reject]
     ) -> tuple[list[ValidRow], list[Reject]]:
-        """The rows whose references exist, and a reject for each of the others (and for
-        each row naming a customer erased before: it would bring the person back)."""
-        erased = await self._erased_rows(spec, rows)
-        if erased:
-            gone = {problem.line for problem in erased}
-            rows = [row for row in rows if row.line not in gone]
+        """The rows whose references exist, and every reject of the chunk: ``invalid`` (the
+        validator's), one for each row naming a customer erased before (it would bring the
+        person back; also an invalid row, reported without its data) and one for each
+        dangling reference. The erasures are read once per chunk: one committed while a long
+        load runs must stop the person's later rows, not only the next load's."""
+        erased = await ErasureRepository(self.store).pseudonyms()
+        invalid = [erased_reject(erased, spec, r.line, r.raw) or r for r in invalid]
+        gone = [erased_reject(erased, spec, row.line, row.values) for row in rows]
+        erased_rows = [problem for problem in gone if problem is not None]
+        if erased_rows:
+            lines = {problem.line for problem in erased_rows}
+            rows = [row for row in rows if row.line not in lines]
         dangling = await self._check_references(spec, rows)
         if spec.name == OUTCOMES:
             checked = {problem.line for problem in dangling}
             dangling += await self._off_list([r for r in rows if r.line not in checked])
         lines = {problem.line for problem in dangling}
-        return [row for row in rows if row.line not in lines], [*erased, *dangling]
+        return [row for row in rows if row.line not in lines], [*invalid, *erased_rows, *dangling]
 
     async def _off_list(self, rows: list[ValidRow]) -> list[Reject]:
         """An outcome must name a row of a stored list version with that row's treatment
@@ -211,26 +217,6 @@ class Loader:
                 Reject(OUTCOMES, row.line, column, RejectReason.NOT_ON_LIST, why, row.raw)
             )
         return problems
-
-    async def _erased_rows(self, spec: FileSpec, rows: list[ValidRow]) -> list[Reject]:
-        """A reject for every row naming an erased customer (``crkg erase``): matched by the
-        erasure's pseudonym of the id, and reported without the row (it is the person's)."""
-        erased = await self._erasures()
-        problems = [erased_reject(erased, spec, row.line, row.values) for row in rows]
-        return [problem for problem in problems if problem is not None]
-
-    async def _unerased(self, spec: FileSpec, rejects: list[Reject]) -> list[Reject]:
-        """Validation rejects, except that a rejected row naming an erased customer is an
-        ``ERASED_SUBJECT`` without the row: a bad value does not make it any less theirs."""
-        if not rejects:
-            return rejects
-        erased = await self._erasures()
-        return [erased_reject(erased, spec, r.line, r.raw) or r for r in rejects]
-
-    async def _erasures(self) -> dict[str, str]:
-        """The erased pseudonyms, read again for every chunk: an erasure committed while a
-        long load runs must stop the person's later rows, not only the next load's."""
-        return await ErasureRepository(self.store).pseudonyms()
 
     async def _mark_profiles_stale(self, report: LoadReport) -> None:
         """Community profiles count tiers, holdings and scenario members: after a load that
@@ -273,9 +259,7 @@ class Loader:
             outcome = validator.validate(RawRow(number, values))
             (rejects if isinstance(outcome, Reject) else valid).append(outcome)  # type: ignore[arg-type]
         async with self._recorded(report):
-            rejects = await self._unerased(spec, rejects)
-            valid, dangling = await self._without_dangling(spec, valid)
-            rejects.extend(dangling)
+            valid, rejects = await self._without_dangling(spec, valid, rejects)
             result.rows_read = len(records)
             result.rows_loaded, result.rows_changed = await self._write(spec, valid, report)
             result.rows_deleted = sum(1 for row in valid if row.op is Op.DELETE)
@@ -381,8 +365,8 @@ class Loader:
                 if isinstance(item, BaseException):
                     raise item
                 valid = item.valid
-                valid, dangling = await self._without_dangling(spec, valid)
-                for reject in (*await self._unerased(spec, item.rejects), *dangling):
+                valid, screened = await self._without_dangling(spec, valid, item.rejects)
+                for reject in screened:
                     rejects.write(reject)
                     reasons[reject.reason.value] += 1
                     if reasons[reject.reason.value] <= self.examples_per_reason:
